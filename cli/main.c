@@ -1,0 +1,44 @@
+/* tunnelprobe — one binary, one subcommand per part (SPEC §5). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/parts.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *what;
+} commands[] = {
+	TP_PART_COMMANDS
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: tunnelprobe COMMAND [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].what);
+	fprintf(out, "\n`tunnelprobe COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tunnelprobe %s\n", TP_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "tunnelprobe: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

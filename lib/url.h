@@ -1,0 +1,62 @@
+/* url — parsing target URLs and proxy URLs, and proxy selection from the environment
+ * as curl does it. Pure functions on caller memory; no I/O except reading the
+ * environment through the getenv function the caller passes.
+ */
+#ifndef TP_URL_H
+#define TP_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum url_scheme {
+	URL_HTTP = 1,
+	URL_HTTPS,
+	URL_SOCKS5,  /* proxy only: the client resolves the target name */
+	URL_SOCKS5H, /* proxy only: the proxy resolves the target name */
+};
+
+#define URL_MAX_HOST 256
+#define URL_MAX_PATH 4096
+#define URL_MAX_USERINFO 256
+
+struct url {
+	enum url_scheme scheme;
+	char host[URL_MAX_HOST]; /* name or address literal, IPv6 without brackets */
+	bool host_is_ipv6;       /* was written as [v6] */
+	bool host_is_literal;    /* an IPv4 or IPv6 address literal: no DNS needed */
+	uint16_t port;           /* explicit, or the scheme's default */
+	bool port_explicit;
+	char path[URL_MAX_PATH]; /* origin-form: "/" when empty, with "?query"; no fragment */
+	char user[URL_MAX_USERINFO]; /* percent-decoded; empty when absent */
+	char pass[URL_MAX_USERINFO];
+	bool has_userinfo;
+};
+
+/* Parses an http:// or https:// target URL. Returns 0, or -EINVAL with *why set to a
+ * short static reason ("unsupported scheme", "bad port", "host too long", ...).
+ * Rejects control characters and spaces anywhere, empty hosts, ports 0 and > 65535. */
+int url_parse(const char *s, struct url *u, const char **why);
+
+/* Parses a proxy URL: http://, socks5://, socks5h://; no scheme means http:// (as
+ * curl). Default ports: 1080 for every scheme (curl's default). A path other than
+ * empty or "/" is rejected. Returns 0 or -EINVAL with *why. */
+int url_parse_proxy(const char *s, struct url *u, const char **why);
+
+/* Writes "host:port" as a Host header or CONNECT authority wants it (brackets around
+ * IPv6; the port omitted when default_port_ok and it is the scheme's default).
+ * Returns the length written (excluding NUL), or -ENOSPC. */
+int url_authority(const struct url *u, bool default_port_ok, char *out, size_t cap);
+
+/* Writes the absolute URI "scheme://authority/path" for a forward-proxy request.
+ * Returns the length or -ENOSPC. */
+int url_absolute(const struct url *u, char *out, size_t cap);
+
+/* Chooses the proxy for target as curl does: "http_proxy" (lower case only) for
+ * http URLs, "https_proxy" or "HTTPS_PROXY" for https URLs, then "all_proxy" or
+ * "ALL_PROXY"; "no_proxy"/"NO_PROXY" (comma-separated host suffixes, "*" for all,
+ * optional :port ignored) disables it. getenv_fn is getenv or a test double.
+ * Returns the proxy URL string (owned by the environment) or NULL for direct. */
+const char *url_proxy_from_env(const struct url *target, const char *(*getenv_fn)(const char *));
+
+#endif

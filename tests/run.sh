@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The test runner: every cmocka unit test binary, then every end-to-end script.
+# Unit tests report in TAP (CMOCKA_MESSAGE_OUTPUT=TAP); e2e scripts print TAP-style
+# "ok - name" / "not ok - name" lines themselves (tests/e2e/lib.sh). A binary or script
+# that dies or times out counts as one failure. Ends with "N passed, N failed".
+# TESTS=pattern runs only matching unit binaries / e2e scripts.
+set -u
+cd "$(dirname "$0")/.."
+build=${TP_BUILD:-build}
+export TP_BIN="$PWD/$build/tunnelprobe" TP_BUILD="$PWD/$build" TP_ROOT="$PWD"
+pattern=${TESTS:-}
+passed=0 failed=0
+logdir="$build/test-logs"
+mkdir -p "$logdir"
+
+count() { # $1 = log file, $2 = exit code, $3 = name
+	local ok notok
+	ok=$(grep -cE '^ok ' "$1")
+	notok=$(grep -cE '^not ok ' "$1")
+	if [ "$2" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		notok=1
+		echo "not ok - $3 exited with status $2"
+	fi
+	grep -E '^not ok ' "$1" | sed "s|^|  $3: |"
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+	printf '%-40s %d passed, %d failed\n' "$3" "$ok" "$notok"
+}
+
+for t in "$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
+	CMOCKA_MESSAGE_OUTPUT=TAP timeout 120 "$t" >"$logdir/$name.log" 2>&1
+	rc=$?
+	count "$logdir/$name.log" "$rc" "$name"
+	[ "$rc" -ne 0 ] && tail -n 30 "$logdir/$name.log"
+done
+
+for s in tests/e2e/*.sh; do
+	[ -f "$s" ] || continue
+	case "$(basename "$s")" in lib.sh) continue ;; esac
+	name=$(basename "$s" .sh)
+	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
+	timeout -k 5 600 bash "$s" >"$logdir/$name.log" 2>&1
+	rc=$?
+	count "$logdir/$name.log" "$rc" "e2e/$name"
+	[ "$rc" -ne 0 ] && tail -n 40 "$logdir/$name.log"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

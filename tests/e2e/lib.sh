@@ -1,0 +1,53 @@
+# tests/e2e/lib.sh — sourced by every end-to-end script.
+#   ok NAME / not_ok NAME [WHY]    TAP-style result lines that tests/run.sh counts
+#   check NAME CMD...              runs CMD; ok when it exits 0
+#   expect_eq NAME GOT WANT        ok when equal, else prints both
+#   free_port                      prints a free TCP port on 127.0.0.1 (bind to port 0)
+#   wait_port PORT [SECS]          waits until 127.0.0.1:PORT accepts connections
+#   bg CMD...                      starts CMD in the background, killed at exit
+#   tmpdir                         $T, a private directory removed at exit
+# Everything talks to loopback only; every wait is bounded.
+set -u
+TP_BIN=${TP_BIN:-$PWD/build/tunnelprobe}
+TP_ROOT=${TP_ROOT:-$PWD}
+T=$(mktemp -d /tmp/tp-e2e.XXXXXX)
+_tp_pids=()
+_tp_failed=0
+
+_tp_cleanup() {
+	local p
+	for p in "${_tp_pids[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.1
+	for p in "${_tp_pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
+}
+trap _tp_cleanup EXIT
+
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1${2:+ ($2)}"; _tp_failed=1; }
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2', want '$3'"; fi
+}
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+wait_port() {
+	local port=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 20; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "wait_port: nothing listens on 127.0.0.1:$port after ${secs}s" >&2
+	return 1
+}
+bg() {
+	"$@" &
+	_tp_pids+=($!)
+}
+# Exit status for the script: non-zero when any check failed.
+finish() { exit "$_tp_failed"; }

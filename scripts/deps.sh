@@ -7,7 +7,8 @@ pkgs=(
   libssl-dev libc-ares-dev libjansson-dev zlib1g-dev libpcap-dev libcmocka-dev
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev libgnutls28-dev
   openssl curl python3 iproute2 procps
-  nginx-light tinyproxy squid microsocks wrk nghttp2-client tcpdump
+  nginx-light tinyproxy squid microsocks wrk nghttp2-client tcpdump tshark
+  chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,6 +3,8 @@
 #ifndef TP_CLI_PARTS_H
 #define TP_CLI_PARTS_H
 
+#include <stdio.h>
+
 #define TP_VERSION "0.1.0"
 
 #if __has_include("probe/probe.h")

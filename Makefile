@@ -77,15 +77,23 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	$(BIN) run --out $(BUILD)/demo
 
-# libFuzzer targets: fuzz/fuzz_<name>.c with seeds in fuzz/corpus/<name>/.
+# libFuzzer targets: fuzz/fuzz_<name>.c with seeds in fuzz/corpus/<name>/. Every part's
+# sources are compiled once with clang's fuzzer instrumentation into one archive that
+# each target links (parts have no main()).
 FUZZ_SRC  = $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN  = $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECS ?= 30
-FUZZ_LIB_SRC = $(wildcard lib/*.c)
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=address,undefined
+FUZZ_OBJ  = $(patsubst %.c,build/fuzz/obj/%.o,$(foreach p,$(PARTS),$(call part_src,$(p))))
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+	@echo "  FUZZCC $<"
+	@clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+build/fuzz/libfuzzparts.a: $(FUZZ_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+build/fuzz/%: fuzz/%.c build/fuzz/libfuzzparts.a
+	@echo "  FUZZLD $@"
+	@clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libfuzzparts.a $(LDLIBS)
 fuzz-build: $(FUZZ_BIN)
 fuzz: deps fuzz-build
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); n=$${n#fuzz_}; \
@@ -102,4 +110,4 @@ bench: $(BIN)
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build/fuzz/obj -name '*.d' 2>/dev/null)

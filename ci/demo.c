@@ -1,0 +1,42 @@
+/* demo — see demo.h. The same load twice; only the proxy's fault differs. The probe
+ * opens one tunnel per request (--no-keepalive), as the incident's client did, so
+ * "one tunnel in six" is "one request in six" and large responses are the ones the
+ * truncation after 32 KiB can hit (the incident: only responses of tens of KB+). */
+#include "ci/demo.h"
+
+#define DEMO_LOAD                                                                 \
+	"origin\n"                                                                \
+	"probe\n"                                                                 \
+	"  url https://www.baidu.com:{tls}/bytes/654397\n"                        \
+	"  url https://www.qq.com:{tls}/chunked/123456?chunk=8192\n"              \
+	"  url https://www.taobao.com:{tls}/gzip/230000\n"                        \
+	"  url https://www.jd.com:{tls}/bytes/24000\n"                            \
+	"  url https://www.163.com:{tls}/bytes/9000\n"                            \
+	"  url https://www.sina.com.cn:{tls}/chunked/4000?chunk=1000\n"           \
+	"  requests 10\n"                                                         \
+	"  concurrency 6\n"                                                       \
+	"  timeout 10s\n"                                                         \
+	"  arg --no-keepalive\n"
+
+static const struct demo_part parts[] = {
+	{"linux-healthy",
+	 "scenario demo-healthy\n"
+	 "description the reference proxy, healthy: every byte arrives\n"
+	 "proxy reference http\n" DEMO_LOAD
+	 "expect\n"
+	 "  class ok == 60\n"},
+	{"windows-iocp",
+	 "scenario demo-windows-iocp\n"
+	 "description the IOCP short-send bug: a partial write whose rest is dropped, then FIN\n"
+	 "proxy reference http\n"
+	 "  fault truncate:after=32768 p=0.34 seed=6\n" DEMO_LOAD
+	 "expect\n"
+	 "  class incomplete_read >= 1\n"
+	 "  phase incomplete_read body >= 1\n"},
+};
+
+const struct demo_part *demo_parts(size_t *n)
+{
+	*n = sizeof parts / sizeof parts[0];
+	return parts;
+}

@@ -1,0 +1,465 @@
+/* scenario — see scenario.h and docs/scenarios.md. */
+#include "ci/scenario.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/ledger.h"
+
+#define MAX_LINE 1024
+#define MAX_WORDS 64
+
+enum section { SEC_TOP, SEC_ORIGIN, SEC_PROXY, SEC_PROBE, SEC_EXPECT };
+
+struct parser {
+	struct scenario *scn;
+	const char *name;
+	unsigned line;
+	enum section sec;
+	char *err;
+	size_t errlen;
+	bool seen_scenario;
+};
+
+static int perr(struct parser *p, const char *fmt, ...)
+{
+	int n = snprintf(p->err, p->errlen, "%s:%u: ", p->name, p->line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return -EINVAL;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+const char *scn_cmp_name(enum scn_cmp cmp)
+{
+	return cmp == SCN_LE ? "<=" : cmp == SCN_GE ? ">=" : "==";
+}
+
+bool scn_compare(double got, enum scn_cmp cmp, double want)
+{
+	switch (cmp) {
+	case SCN_LE: return got <= want;
+	case SCN_GE: return got >= want;
+	default: return fabs(got - want) < 1e-9;
+	}
+}
+
+/* "10", "10s", "250ms", "5m", "1h" → seconds, or -1. */
+static double parse_duration(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || !isfinite(v))
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v;
+	if (strcmp(end, "ms") == 0)
+		return v / 1000;
+	if (strcmp(end, "m") == 0)
+		return v * 60;
+	if (strcmp(end, "h") == 0)
+		return v * 3600;
+	return -1;
+}
+
+static bool parse_number(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int copy_text(struct parser *p, char *dst, const char *src, const char *what)
+{
+	size_t n = strlen(src);
+	if (n == 0)
+		return perr(p, "%s needs a value", what);
+	if (n >= SCN_MAX_TEXT)
+		return perr(p, "%s is longer than %d bytes", what, SCN_MAX_TEXT - 1);
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+static int add_text(struct parser *p, char list[][SCN_MAX_TEXT], size_t *n, size_t cap,
+		    const char *src, const char *what)
+{
+	if (*n == cap)
+		return perr(p, "too many %s lines (at most %zu)", what, cap);
+	int rc = copy_text(p, list[*n], src, what);
+	if (rc == 0)
+		(*n)++;
+	return rc;
+}
+
+static int parse_cmp(struct parser *p, const char *s, enum scn_cmp *cmp)
+{
+	if (strcmp(s, "<=") == 0)
+		*cmp = SCN_LE;
+	else if (strcmp(s, ">=") == 0)
+		*cmp = SCN_GE;
+	else if (strcmp(s, "==") == 0 || strcmp(s, "=") == 0)
+		*cmp = SCN_EQ;
+	else
+		return perr(p, "expected <=, >= or ==, got '%s'", s);
+	return 0;
+}
+
+/* expect lines: "KIND [NAME [NAME2]] OP VALUE", or "verdict TEXT", or "no_new_class". */
+static int parse_expect(struct parser *p, char **w, int nw, const char *rest)
+{
+	struct scenario *scn = p->scn;
+	if (scn->nexpects == SCN_MAX_LIST)
+		return perr(p, "too many expectations (at most %d)", SCN_MAX_LIST);
+	struct scn_expect *e = &scn->expects[scn->nexpects];
+	memset(e, 0, sizeof *e);
+	e->line = p->line;
+	const char *k = w[0];
+	int names = 0;
+	if (strcmp(k, "verdict") == 0) {
+		e->kind = SCN_EXPECT_VERDICT;
+		int rc = copy_text(p, e->text, rest, "verdict");
+		if (rc == 0)
+			scn->nexpects++;
+		return rc;
+	}
+	if (strcmp(k, "no_new_class") == 0) {
+		if (nw != 1)
+			return perr(p, "no_new_class takes no value");
+		e->kind = SCN_EXPECT_NEW_CLASS;
+		scn->nexpects++;
+		return 0;
+	}
+	if (strcmp(k, "class") == 0) {
+		e->kind = SCN_EXPECT_CLASS;
+		names = 1;
+	} else if (strcmp(k, "phase") == 0) {
+		e->kind = SCN_EXPECT_PHASE;
+		names = 2;
+	} else if (strcmp(k, "status") == 0) {
+		e->kind = SCN_EXPECT_STATUS;
+		names = 1;
+	} else if (strcmp(k, "ok") == 0) {
+		e->kind = SCN_EXPECT_OK;
+	} else if (strcmp(k, "requests") == 0) {
+		e->kind = SCN_EXPECT_REQUESTS;
+	} else if (strcmp(k, "error_rate") == 0) {
+		e->kind = SCN_EXPECT_ERROR_RATE;
+	} else if (strcmp(k, "reuse_ratio") == 0) {
+		e->kind = SCN_EXPECT_REUSE;
+	} else if (strcmp(k, "rss_growth_mb") == 0) {
+		e->kind = SCN_EXPECT_RSS_GROWTH;
+	} else if (strcmp(k, "fd_growth") == 0) {
+		e->kind = SCN_EXPECT_FD_GROWTH;
+	} else if (strcmp(k, "p99_regression_pct") == 0) {
+		e->kind = SCN_EXPECT_P99_REGRESSION;
+	} else if (strcmp(k, "p50_ms") == 0 || strcmp(k, "p90_ms") == 0 || strcmp(k, "p99_ms") == 0 ||
+		   strcmp(k, "p999_ms") == 0 || strcmp(k, "max_ms") == 0 || strcmp(k, "mean_ms") == 0) {
+		e->kind = SCN_EXPECT_LATENCY;
+		snprintf(e->name, sizeof e->name, "%.*s", (int)(strlen(k) - 3), k);
+	} else {
+		return perr(p, "unknown expectation '%s'", k);
+	}
+	if (nw != 3 + names)
+		return perr(p, "'%s' wants %s%sOP VALUE", k, names ? "NAME " : "", names > 1 ? "PHASE " : "");
+	if (names >= 1) {
+		if (strlen(w[1]) >= sizeof e->name)
+			return perr(p, "name too long");
+		strcpy(e->name, w[1]);
+	}
+	if (names == 2) {
+		if (strlen(w[2]) >= sizeof e->name2)
+			return perr(p, "phase too long");
+		strcpy(e->name2, w[2]);
+	}
+	if ((e->kind == SCN_EXPECT_CLASS || e->kind == SCN_EXPECT_PHASE) &&
+	    tp_class_from_name(e->name) < 0)
+		return perr(p, "unknown class '%s'", e->name);
+	if (e->kind == SCN_EXPECT_PHASE && tp_phase_from_name(e->name2) < 0)
+		return perr(p, "unknown phase '%s'", e->name2);
+	if (e->kind == SCN_EXPECT_STATUS) {
+		uint64_t code;
+		if (!parse_count(e->name, 999, &code) || code < 100)
+			return perr(p, "bad status code '%s'", e->name);
+	}
+	int rc = parse_cmp(p, w[1 + names], &e->cmp);
+	if (rc < 0)
+		return rc;
+	if (!parse_number(w[2 + names], &e->value) || e->value < 0)
+		return perr(p, "bad number '%s'", w[2 + names]);
+	if (e->kind == SCN_EXPECT_ERROR_RATE && e->value > 1)
+		return perr(p, "error_rate is a fraction from 0 to 1");
+	scn->nexpects++;
+	return 0;
+}
+
+static int on_off(struct parser *p, const char *s, bool *out)
+{
+	if (strcmp(s, "on") == 0 || strcmp(s, "yes") == 0)
+		*out = true;
+	else if (strcmp(s, "off") == 0 || strcmp(s, "no") == 0)
+		*out = false;
+	else
+		return perr(p, "expected on or off, got '%s'", s);
+	return 0;
+}
+
+static int parse_line(struct parser *p, char **w, int nw, const char *rest)
+{
+	struct scenario *scn = p->scn;
+	const char *k = w[0];
+	uint64_t count;
+	/* Section headers. */
+	if (strcmp(k, "scenario") == 0) {
+		if (nw != 2)
+			return perr(p, "scenario wants one NAME (letters, digits, - and _)");
+		for (const char *c = w[1]; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+				return perr(p, "scenario name '%s' has a character other than letters, "
+					       "digits, - and _", w[1]);
+		if (strlen(w[1]) >= sizeof scn->name)
+			return perr(p, "scenario name too long");
+		strcpy(scn->name, w[1]);
+		p->seen_scenario = true;
+		p->sec = SEC_TOP;
+		return 0;
+	}
+	if (strcmp(k, "description") == 0 && p->sec == SEC_TOP)
+		return copy_text(p, scn->description, rest, "description");
+	if (strcmp(k, "origin") == 0) {
+		if (nw != 1)
+			return perr(p, "origin takes no value; its settings follow on their own lines");
+		scn->origin = true;
+		p->sec = SEC_ORIGIN;
+		return 0;
+	}
+	if (strcmp(k, "proxy") == 0) {
+		p->sec = SEC_PROXY;
+		if (nw >= 2 && strcmp(w[1], "reference") == 0) {
+			if (nw > 3)
+				return perr(p, "proxy reference [http|socks5|socks5h]");
+			const char *scheme = nw == 3 ? w[2] : "http";
+			if (strcmp(scheme, "http") && strcmp(scheme, "socks5") && strcmp(scheme, "socks5h"))
+				return perr(p, "the reference proxy speaks http, socks5 or socks5h, not '%s'",
+					    scheme);
+			scn->proxy_reference = true;
+			strcpy(scn->proxy_scheme, scheme);
+			return 0;
+		}
+		if (nw == 3 && strcmp(w[1], "external") == 0) {
+			scn->proxy_reference = false;
+			return copy_text(p, scn->proxy_url, w[2], "proxy URL");
+		}
+		if (nw == 2 && strcmp(w[1], "none") == 0) {
+			scn->proxy_reference = false;
+			scn->proxy_url[0] = '\0';
+			return 0;
+		}
+		return perr(p, "proxy wants 'reference [http|socks5|socks5h]', 'external URL' or 'none'");
+	}
+	if (strcmp(k, "capture") == 0) {
+		if (nw != 2)
+			return perr(p, "capture on|off");
+		p->sec = SEC_TOP;
+		return on_off(p, w[1], &scn->capture);
+	}
+	if (strcmp(k, "probe") == 0) {
+		if (nw != 1)
+			return perr(p, "probe takes no value; its settings follow on their own lines");
+		p->sec = SEC_PROBE;
+		return 0;
+	}
+	if (strcmp(k, "expect") == 0) {
+		if (nw != 1)
+			return perr(p, "expect takes no value; expectations follow on their own lines");
+		p->sec = SEC_EXPECT;
+		return 0;
+	}
+	switch (p->sec) {
+	case SEC_ORIGIN:
+		if (strcmp(k, "sites") == 0 && nw == 2)
+			return copy_text(p, scn->sites, w[1], "sites");
+		if (strcmp(k, "replay") == 0 && nw == 2)
+			return copy_text(p, scn->replay, w[1], "replay");
+		if (strcmp(k, "arg") == 0 && nw == 2)
+			return add_text(p, scn->origin_args, &scn->norigin_args, SCN_MAX_ARGS, w[1], "arg");
+		break;
+	case SEC_PROXY:
+		if (strcmp(k, "fault") == 0 && nw >= 2)
+			return add_text(p, scn->faults, &scn->nfaults, SCN_MAX_LIST, rest, "fault");
+		if (strcmp(k, "upstream") == 0 && nw == 2) {
+			if (strcmp(w[1], "reference") == 0) {
+				scn->upstream_reference = true;
+				return 0;
+			}
+			return copy_text(p, scn->upstream, w[1], "upstream");
+		}
+		if (strcmp(k, "upstream_fault") == 0 && nw >= 2)
+			return add_text(p, scn->upstream_faults, &scn->nupstream_faults, SCN_MAX_LIST, rest,
+					"upstream_fault");
+		if (strcmp(k, "arg") == 0 && nw == 2)
+			return add_text(p, scn->proxy_args, &scn->nproxy_args, SCN_MAX_ARGS, w[1], "arg");
+		break;
+	case SEC_PROBE:
+		if (strcmp(k, "url") == 0 && nw == 2)
+			return add_text(p, scn->urls, &scn->nurls, SCN_MAX_LIST, w[1], "url");
+		if (strcmp(k, "requests") == 0 && nw == 2) {
+			if (!parse_count(w[1], 1000000000, &count) || count == 0)
+				return perr(p, "requests wants a positive count, not '%s'", w[1]);
+			scn->requests = count;
+			return 0;
+		}
+		if ((strcmp(k, "concurrency") == 0 || strcmp(k, "threads") == 0) && nw == 2) {
+			if (!parse_count(w[1], 100000, &count) || count == 0)
+				return perr(p, "%s wants a positive count, not '%s'", k, w[1]);
+			*(k[0] == 'c' ? &scn->concurrency : &scn->threads) = (unsigned)count;
+			return 0;
+		}
+		if ((strcmp(k, "duration") == 0 || strcmp(k, "timeout") == 0 ||
+		     strcmp(k, "segment") == 0) && nw == 2) {
+			double d = parse_duration(w[1]);
+			if (!(d > 0))
+				return perr(p, "%s wants a duration like 30s, 5m, not '%s'", k, w[1]);
+			*(k[0] == 'd' ? &scn->duration_s : k[0] == 't' ? &scn->timeout_s : &scn->segment_s) = d;
+			return 0;
+		}
+		if (strcmp(k, "rate") == 0 && nw == 2) {
+			if (!parse_number(w[1], &scn->rate) || !(scn->rate > 0))
+				return perr(p, "rate wants requests per second, not '%s'", w[1]);
+			return 0;
+		}
+		if (strcmp(k, "arg") == 0 && nw == 2)
+			return add_text(p, scn->probe_args, &scn->nprobe_args, SCN_MAX_ARGS, w[1], "arg");
+		break;
+	case SEC_EXPECT:
+		return parse_expect(p, w, nw, rest);
+	case SEC_TOP:
+		break;
+	}
+	if (p->sec == SEC_TOP)
+		return perr(p, "'%s' outside a section (origin, proxy, probe, expect)", k);
+	return perr(p, "unknown or malformed setting '%s' in this section", k);
+}
+
+int scenario_parse(struct scenario *scn, const char *text, size_t len, const char *name,
+		   char *err, size_t errlen)
+{
+	memset(scn, 0, sizeof *scn);
+	scn->concurrency = 1;
+	scn->threads = 1;
+	scn->timeout_s = 10;
+	scn->segment_s = 10;
+	strcpy(scn->proxy_scheme, "http");
+	struct parser p = {.scn = scn, .name = name, .err = err, .errlen = errlen};
+	size_t pos = 0;
+	while (pos < len) {
+		p.line++;
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) : len - pos;
+		pos += n + (nl ? 1 : 0);
+		if (n >= MAX_LINE)
+			return perr(&p, "line longer than %d bytes", MAX_LINE - 1);
+		char line[MAX_LINE];
+		memcpy(line, start, n);
+		line[n] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)line[i];
+			if (ch == '\0' || (ch < 0x20 && ch != '\t' && ch != '\r'))
+				return perr(&p, "control character in the file");
+		}
+		/* A # at the start or after white space starts a comment. */
+		for (size_t i = 0; i < n; i++)
+			if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+				line[i] = '\0';
+				break;
+			}
+		char *words[MAX_WORDS];
+		int nw = 0;
+		char *rest = NULL, *save = NULL;
+		char copy[MAX_LINE];
+		strcpy(copy, line);
+		for (char *tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+			if (nw == MAX_WORDS)
+				return perr(&p, "too many words on one line");
+			words[nw++] = tok;
+		}
+		if (nw == 0)
+			continue;
+		/* The text after the first word, trimmed: for fault specs and descriptions. */
+		rest = copy + (words[0] - line) + strlen(words[0]);
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		size_t rl = strlen(rest);
+		while (rl && (rest[rl - 1] == ' ' || rest[rl - 1] == '\t' || rest[rl - 1] == '\r'))
+			rest[--rl] = '\0';
+		int rc = parse_line(&p, words, nw, rest);
+		if (rc < 0)
+			return rc;
+	}
+	p.line = 0;
+	if (!p.seen_scenario)
+		return perr(&p, "no 'scenario NAME' line");
+	if (scn->nurls == 0)
+		return perr(&p, "no probe url");
+	if (scn->requests && scn->duration_s > 0)
+		return perr(&p, "requests and duration exclude each other");
+	if (!scn->requests && scn->duration_s == 0)
+		scn->requests = 1;
+	return 0;
+}
+
+int scenario_load(struct scenario *scn, const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -EIO;
+	}
+	enum { CAP = 1 << 20 };
+	char *buf = malloc(CAP);
+	if (!buf) {
+		fclose(fp);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -EIO;
+	}
+	size_t n = fread(buf, 1, CAP, fp);
+	int rc;
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = -EIO;
+	} else if (n == CAP) {
+		snprintf(err, errlen, "%s: larger than 1 MiB", path);
+		rc = -EINVAL;
+	} else {
+		rc = scenario_parse(scn, buf, n, path, err, errlen);
+	}
+	free(buf);
+	fclose(fp);
+	return rc;
+}

@@ -1,0 +1,102 @@
+/* scenario — the scenario file of `tunnelprobe run` (docs/scenarios.md): what the
+ * origin serves, which proxy sits in between (the reference proxy with its faults, or
+ * the user's own build), whether to capture, the probe's load, and the expectations a
+ * run must meet.
+ *
+ * The parser is sans-I/O: scenario_parse() takes the whole text and a name for
+ * messages; errors come back as "NAME:LINE: what is wrong". A struct scenario owns
+ * nothing outside itself (fixed-size fields, capped counts), so it needs no free.
+ */
+#ifndef TP_CI_SCENARIO_H
+#define TP_CI_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCN_MAX_TEXT 512   /* one value (a URL, a path, a fault spec) */
+#define SCN_MAX_LIST 32    /* urls, faults, expectations, extra args */
+#define SCN_MAX_ARGS 16
+
+enum scn_cmp { SCN_LE, SCN_GE, SCN_EQ };
+
+/* One expectation, checked against the run summary (and the capture verdicts). */
+enum scn_expect_kind {
+	SCN_EXPECT_CLASS,       /* class NAME OP N */
+	SCN_EXPECT_OK,          /* ok OP N */
+	SCN_EXPECT_REQUESTS,    /* requests OP N */
+	SCN_EXPECT_ERROR_RATE,  /* error_rate OP X (0..1) */
+	SCN_EXPECT_LATENCY,     /* p50_ms | p90_ms | p99_ms | p999_ms | max_ms OP X */
+	SCN_EXPECT_REUSE,       /* reuse_ratio OP X */
+	SCN_EXPECT_STATUS,      /* status CODE OP N */
+	SCN_EXPECT_PHASE,       /* phase CLASS PHASE OP N: failures of CLASS in PHASE */
+	SCN_EXPECT_VERDICT,     /* verdict TEXT: some joined verdict contains TEXT */
+	SCN_EXPECT_RSS_GROWTH,  /* rss_growth_mb OP X: the local proxy's RSS, last - first */
+	SCN_EXPECT_FD_GROWTH,   /* fd_growth OP N */
+	SCN_EXPECT_NEW_CLASS,   /* no_new_class: none absent from --baseline appears */
+	SCN_EXPECT_P99_REGRESSION, /* p99_regression_pct <= X against --baseline */
+};
+
+struct scn_expect {
+	enum scn_expect_kind kind;
+	enum scn_cmp cmp;
+	double value;
+	char name[64];       /* class name, latency field, status code, or phase */
+	char name2[64];      /* phase for SCN_EXPECT_PHASE */
+	char text[SCN_MAX_TEXT]; /* verdict text */
+	unsigned line;       /* for messages */
+};
+
+struct scenario {
+	char name[128];
+	char description[SCN_MAX_TEXT];
+
+	/* origin */
+	bool origin;             /* start the replay origin */
+	char sites[SCN_MAX_TEXT];  /* site file, resolved against the scenario's folder */
+	char replay[SCN_MAX_TEXT];
+	char origin_args[SCN_MAX_ARGS][SCN_MAX_TEXT];
+	size_t norigin_args;
+
+	/* proxy */
+	bool proxy_reference;    /* start the reference proxy */
+	char proxy_url[SCN_MAX_TEXT]; /* external proxy (or --proxy on the command line) */
+	char faults[SCN_MAX_LIST][SCN_MAX_TEXT];
+	size_t nfaults;
+	char upstream[SCN_MAX_TEXT];
+	bool upstream_reference; /* "upstream reference [FAULT...]": a second reference proxy */
+	char upstream_faults[SCN_MAX_LIST][SCN_MAX_TEXT];
+	size_t nupstream_faults;
+	char proxy_args[SCN_MAX_ARGS][SCN_MAX_TEXT];
+	size_t nproxy_args;
+	char proxy_scheme[16];   /* "http" or "socks5" / "socks5h" for the reference proxy */
+
+	bool capture;
+
+	/* probe */
+	char urls[SCN_MAX_LIST][SCN_MAX_TEXT]; /* may hold {http} and {tls}: the origin ports */
+	size_t nurls;
+	uint64_t requests;       /* per URL */
+	double duration_s;
+	unsigned concurrency, threads;
+	double rate, timeout_s;
+	char probe_args[SCN_MAX_ARGS][SCN_MAX_TEXT];
+	size_t nprobe_args;
+
+	/* soak */
+	double segment_s;        /* checkpoint period of long runs (default 10 s) */
+
+	struct scn_expect expects[SCN_MAX_LIST];
+	size_t nexpects;
+};
+
+/* Parses text[0..len). Returns 0, or -EINVAL with "name:LINE: message" in err. */
+int scenario_parse(struct scenario *scn, const char *text, size_t len, const char *name,
+		   char *err, size_t errlen);
+/* Reads and parses a file (at most 1 MiB). Same returns; -EIO when unreadable. */
+int scenario_load(struct scenario *scn, const char *path, char *err, size_t errlen);
+
+const char *scn_cmp_name(enum scn_cmp cmp);
+bool scn_compare(double got, enum scn_cmp cmp, double want);
+
+#endif

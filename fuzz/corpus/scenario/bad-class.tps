@@ -1,0 +1,5 @@
+scenario x
+probe
+url http://a/
+expect
+  class nosuch >= 1

@@ -1,0 +1,4 @@
+scenario x
+probe
+  url http://a/
+  requests 0

@@ -27,6 +27,8 @@ struct probe_target {
 	char *request_target;      /* request-line target: origin-form or absolute-form */
 	char proxy_auth[URL_MAX_USERINFO * 2 + 32]; /* "Basic ..." for an http proxy, or "" */
 	uint64_t upload_seed;      /* payload seed of request bodies (--upload) */
+	char *head;                /* the request head up to X-Probe-Id, built once */
+	size_t head_len;
 };
 
 /* --resolve HOST:PORT:ADDR, as curl. */

@@ -18,26 +18,22 @@ void exchange_begin(struct conn *c)
 {
 	const struct probe_config *cfg = c->w->cfg;
 	const struct probe_target *t = conn_target(c);
-	bool forward_auth = t->has_proxy && !conn_via_tunnel(t) && t->proxy_auth[0];
-	char upload_hdr[128] = "";
-	if (cfg->upload_bytes)
-		snprintf(upload_hdr, sizeof upload_hdr,
-			 "Content-Length: %" PRIu64 "\r\nContent-Type: application/octet-stream\r\n"
-			 "X-Tp-Seed: %016" PRIx64 "\r\n",
-			 cfg->upload_bytes, t->upload_seed);
-	int n = snprintf(c->out, sizeof c->out,
-			 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tunnelprobe/0.1\r\nAccept: */*\r\n"
-			 "X-Probe-Id: %s\r\n%s%s%s%s%s%s\r\n",
-			 cfg->method, t->request_target, t->host_header, c->rec.id,
-			 forward_auth ? "Proxy-Authorization: " : "", forward_auth ? t->proxy_auth : "",
-			 forward_auth ? "\r\n" : "", cfg->compressed ? "Accept-Encoding: gzip\r\n" : "",
-			 upload_hdr, cfg->keepalive ? "" : "Connection: close\r\n");
-	if (n < 0 || (size_t)n >= sizeof c->out) {
+	size_t id_len = strlen(c->rec.id);
+	size_t need = t->head_len + sizeof "X-Probe-Id: \r\n\r\n" - 1 + id_len;
+	if (need > sizeof c->out) {
 		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_REQUEST, "request head longer than %zu bytes",
-		       sizeof c->out);
+			    sizeof c->out);
 		return;
 	}
-	c->out_len = (size_t)n;
+	char *p = c->out;
+	memcpy(p, t->head, t->head_len);
+	p += t->head_len;
+	memcpy(p, "X-Probe-Id: ", 12);
+	p += 12;
+	memcpy(p, c->rec.id, id_len);
+	p += id_len;
+	memcpy(p, "\r\n\r\n", 4);
+	c->out_len = need;
 	c->out_off = 0;
 	c->upload_left = cfg->upload_bytes;
 	c->upload_off = 0;

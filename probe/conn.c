@@ -445,7 +445,8 @@ static void on_io(struct loop *loop, struct loop_io *io, unsigned events)
 
 void conn_init(struct conn *c, struct worker *w, unsigned slot)
 {
-	memset(c, 0, sizeof *c);
+	/* c is zeroed memory (calloc): no memset, so the buffers' untouched pages never
+	 * become resident — 10,000 connections must fit in a few tens of MB. */
 	c->w = w;
 	c->slot = slot;
 	c->fd = -1;

@@ -69,16 +69,6 @@ struct conn {
 	unsigned requests_done;         /* completed on this connection */
 	char local_s[NET_ADDRSTRLEN], remote_s[NET_ADDRSTRLEN];
 
-	/* Output: a proxy message or the request head; then an upload body from the
-	 * generator. */
-	char out[2048];
-	size_t out_len, out_off;
-	uint64_t upload_left, upload_off;
-
-	/* Input: a proxy reply or the response head (capped like curl's). */
-	char in[HTTP1_MAX_HEAD];
-	size_t in_len;
-
 	/* The request in flight. */
 	bool busy;
 	unsigned req_target;
@@ -97,11 +87,21 @@ struct conn {
 	void *zs;                       /* z_stream *, kept for the connection's gzip bodies */
 	bool gzip_ended;                /* inflate reached the end of the gzip stream */
 	bool closing_wait_fin;          /* close-delimited body complete, waiting for FIN */
+
+	/* Output: a proxy message or the request head; then an upload body from the
+	 * generator. */
+	char out[2048];
+	size_t out_len, out_off;
+	uint64_t upload_left, upload_off;
+
+	/* Input: a proxy reply or the response head (capped like curl's). */
+	char in[HTTP1_MAX_HEAD];         /* last: only the pages a head touches become resident */
+	size_t in_len;
 };
 
 /* ---- used by worker.c ---- */
 
-/* Prepares slot number slot of w as a free connection. */
+/* Prepares slot number slot of w as a free connection; c must be zeroed memory. */
 void conn_init(struct conn *c, struct worker *w, unsigned slot);
 /* Starts a request for target index ti on c (intended_us: its due time in an open-loop
  * run, 0 for now): reuses c's connection when it is idle and connected for an

@@ -51,20 +51,25 @@ $(BUILD)/%.o: %.c
 define part_rule
 $(BUILD)/lib$(1).a: $(call part_obj,$(1))
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^
+	@rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach p,$(PARTS),$(if $(call part_src,$(p)),$(eval $(call part_rule,$(p)))))
 
+# cli/parts.h finds parts with __has_include: recompile main when the set of parts changes.
+$(BUILD)/cli/main.o: $(ARCHIVES)
 $(BIN): $(BUILD)/cli/main.o $(ARCHIVES)
-	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS)
+	@echo "  LD  $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS) -lcmocka
+	@echo "  TEST $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS)
+	@echo "  LD  $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS)
 
 deps:
 	@bash scripts/deps.sh

@@ -1,0 +1,562 @@
+/* config — see config.h. */
+#include "probe/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "lib/payload.h"
+
+void probe_usage(FILE *out)
+{
+	fputs("usage: tunnelprobe probe [options] URL...\n"
+	      "\n"
+	      "Target and proxy:\n"
+	      "  -x, --proxy URL         http://H:P (CONNECT for https URLs), socks5://H:P,\n"
+	      "                          socks5h://H:P; default from http_proxy, https_proxy,\n"
+	      "                          all_proxy (as curl)\n"
+	      "      --noproxy LIST      hosts reached directly ('*': ignore proxy variables)\n"
+	      "  -p, --proxytunnel       CONNECT through an http:// proxy for http URLs too\n"
+	      "      --urls-file FILE    more targets, one per line, # comments\n"
+	      "      --resolve H:P:ADDR  use ADDR for host H port P (as curl)\n"
+	      "  -4, -6                  IPv4 / IPv6 only\n"
+	      "Load:\n"
+	      "  -n N                    requests per URL (default 1)\n"
+	      "  -d SECS                 run for a duration instead (5, 30s, 2m, 1h)\n"
+	      "  -c CONC                 connections (default 1)\n"
+	      "  -R RATE                 open loop: RATE requests/s in all; latency counts from\n"
+	      "                          each request's intended start (no coordinated omission)\n"
+	      "  -t THREADS              threads, one event loop each (default 1)\n"
+	      "      --no-keepalive      a new connection for every request\n"
+	      "  -X, --request METHOD    request method (default GET, POST with --upload)\n"
+	      "      --upload SIZE       send a SIZE-byte verifiable body with each request\n"
+	      "      --compressed        ask for gzip (Accept-Encoding) and verify decoded bytes\n"
+	      "      --half-close        shut down our write side after the request (plain\n"
+	      "                          http: tests that the proxy keeps relaying the response)\n"
+	      "Checks:\n"
+	      "      --timeout SECS      limit for each phase after connect (default 30)\n"
+	      "      --connect-timeout S limit for dns + connect (default 10)\n"
+	      "      --expect-status L   statuses that count as ok: 200,204,3xx (default 2xx,3xx)\n"
+	      "      --no-verify         do not check bodies against X-Tp-Seed\n"
+	      "      --cacert FILE       trust this CA (PEM)    -k, --insecure  no verification\n"
+	      "      --compare-direct    run the same targets again without the proxy\n"
+	      "Output:\n"
+	      "      --json FILE         run summary (docs/ledgers.md, docs/run-json.md)\n"
+	      "      --records FILE      one JSON line per request\n"
+	      "      --keylog FILE       TLS keys in NSS key log format (Wireshark)\n"
+	      "      --label TEXT        a name for this run in reports\n"
+	      "  -q, --quiet             no summary on stdout\n"
+	      "Exit status: 0 all requests ok, 1 some failed, 2 bad usage or configuration.\n",
+	      out);
+}
+
+/* "10", "10s", "250ms", "5m", "1h" → seconds; -1 when malformed. */
+static double parse_duration(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || !isfinite(v))
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return v;
+	if (strcmp(end, "ms") == 0)
+		return v / 1000;
+	if (strcmp(end, "m") == 0)
+		return v * 60;
+	if (strcmp(end, "h") == 0)
+		return v * 3600;
+	return -1;
+}
+
+/* "1024", "64k", "10M", "1G" (binary multiples) → bytes; false when malformed. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*s == '-' || *s == '\0')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	unsigned shift = 0;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	if (*s == '-' || *s == '\0')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "200,204,3xx" → the expect_status table. */
+static bool parse_statuses(const char *s, bool table[1000])
+{
+	memset(table, 0, 1000 * sizeof table[0]);
+	const char *p = s;
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 3 && p[0] >= '1' && p[0] <= '9' && (p[1] == 'x' || p[1] == 'X') &&
+		    (p[2] == 'x' || p[2] == 'X')) {
+			int base = (p[0] - '0') * 100;
+			for (int i = 0; i < 100; i++)
+				table[base + i] = true;
+		} else if (len == 3 && p[0] >= '1' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' &&
+			   p[2] >= '0' && p[2] <= '9') {
+			table[(p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0')] = true;
+		} else {
+			return false;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return true;
+}
+
+static int fail(const char *fmt, const char *arg)
+{
+	fputs("tunnelprobe probe: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static int add_target(struct probe_config *cfg, const char *spec, size_t *cap)
+{
+	const char *why = NULL;
+	if (cfg->ntargets == PROBE_MAX_TARGETS)
+		return fail("too many targets (at most %s)", "4096");
+	if (cfg->ntargets == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct probe_target *t = realloc(cfg->targets, ncap * sizeof *t);
+		if (!t)
+			return fail("out of memory%s", "");
+		cfg->targets = t;
+		*cap = ncap;
+	}
+	struct probe_target *t = &cfg->targets[cfg->ntargets];
+	memset(t, 0, sizeof *t);
+	t->spec = spec;
+	if (url_parse(spec, &t->url, &why) < 0) {
+		fprintf(stderr, "tunnelprobe probe: bad URL '%s': %s\n", spec, why);
+		return -EINVAL;
+	}
+	cfg->ntargets++;
+	return 0;
+}
+
+static int read_urls_file(struct probe_config *cfg, const char *path, size_t *cap, char **storage)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return fail("cannot read --urls-file '%s'", path);
+	/* The file's lines live as long as the config: one buffer, kept in *storage. */
+	size_t size = 0, len = 0;
+	char *buf = NULL;
+	char line[URL_MAX_PATH + 512];
+	int rc = 0;
+	unsigned lineno = 0;
+	while (fgets(line, sizeof line, fp)) {
+		lineno++;
+		size_t n = strlen(line);
+		if (n == sizeof line - 1 && line[n - 1] != '\n') {
+			fprintf(stderr, "tunnelprobe probe: %s:%u: line too long\n", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+			     line[n - 1] == '\t'))
+			line[--n] = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		size_t need = strlen(p) + 1;
+		if (len + need > size) {
+			size_t nsize = (len + need) * 2 + 4096;
+			char *nbuf = realloc(buf, nsize);
+			if (!nbuf) {
+				rc = fail("out of memory%s", "");
+				break;
+			}
+			buf = nbuf;
+			size = nsize;
+		}
+		memcpy(buf + len, p, need);
+		len += need;
+	}
+	fclose(fp);
+	*storage = buf;
+	if (rc < 0)
+		return rc;
+	for (size_t off = 0; off < len; off += strlen(buf + off) + 1) {
+		const char *why = NULL;
+		struct url tmp;
+		if (url_parse(buf + off, &tmp, &why) < 0) {
+			fprintf(stderr, "tunnelprobe probe: %s: bad URL '%s': %s\n", path, buf + off, why);
+			return -EINVAL;
+		}
+		if ((rc = add_target(cfg, buf + off, cap)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int parse_resolve(struct probe_config *cfg, const char *s)
+{
+	if (cfg->nresolve == PROBE_MAX_RESOLVE)
+		return fail("too many --resolve entries%s", "");
+	struct probe_resolve *r = &cfg->resolve[cfg->nresolve];
+	const char *c1 = strchr(s, ':');
+	const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c1 || !c2 || c1 == s || (size_t)(c1 - s) >= sizeof r->host)
+		return fail("bad --resolve '%s' (want HOST:PORT:ADDR)", s);
+	memcpy(r->host, s, (size_t)(c1 - s));
+	r->host[c1 - s] = '\0';
+	char port[8];
+	if ((size_t)(c2 - c1 - 1) >= sizeof port)
+		return fail("bad --resolve port in '%s'", s);
+	memcpy(port, c1 + 1, (size_t)(c2 - c1 - 1));
+	port[c2 - c1 - 1] = '\0';
+	unsigned long long p;
+	if (!parse_uint(port, 65535, &p) || p == 0)
+		return fail("bad --resolve port in '%s'", s);
+	r->port = (uint16_t)p;
+	char addr[64];
+	const char *a = c2 + 1;
+	size_t alen = strlen(a);
+	if (alen >= 2 && a[0] == '[' && a[alen - 1] == ']') {
+		a++;
+		alen -= 2;
+	}
+	if (alen >= sizeof addr)
+		return fail("bad --resolve address in '%s'", s);
+	memcpy(addr, a, alen);
+	addr[alen] = '\0';
+	if (net_addr_from_ip(addr, r->port, &r->addr) < 0)
+		return fail("bad --resolve address in '%s' (want an IP literal)", s);
+	cfg->nresolve++;
+	return 0;
+}
+
+/* The request head of a target without its last line (X-Probe-Id, added per request),
+ * built once so a request costs a memcpy instead of a printf. */
+static int build_head(const struct probe_config *cfg, struct probe_target *t)
+{
+	bool via_tunnel = t->has_proxy && (t->tunnel || t->proxy.scheme != URL_HTTP);
+	bool forward_auth = t->has_proxy && !via_tunnel && t->proxy_auth[0];
+	char upload[128] = "";
+	if (cfg->upload_bytes)
+		snprintf(upload, sizeof upload,
+			 "Content-Length: %llu\r\nContent-Type: application/octet-stream\r\n"
+			 "X-Tp-Seed: %016llx\r\n",
+			 (unsigned long long)cfg->upload_bytes, (unsigned long long)t->upload_seed);
+	size_t cap = strlen(t->request_target) + sizeof t->host_header + sizeof t->proxy_auth + 512;
+	t->head = malloc(cap);
+	if (!t->head)
+		return fail("out of memory%s", "");
+	int n = snprintf(t->head, cap,
+			 "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tunnelprobe/0.1\r\nAccept: */*\r\n"
+			 "%s%s%s%s%s%s",
+			 cfg->method, t->request_target, t->host_header,
+			 forward_auth ? "Proxy-Authorization: " : "", forward_auth ? t->proxy_auth : "",
+			 forward_auth ? "\r\n" : "", cfg->compressed ? "Accept-Encoding: gzip\r\n" : "",
+			 upload, cfg->keepalive ? "" : "Connection: close\r\n");
+	if (n < 0 || (size_t)n >= cap)
+		return fail("request head too long for '%s'", t->spec);
+	t->head_len = (size_t)n;
+	return 0;
+}
+
+/* Fills the derived fields of each target: proxy, tunnel, request line, auth. */
+static int finish_target(struct probe_config *cfg, struct probe_target *t, const char *proxy_opt,
+			 const char *noproxy, bool proxytunnel, const char *(*env)(const char *))
+{
+	const char *proxy = proxy_opt;
+	if (!proxy && !(noproxy && strcmp(noproxy, "*") == 0))
+		proxy = url_proxy_from_env(&t->url, env);
+	if (proxy && *proxy) {
+		const char *why = NULL;
+		if (url_parse_proxy(proxy, &t->proxy, &why) < 0) {
+			fprintf(stderr, "tunnelprobe probe: bad proxy URL '%s': %s\n", proxy, why);
+			return -EINVAL;
+		}
+		t->has_proxy = true;
+		t->proxy_spec = proxy;
+		t->tunnel = t->proxy.scheme == URL_HTTP &&
+			    (t->url.scheme == URL_HTTPS || proxytunnel);
+	}
+	if (url_authority(&t->url, true, t->host_header, sizeof t->host_header) < 0)
+		return fail("host too long in '%s'", t->spec);
+	bool absolute = t->has_proxy && t->proxy.scheme == URL_HTTP && !t->tunnel;
+	size_t cap = URL_MAX_PATH + URL_MAX_HOST + 32;
+	t->request_target = malloc(cap);
+	if (!t->request_target)
+		return fail("out of memory%s", "");
+	if (absolute) {
+		if (url_absolute(&t->url, t->request_target, cap) < 0)
+			return fail("URL too long: '%s'", t->spec);
+	} else {
+		snprintf(t->request_target, cap, "%s", t->url.path);
+	}
+	if (t->has_proxy && t->proxy.scheme == URL_HTTP && t->proxy.has_userinfo) {
+		char plain[URL_MAX_USERINFO * 2 + 2];
+		int n = snprintf(plain, sizeof plain, "%s:%s", t->proxy.user, t->proxy.pass);
+		memcpy(t->proxy_auth, "Basic ", 6);
+		EVP_EncodeBlock((unsigned char *)t->proxy_auth + 6, (const unsigned char *)plain, n);
+	}
+	t->upload_seed = payload_seed(t->url.path, strlen(t->url.path));
+	return build_head(cfg, t);
+}
+
+enum {
+	OPT_NOPROXY = 256, OPT_URLS_FILE, OPT_RESOLVE, OPT_NO_KEEPALIVE, OPT_UPLOAD, OPT_COMPRESSED,
+	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_EXPECT_STATUS, OPT_NO_VERIFY, OPT_CACERT,
+	OPT_COMPARE_DIRECT, OPT_HALF_CLOSE, OPT_JSON, OPT_RECORDS, OPT_KEYLOG, OPT_LABEL, OPT_DNS_SERVERS,
+};
+
+static const struct option long_opts[] = {
+	{"proxy", required_argument, NULL, 'x'},
+	{"noproxy", required_argument, NULL, OPT_NOPROXY},
+	{"proxytunnel", no_argument, NULL, 'p'},
+	{"urls-file", required_argument, NULL, OPT_URLS_FILE},
+	{"resolve", required_argument, NULL, OPT_RESOLVE},
+	{"threads", required_argument, NULL, 't'},
+	{"connections", required_argument, NULL, 'c'},
+	{"rate", required_argument, NULL, 'R'},
+	{"duration", required_argument, NULL, 'd'},
+	{"requests", required_argument, NULL, 'n'},
+	{"no-keepalive", no_argument, NULL, OPT_NO_KEEPALIVE},
+	{"request", required_argument, NULL, 'X'},
+	{"upload", required_argument, NULL, OPT_UPLOAD},
+	{"compressed", no_argument, NULL, OPT_COMPRESSED},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
+	{"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+	{"cacert", required_argument, NULL, OPT_CACERT},
+	{"insecure", no_argument, NULL, 'k'},
+	{"compare-direct", no_argument, NULL, OPT_COMPARE_DIRECT},
+	{"half-close", no_argument, NULL, OPT_HALF_CLOSE},
+	{"json", required_argument, NULL, OPT_JSON},
+	{"records", required_argument, NULL, OPT_RECORDS},
+	{"keylog", required_argument, NULL, OPT_KEYLOG},
+	{"label", required_argument, NULL, OPT_LABEL},
+	{"dns-servers", required_argument, NULL, OPT_DNS_SERVERS},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
+		       const char *(*env)(const char *))
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->connections = 1;
+	cfg->threads = 1;
+	cfg->timeout_s = 30;
+	cfg->connect_timeout_s = 10;
+	cfg->keepalive = true;
+	cfg->verify = true;
+	cfg->family = AF_UNSPEC;
+	cfg->argc = argc;
+	cfg->argv = argv;
+	parse_statuses("2xx,3xx", cfg->expect_status);
+	const char *proxy = NULL, *noproxy = NULL;
+	bool proxytunnel = false, have_n = false;
+	size_t cap = 0;
+	unsigned long long v;
+	int opt;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":x:pt:c:R:d:n:X:kq46h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'x': proxy = optarg; break;
+		case OPT_NOPROXY: noproxy = optarg; break;
+		case 'p': proxytunnel = true; break;
+		case OPT_URLS_FILE:
+			if (read_urls_file(cfg, optarg, &cap, &cfg->urls_storage) < 0)
+				return -EINVAL;
+			break;
+		case OPT_RESOLVE:
+			if (parse_resolve(cfg, optarg) < 0)
+				return -EINVAL;
+			break;
+		case 't':
+			if (!parse_uint(optarg, 256, &v) || v == 0)
+				return fail("-t wants 1..256 threads, not '%s'", optarg);
+			cfg->threads = (unsigned)v;
+			break;
+		case 'c':
+			if (!parse_uint(optarg, 1000000, &v) || v == 0)
+				return fail("-c wants 1..1000000 connections, not '%s'", optarg);
+			cfg->connections = (unsigned)v;
+			break;
+		case 'R': {
+			char *end;
+			errno = 0;
+			cfg->rate = strtod(optarg, &end);
+			if (errno || *end || !(cfg->rate > 0) || cfg->rate > 1e7)
+				return fail("-R wants a rate in requests/s, not '%s'", optarg);
+			break;
+		}
+		case 'd':
+			cfg->duration_s = parse_duration(optarg);
+			if (!(cfg->duration_s > 0))
+				return fail("-d wants a duration like 10, 30s, 2m, not '%s'", optarg);
+			break;
+		case 'n':
+			if (!parse_uint(optarg, 1000000000ull, &v) || v == 0)
+				return fail("-n wants a positive count, not '%s'", optarg);
+			cfg->requests_per_url = v;
+			have_n = true;
+			break;
+		case 'X': cfg->method = optarg; break;
+		case OPT_UPLOAD:
+			if (!parse_size(optarg, &cfg->upload_bytes))
+				return fail("--upload wants a size like 1024, 64k, 10M, not '%s'", optarg);
+			break;
+		case OPT_COMPRESSED: cfg->compressed = true; break;
+		case OPT_NO_KEEPALIVE: cfg->keepalive = false; break;
+		case OPT_TIMEOUT:
+			cfg->timeout_s = parse_duration(optarg);
+			if (!(cfg->timeout_s > 0))
+				return fail("--timeout wants a duration, not '%s'", optarg);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			cfg->connect_timeout_s = parse_duration(optarg);
+			if (!(cfg->connect_timeout_s > 0))
+				return fail("--connect-timeout wants a duration, not '%s'", optarg);
+			break;
+		case OPT_EXPECT_STATUS:
+			if (!parse_statuses(optarg, cfg->expect_status))
+				return fail("--expect-status wants a list like 200,204,3xx, not '%s'", optarg);
+			break;
+		case OPT_NO_VERIFY: cfg->verify = false; break;
+		case OPT_CACERT: cfg->cacert = optarg; break;
+		case 'k': cfg->insecure = true; break;
+		case OPT_COMPARE_DIRECT: cfg->compare_direct = true; break;
+		case OPT_HALF_CLOSE:
+			cfg->half_close = true;
+			cfg->keepalive = false;
+			break;
+		case OPT_JSON: cfg->json_path = optarg; break;
+		case OPT_RECORDS: cfg->records_path = optarg; break;
+		case OPT_KEYLOG: cfg->keylog = optarg; break;
+		case OPT_LABEL: cfg->label = optarg; break;
+		case OPT_DNS_SERVERS: cfg->dns_servers = optarg; break;
+		case 'q': cfg->quiet = true; break;
+		case '4': cfg->family = AF_INET; break;
+		case '6': cfg->family = AF_INET6; break;
+		case 'h':
+			probe_usage(stdout);
+			return 1;
+		case ':':
+			return fail("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail("unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		if (add_target(cfg, argv[i], &cap) < 0)
+			return -EINVAL;
+	if (cfg->ntargets == 0)
+		return fail("no URL given (see --help)%s", "");
+	if (have_n && cfg->duration_s > 0)
+		return fail("-n and -d exclude each other%s", "");
+	if (!have_n && cfg->duration_s == 0)
+		cfg->requests_per_url = 1;
+	if (cfg->threads > cfg->connections)
+		cfg->threads = cfg->connections;
+	if (!cfg->method)
+		cfg->method = cfg->upload_bytes ? "POST" : "GET";
+	for (const char *m = cfg->method; *m; m++)
+		if (*m <= ' ' || *m >= 127 || strchr("()<>@,;:\\\"/[]?={}", *m))
+			return fail("bad method '%s'", cfg->method);
+	if (cfg->method[0] == '\0')
+		return fail("empty method%s", "");
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		if (finish_target(cfg, &cfg->targets[i], proxy, noproxy, proxytunnel, env) < 0)
+			return -EINVAL;
+	const char *why = NULL;
+	if (tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
+		return fail("%s", why);
+	cfg->tls_ready = true;
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	snprintf(cfg->id_prefix, sizeof cfg->id_prefix, "%06x", rnd & 0xffffff);
+	return 0;
+}
+
+void probe_config_free(struct probe_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		free(cfg->targets[i].request_target);
+		free(cfg->targets[i].head);
+	}
+	if (!cfg->is_copy) {
+		free(cfg->urls_storage);
+		if (cfg->tls_ready)
+			tls_client_ctx_free(&cfg->tls);
+	}
+	free(cfg->targets);
+	cfg->targets = NULL;
+	cfg->ntargets = 0;
+}
+
+int probe_config_direct(const struct probe_config *cfg, struct probe_config *direct)
+{
+	*direct = *cfg;
+	direct->is_copy = true;
+	direct->targets = calloc(cfg->ntargets, sizeof *direct->targets);
+	if (!direct->targets)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->ntargets; i++) {
+		struct probe_target *t = &direct->targets[i];
+		*t = cfg->targets[i];
+		t->has_proxy = t->tunnel = false;
+		t->proxy_spec = NULL;
+		t->proxy_auth[0] = '\0';
+		t->request_target = strdup(t->url.path);
+		t->head = NULL;
+		if (!t->request_target || build_head(direct, t) < 0) {
+			direct->ntargets = i;
+			probe_config_free(direct);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,90 @@
+/* config — the probe's command line, parsed into a read-only configuration that
+ * every worker thread shares. */
+#ifndef TP_PROBE_CONFIG_H
+#define TP_PROBE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/net.h"
+#include "lib/tls.h"
+#include "lib/url.h"
+
+#define PROBE_MAX_TARGETS 4096
+#define PROBE_MAX_RESOLVE 32
+
+/* One URL and how it is reached. */
+struct probe_target {
+	const char *spec;          /* the URL as given (argv or --urls-file line) */
+	struct url url;
+	bool has_proxy;
+	struct url proxy;
+	const char *proxy_spec;
+	bool tunnel;               /* CONNECT through an http:// proxy */
+	char host_header[URL_MAX_HOST + 8];
+	char *request_target;      /* request-line target: origin-form or absolute-form */
+	char proxy_auth[URL_MAX_USERINFO * 2 + 32]; /* "Basic ..." for an http proxy, or "" */
+	uint64_t upload_seed;      /* payload seed of request bodies (--upload) */
+	char *head;                /* the request head up to X-Probe-Id, built once */
+	size_t head_len;
+};
+
+/* --resolve HOST:PORT:ADDR, as curl. */
+struct probe_resolve {
+	char host[URL_MAX_HOST];
+	uint16_t port;
+	struct net_addr addr;
+};
+
+struct probe_config {
+	struct probe_target *targets;
+	size_t ntargets;
+	uint64_t requests_per_url;  /* -n (0 with -d) */
+	double duration_s;          /* -d (0 with -n) */
+	unsigned connections;       /* -c */
+	unsigned threads;           /* -t */
+	double rate;                /* -R requests/s in all (0: closed loop) */
+	double timeout_s;           /* --timeout: each phase after connect */
+	double connect_timeout_s;   /* --connect-timeout: dns + connect */
+	bool keepalive;             /* --no-keepalive clears it */
+	bool verify;                /* --no-verify clears it */
+	bool compressed;            /* --compressed: send Accept-Encoding: gzip */
+	bool compare_direct;        /* --compare-direct */
+	bool half_close;            /* --half-close: FIN after the request (plain HTTP only) */
+	bool quiet;                 /* -q */
+	const char *method;         /* -X, default GET (POST with --upload) */
+	uint64_t upload_bytes;      /* --upload N */
+	bool expect_status[1000];   /* --expect-status; default 2xx and 3xx */
+	int family;                 /* AF_UNSPEC, or AF_INET/AF_INET6 with -4/-6 */
+	const char *cacert;
+	bool insecure;
+	const char *keylog;
+	const char *json_path;
+	const char *records_path;
+	const char *label;
+	char id_prefix[24];         /* prefix of every X-Probe-Id in this run */
+	struct probe_resolve resolve[PROBE_MAX_RESOLVE];
+	size_t nresolve;
+	const char *dns_servers;    /* --dns-servers, for tests */
+	int argc;
+	char **argv;
+	struct tls_client_ctx tls;
+	bool tls_ready;
+	char *urls_storage;         /* --urls-file lines, owned */
+	bool is_copy;               /* made by probe_config_direct(): shares tls and storage */
+};
+
+/* Parses argv (argv[0] is "probe"). Returns 0, 1 when help was printed, or -EINVAL
+ * after printing one line on stderr. The config owns what it allocates; free it with
+ * probe_config_free(). env is getenv or a test double (proxy variables). */
+int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
+		       const char *(*env)(const char *));
+void probe_config_free(struct probe_config *cfg);
+/* The same targets reached directly (for --compare-direct): a copy without proxies.
+ * Returns 0 or -ENOMEM. */
+int probe_config_direct(const struct probe_config *cfg, struct probe_config *direct);
+void probe_usage(FILE *out);
+
+#endif

@@ -1,0 +1,289 @@
+/* stats — see stats.h. */
+#include "probe/stats.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the coarse histogram ---- */
+
+static size_t qhist_index(uint64_t v)
+{
+	if (v < (1u << QHIST_SUB_BITS))
+		return (size_t)v;
+	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+	if (msb >= 40)
+		return QHIST_BUCKETS - 1;
+	unsigned shift = msb - QHIST_SUB_BITS;
+	size_t idx = ((size_t)(shift + 1) << QHIST_SUB_BITS) +
+		     (size_t)((v >> shift) & ((1u << QHIST_SUB_BITS) - 1));
+	return idx < QHIST_BUCKETS ? idx : QHIST_BUCKETS - 1;
+}
+
+static uint64_t qhist_high(size_t idx)
+{
+	if (idx < (1u << QHIST_SUB_BITS))
+		return idx;
+	unsigned shift = (unsigned)(idx >> QHIST_SUB_BITS) - 1;
+	uint64_t sub = idx & ((1u << QHIST_SUB_BITS) - 1);
+	uint64_t low = ((1ull << QHIST_SUB_BITS) | sub) << shift;
+	return low + (1ull << shift) - 1;
+}
+
+void qhist_record(struct qhist *q, uint64_t value)
+{
+	q->counts[qhist_index(value)]++;
+	q->total++;
+}
+
+uint64_t qhist_percentile(const struct qhist *q, double p)
+{
+	if (q->total == 0)
+		return 0;
+	uint64_t rank = (uint64_t)((p / 100.0) * q->total + 0.999999);
+	if (rank == 0)
+		rank = 1;
+	uint64_t seen = 0;
+	for (size_t i = 0; i < QHIST_BUCKETS; i++) {
+		seen += q->counts[i];
+		if (seen >= rank)
+			return qhist_high(i);
+	}
+	return qhist_high(QHIST_BUCKETS - 1);
+}
+
+static void qhist_merge(struct qhist *dst, const struct qhist *src)
+{
+	for (size_t i = 0; i < QHIST_BUCKETS; i++)
+		dst->counts[i] += src->counts[i];
+	dst->total += src->total;
+}
+
+/* ---- counting ---- */
+
+int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us)
+{
+	memset(st, 0, sizeof *st);
+	hist_init(&st->lat);
+	st->start_us = start_us;
+	st->ntargets = ntargets;
+	st->targets = calloc(ntargets ? ntargets : 1, sizeof *st->targets);
+	return st->targets ? 0 : -ENOMEM;
+}
+
+void stats_free(struct probe_stats *st)
+{
+	if (!st)
+		return;
+	free(st->targets);
+	free(st->seconds);
+	st->targets = NULL;
+	st->seconds = NULL;
+}
+
+/* The time-series cell for monotonic time now_us, or NULL past the cap / on ENOMEM. */
+static struct second_stats *second_at(struct probe_stats *st, uint64_t now_us)
+{
+	uint64_t sec = now_us > st->start_us ? (now_us - st->start_us) / 1000000u : 0;
+	if (sec >= STATS_MAX_SECONDS)
+		return NULL;
+	if (sec >= st->seconds_cap) {
+		size_t cap = st->seconds_cap ? st->seconds_cap : 64;
+		while (cap <= sec)
+			cap *= 2;
+		if (cap > STATS_MAX_SECONDS)
+			cap = STATS_MAX_SECONDS;
+		struct second_stats *s = realloc(st->seconds, cap * sizeof *s);
+		if (!s)
+			return NULL;
+		memset(s + st->seconds_cap, 0, (cap - st->seconds_cap) * sizeof *s);
+		st->seconds = s;
+		st->seconds_cap = cap;
+	}
+	if (sec >= st->nseconds)
+		st->nseconds = sec + 1;
+	return &st->seconds[sec];
+}
+
+void stats_started(struct probe_stats *st, uint64_t now_us)
+{
+	struct second_stats *s = second_at(st, now_us);
+	if (s)
+		s->started++;
+}
+
+void stats_add(struct probe_stats *st, const struct probe_record *rec, uint64_t latency_us,
+	       uint64_t now_us)
+{
+	st->requests++;
+	st->classes[rec->cls]++;
+	if (rec->cls == TP_OK)
+		st->ok++;
+	if (rec->status > 0 && rec->status < 1000)
+		st->status[rec->status]++;
+	st->bytes_sent += rec->bytes_sent;
+	st->bytes_received += rec->wire_received;
+	if (rec->reused)
+		st->requests_reused++;
+	hist_record(&st->lat, latency_us);
+	if (rec->target < st->ntargets) {
+		struct target_stats *t = &st->targets[rec->target];
+		t->requests++;
+		t->classes[rec->cls]++;
+		if (rec->cls == TP_OK)
+			t->ok++;
+		qhist_record(&t->lat, latency_us);
+		t->lat_sum_us += latency_us;
+		if (latency_us > t->lat_max_us)
+			t->lat_max_us = latency_us;
+	}
+	struct second_stats *s = second_at(st, now_us);
+	if (s) {
+		s->completed++;
+		if (rec->cls == TP_OK)
+			s->ok++;
+		else
+			s->failed[rec->cls]++;
+		s->bytes_in += rec->wire_received;
+		s->bytes_out += rec->bytes_sent;
+		qhist_record(&s->lat, latency_us);
+	}
+	if (rec->cls != TP_OK && st->nfailures < STATS_MAX_FAILURES)
+		st->failures[st->nfailures++] = *rec;
+}
+
+static int cmp_failure(const void *a, const void *b)
+{
+	const struct probe_record *x = a, *y = b;
+	return (x->t > y->t) - (x->t < y->t);
+}
+
+int stats_merge(struct probe_stats *dst, const struct probe_stats *src)
+{
+	dst->requests += src->requests;
+	dst->ok += src->ok;
+	for (int i = 0; i < TP_CLASS_COUNT; i++)
+		dst->classes[i] += src->classes[i];
+	for (int i = 0; i < 1000; i++)
+		dst->status[i] += src->status[i];
+	dst->bytes_sent += src->bytes_sent;
+	dst->bytes_received += src->bytes_received;
+	dst->conns_opened += src->conns_opened;
+	dst->requests_reused += src->requests_reused;
+	dst->retries += src->retries;
+	hist_merge(&dst->lat, &src->lat);
+	for (size_t i = 0; i < dst->ntargets && i < src->ntargets; i++) {
+		struct target_stats *d = &dst->targets[i];
+		const struct target_stats *s = &src->targets[i];
+		d->requests += s->requests;
+		d->ok += s->ok;
+		for (int c = 0; c < TP_CLASS_COUNT; c++)
+			d->classes[c] += s->classes[c];
+		qhist_merge(&d->lat, &s->lat);
+		d->lat_sum_us += s->lat_sum_us;
+		if (s->lat_max_us > d->lat_max_us)
+			d->lat_max_us = s->lat_max_us;
+	}
+	if (src->nseconds && !second_at(dst, dst->start_us + (src->nseconds - 1) * 1000000u))
+		return -ENOMEM;
+	for (size_t i = 0; i < src->nseconds; i++) {
+		struct second_stats *d = &dst->seconds[i];
+		const struct second_stats *s = &src->seconds[i];
+		d->started += s->started;
+		d->completed += s->completed;
+		d->ok += s->ok;
+		for (int c = 0; c < TP_CLASS_COUNT; c++)
+			d->failed[c] += s->failed[c];
+		d->bytes_in += s->bytes_in;
+		d->bytes_out += s->bytes_out;
+		qhist_merge(&d->lat, &s->lat);
+	}
+	for (size_t i = 0; i < src->nfailures && dst->nfailures < STATS_MAX_FAILURES; i++)
+		dst->failures[dst->nfailures++] = src->failures[i];
+	qsort(dst->failures, dst->nfailures, sizeof dst->failures[0], cmp_failure);
+	return 0;
+}
+
+/* ---- records ---- */
+
+/* Appends s as a JSON string body (no quotes). Returns the new position or NULL. */
+static char *json_escape(char *p, char *end, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (end - p < 8)
+			return NULL;
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			p += snprintf(p, (size_t)(end - p), "\\u%04x", c);
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	return p;
+}
+
+/* printf into [p, end); NULL when it did not fit. */
+#define PUT(...)                                                                   \
+	do {                                                                       \
+		if (!p)                                                            \
+			return 0;                                                  \
+		int n_ = snprintf(p, (size_t)(end - p), __VA_ARGS__);             \
+		p = n_ < 0 || n_ >= end - p ? NULL : p + n_;                       \
+	} while (0)
+#define PUTSTR(s)                                                                  \
+	do {                                                                       \
+		PUT("\"");                                                         \
+		p = p ? json_escape(p, end, (s)) : NULL;                           \
+		PUT("\"");                                                         \
+	} while (0)
+
+size_t record_format(const struct probe_record *rec, const struct probe_config *cfg,
+		     char *buf, size_t cap)
+{
+	char *p = buf, *end = buf + cap;
+	const struct probe_target *t = &cfg->targets[rec->target];
+	PUT("{\"id\":");
+	PUTSTR(rec->id);
+	PUT(",\"url\":");
+	PUTSTR(t->spec);
+	PUT(",\"class\":\"%s\",\"phase\":\"%s\",\"detail\":", tp_class_name(rec->cls),
+	    tp_phase_name(rec->phase));
+	PUTSTR(rec->detail);
+	PUT(",\"status\":%d,\"bytes_expected\":%" PRId64 ",\"bytes_received\":%" PRIu64
+	    ",\"bytes_sent\":%" PRIu64 ",\"wire_received\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\"",
+	    rec->status, rec->bytes_expected, rec->bytes_received, rec->bytes_sent,
+	    rec->wire_received, rec->local, rec->remote);
+	PUT(",\"proxy\":");
+	if (t->has_proxy)
+		PUTSTR(t->proxy_spec);
+	else
+		PUT("null");
+	PUT(",\"reused\":%s,\"verified\":%s,\"latency_ms\":%.3f,\"t\":%.6f,\"timings_ms\":{",
+	    rec->reused ? "true" : "false", rec->verified ? "true" : "false", rec->latency_ms, rec->t);
+	const char *names[] = {"dns", "connect", "proxy", "tls", "first_byte", "total"};
+	const double values[] = {rec->dns_ms, rec->connect_ms, rec->proxy_ms,
+				 rec->tls_ms, rec->first_byte_ms, rec->total_ms};
+	bool first = true;
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		if (values[i] < 0)
+			continue;
+		PUT("%s\"%s\":%.3f", first ? "" : ",", names[i], values[i]);
+		first = false;
+	}
+	PUT("}}\n");
+	return p ? (size_t)(p - buf) : 0;
+}
+
+void record_describe(const struct probe_record *rec, const struct probe_config *cfg, FILE *out)
+{
+	fprintf(out, "  %s -> %s", cfg->targets[rec->target].spec, tp_class_name(rec->cls));
+	if (rec->detail[0])
+		fprintf(out, " (%s)", rec->detail);
+	fprintf(out, " [phase %s, local %s, id %s]\n", tp_phase_name(rec->phase), rec->local,
+		rec->id);
+}

@@ -1,0 +1,123 @@
+/* stats — what a probe thread counts, merged across threads at the end.
+ *
+ * Each worker owns one struct probe_stats and writes only to it; the main thread
+ * merges them after the workers stopped (hist_merge and plain sums), so nothing is
+ * shared while the run is under way except the progress counters.
+ */
+#ifndef TP_PROBE_STATS_H
+#define TP_PROBE_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "lib/hist.h"
+#include "lib/ledger.h"
+#include "lib/net.h"
+#include "probe/config.h"
+
+#define STATS_MAX_FAILURES 100      /* failure records kept in full per run */
+#define STATS_MAX_SECONDS 86400     /* time-series length cap (a day of seconds) */
+
+/* A coarse histogram (8 sub-buckets per power of two, <= 12.5% error) for the
+ * per-second and per-target percentiles, where a full struct hist per cell would cost
+ * 40 KiB each. */
+#define QHIST_SUB_BITS 3
+#define QHIST_BUCKETS ((40 - QHIST_SUB_BITS + 1) << QHIST_SUB_BITS)
+struct qhist {
+	uint32_t counts[QHIST_BUCKETS];
+	uint32_t total;
+};
+
+/* One request's outcome: a line of --records and a failure sample. */
+struct probe_record {
+	char id[48];
+	unsigned target;           /* index into cfg->targets */
+	enum tp_class cls;
+	enum tp_phase phase;
+	char detail[200];
+	int status;
+	int64_t bytes_expected;    /* -1 when unknown */
+	uint64_t bytes_received;   /* body bytes after de-chunking (what framing counts) */
+	uint64_t bytes_sent;       /* request bytes written */
+	uint64_t wire_received;    /* bytes read from the connection for this request */
+	char local[NET_ADDRSTRLEN];
+	char remote[NET_ADDRSTRLEN];
+	bool reused;
+	bool verified;
+	double t;                  /* start, Unix seconds */
+	double latency_ms;
+	/* Phase ends, ms from the request start; < 0 when the phase did not happen. */
+	double dns_ms, connect_ms, proxy_ms, tls_ms, first_byte_ms, total_ms;
+};
+
+struct target_stats {
+	uint64_t requests, ok;
+	uint64_t classes[TP_CLASS_COUNT];
+	struct qhist lat;
+	uint64_t lat_sum_us, lat_max_us;
+};
+
+struct second_stats {
+	uint32_t started, completed, ok;
+	uint32_t failed[TP_CLASS_COUNT];
+	uint64_t bytes_in, bytes_out;
+	struct qhist lat;
+};
+
+struct probe_stats {
+	uint64_t requests, ok;
+	uint64_t classes[TP_CLASS_COUNT];
+	uint64_t status[1000];
+	uint64_t bytes_sent, bytes_received;
+	uint64_t conns_opened, requests_reused;
+	uint64_t retries;          /* requests retried after a kept-alive connection closed */
+	struct hist lat;           /* microseconds */
+	size_t ntargets;
+	struct target_stats *targets;
+	uint64_t start_us;         /* monotonic start of the run, for the time series */
+	size_t nseconds;
+	struct second_stats *seconds; /* allocated in chunks as the run goes on */
+	size_t seconds_cap;
+	struct probe_record failures[STATS_MAX_FAILURES];
+	size_t nfailures;
+};
+
+/* Returns 0 or -ENOMEM. */
+int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us);
+void stats_free(struct probe_stats *st);
+/* A request started at monotonic time now_us (for the time series). */
+void stats_started(struct probe_stats *st, uint64_t now_us);
+/* A request ended; latency_us is what the percentiles count. */
+void stats_add(struct probe_stats *st, const struct probe_record *rec, uint64_t latency_us,
+	       uint64_t now_us);
+/* dst += src (failures: the first ones by start time up to the cap). */
+int stats_merge(struct probe_stats *dst, const struct probe_stats *src);
+
+void qhist_record(struct qhist *q, uint64_t value);
+uint64_t qhist_percentile(const struct qhist *q, double p);
+
+/* One --records JSON line (with '\n') into buf; returns its length, or 0 when it does
+ * not fit (the caller's buffer is sized for the worst case). */
+size_t record_format(const struct probe_record *rec, const struct probe_config *cfg,
+		     char *buf, size_t cap);
+/* "URL -> class (detail) [phase, local ADDR]". */
+void record_describe(const struct probe_record *rec, const struct probe_config *cfg, FILE *out);
+
+/* The run summary as docs/ledgers.md "Run file" describes (new reference). */
+json_t *stats_summary_json(const struct probe_stats *st, const struct probe_config *cfg,
+			   double started, double ended);
+/* The summary fields without run metadata (the "direct" member of --compare-direct). */
+json_t *stats_direct_json(const struct probe_stats *st, const struct probe_config *cfg);
+/* The human summary (totals, classes, latency, per-target table, worst targets,
+ * failure samples). */
+void stats_print(const struct probe_stats *st, const struct probe_config *cfg, double elapsed_s,
+		 FILE *out);
+/* Two summaries side by side (--compare-direct). */
+void stats_print_compare(const struct probe_stats *proxied, const struct probe_stats *direct,
+			 const struct probe_config *cfg, FILE *out);
+
+#endif

@@ -187,7 +187,7 @@ int capture_main(int argc, char **argv)
 			fprintf(stderr, "tunnelprobe capture: %s\n", err);
 			goto out;
 		}
-		if (a.read_error[0])
+		if (a.read_error[0] && quiet)
 			fprintf(stderr, "tunnelprobe capture: warning: %s\n", a.read_error);
 	}
 	if (join_build(&j, &l, have_a ? &a.flows : NULL) < 0) {

@@ -228,10 +228,13 @@ static void flow_finish(struct flow *f)
 {
 	if (f->finished)
 		return;
+	/* Held segments are delivered (and scanned) before anything is judged. */
+	tcpreasm_finish(&f->dir[0].r);
+	tcpreasm_finish(&f->dir[1].r);
 	f->finished = true;
 	for (int i = 0; i < 2; i++) {
 		struct flow_dir *d = &f->dir[i];
-		tcpreasm_finish(&d->r);
+		const struct flow_dir *peer = &f->dir[1 - i];
 		if (d->fin_t || d->rst_t)
 			dir_judge_end(f, d);
 		if (d->fin_t && httpscan_incomplete(&d->http)) {
@@ -245,11 +248,18 @@ static void flow_finish(struct flow *f)
 			f->flags |= FLOW_F_GAP;
 		if (d->r.overlap_differs)
 			f->flags |= FLOW_F_OVERLAP_DIFFERS;
-		if (d->fin_t && (d->tls_close == TLSREC_CLOSE_NO_NOTIFY ||
-				 d->tls_close == TLSREC_CLOSE_MID_RECORD))
+		/* Only the side that closed first can have cut its TLS stream short; the
+		 * other side often answers a FIN with a bare FIN. */
+		bool closed_first = d->fin_t && (!peer->fin_t || d->fin_t <= peer->fin_t);
+		if (closed_first && (d->tls_close == TLSREC_CLOSE_NO_NOTIFY ||
+				     d->tls_close == TLSREC_CLOSE_MID_RECORD)) {
 			f->flags |= FLOW_F_TLS_TRUNCATION;
-		dir_release(d);
-		d->r.lim.recent_window = 0; /* late segments must not allocate again */
+			d->tls_truncated = true;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		dir_release(&f->dir[i]);
+		f->dir[i].r.lim.recent_window = 0; /* late segments must not allocate again */
 	}
 }
 

@@ -60,6 +60,7 @@ struct flow_dir {
 	bool early_fin;           /* FIN before the end its HTTP framing promised */
 	uint64_t early_fin_expected; /* that end (UINT64_MAX: chunked, unknown) */
 	enum tlsrec_close tls_close; /* judged at FIN/RST */
+	bool tls_truncated;       /* closed first, without close_notify or mid-record */
 	uint32_t hist_n[4];       /* occurrences of c, g, t, w (for Zeek's 1, 10, 100... rule) */
 	uint64_t hist_retrans_seen;
 };

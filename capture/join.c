@@ -613,8 +613,18 @@ enum verdict flow_verdict(const struct flow *f, char *text, size_t textlen, long
 	}
 	for (int i = 1; i >= 0; i--) {
 		const struct flow_dir *d = &f->dir[i];
-		if (d->fin_t && (d->tls_close == TLSREC_CLOSE_NO_NOTIFY ||
-				 d->tls_close == TLSREC_CLOSE_MID_RECORD)) {
+		const struct tlsrec_alert *al = &d->tls.last_alert;
+		if (d->tls.alerts && !al->encrypted && al->level == 2) {
+			char nb[16];
+			*offset = (long long)al->off;
+			snprintf(text, textlen, "TLS alert from %s: fatal %s",
+				 i ? "responder" : "originator", tlsrec_alert_name(al->desc, nb, sizeof nb));
+			return V_TLS_ALERT;
+		}
+	}
+	for (int i = 1; i >= 0; i--) {
+		const struct flow_dir *d = &f->dir[i];
+		if (d->tls_truncated) {
 			*offset = (long long)d->r.fin_off;
 			snprintf(text, textlen, "TLS truncation candidate: FIN by %s at byte %lld %s",
 				 i ? "responder" : "originator", *offset,

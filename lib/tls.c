@@ -215,6 +215,11 @@ long tls_write(struct tls_conn *tc, const void *buf, size_t len)
 	return r == 0 ? -EPIPE : r;
 }
 
+size_t tls_pending(const struct tls_conn *tc)
+{
+	return tc->ssl ? (size_t)SSL_pending(tc->ssl) : 0;
+}
+
 void tls_shutdown(struct tls_conn *tc)
 {
 	if (tc->ssl && tc->handshake_done) {

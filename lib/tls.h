@@ -57,6 +57,9 @@ int tls_handshake(struct tls_conn *tc);
 long tls_read(struct tls_conn *tc, void *buf, size_t len);
 /* Writes: count (may be short), -EAGAIN, -ECONNRESET, -EPIPE, TLS_ERR_*. */
 long tls_write(struct tls_conn *tc, const void *buf, size_t len);
+/* Decrypted bytes OpenSSL holds that the socket will not signal again: read them
+ * before waiting for readiness. */
+size_t tls_pending(const struct tls_conn *tc);
 /* Sends close_notify (best effort, non-blocking). */
 void tls_shutdown(struct tls_conn *tc);
 

@@ -408,14 +408,17 @@ void exchange_head(struct conn *c)
 		}
 	}
 body:
-	/* Continue in the body state with whatever the socket still has. */
-	conn_watch(c, conn_want(c, LOOP_READ));
+	/* Continue with whatever the socket (or TLS, which the socket will not signal
+	 * again) still holds. */
+	exchange_body(c);
 }
 
 void exchange_body(struct conn *c)
 {
-	/* Bounded per event so one fast connection cannot starve the others. */
-	for (int i = 0; i < 16; i++) {
+	/* Bounded per event so one fast connection cannot starve the others; past the
+	 * bound only what TLS already decrypted (at most one record) is taken, since the
+	 * socket will not signal it again. */
+	for (int i = 0; i < 16 || (c->tls_on && tls_pending(&c->tls) > 0); i++) {
 		long n = conn_read(c, c->w->scratch_in, sizeof c->w->scratch_in);
 		if (n == -EAGAIN) {
 			conn_watch(c, conn_want(c, LOOP_READ));

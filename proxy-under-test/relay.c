@@ -1,0 +1,377 @@
+/* relay — the byte relay of a reference proxy session (see session.h).
+ *
+ * Each direction has one bounded buffer: read from the source when it is empty, write
+ * to the destination until it is empty. A FIN from one side becomes a FIN (shutdown of
+ * the write side) toward the other once the buffer is drained, and the other direction
+ * goes on — half-close done right; the session ends when both directions have ended.
+ * An RST becomes an RST. Faults change exactly one of these steps, and the counters
+ * (bytes, operations, short sends, dropped bytes) record what really happened.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "proxy-under-test/server.h"
+#include "proxy-under-test/session.h"
+
+#define RELAY_STEPS 32 /* per event: a fast tunnel cannot starve the others */
+
+const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
+				  enum fault_dir dir)
+{
+	for (size_t i = 0; i < s->nfaults; i++)
+		if (s->faults[i]->kind == kind && (!dir_matters || s->faults[i]->dir == dir))
+			return s->faults[i];
+	return NULL;
+}
+
+void relay_queue_client(struct session *s, const void *data, size_t len)
+{
+	struct flow *f = &s->down;
+	if (len > sizeof f->buf - f->len)
+		len = sizeof f->buf - f->len; /* replies are small: cannot happen */
+	memcpy(f->buf + f->len, data, len);
+	f->len += len;
+	f->ctl += len; /* our own bytes: written first, never counted as relayed */
+}
+
+static const char *end_name(enum leg_end e)
+{
+	static const char *const names[] = {"open", "fin", "rst", "timeout", "local", "local_rst"};
+	return names[e];
+}
+
+static json_t *flow_json(const struct flow *f)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)f->received, "sent",
+			 (json_int_t)f->sent, "recv_ops", (json_int_t)f->recv_ops, "send_ops",
+			 (json_int_t)f->send_ops, "short_sends", (json_int_t)f->short_sends, "dropped",
+			 (json_int_t)f->dropped);
+}
+
+static void write_ledger(struct session *s)
+{
+	static const char *const kinds[] = {"unknown", "connect", "socks5", "forward"};
+	char faults[FAULT_MAX * 164] = "";
+	for (size_t i = 0; i < s->nfaults; i++) {
+		size_t l = strlen(faults);
+		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", s->faults[i]->spec);
+	}
+	double duration = (double)(loop_now(&s->w->loop) - s->start_us) / 1000.0;
+	json_t *o = json_object();
+	json_object_set_new(o, "id", s->id[0] ? json_string(s->id) : json_null());
+	json_object_set_new(o, "kind", json_string(kinds[s->kind]));
+	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
+	json_object_set_new(o, "client_peer", json_string(s->client.peer));
+	json_object_set_new(o, "client_local", json_string(s->client.local));
+	json_object_set_new(o, "upstream_local", s->up.local[0] ? json_string(s->up.local) : json_null());
+	json_object_set_new(o, "upstream_peer", s->up.peer[0] ? json_string(s->up.peer) : json_null());
+	json_object_set_new(o, "target", s->target[0] ? json_string(s->target) : json_null());
+	json_object_set_new(o, "down", flow_json(&s->down));
+	json_object_set_new(o, "up", flow_json(&s->upf));
+	json_object_set_new(o, "first_close", s->first_close ? json_string(s->first_close) : json_null());
+	json_object_set_new(o, "client_end", json_string(end_name(s->client.end)));
+	json_object_set_new(o, "upstream_end", json_string(end_name(s->up.end)));
+	json_object_set_new(o, "shutdown_write_client", json_boolean(s->client.shut_wr));
+	json_object_set_new(o, "shutdown_write_upstream", json_boolean(s->up.shut_wr));
+	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
+	json_object_set_new(o, "fault", s->nfaults ? json_string(faults) : json_null());
+	json_object_set_new(o, "t", json_real(s->t));
+	json_object_set_new(o, "duration_ms", json_real(duration));
+	server_ledger(s->w->shared, o);
+}
+
+static void close_leg(struct loop *loop, struct leg *leg, bool reset)
+{
+	if (leg->fd < 0)
+		return;
+	loop_io_stop(loop, &leg->io);
+	if (reset) {
+		net_close_reset(leg->fd);
+		if (leg->end == END_OPEN)
+			leg->end = END_LOCAL_RST;
+	} else {
+		/* FIN first: close() alone would send an RST if unread bytes were queued. */
+		if (!leg->shut_wr)
+			shutdown(leg->fd, SHUT_WR);
+		close(leg->fd);
+		if (leg->end == END_OPEN)
+			leg->end = END_LOCAL;
+	}
+	leg->fd = -1;
+}
+
+void session_close(struct session *s, bool reset_client, bool reset_up)
+{
+	struct loop *loop = &s->w->loop;
+	if (s->state == SS_CLOSED)
+		return;
+	s->state = SS_CLOSED;
+	loop_timer_stop(loop, &s->timer);
+	loop_timer_stop(loop, &s->slow_timer);
+	if (s->dnsq) {
+		dns_cancel(s->dnsq);
+		s->dnsq = NULL;
+	}
+	close_leg(loop, &s->client, reset_client);
+	close_leg(loop, &s->up, reset_up);
+	write_ledger(s);
+	server_remove_session(s->w, s);
+	free(s);
+}
+
+void relay_watch(struct session *s)
+{
+	struct loop *loop = &s->w->loop;
+	unsigned ce = 0, ue = 0;
+	bool down_pending = s->down.off < s->down.len, up_pending = s->upf.off < s->upf.len;
+	if (s->state == SS_HANDSHAKE) {
+		ce = LOOP_READ | (down_pending ? LOOP_WRITE : 0);
+	} else if (s->state == SS_RELAY) {
+		if (down_pending)
+			ce |= LOOP_WRITE;
+		if (!up_pending && !s->upf.eof && !s->upf.done && !s->upf.stalled && !s->upf.waiting)
+			ce |= LOOP_READ;
+		if (up_pending)
+			ue |= LOOP_WRITE;
+		if (!down_pending && !s->down.eof && !s->down.done && !s->down.stalled && !s->down.waiting)
+			ue |= LOOP_READ;
+	}
+	if (s->client.fd >= 0)
+		loop_io_start(loop, &s->client.io, s->client.fd, ce, session_on_io, s);
+	if (s->up.fd >= 0 && s->state == SS_RELAY)
+		loop_io_start(loop, &s->up.io, s->up.fd, ue, session_on_io, s);
+}
+
+static void on_slow(struct loop *loop, struct loop_timer *timer)
+{
+	struct session *s = timer->data;
+	s->down.waiting = s->upf.waiting = false;
+	relay_step(s);
+}
+
+void relay_init(struct session *s)
+{
+	loop_timer_init(&s->slow_timer, on_slow, s);
+}
+
+void relay_start(struct session *s)
+{
+	s->state = SS_RELAY;
+	/* Bytes the client sent with its request (or the upstream with its reply) are
+	 * already in the buffers: they count as received. */
+	s->upf.received += s->upf.len;
+	if (s->upf.len)
+		s->upf.recv_ops++;
+	relay_step(s);
+}
+
+/* Which leg a flow reads from and writes to. */
+static struct leg *src_of(struct session *s, struct flow *f) { return f == &s->down ? &s->up : &s->client; }
+static struct leg *dst_of(struct session *s, struct flow *f) { return f == &s->down ? &s->client : &s->up; }
+static enum fault_dir dir_of(const struct session *s, const struct flow *f)
+{
+	return f == &s->down ? FAULT_DOWN : FAULT_UP;
+}
+
+/* The source of f ended (FIN): propagate it, unless a fault says otherwise.
+ * Returns false when the session was closed. */
+static bool propagate_eof(struct session *s, struct flow *f)
+{
+	struct leg *src = src_of(s, f), *dst = dst_of(s, f);
+	enum fault_dir dir = dir_of(s, f);
+	f->done = true;
+	if (!s->first_close)
+		s->first_close = src == &s->client ? "client" : "upstream";
+	if (src->end == END_OPEN)
+		src->end = END_FIN;
+	if (session_fault(s, FAULT_NO_FIN, true, dir))
+		return true; /* the end is never signalled: the receiver waits */
+	if (session_fault(s, FAULT_FULL_CLOSE, false, dir)) {
+		session_close(s, false, false);
+		return false;
+	}
+	if (dst->fd >= 0 && !dst->shut_wr) {
+		shutdown(dst->fd, SHUT_WR);
+		dst->shut_wr = true;
+	}
+	return true;
+}
+
+/* Writes f's pending bytes to its destination, applying write-side faults.
+ * Returns 1 drained, 0 would block (or held), -1 the session was closed. */
+static int flush(struct session *s, struct flow *f)
+{
+	struct leg *dst = dst_of(s, f), *src = src_of(s, f);
+	enum fault_dir dir = dir_of(s, f);
+	const struct fault *trunc = session_fault(s, FAULT_TRUNCATE, true, dir);
+	const struct fault *rst = session_fault(s, FAULT_RST, true, dir);
+	const struct fault *stall = session_fault(s, FAULT_STALL, true, dir);
+	const struct fault *slow = session_fault(s, FAULT_SLOW, true, dir);
+	bool cut_partial = false; /* the write that reached the cut was itself short */
+	while (f->ctl > 0) {
+		long n = net_write(dst->fd, f->buf + f->off, f->ctl);
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0) {
+			dst->end = END_RST;
+			session_close(s, false, false);
+			return -1;
+		}
+		f->off += (size_t)n;
+		f->ctl -= (size_t)n;
+	}
+	while (f->off < f->len) {
+		size_t want = f->len - f->off;
+		const struct fault *cut = trunc ? trunc : rst ? rst : stall;
+		if (cut && f->sent + want > cut->n) {
+			size_t allowed = cut->n > f->sent ? (size_t)(cut->n - f->sent) : 0;
+			if (allowed < want && cut == stall && allowed == 0) {
+				f->stalled = true; /* hold everything from here on */
+				return 0;
+			}
+			if (allowed == 0) {
+				if (cut == trunc) {
+					/* The IOCP bug: the rest of a short send is dropped, then FIN. */
+					f->dropped += want;
+					if (!cut_partial)
+						f->short_sends++;
+					f->off = f->len;
+					if (!s->first_close)
+						s->first_close = dst == &s->client ? "proxy->client" : "proxy->upstream";
+					session_close(s, false, false);
+				} else {
+					if (!s->first_close)
+						s->first_close = dst == &s->client ? "proxy->client" : "proxy->upstream";
+					session_close(s, dst == &s->client, dst == &s->up);
+				}
+				return -1;
+			}
+			want = allowed;
+			cut_partial = true;
+		}
+		if (slow) {
+			uint64_t now = loop_now(&s->w->loop);
+			if (now - f->window_start_us >= 1000000) {
+				f->window_start_us = now;
+				f->window_bytes = 0;
+			}
+			uint64_t budget = slow->n > f->window_bytes ? slow->n - f->window_bytes : 0;
+			if (budget == 0) {
+				f->waiting = true;
+				loop_timer_start_at(&s->w->loop, &s->slow_timer, f->window_start_us + 1000000);
+				return 0;
+			}
+			if (want > budget)
+				want = (size_t)budget;
+		}
+		long n = net_write(dst->fd, f->buf + f->off, want);
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0) {
+			dst->end = END_RST;
+			if (!s->first_close)
+				s->first_close = dst == &s->client ? "client" : "upstream";
+			session_close(s, src == &s->client, src == &s->up);
+			return -1;
+		}
+		f->send_ops++;
+		if ((size_t)n < f->len - f->off)
+			f->short_sends++;
+		f->sent += (uint64_t)n;
+		f->off += (size_t)n;
+		if (slow)
+			f->window_bytes += (uint64_t)n;
+	}
+	f->off = f->len = 0;
+	if (f->eof && !f->done && !propagate_eof(s, f))
+		return -1;
+	return 1;
+}
+
+/* Reads into f's (empty) buffer, applying read-side faults. 1 read, 0 nothing now,
+ * -1 the session was closed. */
+static int fill(struct session *s, struct flow *f)
+{
+	struct leg *src = src_of(s, f);
+	enum fault_dir dir = dir_of(s, f);
+	if (src->fd < 0 || f->eof || f->done || f->stalled || f->waiting)
+		return 0;
+	long n = net_read(src->fd, f->buf, sizeof f->buf);
+	if (n == -EAGAIN)
+		return 0;
+	if (n == 0) {
+		f->eof = true;
+		return propagate_eof(s, f) ? 1 : -1;
+	}
+	if (n < 0) {
+		src->end = END_RST;
+		if (!s->first_close)
+			s->first_close = src == &s->client ? "client" : "upstream";
+		/* An RST is passed on as an RST. */
+		session_close(s, src == &s->up, src == &s->client);
+		return -1;
+	}
+	uint64_t before = f->received;
+	f->received += (uint64_t)n;
+	f->recv_ops++;
+	f->len = (size_t)n;
+	f->off = 0;
+	const struct fault *corrupt = session_fault(s, FAULT_CORRUPT, true, dir);
+	if (corrupt && corrupt->n >= before && corrupt->n < f->received)
+		f->buf[corrupt->n - before] ^= 0x01;
+	if (dir == FAULT_DOWN && session_fault(s, FAULT_DROP_CHUNK_END, false, dir) && f->len >= 5 &&
+	    memcmp(f->buf + f->len - 5, "0\r\n\r\n", 5) == 0 &&
+	    (f->len == 5 || f->buf[f->len - 6] == '\n')) {
+		/* The last chunk never reaches the client; then the tunnel ends. */
+		f->len -= 5;
+		f->dropped += 5;
+		f->eof = true;
+	}
+	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
+	return 1;
+}
+
+void relay_step(struct session *s)
+{
+	if (s->state == SS_HANDSHAKE) {
+		if (s->down.off < s->down.len && flush(s, &s->down) < 0)
+			return;
+		relay_watch(s);
+		return;
+	}
+	for (int i = 0; i < RELAY_STEPS; i++) {
+		bool progress = false;
+		struct flow *flows[2] = {&s->down, &s->upf};
+		for (int k = 0; k < 2; k++) {
+			struct flow *f = flows[k];
+			if (f->off < f->len || (f->eof && !f->done)) {
+				int r = flush(s, f);
+				if (r < 0)
+					return;
+				progress |= r > 0;
+			}
+			if (f->off == f->len && !(s->close_after_reply && f == &s->upf)) {
+				int r = fill(s, f);
+				if (r < 0)
+					return;
+				progress |= r > 0;
+			}
+		}
+		if (s->close_after_reply && s->down.off == s->down.len) {
+			session_close(s, false, false);
+			return;
+		}
+		if (s->down.done && s->upf.done) {
+			session_close(s, false, false);
+			return;
+		}
+		if (!progress)
+			break;
+	}
+	relay_watch(s);
+}

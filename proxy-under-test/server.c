@@ -1,0 +1,420 @@
+/* server — `tunnelprobe proxy`: options, listeners, workers, the ledger, shutdown. */
+#include "proxy-under-test/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "proxy-under-test/proxy.h"
+#include "proxy-under-test/session.h"
+
+/* Set by proxy_main for the signal handler: the workers to wake for a drain. */
+static struct proxy_shared *volatile running_shared;
+static struct pworker *volatile running_workers;
+static volatile unsigned running_count;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	struct proxy_shared *sh = running_shared;
+	if (!sh)
+		return;
+	atomic_store(&sh->stopping, 1);
+	struct pworker *ws = running_workers;
+	for (unsigned i = 0; ws && i < running_count; i++)
+		loop_wake(&ws[i].loop);
+}
+
+bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
+{
+	for (size_t i = 0; i < cfg->nallow; i++) {
+		const struct allow_net *n = &cfg->allow[i];
+		const uint8_t *a, *b;
+		size_t bytes;
+		if (addr->ss.ss_family != n->addr.ss.ss_family)
+			continue;
+		if (addr->ss.ss_family == AF_INET) {
+			a = (const uint8_t *)&((const struct sockaddr_in *)&addr->ss)->sin_addr;
+			b = (const uint8_t *)&((const struct sockaddr_in *)&n->addr.ss)->sin_addr;
+			bytes = 4;
+		} else {
+			a = (const uint8_t *)&((const struct sockaddr_in6 *)&addr->ss)->sin6_addr;
+			b = (const uint8_t *)&((const struct sockaddr_in6 *)&n->addr.ss)->sin6_addr;
+			bytes = 16;
+		}
+		unsigned bits = n->prefix;
+		bool match = true;
+		for (size_t k = 0; k < bytes && bits > 0 && match; k++, bits = bits > 8 ? bits - 8 : 0) {
+			uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+			match = (a[k] & mask) == (b[k] & mask);
+		}
+		if (match)
+			return true;
+	}
+	return false;
+}
+
+const struct net_addr *server_resolve(const struct proxy_config *cfg, const char *host,
+				      uint16_t port)
+{
+	for (size_t i = 0; i < cfg->nresolve; i++)
+		if (cfg->resolve[i].port == port && strcasecmp(cfg->resolve[i].host, host) == 0)
+			return &cfg->resolve[i].addr;
+	return NULL;
+}
+
+void server_ledger(struct proxy_shared *shared, void *obj)
+{
+	json_t *o = obj;
+	if (shared->ledger) {
+		char *line = json_dumps(o, JSON_COMPACT);
+		if (line) {
+			pthread_mutex_lock(&shared->ledger_lock);
+			fprintf(shared->ledger, "%s\n", line);
+			fflush(shared->ledger);
+			pthread_mutex_unlock(&shared->ledger_lock);
+			free(line);
+		}
+	}
+	json_decref(o);
+}
+
+void server_add_session(struct pworker *w, struct session *s)
+{
+	s->prev = NULL;
+	s->next = w->sessions;
+	if (w->sessions)
+		w->sessions->prev = s;
+	w->sessions = s;
+	w->nsessions++;
+}
+
+void server_remove_session(struct pworker *w, struct session *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		w->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	w->nsessions--;
+	if (atomic_load(&w->shared->stopping) && w->nsessions == 0)
+		loop_stop(&w->loop);
+}
+
+static void on_accept(struct loop *loop, struct loop_io *io, unsigned events)
+{
+	struct pworker *w = io->data;
+	/* Bounded per event; the rest wait in the backlog for the next iteration. */
+	for (int i = 0; i < 64; i++) {
+		int fd = net_accept(io->fd, NULL);
+		if (fd < 0)
+			return; /* -EAGAIN, or EMFILE and the like: try again on the next event */
+		uint64_t k = atomic_fetch_add(&w->shared->tunnels, 1);
+		session_accept(w, fd, k);
+	}
+}
+
+static void on_drain_deadline(struct loop *loop, struct loop_timer *timer)
+{
+	struct pworker *w = timer->data;
+	while (w->sessions)
+		session_close(w->sessions, false, false);
+	loop_stop(loop);
+}
+
+static void on_wake(struct loop *loop)
+{
+	struct pworker *w = loop->data;
+	if (!atomic_load(&w->shared->stopping))
+		return;
+	/* SIGTERM: no new clients; tunnels under way get a few seconds to finish. */
+	for (size_t i = 0; i < w->nlisten; i++) {
+		loop_io_stop(loop, &w->listen_io[i]);
+		if (w->listen_fd[i] >= 0)
+			close(w->listen_fd[i]);
+		w->listen_fd[i] = -1;
+	}
+	if (w->nsessions == 0) {
+		loop_stop(loop);
+		return;
+	}
+	loop_timer_start(loop, &w->drain_timer, 3000000);
+}
+
+static void *worker_main(void *arg)
+{
+	struct pworker *w = arg;
+	loop_update_time(&w->loop);
+	loop_run(&w->loop);
+	while (w->sessions)
+		session_close(w->sessions, false, false);
+	return NULL;
+}
+
+static int parse_cidr(const char *s, struct allow_net *n)
+{
+	char ip[64];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	if (len == 0 || len >= sizeof ip)
+		return -EINVAL;
+	memcpy(ip, s, len);
+	ip[len] = '\0';
+	if (net_addr_from_ip(ip, 0, &n->addr) < 0)
+		return -EINVAL;
+	unsigned max = n->addr.ss.ss_family == AF_INET ? 32 : 128;
+	n->prefix = max;
+	if (slash) {
+		char *end;
+		unsigned long p = strtoul(slash + 1, &end, 10);
+		if (*end || slash[1] == '\0' || p > max)
+			return -EINVAL;
+		n->prefix = (unsigned)p;
+	}
+	return 0;
+}
+
+/* HOST:PORT:ADDR or HOST:PORT:ADDR:PORT2 (ADDR may be [v6]). */
+static int parse_resolve(const char *s, struct proxy_resolve *r)
+{
+	const char *c1 = strchr(s, ':');
+	if (!c1 || c1 == s || (size_t)(c1 - s) >= sizeof r->host)
+		return -EINVAL;
+	memcpy(r->host, s, (size_t)(c1 - s));
+	r->host[c1 - s] = '\0';
+	char *end;
+	unsigned long port = strtoul(c1 + 1, &end, 10);
+	if (*end != ':' || port == 0 || port > 65535)
+		return -EINVAL;
+	r->port = (uint16_t)port;
+	const char *a = end + 1;
+	char ip[64];
+	unsigned long port2 = port;
+	if (*a == '[') {
+		const char *close = strchr(a, ']');
+		if (!close || (size_t)(close - a - 1) >= sizeof ip)
+			return -EINVAL;
+		memcpy(ip, a + 1, (size_t)(close - a - 1));
+		ip[close - a - 1] = '\0';
+		a = close + 1;
+	} else {
+		size_t n = strcspn(a, ":");
+		if (n == 0 || n >= sizeof ip)
+			return -EINVAL;
+		memcpy(ip, a, n);
+		ip[n] = '\0';
+		a += n;
+	}
+	if (*a == ':') {
+		port2 = strtoul(a + 1, &end, 10);
+		if (*end || port2 == 0 || port2 > 65535)
+			return -EINVAL;
+	} else if (*a) {
+		return -EINVAL;
+	}
+	return net_addr_from_ip(ip, (uint16_t)port2, &r->addr);
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: tunnelprobe proxy --listen ADDR [--upstream PROXY_URL] [--fault SPEC]...\n"
+	      "                         [--ledger FILE] [options]\n"
+	      "  --listen ADDR          127.0.0.1:3128, [::1]:0 (port 0: a free port); repeatable.\n"
+	      "                         Each bound address is printed as 'listening ADDR'.\n"
+	      "  --upstream URL         chain to http://H:P (CONNECT) or socks5://H:P\n"
+	      "  --fault SPEC           truncate:after=N rst:after=N close-before-reply\n"
+	      "                         close-mid-reply close-after-accept refuse no-fin full-close\n"
+	      "                         stall:after=N corrupt:at=N slow:bps=N drop-chunk-end,\n"
+	      "                         each with p=P seed=S dir=up|down (docs/proxy.md)\n"
+	      "  --ledger FILE          one JSON line per tunnel (docs/ledgers.md)\n"
+	      "  --allow CIDR           destinations allowed (default: 127.0.0.0/8 and ::1)\n"
+	      "  --resolve H:P:ADDR[:P2] use ADDR (and port P2) for H:P\n"
+	      "  --auth USER:PASS       require SOCKS5 user/pass or Proxy-Authorization Basic\n"
+	      "  --workers N            worker threads (SO_REUSEPORT), default 1\n"
+	      "  --idle-timeout S       default 60; --connect-timeout S default 10;\n"
+	      "  --handshake-timeout S  default 10\n",
+	      out);
+}
+
+static int bad(const char *what, const char *value)
+{
+	fprintf(stderr, "tunnelprobe proxy: %s '%s'\n", what, value);
+	return 2;
+}
+
+static int parse_args(struct proxy_config *cfg, int argc, char **argv)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->workers = 1;
+	cfg->idle_timeout_s = 60;
+	cfg->connect_timeout_s = 10;
+	cfg->handshake_timeout_s = 10;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 1;
+		}
+		if (!v)
+			return bad("missing value for", a);
+		i++;
+		if (strcmp(a, "--listen") == 0) {
+			if (cfg->nlisten == PROXY_MAX_LISTEN || net_addr_parse(v, &cfg->listen[cfg->nlisten]) < 0)
+				return bad("bad --listen address (want IP:PORT or [IPv6]:PORT)", v);
+			cfg->nlisten++;
+		} else if (strcmp(a, "--upstream") == 0) {
+			const char *why = NULL;
+			if (url_parse_proxy(v, &cfg->upstream, &why) < 0)
+				return bad(why ? why : "bad --upstream", v);
+			cfg->has_upstream = true;
+		} else if (strcmp(a, "--fault") == 0) {
+			const char *why = NULL;
+			if (cfg->nfaults == FAULT_MAX)
+				return bad("too many faults at", v);
+			if (fault_parse(v, &cfg->faults[cfg->nfaults], &why) < 0) {
+				fprintf(stderr, "tunnelprobe proxy: bad --fault '%s': %s\n", v, why);
+				return 2;
+			}
+			cfg->nfaults++;
+		} else if (strcmp(a, "--ledger") == 0) {
+			cfg->ledger_path = v;
+		} else if (strcmp(a, "--allow") == 0) {
+			if (cfg->nallow == PROXY_MAX_ALLOW || parse_cidr(v, &cfg->allow[cfg->nallow]) < 0)
+				return bad("bad --allow (want CIDR like 127.0.0.0/8)", v);
+			cfg->nallow++;
+		} else if (strcmp(a, "--resolve") == 0) {
+			if (cfg->nresolve == PROXY_MAX_RESOLVE || parse_resolve(v, &cfg->resolve[cfg->nresolve]) < 0)
+				return bad("bad --resolve (want HOST:PORT:ADDR[:PORT])", v);
+			cfg->nresolve++;
+		} else if (strcmp(a, "--auth") == 0) {
+			const char *colon = strchr(v, ':');
+			if (!colon || colon == v || !colon[1] || (size_t)(colon - v) >= sizeof cfg->auth_user ||
+			    strlen(colon + 1) >= sizeof cfg->auth_pass)
+				return bad("bad --auth (want USER:PASS)", v);
+			memcpy(cfg->auth_user, v, (size_t)(colon - v));
+			strcpy(cfg->auth_pass, colon + 1);
+			cfg->require_auth = true;
+		} else if (strcmp(a, "--dns-servers") == 0) {
+			cfg->dns_servers = v;
+		} else if (strcmp(a, "--workers") == 0 || strcmp(a, "--idle-timeout") == 0 ||
+			   strcmp(a, "--connect-timeout") == 0 || strcmp(a, "--handshake-timeout") == 0) {
+			char *end;
+			double d = strtod(v, &end);
+			if (*end || !(d > 0) || d > 1e6)
+				return bad("bad number for", a);
+			if (a[2] == 'w') {
+				if (d != (unsigned)d || d > PROXY_MAX_WORKERS)
+					return bad("--workers wants 1..64, not", v);
+				cfg->workers = (unsigned)d;
+			} else if (a[2] == 'i') {
+				cfg->idle_timeout_s = d;
+			} else if (a[2] == 'c') {
+				cfg->connect_timeout_s = d;
+			} else {
+				cfg->handshake_timeout_s = d;
+			}
+		} else {
+			i--;
+			return bad("unknown option", a);
+		}
+	}
+	if (cfg->nlisten == 0)
+		return bad("--listen is required, e.g.", "--listen 127.0.0.1:0");
+	if (cfg->nallow == 0) {
+		/* Never an open proxy by accident: loopback only unless told otherwise. */
+		parse_cidr("127.0.0.0/8", &cfg->allow[cfg->nallow++]);
+		parse_cidr("::1", &cfg->allow[cfg->nallow++]);
+	}
+	return 0;
+}
+
+int proxy_main(int argc, char **argv)
+{
+	static struct proxy_config cfg;
+	int rc = parse_args(&cfg, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	struct proxy_shared shared = {.cfg = &cfg};
+	pthread_mutex_init(&shared.ledger_lock, NULL);
+	if (cfg.ledger_path && !(shared.ledger = fopen(cfg.ledger_path, "a"))) {
+		fprintf(stderr, "tunnelprobe proxy: cannot write --ledger %s: %s\n", cfg.ledger_path,
+			strerror(errno));
+		return 2;
+	}
+	struct pworker *ws = calloc(cfg.workers, sizeof *ws);
+	if (!ws)
+		return 2;
+	int exit_code = 2;
+	unsigned started = 0;
+	/* Bind: the first worker picks the port (port 0 allowed), the others share it. */
+	for (unsigned i = 0; i < cfg.workers; i++) {
+		struct pworker *w = &ws[i];
+		w->shared = &shared;
+		w->cfg = &cfg;
+		w->index = i;
+		if (loop_init(&w->loop) < 0 || dns_init(&w->dns, &w->loop, cfg.dns_servers) < 0) {
+			fprintf(stderr, "tunnelprobe proxy: cannot create an event loop\n");
+			goto out;
+		}
+		w->loop.data = w;
+		w->loop.on_wake = on_wake;
+		loop_timer_init(&w->drain_timer, on_drain_deadline, w);
+		for (size_t l = 0; l < cfg.nlisten; l++) {
+			int fd = net_listen(&cfg.listen[l], 1024, cfg.workers > 1);
+			char addr[NET_ADDRSTRLEN];
+			if (fd < 0) {
+				fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
+					net_addr_format(&cfg.listen[l], addr), strerror(-fd));
+				goto out;
+			}
+			if (i == 0 && net_addr_port(&cfg.listen[l]) == 0) {
+				struct net_addr bound;
+				net_local_addr(fd, &bound);
+				net_addr_set_port(&cfg.listen[l], net_addr_port(&bound));
+			}
+			w->listen_fd[l] = fd;
+			loop_io_start(&w->loop, &w->listen_io[l], fd, LOOP_READ, on_accept, w);
+			w->nlisten++;
+		}
+	}
+	for (size_t l = 0; l < cfg.nlisten; l++) {
+		char addr[NET_ADDRSTRLEN];
+		printf("listening %s\n", net_addr_format(&cfg.listen[l], addr));
+	}
+	fflush(stdout);
+	running_shared = &shared;
+	running_workers = ws;
+	running_count = cfg.workers;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (; started < cfg.workers; started++)
+		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0)
+			break;
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(ws[i].thread, NULL);
+	exit_code = started == cfg.workers ? 0 : 2;
+out:
+	running_shared = NULL;
+	running_workers = NULL;
+	for (unsigned i = 0; i < cfg.workers; i++) {
+		for (size_t l = 0; l < ws[i].nlisten; l++)
+			if (ws[i].listen_fd[l] >= 0)
+				close(ws[i].listen_fd[l]);
+		if (ws[i].dns.loop)
+			dns_free(&ws[i].dns);
+		loop_free(&ws[i].loop);
+	}
+	free(ws);
+	if (shared.ledger)
+		fclose(shared.ledger);
+	return exit_code;
+}

@@ -1,0 +1,91 @@
+/* server — the reference proxy's configuration, worker threads and listeners.
+ * Each worker has its own loop, resolver and SO_REUSEPORT listeners; workers share the
+ * read-only configuration, the tunnel counter (accept order, for faults), the ledger
+ * file (one mutex-guarded line per tunnel) and the stop request. */
+#ifndef TP_PROXY_SERVER_H
+#define TP_PROXY_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/dns.h"
+#include "lib/loop.h"
+#include "lib/net.h"
+#include "lib/url.h"
+#include "proxy-under-test/fault.h"
+
+#define PROXY_MAX_LISTEN 8
+#define PROXY_MAX_ALLOW 16
+#define PROXY_MAX_RESOLVE 32
+#define PROXY_MAX_WORKERS 64
+
+struct allow_net {
+	struct net_addr addr;  /* network address */
+	unsigned prefix;       /* bits */
+};
+
+struct proxy_resolve {
+	char host[URL_MAX_HOST];
+	uint16_t port;
+	struct net_addr addr;  /* with its own port: HOST:PORT:ADDR[:PORT2] maps ports too */
+};
+
+struct proxy_config {
+	struct net_addr listen[PROXY_MAX_LISTEN];
+	size_t nlisten;
+	bool has_upstream;
+	struct url upstream;
+	struct fault faults[FAULT_MAX];
+	size_t nfaults;
+	struct allow_net allow[PROXY_MAX_ALLOW];
+	size_t nallow;
+	struct proxy_resolve resolve[PROXY_MAX_RESOLVE];
+	size_t nresolve;
+	char auth_user[256], auth_pass[256]; /* SOCKS5 RFC 1929 / Proxy-Authorization */
+	bool require_auth;
+	unsigned workers;
+	double idle_timeout_s, connect_timeout_s, handshake_timeout_s;
+	const char *ledger_path;
+	const char *dns_servers;
+};
+
+struct proxy_shared {
+	const struct proxy_config *cfg;
+	atomic_uint_fast64_t tunnels;   /* tunnel numbers, in accept order */
+	FILE *ledger;
+	pthread_mutex_t ledger_lock;
+	atomic_int stopping;
+};
+
+struct session;
+
+struct pworker {
+	struct proxy_shared *shared;
+	const struct proxy_config *cfg;
+	unsigned index;
+	pthread_t thread;
+	struct loop loop;
+	struct dns dns;
+	int listen_fd[PROXY_MAX_LISTEN];
+	struct loop_io listen_io[PROXY_MAX_LISTEN];
+	size_t nlisten;
+	struct session *sessions;        /* open sessions, for draining and shutdown */
+	size_t nsessions;
+	struct loop_timer drain_timer;
+};
+
+/* True when addr is inside the --allow networks. */
+bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr);
+/* The --resolve override for host:port, or NULL. */
+const struct net_addr *server_resolve(const struct proxy_config *cfg, const char *host,
+				      uint16_t port);
+/* Appends one JSON line to the ledger (steals obj). */
+void server_ledger(struct proxy_shared *shared, void *obj);
+/* The session list. */
+void server_add_session(struct pworker *w, struct session *s);
+void server_remove_session(struct pworker *w, struct session *s);
+
+#endif

@@ -1,0 +1,752 @@
+/* session — the handshake and the outbound leg of a reference proxy session (see
+ * session.h). The client's first byte tells the protocol: 0x05 is SOCKS5, anything else
+ * an HTTP request (CONNECT, or a forward request in absolute form). Client bytes are
+ * read into the client→upstream flow, so whatever follows the handshake (a request
+ * body, an early TLS record) is relayed untouched; replies to the client are queued in
+ * the upstream→client flow and sent by the relay. */
+#include "proxy-under-test/session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/http1.h"
+#include "lib/socks5.h"
+#include "proxy-under-test/server.h"
+
+static void on_timer(struct loop *loop, struct loop_timer *timer);
+static void resolve_and_connect(struct session *s);
+
+static void arm(struct session *s, double secs)
+{
+	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(secs * 1e6));
+}
+
+/* Refuses or fails the request with a reply, then closes once it is sent. */
+static void reply_and_close(struct session *s, int code, const char *reason)
+{
+	char buf[256];
+	int n;
+	if (s->kind == SK_SOCKS5) {
+		n = socks5_server_reply((uint8_t *)buf, sizeof buf, (uint8_t)code, NULL);
+	} else {
+		n = snprintf(buf, sizeof buf,
+			     "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n"
+			     "Via: 1.1 tunnelprobe\r\n\r\n",
+			     code, reason);
+	}
+	s->reply = code;
+	if (n > 0)
+		relay_queue_client(s, buf, (size_t)n);
+	s->close_after_reply = true;
+	s->state = SS_RELAY;
+	s->upf.done = true;
+	relay_step(s);
+}
+
+static int socks_rep_for(int err)
+{
+	switch (-err) {
+	case ECONNREFUSED: return SOCKS5_REP_CONNECTION_REFUSED;
+	case ENETUNREACH: return SOCKS5_REP_NETWORK_UNREACHABLE;
+	case EHOSTUNREACH:
+	case ETIMEDOUT: return SOCKS5_REP_HOST_UNREACHABLE;
+	case ENOENT: return SOCKS5_REP_HOST_UNREACHABLE;
+	case EACCES: return SOCKS5_REP_NOT_ALLOWED;
+	default: return SOCKS5_REP_GENERAL_FAILURE;
+	}
+}
+
+static void fail_upstream(struct session *s, int err, const char *why)
+{
+	if (s->kind == SK_SOCKS5)
+		reply_and_close(s, socks_rep_for(err), NULL);
+	else
+		reply_and_close(s, err == -EACCES ? 403 : err == -ETIMEDOUT ? 504 : 502,
+				err == -EACCES ? "Forbidden" : err == -ETIMEDOUT ? "Gateway Timeout"
+										 : "Bad Gateway");
+	(void)why;
+}
+
+/* The outbound leg is ready (and the upstream proxy, if any, said yes). */
+static void established(struct session *s)
+{
+	loop_timer_stop(&s->w->loop, &s->timer);
+	if (s->kind == SK_FORWARD) {
+		relay_start(s);
+		return;
+	}
+	char buf[300];
+	int n;
+	if (s->kind == SK_SOCKS5) {
+		struct socks5_addr bound = {.atyp = SOCKS5_ATYP_IPV4};
+		struct net_addr local;
+		if (net_local_addr(s->up.fd, &local) == 0 && local.ss.ss_family == AF_INET) {
+			const struct sockaddr_in *in4 = (const struct sockaddr_in *)&local.ss;
+			memcpy(bound.ip, &in4->sin_addr, 4);
+			bound.port = ntohs(in4->sin_port);
+		}
+		n = socks5_server_reply((uint8_t *)buf, sizeof buf, SOCKS5_REP_SUCCEEDED, &bound);
+		s->reply = 0;
+	} else {
+		n = snprintf(buf, sizeof buf, "HTTP/1.1 200 Connection established\r\n\r\n");
+		s->reply = 200;
+	}
+	if (session_fault(s, FAULT_CLOSE_MID_REPLY, false, FAULT_DOWN)) {
+		relay_queue_client(s, buf, (size_t)n / 2);
+		s->close_after_reply = true;
+	} else {
+		relay_queue_client(s, buf, (size_t)n);
+		if (session_fault(s, FAULT_CLOSE_AFTER_ACCEPT, false, FAULT_DOWN))
+			s->close_after_reply = true;
+	}
+	relay_start(s);
+}
+
+/* ---- the upstream proxy (chaining) ---- */
+
+static void upstream_send(struct session *s, int len)
+{
+	s->ctl_len = len > 0 ? (size_t)len : 0;
+	s->ctl_off = 0;
+	s->down.len = s->down.off = 0;
+}
+
+static void start_upstream(struct session *s)
+{
+	const struct url *u = &s->w->cfg->upstream;
+	s->state = SS_UPSTREAM;
+	s->upstream_step = 0;
+	arm(s, s->w->cfg->handshake_timeout_s);
+	if (u->scheme == URL_HTTP) {
+		upstream_send(s, snprintf(s->ctl, sizeof s->ctl,
+					  "CONNECT %s HTTP/1.1\r\nHost: %s\r\nVia: 1.1 tunnelprobe\r\n\r\n",
+					  s->target, s->target));
+	} else {
+		upstream_send(s, socks5_client_greeting((uint8_t *)s->ctl, sizeof s->ctl, u->has_userinfo));
+	}
+	loop_io_start(&s->w->loop, &s->up.io, s->up.fd, LOOP_WRITE, session_on_io, s);
+}
+
+/* Reads and handles the upstream proxy's replies. */
+static void upstream_step(struct session *s)
+{
+	const struct url *u = &s->w->cfg->upstream;
+	if (s->ctl_off < s->ctl_len) {
+		long n = net_write(s->up.fd, s->ctl + s->ctl_off, s->ctl_len - s->ctl_off);
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			fail_upstream(s, (int)n, "upstream proxy write failed");
+			return;
+		}
+		s->ctl_off += (size_t)n;
+		if (s->ctl_off < s->ctl_len)
+			return;
+		loop_io_set(&s->w->loop, &s->up.io, LOOP_READ);
+		return;
+	}
+	struct flow *f = &s->down;
+	long n = net_read(s->up.fd, f->buf + f->len, sizeof f->buf - f->len);
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		/* The upstream proxy aborted its reply: a correct proxy says 502. */
+		fail_upstream(s, -ECONNRESET, "upstream proxy closed before its reply");
+		return;
+	}
+	f->len += (size_t)n;
+	int err = 0;
+	if (u->scheme == URL_HTTP) {
+		struct http1_response resp;
+		int r = http1_parse_response(f->buf, f->len, HTTP1_MAX_HEAD, HTTP1_REQ_CONNECT, &resp, &err);
+		if (r == HTTP1_NEED_MORE)
+			return;
+		if (r < 0 || resp.status < 200 || resp.status > 299) {
+			f->len = 0;
+			fail_upstream(s, r < 0 ? -EPROTO : resp.status == 403 ? -EACCES : -ECONNREFUSED,
+				      "upstream proxy refused");
+			return;
+		}
+		/* Bytes after the reply already belong to the origin: keep them for the client. */
+		memmove(f->buf, f->buf + r, f->len - (size_t)r);
+		f->len -= (size_t)r;
+		f->received += f->len;
+		established(s);
+		return;
+	}
+	uint8_t *in = (uint8_t *)f->buf;
+	int r;
+	switch (s->upstream_step) {
+	case 0: { /* method choice */
+		uint8_t method;
+		r = socks5_client_parse_method(in, f->len, &method, &err);
+		if (r == SOCKS5_NEED_MORE)
+			return;
+		if (r < 0 || method == SOCKS5_METHOD_UNACCEPTABLE) {
+			fail_upstream(s, -EACCES, "upstream SOCKS5 method");
+			return;
+		}
+		f->len = 0;
+		if (method == SOCKS5_METHOD_USERPASS) {
+			s->upstream_step = 1;
+			upstream_send(s, socks5_client_userpass((uint8_t *)s->ctl, sizeof s->ctl, u->user, u->pass));
+		} else {
+			s->upstream_step = 2;
+			struct socks5_addr dst;
+			socks5_addr_from_host(&dst, s->host, s->port);
+			upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
+		}
+		loop_io_set(&s->w->loop, &s->up.io, LOOP_WRITE);
+		return;
+	}
+	case 1: { /* auth reply */
+		uint8_t status;
+		r = socks5_client_parse_userpass_reply(in, f->len, &status, &err);
+		if (r == SOCKS5_NEED_MORE)
+			return;
+		if (r < 0 || status != 0) {
+			fail_upstream(s, -EACCES, "upstream SOCKS5 auth");
+			return;
+		}
+		f->len = 0;
+		s->upstream_step = 2;
+		struct socks5_addr dst;
+		socks5_addr_from_host(&dst, s->host, s->port);
+		upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
+		loop_io_set(&s->w->loop, &s->up.io, LOOP_WRITE);
+		return;
+	}
+	default: { /* the reply to our request */
+		uint8_t rep;
+		struct socks5_addr bound;
+		r = socks5_client_parse_reply(in, f->len, &rep, &bound, &err);
+		if (r == SOCKS5_NEED_MORE)
+			return;
+		if (r < 0 || rep != 0) {
+			f->len = 0;
+			fail_upstream(s, r < 0 ? -EPROTO : rep == SOCKS5_REP_CONNECTION_REFUSED ? -ECONNREFUSED : -EHOSTUNREACH,
+				      "upstream SOCKS5 reply");
+			return;
+		}
+		memmove(f->buf, f->buf + r, f->len - (size_t)r);
+		f->len -= (size_t)r;
+		f->received += f->len;
+		established(s);
+		return;
+	}
+	}
+}
+
+/* ---- connecting ---- */
+
+static void connected(struct session *s)
+{
+	int err = net_connect_result(s->up.fd);
+	if (err < 0) {
+		fail_upstream(s, err, "connect failed");
+		return;
+	}
+	struct net_addr a;
+	if (net_local_addr(s->up.fd, &a) == 0)
+		net_addr_format(&a, s->up.local);
+	if (net_peer_addr(s->up.fd, &a) == 0)
+		net_addr_format(&a, s->up.peer);
+	net_nodelay(s->up.fd);
+	/* Forward requests through an http upstream go as they are (absolute form). */
+	if (s->w->cfg->has_upstream && s->kind != SK_FORWARD)
+		start_upstream(s);
+	else
+		established(s);
+}
+
+static void start_connect(struct session *s, const struct net_addr *addr)
+{
+	if (!server_allowed(s->w->cfg, addr)) {
+		fail_upstream(s, -EACCES, "destination not allowed");
+		return;
+	}
+	s->dst = *addr;
+	int fd = net_connect(addr);
+	if (fd < 0) {
+		fail_upstream(s, fd, "connect failed");
+		return;
+	}
+	s->up.fd = fd;
+	s->state = SS_CONNECTING;
+	arm(s, s->w->cfg->connect_timeout_s);
+	loop_io_start(&s->w->loop, &s->up.io, fd, LOOP_WRITE, session_on_io, s);
+}
+
+static void on_resolved(void *arg, int status, const char *why, const struct net_addr *addrs,
+			size_t n)
+{
+	struct session *s = arg;
+	s->dnsq = NULL;
+	if (status < 0 || n == 0) {
+		fail_upstream(s, -ENOENT, why);
+		return;
+	}
+	start_connect(s, &addrs[0]);
+}
+
+static void resolve_and_connect(struct session *s)
+{
+	const struct proxy_config *cfg = s->w->cfg;
+	const char *host = cfg->has_upstream ? cfg->upstream.host : s->host;
+	uint16_t port = cfg->has_upstream ? cfg->upstream.port : s->port;
+	const struct net_addr *o = server_resolve(cfg, host, port);
+	if (o) {
+		start_connect(s, o);
+		return;
+	}
+	s->state = SS_RESOLVING;
+	arm(s, cfg->connect_timeout_s);
+	s->dnsq = dns_resolve(&s->w->dns, host, port, AF_UNSPEC, on_resolved, s);
+	if (!s->dnsq)
+		fail_upstream(s, -ENOMEM, "out of memory");
+}
+
+/* The request is known: apply the handshake faults, then go out. */
+static void request_ready(struct session *s)
+{
+	snprintf(s->target, sizeof s->target, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+		 s->port);
+	if (session_fault(s, FAULT_CLOSE_BEFORE_REPLY, false, FAULT_DOWN)) {
+		session_close(s, false, false);
+		return;
+	}
+	if (session_fault(s, FAULT_REFUSE, false, FAULT_DOWN)) {
+		if (s->kind == SK_SOCKS5)
+			reply_and_close(s, SOCKS5_REP_NOT_ALLOWED, NULL);
+		else
+			reply_and_close(s, 403, "Forbidden");
+		return;
+	}
+	resolve_and_connect(s);
+}
+
+/* ---- the client's handshake ---- */
+
+/* Consumes n handshake bytes from the client flow. */
+static void consume(struct session *s, size_t n)
+{
+	struct flow *f = &s->upf;
+	memmove(f->buf, f->buf + n, f->len - n);
+	f->len -= n;
+}
+
+/* "host:port", "[v6]:port" → s->host, s->port. */
+static bool parse_authority(struct session *s, const char *a, size_t len)
+{
+	const char *colon;
+	const char *host = a;
+	size_t hlen;
+	if (len > 0 && a[0] == '[') {
+		const char *close = memchr(a, ']', len);
+		if (!close || close + 1 >= a + len || close[1] != ':')
+			return false;
+		host = a + 1;
+		hlen = (size_t)(close - a - 1);
+		colon = close + 1;
+	} else {
+		colon = NULL;
+		for (size_t i = len; i-- > 0;)
+			if (a[i] == ':') {
+				colon = a + i;
+				break;
+			}
+		if (!colon)
+			return false;
+		hlen = (size_t)(colon - a);
+	}
+	if (hlen == 0 || hlen >= sizeof s->host)
+		return false;
+	size_t plen = (size_t)(a + len - colon - 1);
+	unsigned long port = 0;
+	if (plen == 0 || plen > 5)
+		return false;
+	for (size_t i = 0; i < plen; i++) {
+		char c = colon[1 + i];
+		if (c < '0' || c > '9')
+			return false;
+		port = port * 10 + (unsigned long)(c - '0');
+	}
+	if (port == 0 || port > 65535)
+		return false;
+	memcpy(s->host, host, hlen);
+	s->host[hlen] = '\0';
+	s->port = (uint16_t)port;
+	return true;
+}
+
+static bool hop_by_hop(const struct http1_header *h, const struct http1_request *req)
+{
+	static const char *const names[] = {"Connection", "Keep-Alive", "Proxy-Connection",
+					    "Proxy-Authorization", "Proxy-Authenticate", "TE",
+					    "Trailer", "Upgrade"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (http1_token_eq(h->name, h->name_len, names[i]))
+			return true;
+	/* Fields the Connection header names are hop-by-hop too. */
+	const struct http1_header *conn = http1_find_header(req->headers, req->num_headers, "Connection");
+	if (conn) {
+		const char *v = conn->value, *end = v + conn->value_len;
+		while (v < end) {
+			while (v < end && (*v == ' ' || *v == ','))
+				v++;
+			const char *t = v;
+			while (v < end && *v != ',' && *v != ' ')
+				v++;
+			if (v > t && h->name_len == (size_t)(v - t) && strncasecmp(h->name, t, h->name_len) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool auth_ok(const struct session *s, const struct http1_request *req)
+{
+	const struct proxy_config *cfg = s->w->cfg;
+	if (!cfg->require_auth)
+		return true;
+	const struct http1_header *h = http1_find_header(req->headers, req->num_headers,
+							  "Proxy-Authorization");
+	if (!h || h->value_len < 7 || strncasecmp(h->value, "Basic ", 6) != 0)
+		return false;
+	char want[600], plain[520];
+	snprintf(plain, sizeof plain, "%s:%s", cfg->auth_user, cfg->auth_pass);
+	/* base64 of user:pass, compared to what the client sent */
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(plain), o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)(unsigned char)plain[i] << 16 |
+			     (i + 1 < n ? (unsigned)(unsigned char)plain[i + 1] << 8 : 0) |
+			     (i + 2 < n ? (unsigned char)plain[i + 2] : 0);
+		want[o++] = b64[v >> 18 & 63];
+		want[o++] = b64[v >> 12 & 63];
+		want[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		want[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	want[o] = '\0';
+	return h->value_len - 6 == o && memcmp(h->value + 6, want, o) == 0;
+}
+
+/* A forward request "GET http://host/path HTTP/1.1": rewrite it for the origin. */
+static void forward_request(struct session *s, const struct http1_request *req, size_t head_len)
+{
+	struct url u;
+	const char *why;
+	char target[URL_MAX_PATH + URL_MAX_HOST + 16];
+	if (req->target_len >= sizeof target) {
+		reply_and_close(s, 414, "URI Too Long");
+		return;
+	}
+	memcpy(target, req->target, req->target_len);
+	target[req->target_len] = '\0';
+	if (url_parse(target, &u, &why) < 0 || u.scheme != URL_HTTP) {
+		reply_and_close(s, 400, "Bad Request");
+		return;
+	}
+	s->kind = SK_FORWARD;
+	snprintf(s->host, sizeof s->host, "%s", u.host);
+	s->port = u.port;
+	const struct http1_header *id = http1_find_header(req->headers, req->num_headers, "X-Probe-Id");
+	if (id)
+		snprintf(s->id, sizeof s->id, "%.*s", (int)(id->value_len < 63 ? id->value_len : 63), id->value);
+	/* The new head: origin form (absolute form to an upstream proxy), hop-by-hop fields
+	 * removed, one request per outbound connection (Connection: close), Via added. */
+	static char head[RELAY_BUF];
+	size_t o = 0;
+	int n = snprintf(head, sizeof head, "%.*s %s HTTP/1.1\r\n", (int)req->method_len, req->method,
+			 s->w->cfg->has_upstream ? target : u.path);
+	if (n < 0 || (size_t)n >= sizeof head) {
+		reply_and_close(s, 414, "URI Too Long");
+		return;
+	}
+	o = (size_t)n;
+	for (size_t i = 0; i < req->num_headers; i++) {
+		const struct http1_header *h = &req->headers[i];
+		if (hop_by_hop(h, req))
+			continue;
+		n = snprintf(head + o, sizeof head - o, "%.*s: %.*s\r\n", (int)h->name_len, h->name,
+			     (int)h->value_len, h->value);
+		if (n < 0 || (size_t)n >= sizeof head - o) {
+			reply_and_close(s, 431, "Request Header Fields Too Large");
+			return;
+		}
+		o += (size_t)n;
+	}
+	n = snprintf(head + o, sizeof head - o, "Via: 1.1 tunnelprobe\r\nConnection: close\r\n\r\n");
+	if (n < 0 || (size_t)n >= sizeof head - o || o + (size_t)n + (s->upf.len - head_len) > RELAY_BUF) {
+		reply_and_close(s, 431, "Request Header Fields Too Large");
+		return;
+	}
+	o += (size_t)n;
+	consume(s, head_len);
+	memmove(s->upf.buf + o, s->upf.buf, s->upf.len);
+	memcpy(s->upf.buf, head, o);
+	s->upf.len += o;
+	request_ready(s);
+}
+
+static void http_handshake(struct session *s)
+{
+	struct http1_request req;
+	int err = 0;
+	int r = http1_parse_request(s->upf.buf, s->upf.len, HTTP1_MAX_HEAD, &req, &err);
+	if (r == HTTP1_NEED_MORE)
+		return;
+	if (r < 0) {
+		s->kind = SK_CONNECT;
+		if (err == HTTP1_E_TOO_LARGE)
+			reply_and_close(s, 431, "Request Header Fields Too Large");
+		else
+			reply_and_close(s, 400, "Bad Request");
+		return;
+	}
+	if (!auth_ok(s, &req)) {
+		static const char resp[] = "HTTP/1.1 407 Proxy Authentication Required\r\n"
+					   "Proxy-Authenticate: Basic realm=\"tunnelprobe\"\r\n"
+					   "Content-Length: 0\r\nConnection: close\r\n\r\n";
+		s->kind = SK_CONNECT;
+		relay_queue_client(s, resp, sizeof resp - 1);
+		s->reply = 407;
+		s->close_after_reply = true;
+		s->state = SS_RELAY;
+		s->upf.done = true;
+		relay_step(s);
+		return;
+	}
+	if (http1_token_eq(req.method, req.method_len, "CONNECT")) {
+		s->kind = SK_CONNECT;
+		if (!parse_authority(s, req.target, req.target_len)) {
+			reply_and_close(s, 400, "Bad Request");
+			return;
+		}
+		consume(s, (size_t)r);
+		request_ready(s);
+		return;
+	}
+	if (req.target_len > 7 && strncasecmp(req.target, "http://", 7) == 0) {
+		forward_request(s, &req, (size_t)r);
+		return;
+	}
+	s->kind = SK_CONNECT;
+	reply_and_close(s, 400, "Bad Request");
+}
+
+static void socks_handshake(struct session *s)
+{
+	const struct proxy_config *cfg = s->w->cfg;
+	s->kind = SK_SOCKS5;
+	uint8_t *in = (uint8_t *)s->upf.buf;
+	uint8_t out[64];
+	int err = 0, r, n;
+	for (;;) {
+		switch (s->socks_step) {
+		case SOCKS_GREETING: {
+			struct socks5_greeting g;
+			r = socks5_server_parse_greeting(in, s->upf.len, &g, &err);
+			if (r == SOCKS5_NEED_MORE)
+				return;
+			if (r < 0) {
+				session_close(s, false, false);
+				return;
+			}
+			consume(s, (size_t)r);
+			uint8_t method = cfg->require_auth
+						 ? (socks5_greeting_offers(&g, SOCKS5_METHOD_USERPASS) ? SOCKS5_METHOD_USERPASS
+													  : SOCKS5_METHOD_UNACCEPTABLE)
+						 : (socks5_greeting_offers(&g, SOCKS5_METHOD_NONE) ? SOCKS5_METHOD_NONE
+												    : SOCKS5_METHOD_UNACCEPTABLE);
+			n = socks5_server_method(out, sizeof out, method);
+			relay_queue_client(s, out, (size_t)n);
+			if (method == SOCKS5_METHOD_UNACCEPTABLE) {
+				s->close_after_reply = true;
+				s->state = SS_RELAY;
+				s->upf.done = true;
+				relay_step(s);
+				return;
+			}
+			relay_step(s);
+			if (s->state == SS_CLOSED)
+				return;
+			s->socks_step = method == SOCKS5_METHOD_USERPASS ? SOCKS_AUTH : SOCKS_REQUEST;
+			break;
+		}
+		case SOCKS_AUTH: {
+			char user[256], pass[256];
+			r = socks5_server_parse_userpass(in, s->upf.len, user, pass, &err);
+			if (r == SOCKS5_NEED_MORE)
+				return;
+			bool good = r > 0 && strcmp(user, cfg->auth_user) == 0 && strcmp(pass, cfg->auth_pass) == 0;
+			if (r > 0)
+				consume(s, (size_t)r);
+			n = socks5_server_userpass_reply(out, sizeof out, good ? 0 : 1);
+			relay_queue_client(s, out, (size_t)n);
+			if (!good) {
+				s->close_after_reply = true;
+				s->state = SS_RELAY;
+				s->upf.done = true;
+				relay_step(s);
+				return;
+			}
+			relay_step(s);
+			if (s->state == SS_CLOSED)
+				return;
+			s->socks_step = SOCKS_REQUEST;
+			break;
+		}
+		case SOCKS_REQUEST: {
+			uint8_t cmd;
+			struct socks5_addr dst;
+			r = socks5_server_parse_request(in, s->upf.len, &cmd, &dst, &err);
+			if (r == SOCKS5_NEED_MORE)
+				return;
+			if (r < 0) {
+				reply_and_close(s, err == SOCKS5_E_ATYP ? SOCKS5_REP_ATYP_NOT_SUPPORTED
+									: SOCKS5_REP_GENERAL_FAILURE, NULL);
+				return;
+			}
+			consume(s, (size_t)r);
+			if (cmd != SOCKS5_CMD_CONNECT) {
+				reply_and_close(s, SOCKS5_REP_COMMAND_NOT_SUPPORTED, NULL);
+				return;
+			}
+			if (dst.atyp == SOCKS5_ATYP_DOMAIN)
+				snprintf(s->host, sizeof s->host, "%s", dst.domain);
+			else
+				inet_ntop(dst.atyp == SOCKS5_ATYP_IPV4 ? AF_INET : AF_INET6, dst.ip, s->host,
+					  sizeof s->host);
+			s->port = dst.port;
+			if (s->port == 0) {
+				reply_and_close(s, SOCKS5_REP_GENERAL_FAILURE, NULL);
+				return;
+			}
+			s->state = SS_RESOLVING; /* stop reading handshake bytes */
+			request_ready(s);
+			return;
+		}
+		}
+	}
+}
+
+static void handshake_read(struct session *s)
+{
+	struct flow *f = &s->upf;
+	if (f->len == sizeof f->buf) {
+		s->kind = s->kind ? s->kind : SK_CONNECT;
+		if (s->kind == SK_SOCKS5)
+			session_close(s, false, false);
+		else
+			reply_and_close(s, 431, "Request Header Fields Too Large");
+		return;
+	}
+	long n = net_read(s->client.fd, f->buf + f->len, sizeof f->buf - f->len);
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		s->client.end = n == 0 ? END_FIN : END_RST;
+		s->first_close = "client";
+		session_close(s, false, false);
+		return;
+	}
+	f->len += (size_t)n;
+	if ((uint8_t)f->buf[0] == 5)
+		socks_handshake(s);
+	else
+		http_handshake(s);
+}
+
+void session_on_io(struct loop *loop, struct loop_io *io, unsigned events)
+{
+	struct session *s = io->data;
+	bool is_client = io == &s->client.io;
+	switch (s->state) {
+	case SS_HANDSHAKE:
+		if (is_client && (events & LOOP_WRITE))
+			relay_step(s);
+		if (s->state == SS_HANDSHAKE && is_client && (events & LOOP_READ))
+			handshake_read(s);
+		break;
+	case SS_CONNECTING:
+		if (!is_client)
+			connected(s);
+		break;
+	case SS_UPSTREAM:
+		if (!is_client)
+			upstream_step(s);
+		break;
+	case SS_RELAY:
+		relay_step(s);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_timer(struct loop *loop, struct loop_timer *timer)
+{
+	struct session *s = timer->data;
+	switch (s->state) {
+	case SS_HANDSHAKE:
+		s->client.end = END_TIMEOUT;
+		session_close(s, false, false);
+		break;
+	case SS_RESOLVING:
+	case SS_CONNECTING:
+	case SS_UPSTREAM:
+		fail_upstream(s, -ETIMEDOUT, "timeout");
+		break;
+	default:
+		/* Idle in the relay (or a fault holding the tunnel open): give up. */
+		if (s->client.end == END_OPEN)
+			s->client.end = END_TIMEOUT;
+		if (s->up.end == END_OPEN)
+			s->up.end = END_TIMEOUT;
+		session_close(s, false, false);
+		break;
+	}
+}
+
+struct session *session_accept(struct pworker *w, int fd, uint64_t number)
+{
+	struct session *s = calloc(1, sizeof *s);
+	if (!s) {
+		close(fd);
+		return NULL;
+	}
+	s->w = w;
+	s->number = number;
+	s->client.fd = fd;
+	s->up.fd = -1;
+	s->reply = -1;
+	s->start_us = loop_now(&w->loop);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	struct net_addr a;
+	if (net_local_addr(fd, &a) == 0)
+		net_addr_format(&a, s->client.local);
+	if (net_peer_addr(fd, &a) == 0)
+		net_addr_format(&a, s->client.peer);
+	net_nodelay(fd);
+	for (size_t i = 0; i < w->cfg->nfaults; i++)
+		if (fault_hits(&w->cfg->faults[i], number) && s->nfaults < FAULT_MAX)
+			s->faults[s->nfaults++] = &w->cfg->faults[i];
+	loop_timer_init(&s->timer, on_timer, s);
+	relay_init(s);
+	server_add_session(w, s);
+	s->state = SS_HANDSHAKE;
+	arm(s, w->cfg->handshake_timeout_s);
+	if (loop_io_start(&w->loop, &s->client.io, fd, LOOP_READ, session_on_io, s) < 0) {
+		session_close(s, false, false);
+		return NULL;
+	}
+	return s;
+}

@@ -1,0 +1,118 @@
+/* session — one client connection of the reference proxy: the handshake (HTTP CONNECT,
+ * SOCKS5, or a plain forward request), the outbound leg (direct or through an
+ * upstream proxy), then the relay of both directions with exact counters, half-close
+ * done right, and the faults this tunnel was chosen for.
+ *
+ * session.c owns the handshake and the outbound leg; relay.c the byte relay, closing
+ * and the ledger line. All I/O goes through lib/net and the loop, so an IOCP backend
+ * of the loop needs no change here.
+ */
+#ifndef TP_PROXY_SESSION_H
+#define TP_PROXY_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/dns.h"
+#include "lib/loop.h"
+#include "lib/net.h"
+#include "lib/url.h"
+#include "proxy-under-test/fault.h"
+
+#define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
+
+struct pworker;
+
+enum leg_end { END_OPEN = 0, END_FIN, END_RST, END_TIMEOUT, END_LOCAL, END_LOCAL_RST };
+
+struct leg {
+	int fd;
+	struct loop_io io;
+	char local[NET_ADDRSTRLEN], peer[NET_ADDRSTRLEN];
+	enum leg_end end;
+	bool shut_wr;        /* we sent FIN toward this leg */
+};
+
+/* One direction: bytes read from one leg, written to the other. */
+struct flow {
+	char buf[RELAY_BUF];
+	size_t off, len;     /* pending bytes are buf[off..len) */
+	size_t ctl;          /* of those, leading bytes that are the proxy's own replies */
+	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
+	bool eof;            /* the source sent FIN */
+	bool done;           /* nothing more will be relayed this way */
+	bool stalled;        /* a stall fault stopped it */
+	bool waiting;        /* slow: the budget of this second is spent */
+	uint64_t window_start_us, window_bytes; /* slow: the current one-second budget */
+};
+
+enum session_state {
+	SS_HANDSHAKE,  /* reading the client's request / SOCKS messages */
+	SS_RESOLVING,
+	SS_CONNECTING,
+	SS_UPSTREAM,   /* CONNECT or SOCKS5 exchange with the upstream proxy */
+	SS_RELAY,
+	SS_CLOSED,
+};
+
+enum session_kind { SK_UNKNOWN = 0, SK_CONNECT, SK_SOCKS5, SK_FORWARD };
+
+enum socks_step { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST };
+
+struct session {
+	struct pworker *w;
+	uint64_t number;            /* accept order across workers: what faults key on */
+	enum session_state state;
+	enum session_kind kind;
+	enum socks_step socks_step;
+	int upstream_step;          /* chained: 0 sending, 1 reading the reply, 2.. SOCKS steps */
+	struct leg client, up;
+	struct flow down;           /* up → client */
+	struct flow upf;            /* client → up */
+	struct loop_timer timer;    /* handshake, connect and idle deadlines */
+	struct loop_timer slow_timer; /* slow fault: the next second's budget */
+	struct dns_query *dnsq;
+	char host[URL_MAX_HOST];    /* the destination asked for */
+	uint16_t port;
+	struct net_addr dst;
+	char target[URL_MAX_HOST + 8];
+	char id[64];                /* X-Probe-Id when visible (forward requests) */
+	int reply;                  /* CONNECT status or SOCKS reply code sent (-1 none) */
+	const struct fault *faults[FAULT_MAX]; /* the faults that hit this tunnel */
+	size_t nfaults;
+	bool close_after_reply;     /* close-after-accept / close-mid-reply / refusals */
+	const char *first_close;    /* "client" or "upstream" */
+	double t;                   /* start, Unix seconds */
+	uint64_t start_us;
+	char ctl[1024];             /* a message to the upstream proxy */
+	size_t ctl_len, ctl_off;
+	struct session *next, *prev; /* the worker's list */
+};
+
+/* ---- session.c ---- */
+
+/* Takes an accepted client socket. Returns the session or NULL (fd closed). */
+struct session *session_accept(struct pworker *w, int fd, uint64_t number);
+/* Loop callback for both legs. */
+void session_on_io(struct loop *loop, struct loop_io *io, unsigned events);
+
+/* ---- relay.c ---- */
+
+/* Prepares the relay's timers (at accept). */
+void relay_init(struct session *s);
+/* Starts relaying both ways (after the reply to the client is queued in down). */
+void relay_start(struct session *s);
+/* Moves bytes until something would block; closes the session when both ways ended. */
+void relay_step(struct session *s);
+/* Queues bytes for the client (replies), sent by the relay. */
+void relay_queue_client(struct session *s, const void *data, size_t len);
+/* Recomputes which events each leg waits for. */
+void relay_watch(struct session *s);
+/* Ends the session: closes what is open (RST when reset), writes the ledger line,
+ * frees it. */
+void session_close(struct session *s, bool reset_client, bool reset_up);
+/* The active fault of a kind for this tunnel (and direction when dir_matters), or NULL. */
+const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
+				  enum fault_dir dir);
+
+#endif

@@ -168,14 +168,6 @@ int capture_main(int argc, char **argv)
 	bool have_a = false;
 	json_t *doc = NULL;
 	ledgers_init(&l);
-	for (int i = optind; i < argc; i++) {
-		int rc = ledgers_load(&l, argv[i]);
-		if (rc < 0) {
-			fprintf(stderr, "tunnelprobe capture: cannot read ledger %s: %s\n", argv[i],
-				strerror(-rc));
-			goto out;
-		}
-	}
 	if (o.iface || o.read_path) {
 		if (cap_analysis_init(&a, &o) < 0) {
 			fprintf(stderr, "tunnelprobe capture: out of memory\n");
@@ -189,6 +181,15 @@ int capture_main(int argc, char **argv)
 		}
 		if (a.read_error[0] && quiet)
 			fprintf(stderr, "tunnelprobe capture: warning: %s\n", a.read_error);
+	}
+	/* Ledgers are read after a live capture: the run writes them while we capture. */
+	for (int i = optind; i < argc; i++) {
+		int rc = ledgers_load(&l, argv[i]);
+		if (rc < 0) {
+			fprintf(stderr, "tunnelprobe capture: cannot read ledger %s: %s\n", argv[i],
+				strerror(-rc));
+			goto out;
+		}
 	}
 	if (join_build(&j, &l, have_a ? &a.flows : NULL) < 0) {
 		fprintf(stderr, "tunnelprobe capture: out of memory\n");

@@ -292,21 +292,31 @@ static void set_verdict(struct tunnel *t, enum verdict v, long long off, const c
 static bool judge_wire(struct tunnel *t, bool failed, const char *cls)
 {
 	struct flow *cf = t->client_flow, *of = t->origin_flow;
+	/* When the proxy ended the client leg; origin-leg events after it are consequences
+	 * (a proxy that closes the client side often resets the upstream next). */
+	double client_end = 0;
+	if (cf) {
+		const struct flow_dir *x = &cf->dir[1];
+		client_end = x->fin_t && (!x->rst_t || x->fin_t < x->rst_t) ? x->fin_t : x->rst_t;
+		if (cf->dir[0].rst_t && (!client_end || cf->dir[0].rst_t < client_end))
+			client_end = cf->dir[0].rst_t;
+	}
+#define BEFORE_CLIENT_END(when) ((when) && (!client_end || (when) <= client_end))
 	if (of) {
 		const struct flow_dir *od = &of->dir[1], *pu = &of->dir[0];
 		long long O = leg_bytes(of, 1);
 		bool client_reset_first = cf && cf->dir[0].rst_t &&
 					  (!pu->rst_t || cf->dir[0].rst_t <= pu->rst_t);
-		if (od->rst_t) {
+		if (BEFORE_CLIENT_END(od->rst_t)) {
 			set_verdict(t, V_RESET_BY_ORIGIN, O, "reset by origin (origin leg, after %lld bytes)", O);
 			return true;
 		}
-		if (pu->rst_t && !client_reset_first) {
+		if (BEFORE_CLIENT_END(pu->rst_t) && !client_reset_first) {
 			set_verdict(t, V_RESET_UPSTREAM_BY_PROXY, O,
 				    "reset by proxy on the origin leg (after %lld bytes)", O);
 			return true;
 		}
-		if (od->fin_t && od->early_fin) {
+		if (BEFORE_CLIENT_END(od->fin_t) && od->early_fin) {
 			long long at = (long long)(od->r.fin_off - tunnel_prefix(od));
 			set_verdict(t, V_TRUNC_ORIGIN_PROXY, at,
 				    "truncated at origin→proxy (early FIN by origin at byte %lld)", at);
@@ -319,6 +329,7 @@ static bool judge_wire(struct tunnel *t, bool failed, const char *cls)
 			return true;
 		}
 	}
+#undef BEFORE_CLIENT_END
 	if (!cf)
 		return false;
 	const struct flow_dir *cd = &cf->dir[1], *cu = &cf->dir[0];

@@ -13,11 +13,20 @@
 #include "capture/analyze.h"
 #include "capture/join.h"
 #include "capture/output.h"
+#include "capture/pcapfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
+	/* The in-memory classic pcap walker must stay inside the buffer. */
+	struct pcapfile pf;
+	if (pcapfile_open(&pf, data, size) == PCAPFILE_OK) {
+		struct pcapfile_rec rec;
+		while (pcapfile_next(&pf, &rec) == PCAPFILE_OK)
+			if (rec.data < data || rec.data + rec.caplen > data + size)
+				__builtin_trap();
+	}
 	FILE *fp = fmemopen((void *)data, size, "rb");
 	if (!fp)
 		return 0;

@@ -118,19 +118,27 @@ const char *pkt_strerror(int err)
 
 uint64_t pkt_csum_add(uint64_t sum, const uint8_t *data, size_t len)
 {
-	/* Native-order 32-bit words: the ones'-complement sum is byte-order independent
-	 * up to a final swap (RFC 1071), done in pkt_csum_finish(). */
-	while (len >= 32) {
-		uint32_t w[8];
+	/* Native-order words: the ones'-complement sum is byte-order independent up to a
+	 * final swap (RFC 1071), done in csum_fold(). 64-bit words with the carries added
+	 * back (end-around carry), in two chains so the adds overlap. */
+	uint64_t a = sum, b = 0;
+	uint64_t ca = 0, cb = 0;
+	while (len >= 16) {
+		uint64_t w[2];
 		memcpy(w, data, sizeof w);
-		sum += (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
-		data += 32;
-		len -= 32;
+		a += w[0];
+		ca += a < w[0];
+		b += w[1];
+		cb += b < w[1];
+		data += 16;
+		len -= 16;
 	}
+	/* Fold the 64-bit chains into 32-bit halves so the sum below cannot overflow. */
+	uint64_t acc = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + ca + cb;
 	while (len >= 4) {
 		uint32_t w;
 		memcpy(&w, data, 4);
-		sum += w;
+		acc += w;
 		data += 4;
 		len -= 4;
 	}
@@ -139,9 +147,9 @@ uint64_t pkt_csum_add(uint64_t sum, const uint8_t *data, size_t len)
 		memcpy(tail, data, len);
 		uint32_t w;
 		memcpy(&w, tail, 4);
-		sum += w;
+		acc += w;
 	}
-	return sum;
+	return acc;
 }
 
 static uint16_t csum_fold(uint64_t sum)

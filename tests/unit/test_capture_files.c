@@ -117,7 +117,7 @@ static void test_link_types(void **state)
 		int link, ipv;
 	} cases[] = {
 		{"sll2_v6.pcap", PKT_LINK_LINUX_SLL2, 6}, {"sll_v4.pcap", PKT_LINK_LINUX_SLL, 4},
-		{"loop_v6.pcap", PKT_LINK_LOOP, 6},       {"raw_v4.pcap", 12, 4},
+		{"loop_v6.pcap", PKT_LINK_LOOP, 6},       {"raw_v4.pcap", PKT_LINK_RAW, 4},
 		{"v6.pcapng", PKT_LINK_EN10MB, 6},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

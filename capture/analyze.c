@@ -164,7 +164,15 @@ static int run_mapped(struct cap_analysis *a, char *err, size_t errlen)
 		goto out;
 	struct pcapfile_rec r;
 	int n;
+	size_t released = 0;
+	const size_t chunk = 8u << 20;
 	while ((n = pcapfile_next(&f, &r)) == PCAPFILE_OK) {
+		/* Unmap what was read so resident memory tracks the flows, not the file
+		 * (nothing keeps pointers into frames once they are processed). */
+		if (f.off - released > 2 * chunk) {
+			madvise(map + released, chunk, MADV_DONTNEED);
+			released += chunk;
+		}
 		if (have_prog) {
 			struct pcap_pkthdr h = {.caplen = r.caplen, .len = r.wirelen};
 			if (!pcap_offline_filter(&prog, &h, r.data))

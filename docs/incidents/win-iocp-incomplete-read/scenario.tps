@@ -24,4 +24,4 @@ expect
   class incomplete_read >= 1
   phase incomplete_read body >= 1
   class ok >= 30
-  verdict proxy
+  verdict truncated at proxy

@@ -92,7 +92,8 @@ static void ip_tcp(struct frame *f, bool v6, uint8_t flags, uint32_t seq, const 
 	tcp[12] = (uint8_t)((thl / 4) << 4);
 	tcp[13] = flags;
 	put16(tcp + 14, 512);
-	memcpy(tcp + 20, opts, optlen);
+	if (optlen)
+		memcpy(tcp + 20, opts, optlen);
 	memcpy(tcp + thl, payload ? payload : "", plen);
 	/* Checksum over the pseudo header. */
 	uint8_t pseudo[40] = {0};

@@ -339,7 +339,7 @@ static void fail_read(struct conn *c, long err)
 			body_complete(c);
 			return;
 		}
-		if (r->bytes_expected >= 0)
+		if (r->bytes_expected >= 0 && r->bytes_received < (uint64_t)r->bytes_expected)
 			conn_finish(c, TP_INCOMPLETE_READ, TP_PHASE_BODY,
 			       "%" PRIu64 " bytes read, %" PRIu64 " more expected", r->bytes_received,
 			       (uint64_t)r->bytes_expected - r->bytes_received);

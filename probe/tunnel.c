@@ -23,7 +23,6 @@ static int flush_raw(struct conn *c)
 		if (n < 0)
 			return (int)n;
 		c->out_off += (size_t)n;
-		c->rec.bytes_sent += (uint64_t)n;
 	}
 	return 1;
 }

@@ -11,11 +11,14 @@ set -u
 TP_BIN=${TP_BIN:-$PWD/build/tunnelprobe}
 TP_ROOT=${TP_ROOT:-$PWD}
 T=$(mktemp -d /tmp/tp-e2e.XXXXXX)
+chmod 755 "$T" # servers that drop privileges (nginx workers) read files here
 _tp_pids=()
 _tp_failed=0
 
 _tp_cleanup() {
 	local p
+	# Servers started from command substitutions record their pids in $T/pids.
+	[ -f "$T/pids" ] && while read -r p; do _tp_pids+=("$p"); done <"$T/pids"
 	for p in "${_tp_pids[@]}"; do kill "$p" 2>/dev/null; done
 	sleep 0.1
 	for p in "${_tp_pids[@]}"; do kill -9 "$p" 2>/dev/null; done

@@ -215,7 +215,8 @@ static void run_body(const struct body_case *c, bool bytewise)
 		long n = http1_body_feed(&b, (const uint8_t *)c->in + pos, feed, &span, &span_len, &err);
 		if (n < 0)
 			break;
-		memcpy(got + got_len, span, span_len);
+		if (span_len)
+			memcpy(got + got_len, span, span_len);
 		got_len += span_len;
 		if (n == 0 && span_len == 0)
 			break;

@@ -87,7 +87,9 @@ static int start_writer(struct cap_analysis *a, char *err, size_t errlen)
 {
 	if (!a->opt.write_path)
 		return 0;
-	int rc = pcapw_open(&a->writer, a->opt.write_path, a->linktype, (uint32_t)a->snaplen);
+	/* Files carry LINKTYPE_* numbers; libpcap reports DLT_RAW as 12 (or 14). */
+	int lt = a->linktype == 12 || a->linktype == 14 ? PKT_LINK_RAW : a->linktype;
+	int rc = pcapw_open(&a->writer, a->opt.write_path, lt, (uint32_t)a->snaplen);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot write %s: %s", a->opt.write_path, strerror(-rc));
 		pcapw_close(&a->writer);

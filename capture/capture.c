@@ -151,7 +151,9 @@ int capture_main(int argc, char **argv)
 		case OPT_ALL: all_flows = true; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			fprintf(stderr, "tunnelprobe capture: see 'tunnelprobe capture --help'\n");
+			return 2;
 		}
 	}
 	if (o.iface && o.read_path)

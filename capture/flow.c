@@ -135,7 +135,7 @@ static void on_bytes(void *ctx, enum tcpreasm_kind kind, uint64_t off, const uin
 	const uint8_t *bytes = kind == TCPREASM_DATA ? data : NULL;
 	size_t used = 0;
 	enum httpscan_mode m = d->http.mode;
-	if (m == HS_UNKNOWN || m == HS_REQUESTS || m == HS_RESPONSES)
+	if (m == HS_UNKNOWN || m == HS_REQUESTS || m == HS_RESPONSES || m == HS_SOCKS5)
 		used = httpscan_feed(&d->http, &peer->http, off, bytes, len);
 	m = d->http.mode;
 	if (used < len && (m == HS_TUNNEL || m == HS_OTHER))
@@ -176,6 +176,7 @@ static struct flow *flow_new(struct flow_table *t, const struct pkt *p, int send
 		tcpreasm_init(&d->r, &t->lim, on_bytes, d);
 		tlsrec_init(&d->tls);
 		httpscan_init(&d->http);
+		d->http.from_client = i == 0;
 	}
 	f->serial = t->n;
 	t->flows[t->n++] = f;

@@ -9,6 +9,7 @@ void httpscan_init(struct httpscan *h)
 	memset(h, 0, sizeof *h);
 	h->msg_end = UINT64_MAX;
 	h->announced = UINT64_MAX;
+	h->socks_reply = 0xff;
 }
 
 void httpscan_free(struct httpscan *h)
@@ -28,6 +29,7 @@ const char *httpscan_mode_name(enum httpscan_mode m)
 	case HS_RESPONSES: return "http_responses";
 	case HS_TUNNEL: return "tunnel";
 	case HS_OTHER: return "other";
+	case HS_SOCKS5: return "socks5";
 	case HS_LOST: return "lost";
 	}
 	return "unknown";
@@ -52,8 +54,12 @@ static uint8_t pop_pending(struct httpscan *h)
 }
 
 /* Decides what a direction carries from its first bytes. */
-static enum httpscan_mode detect(const uint8_t *p, size_t n)
+static enum httpscan_mode detect(const uint8_t *p, size_t n, bool from_client)
 {
+	/* SOCKS5: a greeting (05, nmethods >= 1) from the client, a method choice (05, 00 |
+	 * 02 | ff) from the server. TLS starts with 0x16 and HTTP with a letter. */
+	if (p[0] == 5 && (n < 2 || (from_client ? p[1] >= 1 : (p[1] == 0 || p[1] == 2 || p[1] == 0xff))))
+		return HS_SOCKS5;
 	static const char resp[] = "HTTP/";
 	size_t k = n < 5 ? n : 5;
 	if (memcmp(p, resp, k) == 0)
@@ -216,6 +222,89 @@ static size_t body_bytes(struct httpscan *h, const uint8_t *data, size_t len)
 	return used;
 }
 
+/* Length of the complete SOCKS5 message at the start of b (n bytes), 0 when more
+ * bytes are needed, -1 when it is not SOCKS5. */
+static int socks_msg(const struct httpscan *h, const uint8_t *b, size_t n)
+{
+	if (n < 2)
+		return 0;
+	if (h->socks_stage == 0)
+		return h->from_client ? (n >= 2u + b[1] ? 2 + b[1] : 0) : 2;
+	if (h->socks_stage == 1 || (h->from_client && b[0] == 1)) { /* RFC 1929 auth */
+		if (h->from_client) {
+			if (b[0] != 1)
+				return -1;
+			size_t need = 2u + b[1] + 1;
+			if (n < need)
+				return 0;
+			need += b[2u + b[1]];
+			return n >= need ? (int)need : 0;
+		}
+		return 2;
+	}
+	if (n < 5)
+		return 0;
+	if (b[0] != 5)
+		return -1;
+	size_t alen = b[3] == 1 ? 4 : b[3] == 4 ? 16 : b[3] == 3 ? 1u + b[4] : 0;
+	if (!alen)
+		return -1;
+	return n >= 4 + alen + 2 ? (int)(4 + alen + 2) : 0;
+}
+
+/* Consumes the SOCKS5 exchange; returns bytes used. Switches to HS_TUNNEL after the
+ * request (client) or a success reply (server). */
+static size_t socks_feed(struct httpscan *h, uint64_t off, const uint8_t *data, size_t len)
+{
+	size_t used = 0;
+	if (!h->head) {
+		h->head = malloc(HTTP1_MAX_HEAD);
+		if (!h->head) {
+			h->mode = HS_LOST;
+			return len;
+		}
+	}
+	while (used < len && h->mode == HS_SOCKS5) {
+		if (h->head_len >= 600) {
+			h->mode = HS_LOST;
+			return len;
+		}
+		h->head[h->head_len++] = (char)data[used++];
+		int m = socks_msg(h, (const uint8_t *)h->head, h->head_len);
+		if (m == 0)
+			continue;
+		if (m < 0) {
+			h->mode = HS_LOST;
+			return len;
+		}
+		const uint8_t *b = (const uint8_t *)h->head;
+		if (h->socks_stage == 0) {
+			/* The client's next message is auth when it starts with 01. */
+			h->socks_stage = (!h->from_client && b[1] == 2) ? 1 : 2;
+		} else if (h->socks_stage == 1 || (h->from_client && b[0] == 1)) {
+			h->socks_stage = 2;
+		} else {
+			h->messages++;
+			h->complete++;
+			if (!h->from_client)
+				h->socks_reply = b[1];
+			if (h->from_client || b[1] == 0) {
+				h->mode = HS_TUNNEL;
+				h->tunnel_off = off + used;
+			} else {
+				h->mode = HS_OTHER; /* refused: nothing follows */
+			}
+		}
+		h->head_len = 0;
+	}
+	if (h->mode != HS_SOCKS5) {
+		free(h->head);
+		h->head = NULL;
+		h->head_len = 0;
+	}
+	return used;
+}
+
 size_t httpscan_feed(struct httpscan *h, struct httpscan *peer, uint64_t off,
 		     const uint8_t *data, size_t len)
 {
@@ -227,13 +316,20 @@ size_t httpscan_feed(struct httpscan *h, struct httpscan *peer, uint64_t off,
 				h->mode = HS_LOST;
 				return len;
 			}
-			h->mode = detect(data + used, len - used);
+			h->mode = detect(data + used, len - used, h->from_client);
 			continue;
 		case HS_TUNNEL:
 		case HS_OTHER:
 			return used;
 		case HS_LOST:
 			return len;
+		case HS_SOCKS5:
+			if (!data) {
+				h->mode = HS_LOST;
+				return len;
+			}
+			used += socks_feed(h, off + used, data + used, len - used);
+			continue;
 		case HS_REQUESTS:
 		case HS_RESPONSES:
 			break;

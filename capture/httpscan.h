@@ -2,7 +2,8 @@
  * capture knows how many bytes a response promised and can tell an early FIN from an
  * orderly end even without any ledger. Requests (and their X-Probe-Id) are read on the
  * client's direction; a CONNECT request and its 2xx reply switch both directions to
- * "tunnel", and the bytes after the heads go to the TLS scanner instead.
+ * "tunnel", and the bytes after the heads go to the TLS scanner instead; so does a
+ * SOCKS5 exchange (greeting, optional username/password, request and reply).
  *
  * Sans-I/O over lib/http1; the head buffer is allocated on demand (capped at
  * HTTP1_MAX_HEAD) and freed once the head is parsed. Bytes the capture did not hold
@@ -24,6 +25,7 @@ enum httpscan_mode {
 	HS_TUNNEL,      /* after a CONNECT exchange: opaque bytes follow */
 	HS_OTHER,       /* not HTTP/1 (TLS, SOCKS5, ...) */
 	HS_LOST,        /* framing lost (a gap, cut bytes in a head, a parse error) */
+	HS_SOCKS5,      /* a SOCKS5 greeting/request (or reply) before the tunnel */
 };
 
 #define HS_MAX_PENDING 32
@@ -45,6 +47,9 @@ struct httpscan {
 	uint64_t tunnel_off; /* stream offset where tunnel bytes begin (mode HS_TUNNEL) */
 	int error;           /* HTTP1_E_* that lost sync, 0 when none */
 	char probe_id[64];   /* first X-Probe-Id seen (requests) */
+	bool from_client;    /* this direction is the connection originator's */
+	uint8_t socks_stage; /* SOCKS5: 0 greeting/method, 1 auth, 2 request/reply */
+	uint8_t socks_reply; /* SOCKS5 reply code seen (server side), 0xff none */
 	/* Requests seen on the other direction, oldest first: HTTP1_REQ_* flags. */
 	uint8_t pending[HS_MAX_PENDING];
 	uint32_t pending_head, pending_len;

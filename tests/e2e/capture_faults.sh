@@ -18,9 +18,10 @@ for _ in $(seq 100); do grep -q 'listening https' "$T/origin.out" 2>/dev/null &&
 sport=$(awk '/listening https/{print $3}' "$T/origin.out" | sed 's/.*://')
 [ -n "$sport" ] || { not_ok "origin started" "$(cat "$T/origin.out")"; finish; }
 
-# run FAULT NAME: one proxy, one capture, two requests; leaves $T/NAME.{json,pcapng}
+# run FAULT NAME [SCHEME]: one proxy, one capture, two requests through http:// (CONNECT)
+# or socks5h://; leaves $T/NAME.{json,pcapng}
 run() {
-	local fault=$1 name=$2 pport cpid i
+	local fault=$1 name=$2 scheme=${3:-http} pport cpid i
 	: >"$T/$name.proxy.out"
 	"$TP_BIN" proxy --listen 127.0.0.1:0 ${fault:+--fault "$fault"} \
 		--ledger "$T/$name.proxy.jsonl" >"$T/$name.proxy.out" 2>&1 &
@@ -34,7 +35,7 @@ run() {
 	cpid=$!
 	_tp_pids+=($cpid)
 	for _ in $(seq 100); do grep -q 'listening on lo' "$T/$name.cap.err" && break; sleep 0.05; done
-	"$TP_BIN" probe -x "http://127.0.0.1:$pport" -n 2 -c 1 --timeout 5 --cacert "$T/ca.pem" \
+	"$TP_BIN" probe -x "$scheme://127.0.0.1:$pport" -n 2 -c 1 --timeout 5 --cacert "$T/ca.pem" \
 		--records "$T/$name.records.jsonl" "https://127.0.0.1:$sport/bytes/100000" \
 		>"$T/$name.probe.out" 2>&1
 	sleep 0.3 # let the last FIN/RST reach the capture
@@ -83,6 +84,12 @@ if run "rst:after=30000" rst; then
 	check_run rst reset_by_proxy 30000 "reset by proxy (client leg, at byte 30000)"
 else
 	not_ok "rst run" "$(cat "$T/rst.cap.err")"
+fi
+if run "truncate:after=25000" socks socks5h; then
+	check_run socks truncated_proxy_client 25000 \
+		"truncated at proxy→client (early FIN by proxy at byte 25000)"
+else
+	not_ok "socks5 truncate run" "$(cat "$T/socks.cap.err")"
 fi
 if run "" healthy; then
 	check_run healthy ok -1 ""

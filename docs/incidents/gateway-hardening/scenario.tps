@@ -23,5 +23,9 @@ expect
   status 503 >= 50
   error_rate <= 0.01
   p99_ms <= 2000
-  requests == 200
+  requests >= 200
   reuse_ratio >= 0.9
+  rss_growth_mb <= 64
+  fd_growth <= 16
+  no_new_class
+  p99_regression_pct <= 100

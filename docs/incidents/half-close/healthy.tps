@@ -3,10 +3,11 @@ scenario half-close-healthy
 description a client FIN after the request, relayed as a half-close
 
 origin
+  sites sites
 proxy reference socks5h
 
 probe
-  url http://origin.test:{http}/close/100000
+  url http://origin.test:{http}/late
   requests 3
   timeout 3s
   arg --half-close

@@ -3,11 +3,12 @@ scenario half-close
 description a client FIN after the request must not end the tunnel
 
 origin
+  sites sites
 proxy reference socks5h
   fault full-close
 
 probe
-  url http://origin.test:{http}/close/100000
+  url http://origin.test:{http}/late
   requests 3
   timeout 3s
   arg --half-close

@@ -29,6 +29,7 @@
 #include "ci/procs.h"
 #include "ci/runmerge.h"
 #include "ci/scenario.h"
+#include "lib/units.h"
 
 struct run_opts {
 	const char *proxy;     /* --proxy: overrides the scenario's proxy */
@@ -703,15 +704,8 @@ int run_main(int argc, char **argv)
 		} else if (strcmp(a, "--label") == 0 && has_value) {
 			o.label = argv[++i];
 		} else if (strcmp(a, "--duration") == 0 && has_value) {
-			char *end;
-			o.duration_s = strtod(argv[++i], &end);
-			if (*end == 'm')
-				o.duration_s *= 60, end++;
-			else if (*end == 'h')
-				o.duration_s *= 3600, end++;
-			else if (*end == 's')
-				end++;
-			if (*end || !(o.duration_s > 0)) {
+			o.duration_s = units_duration(argv[++i]);
+			if (!(o.duration_s > 0)) {
 				fprintf(stderr, "tunnelprobe run: --duration wants 30s, 5m, 1h, not '%s'\n", argv[i]);
 				return 2;
 			}

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "lib/ledger.h"
+#include "lib/textfile.h"
+#include "lib/units.h"
 
 #define MAX_LINE 1024
 #define MAX_WORDS 64
@@ -49,25 +51,6 @@ bool scn_compare(double got, enum scn_cmp cmp, double want)
 	case SCN_GE: return got >= want;
 	default: return fabs(got - want) < 1e-9;
 	}
-}
-
-/* "10", "10s", "250ms", "5m", "1h" → seconds, or -1. */
-static double parse_duration(const char *s)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || !(v >= 0) || !isfinite(v))
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v;
-	if (strcmp(end, "ms") == 0)
-		return v / 1000;
-	if (strcmp(end, "m") == 0)
-		return v * 60;
-	if (strcmp(end, "h") == 0)
-		return v * 3600;
-	return -1;
 }
 
 static bool parse_number(const char *s, double *out)
@@ -342,7 +325,7 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		}
 		if ((strcmp(k, "duration") == 0 || strcmp(k, "timeout") == 0 ||
 		     strcmp(k, "segment") == 0) && nw == 2) {
-			double d = parse_duration(w[1]);
+			double d = units_duration(w[1]);
 			if (!(d > 0))
 				return perr(p, "%s wants a duration like 30s, 5m, not '%s'", k, w[1]);
 			*(k[0] == 'd' ? &scn->duration_s : k[0] == 't' ? &scn->timeout_s : &scn->segment_s) = d;
@@ -436,30 +419,12 @@ int scenario_parse(struct scenario *scn, const char *text, size_t len, const cha
 
 int scenario_load(struct scenario *scn, const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	if (!fp) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return -EIO;
-	}
-	enum { CAP = 1 << 20 };
-	char *buf = malloc(CAP);
-	if (!buf) {
-		fclose(fp);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -EIO;
-	}
-	size_t n = fread(buf, 1, CAP, fp);
-	int rc;
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: read error", path);
-		rc = -EIO;
-	} else if (n == CAP) {
-		snprintf(err, errlen, "%s: larger than 1 MiB", path);
-		rc = -EINVAL;
-	} else {
-		rc = scenario_parse(scn, buf, n, path, err, errlen);
-	}
+	char *buf;
+	size_t n;
+	int rc = textfile_read(path, 1 << 20, &buf, &n, err, errlen);
+	if (rc < 0)
+		return rc == -EFBIG ? -EINVAL : rc;
+	rc = scenario_parse(scn, buf, n, path, err, errlen);
 	free(buf);
-	fclose(fp);
 	return rc;
 }

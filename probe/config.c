@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "lib/payload.h"
+#include "lib/units.h"
 
 void probe_usage(FILE *out)
 {
@@ -57,50 +58,6 @@ void probe_usage(FILE *out)
 	      "  -q, --quiet             no summary on stdout\n"
 	      "Exit status: 0 all requests ok, 1 some failed, 2 bad usage or configuration.\n",
 	      out);
-}
-
-/* "10", "10s", "250ms", "5m", "1h" → seconds; -1 when malformed. */
-static double parse_duration(const char *s)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || !(v >= 0) || !isfinite(v))
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v;
-	if (strcmp(end, "ms") == 0)
-		return v / 1000;
-	if (strcmp(end, "m") == 0)
-		return v * 60;
-	if (strcmp(end, "h") == 0)
-		return v * 3600;
-	return -1;
-}
-
-/* "1024", "64k", "10M", "1G" (binary multiples) → bytes; false when malformed. */
-static bool parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		return false;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return false;
-	unsigned shift = 0;
-	if (*end == 'k' || *end == 'K')
-		shift = 10;
-	else if (*end == 'm' || *end == 'M')
-		shift = 20;
-	else if (*end == 'g' || *end == 'G')
-		shift = 30;
-	if (shift)
-		end++;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return false;
-	*out = (uint64_t)v << shift;
-	return true;
 }
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -431,7 +388,7 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 			break;
 		}
 		case 'd':
-			cfg->duration_s = parse_duration(optarg);
+			cfg->duration_s = units_duration(optarg);
 			if (!(cfg->duration_s > 0))
 				return fail("-d wants a duration like 10, 30s, 2m, not '%s'", optarg);
 			break;
@@ -443,18 +400,18 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 			break;
 		case 'X': cfg->method = optarg; break;
 		case OPT_UPLOAD:
-			if (!parse_size(optarg, &cfg->upload_bytes))
+			if (!units_size(optarg, &cfg->upload_bytes))
 				return fail("--upload wants a size like 1024, 64k, 10M, not '%s'", optarg);
 			break;
 		case OPT_COMPRESSED: cfg->compressed = true; break;
 		case OPT_NO_KEEPALIVE: cfg->keepalive = false; break;
 		case OPT_TIMEOUT:
-			cfg->timeout_s = parse_duration(optarg);
+			cfg->timeout_s = units_duration(optarg);
 			if (!(cfg->timeout_s > 0))
 				return fail("--timeout wants a duration, not '%s'", optarg);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			cfg->connect_timeout_s = parse_duration(optarg);
+			cfg->connect_timeout_s = units_duration(optarg);
 			if (!(cfg->connect_timeout_s > 0))
 				return fail("--connect-timeout wants a duration, not '%s'", optarg);
 			break;

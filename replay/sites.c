@@ -1,6 +1,8 @@
 /* sites — see sites.h. */
 #include "replay/sites.h"
 
+#include "lib/textfile.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -183,26 +185,13 @@ int sites_parse(struct sites *s, const char *text, size_t len, const char *name,
 
 int sites_load(struct sites *s, const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	if (!fp) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return -EIO;
-	}
-	enum { CAP = 1 << 20 };
-	char *buf = malloc(CAP);
-	size_t n = buf ? fread(buf, 1, CAP, fp) : 0;
-	int rc;
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		rc = -EIO;
-	} else if (n == CAP) {
-		snprintf(err, errlen, "%s: larger than 1 MiB", path);
-		rc = -EINVAL;
-	} else {
-		rc = sites_parse(s, buf, n, path, err, errlen);
-	}
+	char *buf;
+	size_t n;
+	int rc = textfile_read(path, 1 << 20, &buf, &n, err, errlen);
+	if (rc < 0)
+		return rc == -EFBIG ? -EINVAL : rc;
+	rc = sites_parse(s, buf, n, path, err, errlen);
 	free(buf);
-	fclose(fp);
 	return rc;
 }
 

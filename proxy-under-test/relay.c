@@ -8,6 +8,7 @@
  * (bytes, operations, short sends, dropped bytes) record what really happened.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -122,16 +123,28 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	}
 	close_leg(loop, &s->client, reset_client);
 	close_leg(loop, &s->up, reset_up);
+	struct flow *flows[2] = {&s->down, &s->upf};
+	for (int k = 0; k < 2; k++)
+		if (flows[k]->pipe[0] >= 0) {
+			close(flows[k]->pipe[0]);
+			close(flows[k]->pipe[1]);
+		}
 	write_ledger(s);
 	server_remove_session(s->w, s);
 	free(s);
+}
+
+/* Bytes waiting to be written in a flow (in its buffer or its pipe). */
+static bool pending(const struct flow *f)
+{
+	return f->off < f->len || f->piped > 0;
 }
 
 void relay_watch(struct session *s)
 {
 	struct loop *loop = &s->w->loop;
 	unsigned ce = 0, ue = 0;
-	bool down_pending = s->down.off < s->down.len, up_pending = s->upf.off < s->upf.len;
+	bool down_pending = pending(&s->down), up_pending = pending(&s->upf);
 	if (s->state == SS_HANDSHAKE) {
 		ce = LOOP_READ | (down_pending ? LOOP_WRITE : 0);
 	} else if (s->state == SS_RELAY) {
@@ -160,11 +173,26 @@ static void on_slow(struct loop *loop, struct loop_timer *timer)
 void relay_init(struct session *s)
 {
 	loop_timer_init(&s->slow_timer, on_slow, s);
+	s->down.pipe[0] = s->down.pipe[1] = s->upf.pipe[0] = s->upf.pipe[1] = -1;
+}
+
+/* Tunnels without faults move their bytes with splice(): socket → pipe → socket, no
+ * copy through user space. Faults need to see (and cut, drop or flip) the bytes, and
+ * forward requests are parsed, so those keep the buffers. */
+static void use_splice(struct session *s)
+{
+	if (s->nfaults || s->kind == SK_FORWARD)
+		return;
+	struct flow *flows[2] = {&s->down, &s->upf};
+	for (int k = 0; k < 2; k++)
+		if (pipe2(flows[k]->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+			flows[k]->pipe[0] = flows[k]->pipe[1] = -1; /* out of fds: copy instead */
 }
 
 void relay_start(struct session *s)
 {
 	s->state = SS_RELAY;
+	use_splice(s);
 	/* Bytes the client sent with its request (or the upstream with its reply) are
 	 * already in the buffers: they count as received. */
 	s->upf.received += s->upf.len;
@@ -291,6 +319,23 @@ static int flush(struct session *s, struct flow *f)
 			f->window_bytes += (uint64_t)n;
 	}
 	f->off = f->len = 0;
+	while (f->piped > 0) {
+		ssize_t n = splice(f->pipe[0], NULL, dst->fd, NULL, f->piped, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0) {
+			dst->end = END_RST;
+			if (!s->first_close)
+				s->first_close = dst == &s->client ? "client" : "upstream";
+			session_close(s, src == &s->client, src == &s->up);
+			return -1;
+		}
+		f->send_ops++;
+		if ((size_t)n < f->piped)
+			f->short_sends++;
+		f->sent += (uint64_t)n;
+		f->piped -= (size_t)n;
+	}
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
@@ -306,7 +351,22 @@ static int fill(struct session *s, struct flow *f)
 		return 0;
 	if (f == &s->upf && s->kind == SK_FORWARD)
 		return forward_fill(s, f);
-	long n = net_read(src->fd, f->buf, sizeof f->buf);
+	long n;
+	if (f->pipe[0] >= 0) {
+		ssize_t r = splice(src->fd, NULL, f->pipe[1], NULL, 1 << 16, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		n = r < 0 ? -errno : (long)r;
+		if (n == -EAGAIN)
+			return 0;
+		if (n > 0) {
+			f->piped = (size_t)n;
+			f->received += (uint64_t)n;
+			f->recv_ops++;
+			loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
+			return 1;
+		}
+	} else {
+		n = net_read(src->fd, f->buf, sizeof f->buf);
+	}
 	if (n == -EAGAIN)
 		return 0;
 	if (n == 0) {
@@ -354,20 +414,20 @@ void relay_step(struct session *s)
 		struct flow *flows[2] = {&s->down, &s->upf};
 		for (int k = 0; k < 2; k++) {
 			struct flow *f = flows[k];
-			if (f->off < f->len || (f->eof && !f->done)) {
+			if (pending(f) || (f->eof && !f->done)) {
 				int r = flush(s, f);
 				if (r < 0)
 					return;
 				progress |= r > 0;
 			}
-			if (f->off == f->len && !(s->close_after_reply && f == &s->upf)) {
+			if (!pending(f) && !(s->close_after_reply && f == &s->upf)) {
 				int r = fill(s, f);
 				if (r < 0)
 					return;
 				progress |= r > 0;
 			}
 		}
-		if (s->close_after_reply && s->down.off == s->down.len) {
+		if (s->close_after_reply && !pending(&s->down)) {
 			session_close(s, false, false);
 			return;
 		}

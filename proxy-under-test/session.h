@@ -44,6 +44,8 @@ struct flow {
 	bool done;           /* nothing more will be relayed this way */
 	bool stalled;        /* a stall fault stopped it */
 	bool waiting;        /* slow: the budget of this second is spent */
+	int pipe[2];         /* splice(): kernel-side buffer, -1 when bytes go through buf */
+	size_t piped;        /* bytes in the pipe, not yet written */
 	uint64_t window_start_us, window_bytes; /* slow: the current one-second budget */
 };
 

@@ -32,7 +32,8 @@ static const struct demo_part parts[] = {
 	 "  fault truncate:after=32768 p=0.34 seed=6\n" DEMO_LOAD
 	 "expect\n"
 	 "  class incomplete_read >= 1\n"
-	 "  phase incomplete_read body >= 1\n"},
+	 "  phase incomplete_read body >= 1\n"
+	 "  verdict truncated at proxy\n"},
 };
 
 const struct demo_part *demo_parts(size_t *n)

@@ -278,6 +278,74 @@ static int write_run(json_t *run, const char *dir, const struct scenario *scn, c
 	return 0;
 }
 
+#if __has_include("capture/capture.h")
+#define HAVE_CAPTURE 1
+#else
+#define HAVE_CAPTURE 0
+#endif
+
+/* Joins the ledgers (and the capture when there is one) with `tunnelprobe capture`,
+ * then copies each failed tunnel's chain and verdict into the run's failure samples and
+ * the verdict sentences into run.verdicts. Without the capture part: nothing to add. */
+static void join_ledgers(struct procs *ps, const char *dir, bool have_pcap, json_t *run)
+{
+#if HAVE_CAPTURE
+	struct args a = {0};
+	arg(&a, "capture");
+	arg(&a, "-q");
+	arg(&a, "--json");
+	arg(&a, "%s/capture.json", dir);
+	if (have_pcap) {
+		arg(&a, "--read");
+		arg(&a, "%s/capture.pcapng", dir);
+	}
+	const char *ledgers[] = {"records.jsonl", "origin.jsonl", "proxy.jsonl", "upstream-proxy.jsonl"};
+	for (size_t i = 0; i < sizeof ledgers / sizeof ledgers[0]; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", dir, ledgers[i]);
+		if (access(path, R_OK) == 0)
+			arg(&a, "%s", path);
+	}
+	struct proc *p = a.overflow ? NULL : procs_start(ps, "capture-join", a.v, false);
+	if (!p || procs_wait(p, 120000) < 0)
+		return;
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/capture.json", dir);
+	json_error_t jerr;
+	json_t *cap = json_load_file(path, 0, &jerr);
+	if (!cap)
+		return;
+	json_t *verdicts = json_array();
+	size_t i;
+	json_t *t;
+	json_array_foreach(json_object_get(cap, "tunnels"), i, t) {
+		const char *code = json_string_value(json_object_get(t, "verdict_code"));
+		const char *text = json_string_value(json_object_get(t, "verdict"));
+		const char *local = json_string_value(json_object_get(t, "local"));
+		if (!code || !text || strcmp(code, "ok") == 0)
+			continue;
+		json_array_append_new(verdicts, json_string(text));
+		size_t k;
+		json_t *f;
+		json_array_foreach(json_object_get(run, "failures"), k, f) {
+			const char *fl = json_string_value(json_object_get(f, "local"));
+			if (fl && local && strcmp(fl, local) == 0) {
+				json_object_set(f, "chain", json_object_get(t, "down"));
+				json_object_set_new(f, "verdict", json_string(text));
+			}
+		}
+	}
+	json_object_set_new(run, "verdicts", verdicts);
+	json_object_set(run, "verdict_counts", json_object_get(cap, "verdicts"));
+	json_decref(cap);
+#else
+	(void)ps;
+	(void)dir;
+	(void)have_pcap;
+	(void)run;
+#endif
+}
+
 static int run_scenario(const struct scenario *scn, const char *scn_dir, const struct run_opts *o,
 			const char *dir, const char *label, struct outcome *res)
 {
@@ -375,8 +443,37 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 	} else {
 		snprintf(proxy_url, sizeof proxy_url, "%s", scn->proxy_url);
 	}
-	if (scn->capture)
-		say(o, "  (capture: not available in this build; running without it)\n");
+	bool have_pcap = false;
+	struct proc *capture = NULL;
+	if (scn->capture && (!HAVE_CAPTURE || geteuid() != 0)) {
+		say(o, "  (capture skipped: %s)\n", HAVE_CAPTURE ? "live capture needs root" : "no capture part");
+	} else if (scn->capture) {
+		/* Live on lo, only this run's ports: the origin's and the proxies'. */
+		struct args a = {0};
+		char ports[256] = "";
+		for (size_t i = 0; i < ps->n; i++)
+			for (size_t l = 0; l < ps->list[i].nlistening; l++) {
+				const char *colon = strrchr(ps->list[i].listening[l], ':');
+				size_t len = strlen(ports);
+				if (colon && len + 8 < sizeof ports)
+					snprintf(ports + len, sizeof ports - len, "%s%s", len ? "," : "", colon + 1);
+			}
+		arg(&a, "capture");
+		arg(&a, "-q");
+		arg(&a, "--iface");
+		arg(&a, "lo");
+		arg(&a, "--write");
+		arg(&a, "%s/capture.pcapng", dir);
+		if (ports[0]) {
+			arg(&a, "--ports");
+			arg(&a, "%s", ports);
+		}
+		capture = procs_start(ps, "capture", a.v, false);
+		if (capture) {
+			struct timespec ts = {0, 500000000}; /* let it open the interface */
+			nanosleep(&ts, NULL);
+		}
+	}
 
 	double total = o->duration_s > 0 ? o->duration_s : scn->duration_s;
 	double seg = scn->segment_s > 0 ? scn->segment_s : 10;
@@ -480,12 +577,20 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 			    (long long)json_integer_value(json_object_get(acc, "requests")),
 			    (long long)json_integer_value(json_object_get(acc, "failed")));
 	}
+	if (capture) {
+		/* SIGINT ends a live capture; it writes its file and exits. */
+		kill(capture->pid, SIGINT);
+		have_pcap = procs_wait(capture, 10000) >= 0;
+		procs_stop(capture, 1000);
+	}
 	procs_stop_all(ps, 3000);
-	active_procs = NULL;
 	if (!acc) {
 		fprintf(stderr, "tunnelprobe run: interrupted before any result\n");
 		goto out;
 	}
+	if (!interrupted)
+		join_ledgers(ps, dir, have_pcap, acc);
+	active_procs = NULL;
 
 	if (o->baseline && !(baseline = load_json(o->baseline))) {
 		fprintf(stderr, "tunnelprobe run: cannot read --baseline %s\n", o->baseline);

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "proxy-under-test/forward.h"
 #include "proxy-under-test/server.h"
 #include "proxy-under-test/session.h"
 
@@ -66,6 +67,8 @@ static void write_ledger(struct session *s)
 	json_object_set_new(o, "id", s->id[0] ? json_string(s->id) : json_null());
 	json_object_set_new(o, "kind", json_string(kinds[s->kind]));
 	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
+	if (s->kind == SK_FORWARD)
+		json_object_set_new(o, "requests", json_integer(s->requests));
 	json_object_set_new(o, "client_peer", json_string(s->client.peer));
 	json_object_set_new(o, "client_local", json_string(s->client.local));
 	json_object_set_new(o, "upstream_local", s->up.local[0] ? json_string(s->up.local) : json_null());
@@ -180,7 +183,7 @@ static enum fault_dir dir_of(const struct session *s, const struct flow *f)
 
 /* The source of f ended (FIN): propagate it, unless a fault says otherwise.
  * Returns false when the session was closed. */
-static bool propagate_eof(struct session *s, struct flow *f)
+bool relay_propagate_eof(struct session *s, struct flow *f)
 {
 	struct leg *src = src_of(s, f), *dst = dst_of(s, f);
 	enum fault_dir dir = dir_of(s, f);
@@ -288,7 +291,7 @@ static int flush(struct session *s, struct flow *f)
 			f->window_bytes += (uint64_t)n;
 	}
 	f->off = f->len = 0;
-	if (f->eof && !f->done && !propagate_eof(s, f))
+	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
 }
@@ -301,12 +304,14 @@ static int fill(struct session *s, struct flow *f)
 	enum fault_dir dir = dir_of(s, f);
 	if (src->fd < 0 || f->eof || f->done || f->stalled || f->waiting)
 		return 0;
+	if (f == &s->upf && s->kind == SK_FORWARD)
+		return forward_fill(s, f);
 	long n = net_read(src->fd, f->buf, sizeof f->buf);
 	if (n == -EAGAIN)
 		return 0;
 	if (n == 0) {
 		f->eof = true;
-		return propagate_eof(s, f) ? 1 : -1;
+		return relay_propagate_eof(s, f) ? 1 : -1;
 	}
 	if (n < 0) {
 		src->end = END_RST;

@@ -16,6 +16,7 @@
 
 #include "lib/http1.h"
 #include "lib/socks5.h"
+#include "proxy-under-test/forward.h"
 #include "proxy-under-test/server.h"
 
 static void on_timer(struct loop *loop, struct loop_timer *timer);
@@ -384,31 +385,6 @@ static bool parse_authority(struct session *s, const char *a, size_t len)
 	return true;
 }
 
-static bool hop_by_hop(const struct http1_header *h, const struct http1_request *req)
-{
-	static const char *const names[] = {"Connection", "Keep-Alive", "Proxy-Connection",
-					    "Proxy-Authorization", "Proxy-Authenticate", "TE",
-					    "Trailer", "Upgrade"};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (http1_token_eq(h->name, h->name_len, names[i]))
-			return true;
-	/* Fields the Connection header names are hop-by-hop too. */
-	const struct http1_header *conn = http1_find_header(req->headers, req->num_headers, "Connection");
-	if (conn) {
-		const char *v = conn->value, *end = v + conn->value_len;
-		while (v < end) {
-			while (v < end && (*v == ' ' || *v == ','))
-				v++;
-			const char *t = v;
-			while (v < end && *v != ',' && *v != ' ')
-				v++;
-			if (v > t && h->name_len == (size_t)(v - t) && strncasecmp(h->name, t, h->name_len) == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
 static bool auth_ok(const struct session *s, const struct http1_request *req)
 {
 	const struct proxy_config *cfg = s->w->cfg;
@@ -434,64 +410,6 @@ static bool auth_ok(const struct session *s, const struct http1_request *req)
 	}
 	want[o] = '\0';
 	return h->value_len - 6 == o && memcmp(h->value + 6, want, o) == 0;
-}
-
-/* A forward request "GET http://host/path HTTP/1.1": rewrite it for the origin. */
-static void forward_request(struct session *s, const struct http1_request *req, size_t head_len)
-{
-	struct url u;
-	const char *why;
-	char target[URL_MAX_PATH + URL_MAX_HOST + 16];
-	if (req->target_len >= sizeof target) {
-		reply_and_close(s, 414, "URI Too Long");
-		return;
-	}
-	memcpy(target, req->target, req->target_len);
-	target[req->target_len] = '\0';
-	if (url_parse(target, &u, &why) < 0 || u.scheme != URL_HTTP) {
-		reply_and_close(s, 400, "Bad Request");
-		return;
-	}
-	s->kind = SK_FORWARD;
-	snprintf(s->host, sizeof s->host, "%s", u.host);
-	s->port = u.port;
-	const struct http1_header *id = http1_find_header(req->headers, req->num_headers, "X-Probe-Id");
-	if (id)
-		snprintf(s->id, sizeof s->id, "%.*s", (int)(id->value_len < 63 ? id->value_len : 63), id->value);
-	/* The new head: origin form (absolute form to an upstream proxy), hop-by-hop fields
-	 * removed, one request per outbound connection (Connection: close), Via added. */
-	static char head[RELAY_BUF];
-	size_t o = 0;
-	int n = snprintf(head, sizeof head, "%.*s %s HTTP/1.1\r\n", (int)req->method_len, req->method,
-			 s->w->cfg->has_upstream ? target : u.path);
-	if (n < 0 || (size_t)n >= sizeof head) {
-		reply_and_close(s, 414, "URI Too Long");
-		return;
-	}
-	o = (size_t)n;
-	for (size_t i = 0; i < req->num_headers; i++) {
-		const struct http1_header *h = &req->headers[i];
-		if (hop_by_hop(h, req))
-			continue;
-		n = snprintf(head + o, sizeof head - o, "%.*s: %.*s\r\n", (int)h->name_len, h->name,
-			     (int)h->value_len, h->value);
-		if (n < 0 || (size_t)n >= sizeof head - o) {
-			reply_and_close(s, 431, "Request Header Fields Too Large");
-			return;
-		}
-		o += (size_t)n;
-	}
-	n = snprintf(head + o, sizeof head - o, "Via: 1.1 tunnelprobe\r\nConnection: close\r\n\r\n");
-	if (n < 0 || (size_t)n >= sizeof head - o || o + (size_t)n + (s->upf.len - head_len) > RELAY_BUF) {
-		reply_and_close(s, 431, "Request Header Fields Too Large");
-		return;
-	}
-	o += (size_t)n;
-	consume(s, head_len);
-	memmove(s->upf.buf + o, s->upf.buf, s->upf.len);
-	memcpy(s->upf.buf, head, o);
-	s->upf.len += o;
-	request_ready(s);
 }
 
 static void http_handshake(struct session *s)
@@ -533,7 +451,12 @@ static void http_handshake(struct session *s)
 		return;
 	}
 	if (req.target_len > 7 && strncasecmp(req.target, "http://", 7) == 0) {
-		forward_request(s, &req, (size_t)r);
+		int status = forward_start(s, &req);
+		if (status) {
+			reply_and_close(s, status, status == 414 ? "URI Too Long" : "Bad Request");
+			return;
+		}
+		request_ready(s);
 		return;
 	}
 	s->kind = SK_CONNECT;

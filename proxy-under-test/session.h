@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "lib/dns.h"
+#include "lib/http1.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/url.h"
@@ -84,6 +85,11 @@ struct session {
 	const char *first_close;    /* "client" or "upstream" */
 	double t;                   /* start, Unix seconds */
 	uint64_t start_us;
+	unsigned requests;          /* forward: requests relayed on this connection */
+	bool fwd_in_body;           /* forward: passing a request body through */
+	struct http1_body fwd_body;
+	size_t fwd_len;
+	char fwd_head[HTTP1_MAX_HEAD]; /* forward: client bytes not yet relayed (a head) */
 	char ctl[1024];             /* a message to the upstream proxy */
 	size_t ctl_len, ctl_off;
 	struct session *next, *prev; /* the worker's list */
@@ -106,6 +112,9 @@ void relay_start(struct session *s);
 void relay_step(struct session *s);
 /* Queues bytes for the client (replies), sent by the relay. */
 void relay_queue_client(struct session *s, const void *data, size_t len);
+/* The source of f sent FIN: pass it on (or not, per the faults). False when the
+ * session was closed. */
+bool relay_propagate_eof(struct session *s, struct flow *f);
 /* Recomputes which events each leg waits for. */
 void relay_watch(struct session *s);
 /* Ends the session: closes what is open (RST when reset), writes the ledger line,

@@ -105,6 +105,7 @@ struct oconn {
 static void conn_io(struct loop *loop, struct loop_io *io, unsigned events);
 static void conn_close(struct oconn *c, const char *end, bool reset);
 static void start_response(struct oconn *c);
+static void do_write(struct oconn *c);
 
 static double wall_now(void)
 {
@@ -237,25 +238,27 @@ static void start_response(struct oconn *c)
 {
 	if (respgen_init(&c->gen, &c->plan, payload_seed(c->target, strlen(c->target)),
 			 c->id[0] ? c->id : NULL, c->keep_alive) < 0) {
-		conn_close(c, "local", true);
-		return;
+		/* No memory for gzip state: answer 500 without a body instead. */
+		memset(&c->plan, 0, sizeof c->plan);
+		c->plan.status = 500;
+		c->keep_alive = false;
+		respgen_init(&c->gen, &c->plan, 0, NULL, false);
 	}
 	c->gen_ready = true;
 	c->out_off = c->out_len = 0;
 	c->state = c->plan.drip_ms ? OS_DRIP : OS_WRITE;
 	const struct origin_cfg *cfg = c->w->sh->cfg;
-	if (cfg->fault == OF_SLOW_HEADERS && c->req_written == 0) {
-		c->state = OS_DELAY;
+	if (cfg->fault == OF_SLOW_HEADERS && c->req_written == 0)
 		c->plan.delay_ms += (uint32_t)cfg->fault_n;
-	}
 	if (c->plan.delay_ms) {
 		c->state = OS_DELAY;
 		loop_timer_start(&c->w->loop, &c->timer, (uint64_t)c->plan.delay_ms * 1000u);
 		loop_io_stop(&c->w->loop, &c->io);
 		return;
 	}
+	/* The caller writes at once (do_read, do_write): most responses fit the socket
+	 * buffer, so the watcher stays on LOOP_READ and a request costs no epoll_ctl. */
 	loop_timer_start(&c->w->loop, &c->timer, IDLE_TIMEOUT_US);
-	c_watch(c, LOOP_WRITE);
 }
 
 /* The head is parsed: plan the answer, then read a body or respond. */
@@ -404,6 +407,10 @@ static void do_read(struct oconn *c)
 		if (c->state == OS_HEAD && c->in_len == (size_t)n)
 			loop_timer_start(&c->w->loop, &c->timer, HEAD_TIMEOUT_US);
 		process_input(c);
+		if (c->state == OS_WRITE || c->state == OS_DRIP) {
+			do_write(c);
+			return;
+		}
 		if (c->state != OS_HEAD && c->state != OS_BODY)
 			return;
 	}
@@ -433,6 +440,8 @@ static void response_done(struct oconn *c)
 static void do_write(struct oconn *c)
 {
 	const struct origin_cfg *cfg = c->w->sh->cfg;
+	if (c->state != OS_WRITE && c->state != OS_DRIP)
+		return;
 	for (int i = 0; i < 64; i++) {
 		if (c->out_off == c->out_len) {
 			bool dripping = c->state == OS_DRIP && respgen_head_done(&c->gen);
@@ -447,6 +456,9 @@ static void do_write(struct oconn *c)
 			c->out_off = 0;
 			if (c->out_len == 0) {
 				response_done(c);
+				/* A pipelined request may already have its response ready. */
+				if (c->state == OS_WRITE)
+					continue;
 				return;
 			}
 		}
@@ -539,16 +551,17 @@ static void conn_timer(struct loop *loop, struct loop_timer *timer)
 	case OS_DELAY:
 		c->state = c->plan.drip_ms ? OS_DRIP : OS_WRITE;
 		loop_timer_start(loop, &c->timer, IDLE_TIMEOUT_US);
-		c_watch(c, LOOP_WRITE);
+		do_write(c);
 		break;
 	case OS_DRIP:
 		c->out_off = c->out_len = 0;
 		loop_timer_start(loop, &c->timer, IDLE_TIMEOUT_US);
-		c_watch(c, LOOP_WRITE);
+		do_write(c);
 		break;
 	case OS_HEAD:
 		if (c->in_len > 0) {
 			respond_error(c, 408); /* a head that never completes: slowloris */
+			do_write(c);
 			break;
 		}
 		conn_close(c, "timeout", false);

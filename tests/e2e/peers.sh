@@ -38,8 +38,9 @@ start_nginx() {
 	NGINX_TLS_PORT=$(free_port)
 	mkdir -p "$T/nginx"
 	cat >"$T/nginx/nginx.conf" <<CONF
-daemon off; worker_processes 1; pid $T/nginx/pid; error_log $T/nginx/error.log;
-events { worker_connections 4096; }
+daemon off; worker_processes 1; worker_rlimit_nofile 65536; pid $T/nginx/pid;
+error_log $T/nginx/error.log;
+events { worker_connections 20000; }
 http {
   access_log off;
   client_body_temp_path $T/nginx/cbt; proxy_temp_path $T/nginx/pt; fastcgi_temp_path $T/nginx/ft;

@@ -739,7 +739,8 @@ static void test_pipelined_responses(void **state)
 			size_t span_len;
 			long n = http1_body_feed(&b, (const uint8_t *)buf + pos, len - pos, &span, &span_len, &err);
 			assert_true(n > 0);
-			memcpy(got + got_len, span, span_len);
+			if (span_len) /* span is NULL when a call held only framing */
+				memcpy(got + got_len, span, span_len);
 			got_len += span_len;
 			pos += (size_t)n;
 		}

@@ -1,0 +1,24 @@
+/* output — the capture's results as JSON (schema "tunnelprobe.capture/1", documented in
+ * docs/capture.md) and as a readable summary. */
+#ifndef TP_CAPTURE_OUTPUT_H
+#define TP_CAPTURE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "capture/analyze.h"
+#include "capture/join.h"
+
+/* a may be NULL (ledgers only). Returns a new reference, or NULL on ENOMEM. */
+json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, const struct join *j);
+
+/* all_flows: list every flow, not only those with something to say. */
+void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledgers *l,
+		     const struct join *j, bool all_flows);
+
+/* True when every tunnel (or, without ledgers, every flow) has verdict ok. */
+bool capture_all_ok(const struct cap_analysis *a, const struct join *j);
+
+#endif

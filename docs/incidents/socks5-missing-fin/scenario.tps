@@ -1,0 +1,18 @@
+# A SOCKS5 proxy that never propagates the end of stream: the response arrives in
+# full, but the client waiting for EOF times out.
+scenario socks5-missing-fin
+description SOCKS5 tunnel whose proxy never signals the end of stream
+
+origin
+proxy reference socks5h
+  fault no-fin
+
+probe
+  url http://origin.test:{http}/close/50000
+  url http://origin.test:{http}/bytes/2000
+  requests 3
+  timeout 2s
+
+expect
+  phase timeout fin >= 3
+  class ok == 3

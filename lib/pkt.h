@@ -1,0 +1,105 @@
+/* pkt — sans-I/O packet decoding: link layer → IPv4/IPv6 → a TCP segment view.
+ *
+ * Every byte of a captured frame is read through bounds-checked readers (the tcpdump
+ * habit): a frame that ends early, claims absurd lengths or uses a protocol we do not
+ * follow yields a classified PKT_E_* code, never an out-of-bounds read. Nothing here
+ * allocates, does I/O or keeps state between calls; the view points into the caller's
+ * frame buffer and is valid as long as that buffer is.
+ *
+ * Byte accounting uses the IP header's lengths, not the captured length, so a capture
+ * with a small snaplen still counts every payload byte; `payload_cap` says how many of
+ * them were actually captured (payload bytes beyond it are absent from the frame).
+ */
+#ifndef TP_PKT_H
+#define TP_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Link types (pcap LINKTYPE_* numbers; the DLT_* aliases libpcap reports for the
+ * same formats are accepted too, see pkt_link_supported()). */
+enum {
+	PKT_LINK_NULL = 0,          /* BSD loopback: 4-byte host-order address family */
+	PKT_LINK_EN10MB = 1,        /* Ethernet (Linux lo too, zeroed MACs) */
+	PKT_LINK_RAW = 101,         /* raw IPv4/IPv6 (DLT_RAW is 12, or 14 on OpenBSD) */
+	PKT_LINK_LOOP = 108,        /* OpenBSD loopback: 4-byte network-order family */
+	PKT_LINK_LINUX_SLL = 113,   /* Linux "any", v1 cooked header (16 bytes) */
+	PKT_LINK_IPV4 = 228,
+	PKT_LINK_IPV6 = 229,
+	PKT_LINK_LINUX_SLL2 = 276,  /* Linux "any", v2 cooked header (20 bytes) */
+};
+
+/* Results of pkt_parse(): 0 for a TCP segment, else one of these (negative). */
+enum pkt_error {
+	PKT_E_TRUNCATED = -1,  /* the captured frame ends inside a link/IP/TCP header */
+	PKT_E_LINKTYPE = -2,   /* link type not supported */
+	PKT_E_NOT_IP = -3,     /* link layer carries something else (ARP, ...) */
+	PKT_E_NOT_TCP = -4,    /* IP carries something else (UDP, ICMP, ...) */
+	PKT_E_BAD_IP = -5,     /* IP version/header length/total length inconsistent */
+	PKT_E_BAD_TCP = -6,    /* TCP data offset < 5 or beyond the IP payload */
+	PKT_E_FRAGMENT = -7,   /* an IP fragment (not reassembled; counted) */
+};
+#define PKT_E_COUNT 7
+
+/* TCP flag bits as on the wire. */
+enum {
+	PKT_FIN = 0x01,
+	PKT_SYN = 0x02,
+	PKT_RST = 0x04,
+	PKT_PSH = 0x08,
+	PKT_ACK = 0x10,
+	PKT_URG = 0x20,
+	PKT_ECE = 0x40,
+	PKT_CWR = 0x80,
+};
+
+/* Checksum verdicts. Loopback traffic captured before the NIC fills the checksum in
+ * (offload) shows as BAD: callers count it and keep the packet. */
+enum pkt_csum {
+	PKT_CSUM_UNCHECKED = 0, /* segment not fully captured, or checking disabled */
+	PKT_CSUM_OK,
+	PKT_CSUM_BAD,
+};
+
+struct pkt {
+	uint8_t ip_version;     /* 4 or 6 */
+	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes, rest zero */
+	uint16_t sport, dport;  /* host order */
+	uint32_t seq, ack;      /* host order */
+	uint8_t flags;          /* PKT_* bits */
+	uint16_t window;        /* raw, unscaled */
+	int8_t wscale;          /* window-scale option on a SYN, else -1 */
+	uint16_t mss;           /* MSS option on a SYN, else 0 */
+	uint32_t payload_len;   /* TCP payload bytes on the wire (from IP lengths) */
+	uint32_t payload_cap;   /* of which captured in the frame (<= payload_len) */
+	const uint8_t *payload; /* payload_cap bytes inside the frame */
+	enum pkt_csum csum;
+};
+
+/* True when pkt_parse() understands this link type (LINKTYPE_* or DLT_* number). */
+bool pkt_link_supported(int linktype);
+/* A short name for a link type ("EN10MB", "LINUX_SLL2", ...) or "unknown". */
+const char *pkt_link_name(int linktype);
+
+/* Decodes one captured frame: caplen bytes at data, of a frame that was wirelen long.
+ * check_csum asks for TCP checksum verification when the whole segment was captured.
+ * Returns 0 and fills *out for a TCP segment, else a PKT_E_* code (*out undefined). */
+int pkt_parse(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
+	      bool check_csum, struct pkt *out);
+
+/* Names a PKT_E_* code ("truncated", "not tcp", ...). */
+const char *pkt_strerror(int err);
+
+/* Writes "1.2.3.4:80" / "[::1]:80" for one end of a segment into out (>= 64 bytes).
+ * Returns out. */
+char *pkt_addr_format(uint8_t ip_version, const uint8_t addr[16], uint16_t port,
+		      char *out, size_t outlen);
+
+/* The Internet checksum helpers, exposed for tests and writers of test packets:
+ * ones'-complement sum of len bytes added to sum (not folded, not inverted). */
+uint64_t pkt_csum_add(uint64_t sum, const uint8_t *data, size_t len);
+/* Folds a sum to 16 bits and inverts it: the value to put in a header. */
+uint16_t pkt_csum_finish(uint64_t sum);
+
+#endif

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `tunnelprobe run`: every incident scenario meets its expectations, the built-in demo
+# writes its side-by-side report, a bad scenario names file:line and exits 2, and a soak
+# killed with SIGINT leaves no process behind and a readable checkpoint.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/peers.sh"
+
+for f in "$TP_ROOT"/docs/incidents/*/*.tps; do
+	name="$(basename "$(dirname "$f")")/$(basename "$f" .tps)"
+	out="$T/$(echo "$name" | tr '/' '-')"
+	timeout 180 "$TP_BIN" run "$f" --out "$out" -q
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "incident $name: expectations met"
+	else
+		not_ok "incident $name" "exit $rc"
+		json "$out/run.json" "[e['expect'] for e in d.get('expectations', []) if not e['pass']]" 2>/dev/null
+	fi
+done
+
+timeout 180 "$TP_BIN" run --out "$T/demo" >"$T/demo.out" 2>&1
+expect_eq "demo exits 0" "$?" "0"
+expect_eq "demo: healthy all ok" "$(json "$T/demo/linux-healthy/run.json" "d['requests'], d['ok']")" "60 60"
+expect_eq "demo: the IOCP fault truncates some large responses only" \
+	"$(json "$T/demo/windows-iocp/run.json" "0 < d['classes'].get('incomplete_read', 0) < 60, all(('/bytes/654397' in f['url'] or 'qq' in f['url'] or 'taobao' in f['url']) for f in d['failures'])")" "True True"
+check "demo: report written" test -s "$T/demo/report.html"
+expect_eq "demo: report compares both runs" "$(grep -c 'linux-healthy\|windows-iocp' "$T/demo/report.html" | awk '{print ($1 > 2)}')" "1"
+expect_eq "demo: run folder complete" "$(cd "$T/demo/windows-iocp" && ls run.json records.jsonl origin.jsonl proxy.jsonl keylog.txt ca.pem 2>/dev/null | wc -l)" "6"
+
+# Bad scenarios: file:line, exit 2.
+printf 'scenario x\nprobe\n  url http://a.test/\n  requests lots\n' >"$T/bad.tps"
+"$TP_BIN" run "$T/bad.tps" --out "$T/bad" 2>"$T/bad.err"
+expect_eq "bad scenario -> exit 2 with file:line" "$? $(grep -c 'bad.tps:4:' "$T/bad.err")" "2 1"
+"$TP_BIN" run /nonexistent.tps 2>/dev/null
+expect_eq "missing scenario -> exit 2" "$?" "2"
+"$TP_BIN" run --bogus 2>/dev/null
+expect_eq "unknown option -> exit 2" "$?" "2"
+
+# A soak killed half-way: no process left, a readable checkpoint.
+cat >"$T/soak.tps" <<'SCN'
+scenario soak-smoke
+origin
+proxy reference http
+probe
+  url http://127.0.0.1:{http}/bytes/2048
+  duration 30s
+  segment 1s
+  rate 200
+  concurrency 4
+expect
+  error_rate <= 0.01
+  rss_growth_mb <= 64
+SCN
+"$TP_BIN" run "$T/soak.tps" --out "$T/soak" -q &
+run_pid=$!
+for ((i = 0; i < 100; i++)); do [ -s "$T/soak/run.json" ] && break; sleep 0.1; done
+sleep 1.5
+kill -INT "$run_pid"
+wait "$run_pid"
+sleep 0.5
+expect_eq "SIGINT: no process left behind" "$(pgrep -f "$T/soak" | wc -l)" "0"
+expect_eq "SIGINT: readable checkpoint with results" "$(json "$T/soak/run.json" "d['requests'] > 0 and d['scenario'] == 'soak-smoke'")" "True"
+finish

@@ -85,7 +85,10 @@ enum {
  * or HTTP1_ERROR (*err set). A 1xx response (other than 101) is returned like any
  * other with framing NONE: the caller skips it and parses again after it.
  * HTTP1_E_TOO_LARGE is returned as soon as len reaches max_head without a complete
- * head, so an endless header costs at most max_head bytes. */
+ * head, so an endless header costs at most max_head bytes.
+ * Each line is checked as soon as its CRLF is in buf, and input that cannot start
+ * with "HTTP/" fails at once (HTTP1_E_START_LINE), so a prefix of a head never gives
+ * a different answer than the whole head: only HTTP1_NEED_MORE or the same error. */
 int http1_parse_response(const char *buf, size_t len, size_t max_head, unsigned req_flags,
 			 struct http1_response *resp, int *err);
 
@@ -103,7 +106,10 @@ struct http1_request {
 	bool expect_continue;
 };
 
-/* Parses a request head; same conventions as http1_parse_response(). */
+/* Parses a request head; same conventions as http1_parse_response(). The target must
+ * be in a form its method allows (RFC 9112 §3.2): authority-form (host:port, [v6]:port)
+ * for CONNECT and only there, "*" only for OPTIONS, else origin-form or absolute-form;
+ * anything else is HTTP1_E_START_LINE. */
 int http1_parse_request(const char *buf, size_t len, size_t max_head,
 			struct http1_request *req, int *err);
 
@@ -131,7 +137,10 @@ void http1_body_init(struct http1_body *body, enum http1_framing framing,
  * HTTP1_ERROR with *err set. *data and *data_len receive the payload bytes found
  * within the consumed input — at most one contiguous span per call, so callers loop
  * until all input is consumed or body->done is set. Bytes after the end of the
- * message are never consumed. */
+ * message are never consumed. With len > 0 and the message not done, a call always
+ * consumes at least one byte or fails. A malformed byte that follows a payload span
+ * in the same call is reported by the next call (so the span is never lost), and a
+ * failing call leaves the state unchanged. */
 long http1_body_feed(struct http1_body *body, const uint8_t *in, size_t len,
 		     const uint8_t **data, size_t *data_len, int *err);
 

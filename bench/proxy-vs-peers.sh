@@ -27,20 +27,21 @@ echo "forward requests/s, 1 KiB, c=50, 5 s, the probe as client"
 fw() { "$TP_BIN" probe -q -d 5 -c 50 -x "$1" --json "$T/fw.json" "http://127.0.0.1:$NGINX_PORT/b1024"; json "$T/fw.json" "round(d['requests'] / d['duration_s'])"; }
 fr=$(fw "http://127.0.0.1:$REF"); fs=$(fw "http://127.0.0.1:$SQUID_PORT"); ft=$(fw "http://127.0.0.1:$TINYPROXY_PORT")
 echo "  reference $fr  squid $fs  tinyproxy $ft   reference/squid $(ratio "$fr" "$fs")"
-# Memory per idle tunnel: 500 tunnels held open, RSS before and after.
+# Memory per idle tunnel: 500 CONNECT tunnels held open, the proxy's RSS before and after.
 before=$(awk '/VmRSS/{print $2}' "/proc/$REF_PID/status")
-python3 - "$REF" "$NGINX_PORT" <<'PY' &
-import socket, sys, time
+timeout 30 python3 -c "
+import socket, time
 socks = []
 for _ in range(500):
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-    s.sendall(f"CONNECT 127.0.0.1:{sys.argv[2]} HTTP/1.1\r\n\r\n".encode())
+    s = socket.create_connection(('127.0.0.1', $REF))
+    s.sendall(b'CONNECT 127.0.0.1:$NGINX_PORT HTTP/1.1\r\n\r\n')
     s.recv(100)
     socks.append(s)
-time.sleep(3)
-PY
-sleep 2
+time.sleep(4)
+" &
+sleep 3
 after=$(awk '/VmRSS/{print $2}' "/proc/$REF_PID/status")
+fds=$(ls "/proc/$REF_PID/fd" | wc -l)
 wait
-echo "idle tunnels: 500 open, reference proxy RSS +$((after - before)) KiB -> $(( (after - before) / 500 )) KiB per tunnel"
+echo "idle tunnels: 500 open, reference proxy RSS +$((after - before)) KiB -> $(( (after - before) * 1024 / 500 )) bytes per tunnel, $fds fds"
 finish

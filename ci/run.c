@@ -573,10 +573,19 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 		t0 += this_seg;
 		sample(&smp, proxy_pid, t0);
 		write_run(acc, dir, scn, label, proxy_url, &smp);
-		if (nseg > 1)
+		if (nseg > 1) {
 			say(o, "  [%5.0fs] %lld requests, %lld failed\n", t0,
 			    (long long)json_integer_value(json_object_get(acc, "requests")),
 			    (long long)json_integer_value(json_object_get(acc, "failed")));
+			/* Thresholds are checked as the soak goes, not only at the end. */
+			struct check_result live[SCN_MAX_LIST];
+			long rss = smp.rss_first >= 0 ? smp.rss_last - smp.rss_first : -1;
+			long fds = smp.fd_first >= 0 ? smp.fd_last - smp.fd_first : -1;
+			checks_run(scn, acc, NULL, json_object_get(acc, "verdicts"), rss, fds, live);
+			for (size_t i = 0; i < scn->nexpects; i++)
+				if (!live[i].pass && !live[i].unknown)
+					say(o, "  [%5.0fs] breach: %s\n", t0, live[i].text);
+		}
 	}
 	if (capture) {
 		/* SIGINT ends a live capture; it writes its file and exits. */

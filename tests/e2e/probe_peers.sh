@@ -53,6 +53,11 @@ expect_eq "https_proxy honoured" "$(records "$T/env.jsonl" "r[0]['proxy']")" "ht
 expect_eq "open loop: 200 requests over 2 threads" "$(json "$T/ol.json" "d['requests'], d['ok'], d['config']['threads']")" "200 200 2"
 expect_eq "keep-alive reuse reported" "$(json "$T/ol.json" "d['connections']['reuse_ratio'] > 0.9")" "True"
 
+# --compare-direct: the same targets without the proxy, side by side.
+"$TP_BIN" probe -n 2 --compare-direct -x "http://127.0.0.1:$TINYPROXY_PORT" --json "$T/cmp.json" "$H/b1024" >"$T/cmp.out"
+expect_eq "compare-direct: both runs in the JSON" "$(json "$T/cmp.json" "d['requests'], d['direct']['requests']")" "2 2"
+expect_eq "compare-direct: side by side on stdout" "$(grep -c 'through proxy.*direct' "$T/cmp.out")" "1"
+
 # A duration run ends by itself.
 "$TP_BIN" probe -q -d 1 -c 2 --json "$T/dur.json" "$H/b1024"
 expect_eq "duration run: only ok" "$(json "$T/dur.json" "list(d['classes'].keys())")" "['ok']"

@@ -27,6 +27,29 @@ check "demo: report written" test -s "$T/demo/report.html"
 expect_eq "demo: report compares both runs" "$(grep -c 'linux-healthy\|windows-iocp' "$T/demo/report.html" | awk '{print ($1 > 2)}')" "1"
 expect_eq "demo: run folder complete" "$(cd "$T/demo/windows-iocp" && ls run.json records.jsonl origin.jsonl proxy.jsonl keylog.txt ca.pem 2>/dev/null | wc -l)" "6"
 
+# Live capture during a run (root only): the pcapng, the key log, and the verdict.
+if [ "$(id -u)" -eq 0 ]; then
+	cat >"$T/cap.tps" <<'SCN'
+scenario capture-on
+origin
+proxy reference http
+  fault truncate:after=20000 p=0.5 seed=1
+capture on
+probe
+  url https://www.example.test:{tls}/bytes/100000
+  requests 6
+  arg --no-keepalive
+expect
+  verdict truncated at proxy
+SCN
+	timeout 120 "$TP_BIN" run "$T/cap.tps" --out "$T/cap" -q
+	expect_eq "capture on: verdict from the wire and the ledgers" "$?" "0"
+	expect_eq "capture on: pcapng, capture.json and key log written" \
+		"$(cd "$T/cap" && ls capture.pcapng capture.json keylog.txt 2>/dev/null | wc -l)" "3"
+else
+	ok "capture on: skipped (live capture needs root)"
+fi
+
 # Bad scenarios: file:line, exit 2.
 printf 'scenario x\nprobe\n  url http://a.test/\n  requests lots\n' >"$T/bad.tps"
 "$TP_BIN" run "$T/bad.tps" --out "$T/bad" 2>"$T/bad.err"

@@ -3,6 +3,7 @@
  * gives the power of two, the next HIST_SUB_BITS the linear step inside it). */
 #include "lib/hist.h"
 
+#include <math.h>
 #include <string.h>
 
 void hist_init(struct hist *h)
@@ -22,8 +23,16 @@ size_t hist_bucket_index(uint64_t v)
 	return ((size_t)(shift + 1) << HIST_SUB_BITS) + (size_t)((v >> shift) & (HIST_SUB_BUCKETS - 1));
 }
 
+/* Indices past the end (a corrupt or foreign serialisation) read as the last bucket
+ * rather than shifting by more than 63. */
+static size_t clamp_index(size_t index)
+{
+	return index < HIST_BUCKETS ? index : HIST_BUCKETS - 1;
+}
+
 uint64_t hist_bucket_low(size_t index)
 {
+	index = clamp_index(index);
 	if (index < HIST_SUB_BUCKETS)
 		return index;
 	unsigned shift = (unsigned)(index >> HIST_SUB_BITS) - 1;
@@ -33,6 +42,7 @@ uint64_t hist_bucket_low(size_t index)
 
 uint64_t hist_bucket_high(size_t index)
 {
+	index = clamp_index(index);
 	if (index < HIST_SUB_BUCKETS)
 		return index;
 	unsigned shift = (unsigned)(index >> HIST_SUB_BITS) - 1;
@@ -62,19 +72,28 @@ void hist_merge(struct hist *dst, const struct hist *src)
 		dst->max = src->max;
 }
 
+/* ceil(p/100 * total) without being pushed up by rounding: 99.9/100*1000 is
+ * 999.0000000000001 in binary floating point, and must still be rank 999. */
+static uint64_t percentile_rank(double p, uint64_t total)
+{
+	double exact = p / 100.0 * (double)total;
+	double rank = ceil(exact - exact * 1e-12);
+	if (rank < 1)
+		return 1;
+	if (rank >= (double)total)
+		return total;
+	return (uint64_t)rank;
+}
+
 uint64_t hist_percentile(const struct hist *h, double p)
 {
 	if (h->total == 0)
 		return 0;
-	if (p < 0)
-		p = 0;
-	if (p > 100)
-		p = 100;
-	uint64_t rank = (uint64_t)((p / 100.0) * (double)h->total + 0.999999);
-	if (rank == 0)
-		rank = 1;
-	if (rank > h->total)
-		rank = h->total;
+	if (!(p > 0)) /* also NaN */
+		return h->min;
+	if (p >= 100)
+		return h->max;
+	uint64_t rank = percentile_rank(p, h->total);
 	uint64_t seen = 0;
 	for (size_t i = 0; i < HIST_BUCKETS; i++) {
 		seen += h->counts[i];
@@ -87,7 +106,7 @@ uint64_t hist_percentile(const struct hist *h, double p)
 			return v;
 		}
 	}
-	return h->max;
+	return h->max; /* counts summing to less than total: a corrupt struct */
 }
 
 double hist_mean(const struct hist *h)

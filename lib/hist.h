@@ -30,10 +30,13 @@ void hist_record(struct hist *h, uint64_t value);
 /* dst += src. */
 void hist_merge(struct hist *dst, const struct hist *src);
 /* The value at percentile p (0..100): the highest value equivalent to the bucket
- * holding the ceil(p/100 * total)-th value, clamped to [min, max]. 0 when empty. */
+ * holding the ceil(p/100 * total)-th value, clamped to [min, max]. p <= 0 (or NaN)
+ * gives min, p >= 100 gives max, both exact. 0 when empty. */
 uint64_t hist_percentile(const struct hist *h, double p);
 double hist_mean(const struct hist *h);
-/* Bucket index <-> value range, for serialising buckets (JSON) and re-plotting. */
+/* Bucket index <-> value range, for serialising buckets (JSON) and re-plotting.
+ * low(index(v)) <= v <= high(index(v)) for v < 2^40; an index >= HIST_BUCKETS reads
+ * as the last bucket. */
 size_t hist_bucket_index(uint64_t value);
 uint64_t hist_bucket_low(size_t index);  /* lowest value in the bucket */
 uint64_t hist_bucket_high(size_t index); /* highest value in the bucket */

@@ -1,10 +1,19 @@
-/* socks5 — see socks5.h. Every parser checks len before each byte it reads. */
+/* socks5 — see socks5.h. Every parser checks len before each byte it reads and
+ * reports an error as soon as the bytes that prove it have arrived, so feeding a
+ * message one byte at a time gives NEED_MORE until it is complete or provably bad. */
 #include "lib/socks5.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+static int error(int *err, int code)
+{
+	if (err)
+		*err = code;
+	return SOCKS5_ERROR;
+}
 
 const char *socks5_strerror(int err)
 {
@@ -65,7 +74,8 @@ int socks5_addr_format(const struct socks5_addr *addr, char *out, size_t cap)
 		n = snprintf(out, cap, "[%s]:%u", ip, addr->port);
 		break;
 	case SOCKS5_ATYP_DOMAIN:
-		n = snprintf(out, cap, "%s:%u", addr->domain, addr->port);
+		n = snprintf(out, cap, "%.*s:%u", (int)strnlen(addr->domain, 255), addr->domain,
+			     addr->port);
 		break;
 	default:
 		return -EINVAL;
@@ -110,51 +120,57 @@ static int put_addr(uint8_t *out, size_t cap, const struct socks5_addr *a)
 	return (int)n;
 }
 
+/* True when a NUL is among the bytes of field [start, start+n) that have arrived. */
+static bool nul_in(const uint8_t *in, size_t len, size_t start, size_t n)
+{
+	if (len <= start)
+		return false;
+	size_t have = len - start < n ? len - start : n;
+	return memchr(in + start, 0, have) != NULL;
+}
+
 /* Parses ATYP + address + port from in[0..len). Returns bytes used, NEED_MORE, ERROR. */
 static int get_addr(const uint8_t *in, size_t len, struct socks5_addr *a, int *err)
 {
 	memset(a, 0, sizeof *a);
 	if (len < 1)
 		return SOCKS5_NEED_MORE;
-	a->atyp = in[0];
-	size_t need;
+	size_t addr_len;
 	switch (in[0]) {
-	case SOCKS5_ATYP_IPV4: need = 1 + 4 + 2; break;
-	case SOCKS5_ATYP_IPV6: need = 1 + 16 + 2; break;
+	case SOCKS5_ATYP_IPV4: addr_len = 4; break;
+	case SOCKS5_ATYP_IPV6: addr_len = 16; break;
 	case SOCKS5_ATYP_DOMAIN:
 		if (len < 2)
 			return SOCKS5_NEED_MORE;
-		if (in[1] == 0) {
-			*err = SOCKS5_E_DOMAIN;
-			return SOCKS5_ERROR;
-		}
-		need = 1 + 1 + (size_t)in[1] + 2;
+		if (in[1] == 0 || nul_in(in, len, 2, in[1]))
+			return error(err, SOCKS5_E_DOMAIN);
+		addr_len = 1 + (size_t)in[1];
 		break;
 	default:
-		*err = SOCKS5_E_ATYP;
-		return SOCKS5_ERROR;
+		return error(err, SOCKS5_E_ATYP);
 	}
+	size_t need = 1 + addr_len + 2;
 	if (len < need)
 		return SOCKS5_NEED_MORE;
-	const uint8_t *p = in + 1;
-	if (a->atyp == SOCKS5_ATYP_IPV4) {
-		memcpy(a->ip, p, 4);
-		p += 4;
-	} else if (a->atyp == SOCKS5_ATYP_IPV6) {
-		memcpy(a->ip, p, 16);
-		p += 16;
+	a->atyp = in[0];
+	if (a->atyp == SOCKS5_ATYP_DOMAIN) {
+		memcpy(a->domain, in + 2, in[1]);
+		a->domain[in[1]] = '\0';
 	} else {
-		size_t d = *p++;
-		memcpy(a->domain, p, d);
-		a->domain[d] = '\0';
-		if (strlen(a->domain) != d) { /* a NUL inside the name */
-			*err = SOCKS5_E_DOMAIN;
-			return SOCKS5_ERROR;
-		}
-		p += d;
+		memcpy(a->ip, in + 1, addr_len);
 	}
-	a->port = (uint16_t)(p[0] << 8 | p[1]);
+	a->port = (uint16_t)(in[1 + addr_len] << 8 | in[2 + addr_len]);
 	return (int)need;
+}
+
+/* VER, CMD or REP, RSV: the three bytes before the address of a request or reply. */
+static int check_head(const uint8_t *in, size_t len, int *err)
+{
+	if (len >= 1 && in[0] != 5)
+		return error(err, SOCKS5_E_VERSION);
+	if (len >= 3 && in[2] != 0)
+		return error(err, SOCKS5_E_RESERVED);
+	return len < 3 ? SOCKS5_NEED_MORE : 0;
 }
 
 /* ---- client ---- */
@@ -174,12 +190,17 @@ int socks5_client_greeting(uint8_t *out, size_t cap, bool offer_userpass)
 
 int socks5_client_parse_method(const uint8_t *in, size_t len, uint8_t *method, int *err)
 {
+	if (len < 1)
+		return SOCKS5_NEED_MORE;
+	if (in[0] != 5)
+		return error(err, SOCKS5_E_VERSION);
 	if (len < 2)
 		return SOCKS5_NEED_MORE;
-	if (in[0] != 5) {
-		*err = SOCKS5_E_VERSION;
-		return SOCKS5_ERROR;
-	}
+	/* socks5_client_greeting offers only these; "no acceptable methods" (0xff) is a
+	 * valid answer the caller turns into a refusal. */
+	if (in[1] != SOCKS5_METHOD_NONE && in[1] != SOCKS5_METHOD_USERPASS &&
+	    in[1] != SOCKS5_METHOD_UNACCEPTABLE)
+		return error(err, SOCKS5_E_METHOD);
 	*method = in[1];
 	return 2;
 }
@@ -202,12 +223,12 @@ int socks5_client_userpass(uint8_t *out, size_t cap, const char *user, const cha
 
 int socks5_client_parse_userpass_reply(const uint8_t *in, size_t len, uint8_t *status, int *err)
 {
+	if (len < 1)
+		return SOCKS5_NEED_MORE;
+	if (in[0] != 1)
+		return error(err, SOCKS5_E_VERSION);
 	if (len < 2)
 		return SOCKS5_NEED_MORE;
-	if (in[0] != 1) {
-		*err = SOCKS5_E_VERSION;
-		return SOCKS5_ERROR;
-	}
 	*status = in[1];
 	return 2;
 }
@@ -226,37 +247,28 @@ int socks5_client_request(uint8_t *out, size_t cap, uint8_t cmd, const struct so
 int socks5_client_parse_reply(const uint8_t *in, size_t len, uint8_t *rep,
 			      struct socks5_addr *bound, int *err)
 {
-	if (len < 3)
-		return SOCKS5_NEED_MORE;
-	if (in[0] != 5) {
-		*err = SOCKS5_E_VERSION;
-		return SOCKS5_ERROR;
-	}
-	if (in[2] != 0) {
-		*err = SOCKS5_E_RESERVED;
-		return SOCKS5_ERROR;
-	}
-	int n = get_addr(in + 3, len - 3, bound, err);
-	if (n < 0)
-		return n;
+	int r = check_head(in, len, err);
+	if (r < 0)
+		return r;
+	r = get_addr(in + 3, len - 3, bound, err);
+	if (r < 0)
+		return r;
 	*rep = in[1];
-	return n + 3;
+	return r + 3;
 }
 
 /* ---- server ---- */
 
 int socks5_server_parse_greeting(const uint8_t *in, size_t len, struct socks5_greeting *g, int *err)
 {
+	if (len < 1)
+		return SOCKS5_NEED_MORE;
+	if (in[0] != 5)
+		return error(err, SOCKS5_E_VERSION);
 	if (len < 2)
 		return SOCKS5_NEED_MORE;
-	if (in[0] != 5) {
-		*err = SOCKS5_E_VERSION;
-		return SOCKS5_ERROR;
-	}
-	if (in[1] == 0) {
-		*err = SOCKS5_E_NO_METHODS;
-		return SOCKS5_ERROR;
-	}
+	if (in[1] == 0)
+		return error(err, SOCKS5_E_NO_METHODS);
 	if (len < 2u + in[1])
 		return SOCKS5_NEED_MORE;
 	g->nmethods = in[1];
@@ -281,30 +293,27 @@ int socks5_server_method(uint8_t *out, size_t cap, uint8_t method)
 int socks5_server_parse_userpass(const uint8_t *in, size_t len, char user[256], char pass[256],
 				 int *err)
 {
+	if (len < 1)
+		return SOCKS5_NEED_MORE;
+	if (in[0] != 1)
+		return error(err, SOCKS5_E_VERSION);
 	if (len < 2)
 		return SOCKS5_NEED_MORE;
-	if (in[0] != 1) {
-		*err = SOCKS5_E_VERSION;
-		return SOCKS5_ERROR;
-	}
 	size_t ul = in[1];
-	if (ul == 0) {
-		*err = SOCKS5_E_AUTH_FIELD;
-		return SOCKS5_ERROR;
-	}
+	if (ul == 0 || nul_in(in, len, 2, ul))
+		return error(err, SOCKS5_E_AUTH_FIELD);
 	if (len < 2 + ul + 1)
 		return SOCKS5_NEED_MORE;
 	size_t pl = in[2 + ul];
+	/* RFC 1929: PASSWD is 1 to 255 octets */
+	if (pl == 0 || nul_in(in, len, 3 + ul, pl))
+		return error(err, SOCKS5_E_AUTH_FIELD);
 	if (len < 3 + ul + pl)
 		return SOCKS5_NEED_MORE;
 	memcpy(user, in + 2, ul);
 	user[ul] = '\0';
 	memcpy(pass, in + 3 + ul, pl);
 	pass[pl] = '\0';
-	if (strlen(user) != ul || strlen(pass) != pl) {
-		*err = SOCKS5_E_AUTH_FIELD;
-		return SOCKS5_ERROR;
-	}
 	return (int)(3 + ul + pl);
 }
 
@@ -320,21 +329,14 @@ int socks5_server_userpass_reply(uint8_t *out, size_t cap, uint8_t status)
 int socks5_server_parse_request(const uint8_t *in, size_t len, uint8_t *cmd,
 				struct socks5_addr *dst, int *err)
 {
-	if (len < 3)
-		return SOCKS5_NEED_MORE;
-	if (in[0] != 5) {
-		*err = SOCKS5_E_VERSION;
-		return SOCKS5_ERROR;
-	}
-	if (in[2] != 0) {
-		*err = SOCKS5_E_RESERVED;
-		return SOCKS5_ERROR;
-	}
-	int n = get_addr(in + 3, len - 3, dst, err);
-	if (n < 0)
-		return n;
+	int r = check_head(in, len, err);
+	if (r < 0)
+		return r;
+	r = get_addr(in + 3, len - 3, dst, err);
+	if (r < 0)
+		return r;
 	*cmd = in[1];
-	return n + 3;
+	return r + 3;
 }
 
 int socks5_server_reply(uint8_t *out, size_t cap, uint8_t rep, const struct socks5_addr *bound)

@@ -3,8 +3,11 @@
  *
  * Encoders write into the caller's buffer and return the length, or -ENOSPC /
  * -EINVAL. Parsers read from the caller's buffer and return bytes consumed (> 0),
- * SOCKS5_NEED_MORE (-2), or SOCKS5_ERROR (-1) with *err set to a SOCKS5_E_* code.
- * Nothing allocates; nothing keeps pointers into the input after returning except
+ * SOCKS5_NEED_MORE (-2), or SOCKS5_ERROR (-1) with *err set to a SOCKS5_E_* code (err
+ * may be NULL). A parser never reads past len, and it may be called again with the
+ * same message grown by any number of bytes: a prefix of a valid message gives
+ * NEED_MORE; a bad one gives ERROR as soon as the bytes proving it are in. Nothing
+ * allocates; nothing keeps pointers into the input after returning except
  * where a field says it points into the input.
  */
 #ifndef TP_SOCKS5_H
@@ -47,7 +50,8 @@ enum socks5_error {
 	SOCKS5_E_RESERVED,    /* reserved byte not zero */
 	SOCKS5_E_DOMAIN,      /* empty domain name */
 	SOCKS5_E_AUTH_FIELD,  /* empty or malformed username/password field */
-	SOCKS5_E_METHOD,      /* server chose a method the client did not offer */
+	SOCKS5_E_METHOD,      /* server chose a method the client did not offer (one that
+			       * socks5_client_greeting never offers) */
 };
 
 const char *socks5_strerror(int err);
@@ -72,7 +76,9 @@ int socks5_addr_format(const struct socks5_addr *addr, char *out, size_t cap);
 
 /* Greeting offering "no auth", plus username/password when offer_userpass. */
 int socks5_client_greeting(uint8_t *out, size_t cap, bool offer_userpass);
-/* Parses the server's method choice (2 bytes) into *method. */
+/* Parses the server's method choice (2 bytes) into *method: NONE, USERPASS or
+ * UNACCEPTABLE (0xff, a refusal for the caller to report); any other method is
+ * SOCKS5_E_METHOD. The caller still checks USERPASS against what it offered. */
 int socks5_client_parse_method(const uint8_t *in, size_t len, uint8_t *method, int *err);
 /* RFC 1929 request; user and pass are 1..255 bytes. */
 int socks5_client_userpass(uint8_t *out, size_t cap, const char *user, const char *pass);
@@ -94,11 +100,13 @@ int socks5_server_parse_greeting(const uint8_t *in, size_t len, struct socks5_gr
 bool socks5_greeting_offers(const struct socks5_greeting *g, uint8_t method);
 /* Method selection reply (2 bytes). */
 int socks5_server_method(uint8_t *out, size_t cap, uint8_t method);
-/* RFC 1929 request: user and pass copied NUL-terminated. */
+/* RFC 1929 request: user and pass copied NUL-terminated. An empty field or one with a
+ * NUL byte is SOCKS5_E_AUTH_FIELD (RFC 1929: 1 to 255 octets each). */
 int socks5_server_parse_userpass(const uint8_t *in, size_t len, char user[256], char pass[256],
 				 int *err);
 int socks5_server_userpass_reply(uint8_t *out, size_t cap, uint8_t status);
-/* The client's request: command and destination. */
+/* The client's request: command (any value; the caller answers an unsupported one
+ * with SOCKS5_REP_COMMAND_NOT_SUPPORTED) and destination. */
 int socks5_server_parse_request(const uint8_t *in, size_t len, uint8_t *cmd,
 				struct socks5_addr *dst, int *err);
 /* Reply with rep and the bound address (NULL: 0.0.0.0:0). */

@@ -1,12 +1,15 @@
-/* url — see url.h. */
+/* url — see url.h. One pass over the string, left to right: scheme, authority
+ * (userinfo, host, port), then path and query; the fragment is dropped. Every field is
+ * written into the caller's struct with an explicit length check, and *why names the
+ * first thing that was wrong.
+ */
 #include "lib/url.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int hexval(int c)
 {
@@ -19,14 +22,31 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Percent-decodes s[0..n) into out (cap bytes with NUL). Returns 0 or -EINVAL. */
+static bool is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int to_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Percent-decodes s[0..n) into out (cap bytes including the NUL). An escaped NUL is
+ * refused: it would silently cut the credential short. Returns 0, -EINVAL for a bad
+ * escape, -ENAMETOOLONG when the result does not fit. */
 static int pct_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)s[i];
 		if (c == '%') {
-			if (i + 2 >= n)
+			if (n - i < 3)
 				return -EINVAL;
 			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
@@ -37,182 +57,271 @@ static int pct_decode(const char *s, size_t n, char *out, size_t cap)
 				return -EINVAL;
 		}
 		if (o + 1 >= cap)
-			return -EINVAL;
+			return -ENAMETOOLONG;
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
 	return 0;
 }
 
-static bool bad_char(unsigned char c)
+static int fail(const char **why, const char *reason)
 {
-	return c <= 0x20 || c >= 0x7f;
+	*why = reason;
+	return -EINVAL;
 }
 
-/* Parses "[userinfo@]host[:port]" authority[0..n). */
-static int parse_authority(const char *a, size_t n, struct url *u, uint16_t default_port,
-			   const char **why)
+static uint16_t scheme_default_port(enum url_scheme s, bool proxy)
 {
-	const char *at = memchr(a, '@', n);
-	/* The last '@' separates userinfo (a password may hold an escaped one only). */
-	for (const char *p = a; p < a + n; p++)
-		if (*p == '@')
-			at = p;
+	if (proxy)
+		return 1080;
+	return s == URL_HTTPS ? 443 : 80;
+}
+
+static const char *scheme_name(enum url_scheme s)
+{
+	switch (s) {
+	case URL_HTTPS: return "https";
+	case URL_SOCKS5: return "socks5";
+	case URL_SOCKS5H: return "socks5h";
+	case URL_HTTP:
+	default: return "http";
+	}
+}
+
+/* Reads "scheme://" at the start of s (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" /
+ * "." )). Returns the scheme length, or 0 when s does not start with one. */
+static size_t scheme_len(const char *s)
+{
+	if (!is_alpha((unsigned char)s[0]))
+		return 0;
+	size_t n = 1;
+	while (is_alpha((unsigned char)s[n]) || is_digit((unsigned char)s[n]) || s[n] == '+' ||
+	       s[n] == '-' || s[n] == '.')
+		n++;
+	return strncmp(s + n, "://", 3) == 0 ? n : 0;
+}
+
+static int parse_scheme(const char *s, size_t n, bool proxy, struct url *u, const char **why)
+{
+	static const struct {
+		const char *name;
+		enum url_scheme scheme;
+		bool target, proxy;
+	} schemes[] = {
+		{"http", URL_HTTP, true, true},
+		{"https", URL_HTTPS, true, false},
+		{"socks5", URL_SOCKS5, false, true},
+		{"socks5h", URL_SOCKS5H, false, true},
+	};
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+		if (strlen(schemes[i].name) != n || strncasecmp(s, schemes[i].name, n) != 0)
+			continue;
+		if (proxy ? !schemes[i].proxy : !schemes[i].target)
+			break;
+		u->scheme = schemes[i].scheme;
+		return 0;
+	}
+	return fail(why, proxy ? "unsupported proxy scheme (http, socks5, socks5h)"
+			       : "unsupported scheme (http or https)");
+}
+
+static int parse_userinfo(const char *a, size_t n, struct url *u, const char **why)
+{
+	const char *colon = memchr(a, ':', n);
+	size_t ulen = colon ? (size_t)(colon - a) : n;
+	int r = pct_decode(a, ulen, u->user, sizeof u->user);
+	if (r < 0)
+		return fail(why, r == -ENAMETOOLONG ? "user name too long" : "bad escape in user name");
+	if (colon) {
+		r = pct_decode(colon + 1, n - ulen - 1, u->pass, sizeof u->pass);
+		if (r < 0)
+			return fail(why, r == -ENAMETOOLONG ? "password too long" : "bad escape in password");
+	}
+	u->has_userinfo = true;
+	return 0;
+}
+
+/* True when label is all digits, or "0x" and hex digits: a host whose last label looks
+ * like that is meant as an IPv4 address (WHATWG "ends in a number"), so when it is not
+ * a dotted quad it is an error, never a name to look up. */
+static bool label_is_number(const char *label, size_t n)
+{
+	if (n == 0)
+		return false;
+	size_t i = 0;
+	bool hex = n >= 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X');
+	if (hex)
+		i = 2;
+	for (; i < n; i++)
+		if (hex ? hexval(label[i]) < 0 : !is_digit(label[i]))
+			return false;
+	return true;
+}
+
+static int parse_ipv6_host(const char *h, size_t n, struct url *u, const char **why)
+{
+	char text[64];
+	struct in6_addr a6;
+	if (n == 0)
+		return fail(why, "empty host");
+	if (memchr(h, '%', n))
+		return fail(why, "IPv6 zone ids are not supported");
+	if (n >= sizeof text)
+		return fail(why, "bad IPv6 literal");
+	memcpy(text, h, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET6, text, &a6) != 1)
+		return fail(why, "bad IPv6 literal");
+	/* The canonical text form (RFC 5952), as curl does: "[0::1]" and "[::1]" are one
+	 * host for no_proxy, Host headers and ledgers alike. */
+	if (!inet_ntop(AF_INET6, &a6, u->host, sizeof u->host))
+		return fail(why, "bad IPv6 literal");
+	u->host_is_ipv6 = true;
+	u->host_is_literal = true;
+	return 0;
+}
+
+static int parse_name_host(const char *h, size_t n, struct url *u, const char **why)
+{
+	if (n == 0)
+		return fail(why, "empty host");
+	if (n >= sizeof u->host)
+		return fail(why, "host too long");
+	size_t label_start = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)h[i];
+		if (c == '.') {
+			if (i == label_start)
+				return fail(why, "empty label in host");
+			label_start = i + 1;
+		} else if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '_')) {
+			return fail(why, c == '%' ? "percent-encoded host names are not supported"
+						  : "bad character in host");
+		}
+		u->host[i] = (char)to_lower(c);
+	}
+	u->host[n] = '\0';
+	struct in_addr a4;
+	if (inet_pton(AF_INET, u->host, &a4) == 1) {
+		u->host_is_literal = true;
+		return 0;
+	}
+	/* The last label, ignoring one trailing dot ("example.com." is a name). */
+	size_t end = n, start;
+	if (end > 0 && u->host[end - 1] == '.')
+		end--;
+	for (start = end; start > 0 && u->host[start - 1] != '.'; start--)
+		;
+	if (label_is_number(u->host + start, end - start))
+		return fail(why, "bad IPv4 address (only dotted quads)");
+	return 0;
+}
+
+static int parse_port(const char *p, size_t n, struct url *u, const char **why)
+{
+	/* An empty port is legal in RFC 3986 but is nearly always "host:$PORT" with PORT
+	 * unset; silently going to port 80 would hide that. */
+	if (n == 0)
+		return fail(why, "empty port");
+	uint32_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_digit((unsigned char)p[i]))
+			return fail(why, "bad port");
+		v = v * 10 + (uint32_t)(p[i] - '0');
+		if (v > 65535)
+			return fail(why, "bad port (above 65535)");
+	}
+	if (v == 0)
+		return fail(why, "bad port (0)");
+	u->port = (uint16_t)v;
+	u->port_explicit = true;
+	return 0;
+}
+
+/* Parses "[userinfo@]host[:port]" in a[0..n). */
+static int parse_authority(const char *a, size_t n, struct url *u, const char **why)
+{
+	/* The last '@' ends the userinfo: a literal '@' in a password must be escaped, but
+	 * browsers and curl both split at the last one, so a raw one still works. */
+	const char *at = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] == '@')
+			at = a + i;
 	if (at) {
-		const char *colon = memchr(a, ':', (size_t)(at - a));
-		size_t ulen = colon ? (size_t)(colon - a) : (size_t)(at - a);
-		if (pct_decode(a, ulen, u->user, sizeof u->user) < 0) {
-			*why = "bad user name";
+		if (parse_userinfo(a, (size_t)(at - a), u, why) < 0)
 			return -EINVAL;
-		}
-		if (colon && pct_decode(colon + 1, (size_t)(at - colon - 1), u->pass, sizeof u->pass) < 0) {
-			*why = "bad password";
-			return -EINVAL;
-		}
-		u->has_userinfo = true;
 		n -= (size_t)(at + 1 - a);
 		a = at + 1;
 	}
-	const char *host = a, *port = NULL;
+	const char *port = NULL;
 	size_t hlen;
+	int r;
 	if (n > 0 && a[0] == '[') {
 		const char *close = memchr(a, ']', n);
-		if (!close) {
-			*why = "unterminated IPv6 literal";
-			return -EINVAL;
-		}
-		host = a + 1;
+		if (!close)
+			return fail(why, "unterminated IPv6 literal");
 		hlen = (size_t)(close - a - 1);
 		if (close + 1 < a + n) {
-			if (close[1] != ':') {
-				*why = "garbage after IPv6 literal";
-				return -EINVAL;
-			}
+			if (close[1] != ':')
+				return fail(why, "garbage after IPv6 literal");
 			port = close + 2;
 		}
-		u->host_is_ipv6 = true;
+		r = parse_ipv6_host(a + 1, hlen, u, why);
 	} else {
 		const char *colon = memchr(a, ':', n);
 		hlen = colon ? (size_t)(colon - a) : n;
 		if (colon)
 			port = colon + 1;
+		r = parse_name_host(a, hlen, u, why);
 	}
-	if (hlen == 0) {
-		*why = "empty host";
-		return -EINVAL;
-	}
-	if (hlen >= sizeof u->host) {
-		*why = "host too long";
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < hlen; i++)
-		u->host[i] = (char)tolower((unsigned char)host[i]);
-	u->host[hlen] = '\0';
-	if (u->host_is_ipv6) {
-		struct in6_addr a6;
-		if (strchr(u->host, '%') || inet_pton(AF_INET6, u->host, &a6) != 1) {
-			*why = "bad IPv6 literal (zone ids are not supported)";
-			return -EINVAL;
-		}
-		u->host_is_literal = true;
-	} else {
-		struct in_addr a4;
-		for (size_t i = 0; i < hlen; i++) {
-			char c = u->host[i];
-			if (!(isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_')) {
-				*why = "bad character in host";
-				return -EINVAL;
-			}
-		}
-		u->host_is_literal = inet_pton(AF_INET, u->host, &a4) == 1;
-	}
-	u->port = default_port;
-	if (port) {
-		size_t plen = (size_t)(a + n - port);
-		if (plen == 0 || plen > 5) {
-			*why = "bad port";
-			return -EINVAL;
-		}
-		unsigned long v = 0;
-		for (size_t i = 0; i < plen; i++) {
-			if (port[i] < '0' || port[i] > '9') {
-				*why = "bad port";
-				return -EINVAL;
-			}
-			v = v * 10 + (unsigned long)(port[i] - '0');
-		}
-		if (v == 0 || v > 65535) {
-			*why = "bad port";
-			return -EINVAL;
-		}
-		u->port = (uint16_t)v;
-		u->port_explicit = true;
-	}
+	if (r < 0)
+		return r;
+	if (port)
+		return parse_port(port, (size_t)(a + n - port), u, why);
 	return 0;
 }
 
 static int parse_common(const char *s, struct url *u, bool proxy, const char **why)
 {
-	static const char *unused;
+	const char *ignored;
 	if (!why)
-		why = &unused;
+		why = &ignored;
 	memset(u, 0, sizeof *u);
-	for (const char *p = s; *p; p++)
-		if (bad_char((unsigned char)*p)) {
-			*why = "space or control character";
-			return -EINVAL;
-		}
-	const char *rest = s;
-	const char *sep = strstr(s, "://");
-	uint16_t default_port;
-	if (sep) {
-		size_t n = (size_t)(sep - s);
-		char scheme[16];
-		if (n >= sizeof scheme) {
-			*why = "unsupported scheme";
-			return -EINVAL;
-		}
-		for (size_t i = 0; i < n; i++)
-			scheme[i] = (char)tolower((unsigned char)s[i]);
-		scheme[n] = '\0';
-		if (strcmp(scheme, "http") == 0)
-			u->scheme = URL_HTTP;
-		else if (strcmp(scheme, "https") == 0 && !proxy)
-			u->scheme = URL_HTTPS;
-		else if (strcmp(scheme, "socks5") == 0 && proxy)
-			u->scheme = URL_SOCKS5;
-		else if (strcmp(scheme, "socks5h") == 0 && proxy)
-			u->scheme = URL_SOCKS5H;
-		else {
-			*why = "unsupported scheme";
-			return -EINVAL;
-		}
-		rest = sep + 3;
-	} else if (proxy) {
-		u->scheme = URL_HTTP;
-	} else {
-		*why = "no scheme (http:// or https://)";
-		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x80)
+			return fail(why, "non-ASCII character (percent-encode it)");
+		if (c <= 0x20 || c == 0x7f)
+			return fail(why, "space or control character");
 	}
-	default_port = proxy ? 1080 : u->scheme == URL_HTTPS ? 443 : 80;
+	const char *rest = s;
+	size_t slen = scheme_len(s);
+	if (slen) {
+		if (parse_scheme(s, slen, proxy, u, why) < 0)
+			return -EINVAL;
+		rest = s + slen + 3;
+	} else if (proxy) {
+		u->scheme = URL_HTTP; /* "host:port" means an HTTP proxy, as in curl */
+	} else {
+		return fail(why, "no scheme (http:// or https://)");
+	}
+	u->port = scheme_default_port(u->scheme, proxy);
 	size_t alen = strcspn(rest, "/?#");
-	struct url tmp = *u;
-	if (parse_authority(rest, alen, &tmp, default_port, why) < 0)
+	if (parse_authority(rest, alen, u, why) < 0)
 		return -EINVAL;
-	*u = tmp;
+
 	const char *path = rest + alen;
 	size_t plen = strcspn(path, "#");
-	if (proxy && !(plen == 0 || (plen == 1 && path[0] == '/'))) {
-		*why = "a proxy URL has no path";
-		return -EINVAL;
+	if (proxy) {
+		if (!(plen == 0 || (plen == 1 && path[0] == '/')))
+			return fail(why, "a proxy URL has no path or query");
+		u->path[0] = '/';
+		return 0;
 	}
-	if (plen + 2 > sizeof u->path) {
-		*why = "path too long";
-		return -EINVAL;
-	}
-	size_t o = 0;
-	if (plen == 0 || path[0] != '/')
-		u->path[o++] = '/';
+	size_t o = path[0] == '/' ? 0 : 1; /* "" and "?q" get the leading "/" */
+	if (o + plen >= sizeof u->path)
+		return fail(why, "path too long");
+	u->path[0] = '/';
 	memcpy(u->path + o, path, plen);
 	u->path[o + plen] = '\0';
 	return 0;
@@ -228,16 +337,13 @@ int url_parse_proxy(const char *s, struct url *u, const char **why)
 	return parse_common(s, u, true, why);
 }
 
-static uint16_t scheme_default_port(enum url_scheme s)
-{
-	return s == URL_HTTPS ? 443 : s == URL_HTTP ? 80 : 1080;
-}
-
 int url_authority(const struct url *u, bool default_port_ok, char *out, size_t cap)
 {
-	bool omit = default_port_ok && u->port == scheme_default_port(u->scheme);
-	int n = u->host_is_ipv6 ? snprintf(out, cap, omit ? "[%s]" : "[%s]:%u", u->host, u->port)
-				: snprintf(out, cap, omit ? "%s" : "%s:%u", u->host, u->port);
+	bool proxy = u->scheme == URL_SOCKS5 || u->scheme == URL_SOCKS5H;
+	bool omit = default_port_ok && u->port == scheme_default_port(u->scheme, proxy);
+	const char *open = u->host_is_ipv6 ? "[" : "", *close = u->host_is_ipv6 ? "]" : "";
+	int n = omit ? snprintf(out, cap, "%s%s%s", open, u->host, close)
+		     : snprintf(out, cap, "%s%s%s:%u", open, u->host, close, (unsigned)u->port);
 	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }
 
@@ -246,59 +352,134 @@ int url_absolute(const struct url *u, char *out, size_t cap)
 	char auth[URL_MAX_HOST + 16];
 	if (url_authority(u, true, auth, sizeof auth) < 0)
 		return -ENOSPC;
-	int n = snprintf(out, cap, "%s://%s%s", u->scheme == URL_HTTPS ? "https" : "http", auth, u->path);
+	int n = snprintf(out, cap, "%s://%s%s", scheme_name(u->scheme), auth,
+			 u->path[0] ? u->path : "/");
 	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }
 
-/* True when host matches one entry of a no_proxy list (suffix match on dot
- * boundaries, "*" for all; ":port" and a leading "." ignored). */
-static bool no_proxy_match(const char *list, const char *host)
+/* ---- no_proxy, as curl (7.86+) matches it ---- */
+
+/* Reads the "/bits" suffix as curl does with atoi: leading digits, else 0. Returns
+ * the bits, or -1 when the number cannot be a prefix length at all. */
+static int cidr_bits(const char *s)
 {
-	size_t hlen = strlen(host);
+	int bits = 0;
+	if (!is_digit((unsigned char)*s))
+		return *s == '-' ? -1 : 0;
+	for (; is_digit((unsigned char)*s); s++) {
+		bits = bits * 10 + (*s - '0');
+		if (bits > 128)
+			return -1;
+	}
+	return bits;
+}
+
+/* Does address (4 or 16 bytes) fall inside network/bits? bits 0 means the whole
+ * address must be equal, as in curl. */
+static bool prefix_match(const uint8_t *addr, const uint8_t *net, unsigned len, int bits)
+{
+	if (bits < 0 || bits > (int)len * 8)
+		return false;
+	if (bits == 0)
+		bits = (int)len * 8;
+	unsigned whole = (unsigned)bits / 8, rest = (unsigned)bits % 8;
+	if (memcmp(addr, net, whole) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return ((addr[whole] ^ net[whole]) & mask) == 0;
+}
+
+/* One no_proxy token against an address literal: "1.2.3.4", "10.0.0.0/8", "::1",
+ * "fd00::/8". */
+static bool token_matches_address(const char *tok, size_t n, const struct url *t)
+{
+	char buf[64];
+	if (n >= sizeof buf)
+		return false;
+	memcpy(buf, tok, n);
+	buf[n] = '\0';
+	int bits = 0;
+	char *slash = strchr(buf, '/');
+	if (slash) {
+		bits = cidr_bits(slash + 1);
+		*slash = '\0';
+	}
+	int af = t->host_is_ipv6 ? AF_INET6 : AF_INET;
+	uint8_t addr[16], net[16];
+	if (inet_pton(af, t->host, addr) != 1 || inet_pton(af, buf, net) != 1)
+		return false;
+	return prefix_match(addr, net, af == AF_INET6 ? 16 : 4, bits);
+}
+
+/* One token against a host name: equal, or a suffix on a label boundary, ignoring
+ * case, one leading dot and one trailing dot on the token. */
+static bool token_matches_name(const char *tok, size_t n, const char *host, size_t hlen)
+{
+	if (n > 0 && tok[n - 1] == '.')
+		n--;
+	if (n > 0 && tok[0] == '.') {
+		tok++;
+		n--;
+	}
+	if (n == 0 || n > hlen)
+		return false;
+	if (n < hlen && host[hlen - n - 1] != '.')
+		return false;
+	return strncasecmp(host + hlen - n, tok, n) == 0;
+}
+
+static bool no_proxy_match(const char *list, const struct url *t)
+{
+	if (strcmp(list, "*") == 0) /* only the whole value: "a,*" matches nothing extra */
+		return true;
+	size_t hlen = strlen(t->host);
+	if (hlen == 0)
+		return false;
+	if (!t->host_is_literal && t->host[hlen - 1] == '.')
+		hlen--;
 	const char *p = list;
 	while (*p) {
-		while (*p == ',' || *p == ' ')
-			p++;
-		size_t n = strcspn(p, ", ");
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
 		if (n == 0)
 			break;
-		const char *e = p;
-		size_t elen = n;
-		if (elen == 1 && e[0] == '*')
-			return true;
-		const char *colon = memchr(e, ':', elen);
-		if (colon && e[0] != '[')
-			elen = (size_t)(colon - e);
-		if (elen && e[0] == '.') {
-			e++;
-			elen--;
-		}
-		if (elen && elen <= hlen && strncasecmp(host + hlen - elen, e, elen) == 0 &&
-		    (elen == hlen || host[hlen - elen - 1] == '.'))
+		if (t->host_is_literal ? token_matches_address(p, n, t)
+				       : token_matches_name(p, n, t->host, hlen))
 			return true;
 		p += n;
 	}
 	return false;
 }
 
+/* curl's curl_getenv: an empty variable counts as unset. */
+static const char *env_value(const char *(*getenv_fn)(const char *), const char *name)
+{
+	const char *v = getenv_fn(name);
+	return v && *v ? v : NULL;
+}
+
 const char *url_proxy_from_env(const struct url *target, const char *(*getenv_fn)(const char *))
 {
-	const char *no = getenv_fn("no_proxy");
-	if (!no || !*no)
-		no = getenv_fn("NO_PROXY");
-	if (no && *no && no_proxy_match(no, target->host))
+	const char *no = env_value(getenv_fn, "no_proxy");
+	if (!no)
+		no = env_value(getenv_fn, "NO_PROXY");
+	if (no && no_proxy_match(no, target))
 		return NULL;
-	const char *p = NULL;
-	if (target->scheme == URL_HTTP) {
-		p = getenv_fn("http_proxy"); /* lower case only, as curl (httpoxy) */
+	const char *p;
+	if (target->scheme == URL_HTTPS) {
+		p = env_value(getenv_fn, "https_proxy");
+		if (!p)
+			p = env_value(getenv_fn, "HTTPS_PROXY");
 	} else {
-		p = getenv_fn("https_proxy");
-		if (!p || !*p)
-			p = getenv_fn("HTTPS_PROXY");
+		/* Never HTTP_PROXY: in a CGI environment a request header "Proxy:" becomes
+		 * HTTP_PROXY ("httpoxy"), so curl reads only the lower-case name. */
+		p = env_value(getenv_fn, "http_proxy");
 	}
-	if (!p || !*p)
-		p = getenv_fn("all_proxy");
-	if (!p || !*p)
-		p = getenv_fn("ALL_PROXY");
-	return p && *p ? p : NULL;
+	if (!p)
+		p = env_value(getenv_fn, "all_proxy");
+	if (!p)
+		p = env_value(getenv_fn, "ALL_PROXY");
+	return p;
 }

@@ -34,8 +34,15 @@ struct url {
 };
 
 /* Parses an http:// or https:// target URL. Returns 0, or -EINVAL with *why set to a
- * short static reason ("unsupported scheme", "bad port", "host too long", ...).
- * Rejects control characters and spaces anywhere, empty hosts, ports 0 and > 65535. */
+ * short static reason ("unsupported scheme", "bad port", "host too long", ...; why may
+ * be NULL). On failure *u holds nothing useful.
+ * Rejects control characters, spaces and non-ASCII bytes anywhere, empty hosts and
+ * empty labels ("a..b"), empty ports ("h:/", usually an unset $PORT), ports 0 and
+ * > 65535. The scheme is case-insensitive; host names are lower-cased. A host whose
+ * last label is a number ("1234", "10.1", "0x7f") must be a dotted-quad IPv4 address,
+ * never a name to look up. IPv6 literals are stored in canonical form ("[0::1]" ->
+ * "::1", as curl does); zone ids ("[fe80::1%25eth0]") are rejected. Userinfo is
+ * percent-decoded (an escaped NUL is rejected); the fragment is dropped. */
 int url_parse(const char *s, struct url *u, const char **why);
 
 /* Parses a proxy URL: http://, socks5://, socks5h://; no scheme means http:// (as
@@ -52,11 +59,16 @@ int url_authority(const struct url *u, bool default_port_ok, char *out, size_t c
  * Returns the length or -ENOSPC. */
 int url_absolute(const struct url *u, char *out, size_t cap);
 
-/* Chooses the proxy for target as curl does: "http_proxy" (lower case only) for
- * http URLs, "https_proxy" or "HTTPS_PROXY" for https URLs, then "all_proxy" or
- * "ALL_PROXY"; "no_proxy"/"NO_PROXY" (comma-separated host suffixes, "*" for all,
- * optional :port ignored) disables it. getenv_fn is getenv or a test double.
- * Returns the proxy URL string (owned by the environment) or NULL for direct. */
+/* Chooses the proxy for target as curl (7.86+) does: "http_proxy" (lower case only)
+ * for http URLs, "https_proxy" or "HTTPS_PROXY" for https URLs, then "all_proxy" or
+ * "ALL_PROXY"; an empty variable counts as unset. "no_proxy", else "NO_PROXY",
+ * disables it: "*" alone matches every host; otherwise tokens separated by commas,
+ * spaces or tabs, each a host name matching the host or any domain above it (case-
+ * insensitive; one leading and one trailing dot ignored; no wildcards; a ":port" is
+ * part of the token, so "h:80" never matches, as in curl), or for an address literal
+ * target an address or CIDR ("10.0.0.0/8", "::1", "fd00::/8"). getenv_fn is getenv or
+ * a test double. Returns the proxy URL string (owned by the environment) or NULL for
+ * direct. */
 const char *url_proxy_from_env(const struct url *target, const char *(*getenv_fn)(const char *));
 
 #endif

@@ -1,63 +1,115 @@
 #!/usr/bin/env bash
-# Reports: golden Markdown and JUnit from fixed run files; the HTML parsed for its
-# sections, charts and the absence of external resources; rendered by headless
-# Chromium to a non-blank PNG without console errors; bad run files exit 2.
+# Reports: golden text, Markdown and JUnit from fixed run files (linux healthy, windows
+# with the IOCP truncation: 10/60 incomplete_read); the HTML parsed for every section and
+# chart, well-formedness and the absence of external resources; the capture joined from
+# a run folder; rendered by headless Chromium to a non-blank PNG without console errors;
+# hostile strings escaped; bad run files exit 2 with one line.
 . "$(dirname "$0")/lib.sh"
 D="$TP_ROOT/tests/data"
 
 "$TP_BIN" report "$D/runs/linux.json" "$D/runs/windows.json" --label linux --label windows \
-	-o "$T/cmp.html" --markdown "$T/cmp.md" --junit "$T/cmp.xml"
+	-o "$T/cmp.html" --text "$T/cmp.txt" --markdown "$T/cmp.md" --junit "$T/cmp.xml"
 expect_eq "report exits 0" "$?" "0"
+check "text matches the golden file" diff -u "$D/golden/linux-windows.txt" "$T/cmp.txt"
 check "Markdown matches the golden file" diff -u "$D/golden/linux-windows.md" "$T/cmp.md"
 check "JUnit matches the golden file" diff -u "$D/golden/linux-windows.junit.xml" "$T/cmp.xml"
-expect_eq "verdict names the failing run" "$(grep -c 'windows: 11/60 incomplete_read' "$T/cmp.md")" "1"
+expect_eq "verdict sentence" "$(head -n 1 "$T/cmp.txt")" \
+	"verdict: windows: 10/60 incomplete_read at proxy→client; linux: 0/60"
+check "JUnit is well-formed XML" python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$T/cmp.xml"
 
-html_check=$(python3 - "$T/cmp.html" <<'PY'
-import sys
+# The HTML, parsed: sections, charts, one curve per run, chains, well-formed, offline.
+html_check() {
+	python3 - "$1" <<'PY'
+import re, sys
 from html.parser import HTMLParser
+VOID = {'meta', 'br', 'img', 'input', 'link', 'hr'}
+SVG_LEAF = {'line', 'polyline', 'rect', 'path', 'circle'}
 class P(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.ids, self.stack, self.external, self.svgs, self.errors = set(), [], [], 0, []
+        self.ids, self.stack, self.external, self.errors = set(), [], [], []
+        self.svgs, self.curves, self.hops, self.drops, self.flags = 0, 0, 0, 0, 0
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if 'id' in a: self.ids.add(a['id'])
+        cls = (a.get('class') or '').split()
         if tag == 'svg': self.svgs += 1
-        for k in ('src', 'href'):
-            if k in a and '//' in (a[k] or ''): self.external.append(a[k])
-        if tag not in ('meta', 'br', 'img', 'input', 'link', 'line', 'polyline', 'rect', 'path', 'circle'):
-            self.stack.append(tag)
+        if tag == 'polyline' and 'curve' in cls: self.curves += 1
+        if 'hop' in cls: self.hops += 1
+        if 'drop' in cls: self.drops += 1
+        if 'flag' in cls: self.flags += 1
+        for k in ('src', 'href', 'xlink:href', 'action', 'data'):
+            if a.get(k): self.external.append(a[k])
+        if re.search(r'url\(|@import|https?:', a.get('style') or ''): self.external.append(a['style'])
+        if tag not in VOID and tag not in SVG_LEAF: self.stack.append(tag)
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID and tag not in SVG_LEAF: self.stack.pop()
     def handle_endtag(self, tag):
-        if tag in ('line', 'polyline', 'rect', 'path', 'circle'): return
+        if tag in SVG_LEAF: return
         if not self.stack or self.stack[-1] != tag: self.errors.append(tag); return
         self.stack.pop()
-p = P(); p.feed(open(sys.argv[1]).read())
-need = {'verdicts', 'summary', 'percentiles', 'timeline'}
-print(sorted(need - p.ids), p.svgs >= 2, p.external, p.errors[:3], p.stack)
+    def handle_data(self, data):
+        if self.stack and self.stack[-1] == 'style' and re.search(r'url\(|@import', data):
+            self.external.append('css')
+text = open(sys.argv[1], encoding='utf-8').read()
+p = P(); p.feed(text); p.close()
+need = {'verdict', 'runs', 'classes', 'classes-chart', 'summary', 'latency', 'percentiles',
+        'timeline', 'throughput', 'latency-time', 'targets', 'failures', 'commands'}
+print(sorted(need - p.ids), p.svgs, p.curves, p.hops, p.drops, p.flags,
+      p.external, p.errors[:3], p.stack, '<script' in text.lower())
 PY
-)
-expect_eq "HTML: sections and charts present, well-formed, no external resource" "$html_check" "[] True [] [] []"
+}
+expect_eq "HTML: every section and chart, curves overlaid, chains with the dropping hop and flags, well-formed, offline" \
+	"$(html_check "$T/cmp.html")" "[] 4 2 60 10 30 [] [] [] False"
+expect_eq "HTML: the command line to repeat the run" \
+	"$(grep -c "tunnelprobe probe -q --json" "$T/cmp.html")" "2"
 
-# A hostile label or URL cannot inject markup.
+# A run folder: its capture.json is joined (chain, verdict, flags) by the report itself.
+"$TP_BIN" report "$D/runs/windows" --label windows -o "$T/folder.html" --text "$T/folder.txt"
+expect_eq "run folder: capture joined, hop named" "$(head -n 1 "$T/folder.txt")" \
+	"verdict: windows: 10/60 incomplete_read at proxy→client"
+expect_eq "run folder: chains drawn" "$(grep -o 'class="hop drop"' "$T/folder.html" | wc -l)" "10"
+
+# Without chains: the class and phase alone.
+python3 - "$D/runs/windows.json" "$T/bare.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in d['failures']:
+    for k in ('chain', 'verdict', 'verdict_code', 'flags'): f.pop(k, None)
+json.dump(d, open(sys.argv[2], 'w'))
+PY
+"$TP_BIN" report "$T/bare.json" --text "$T/bare.txt"
+expect_eq "no ledger chain: location from the class" "$(head -n 1 "$T/bare.txt")" \
+	"verdict: windows: 10/60 incomplete_read in phase body"
+
+# Hostile strings cannot inject markup.
 python3 - "$D/runs/windows.json" "$T/evil.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 d['targets'][0]['url'] = '<script>alert(1)</script>'
+d['failures'][0]['url'] = '"><img src=x onerror=alert(1)>'
+d['failures'][0]['verdict'] = '<iframe src="http://evil/">'
+d['command'].append("it's <b>bold</b>")
+d['host'] = '</td><script>x</script>'
 json.dump(d, open(sys.argv[2], 'w'))
 PY
-"$TP_BIN" report "$T/evil.json" --label '<b>x</b>' -o "$T/evil.html"
-expect_eq "input is escaped" "$(grep -c '<script>\|<b>x</b>' "$T/evil.html")" "0"
+"$TP_BIN" report "$T/evil.json" --label '<b>x</b>' -o "$T/evil.html" --markdown "$T/evil.md" --junit "$T/evil.xml"
+expect_eq "input is escaped in HTML" "$(grep -c '<script\|<b>x</b>\|<img\|<iframe' "$T/evil.html")" "0"
+expect_eq "escaped HTML still well-formed, nothing external" "$(html_check "$T/evil.html")" "[] 4 1 60 10 30 [] [] [] False"
+check "escaped JUnit still well-formed" python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$T/evil.xml"
+expect_eq "input is escaped in Markdown" "$(grep -c '<script\|<b>' "$T/evil.md")" "0"
 
 if command -v chromium >/dev/null; then
-	timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$T/chrome" --enable-logging=stderr --v=0 --window-size=1200,1600 \
+		--user-data-dir="$T/chrome" --enable-logging=stderr --v=0 --window-size=1200,2000 \
 		--screenshot="$T/cmp.png" "file://$T/cmp.html" >"$T/chrome.out" 2>"$T/chrome.err"
 	distinct=$(python3 - "$T/cmp.png" <<'PY'
 import struct, sys, zlib
 data = open(sys.argv[1], 'rb').read()
 assert data[:8] == b'\x89PNG\r\n\x1a\n'
-pos, idat, w, h = 8, b'', 0, 0
+pos, idat, w, h, color = 8, b'', 0, 0, 2
 while pos < len(data):
     n, kind = struct.unpack('>I4s', data[pos:pos + 8])
     body = data[pos + 8:pos + 8 + n]
@@ -67,13 +119,28 @@ while pos < len(data):
 raw = zlib.decompress(idat)
 bpp = 4 if color == 6 else 3
 stride = w * bpp + 1
-# Distinct values among the raw bytes of a sample of rows (filter bytes included):
-# a blank page gives a handful, a rendered report hundreds.
-print(len(set(raw[r * stride:(r + 1) * stride] [i] for r in range(0, h, max(1, h // 50)) for i in range(0, stride, 7))))
+# Undo the PNG filters, then count distinct pixel colours: a blank page has one or two.
+prev, seen = bytearray(stride - 1), set()
+for r in range(h):
+    f, line = raw[r * stride], bytearray(raw[r * stride + 1:(r + 1) * stride])
+    for i in range(len(line)):
+        a = line[i - bpp] if i >= bpp else 0
+        b = prev[i]
+        c = prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    if r % 8 == 0:
+        for x in range(0, w, 4): seen.add(bytes(line[x * bpp:x * bpp + 3]))
+    prev = line
+print(len(seen))
 PY
 )
-	expect_eq "Chromium renders a non-blank page" "$([ "${distinct:-0}" -gt 20 ] && echo yes || echo "no ($distinct)")" "yes"
-	expect_eq "no console errors" "$(grep -ci 'CONSOLE.*error\|Uncaught' "$T/chrome.err")" "0"
+	expect_eq "Chromium renders a non-blank page" "$([ "${distinct:-0}" -gt 20 ] && echo yes || echo "no ($distinct colours)")" "yes"
+	expect_eq "no console errors" "$(grep -ci 'CONSOLE.*error\|Uncaught\|Refused to' "$T/chrome.err")" "0"
 else
 	not_ok "chromium installed (make deps installs it)"
 fi
@@ -84,4 +151,20 @@ expect_eq "wrong schema version -> exit 2, one line" "$? $(wc -l <"$T/v9.err")" 
 printf '{"schema": ' >"$T/broken.json"
 "$TP_BIN" report "$T/broken.json" -o "$T/x.html" 2>"$T/broken.err"
 expect_eq "malformed JSON -> exit 2 with line:column" "$? $(grep -c 'broken.json:1:' "$T/broken.err")" "2 1"
+printf '{"schema": "tunnelprobe.run/1", "requests": 5, "ok": 9, "classes": {}, "latency_ms": {}, "targets": []}' >"$T/bad.json"
+"$TP_BIN" report "$T/bad.json" 2>"$T/bad.err" >/dev/null
+expect_eq "inconsistent counts -> exit 2" "$? $(grep -c "'ok' exceeds" "$T/bad.err")" "2 1"
+python3 - "$D/runs/windows.json" "$T/badhist.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d['histogram']['buckets'][0] = [1, 1000, 5]
+json.dump(d, open(sys.argv[2], 'w'))
+PY
+"$TP_BIN" report "$T/badhist.json" 2>"$T/badhist.err" >/dev/null
+expect_eq "a histogram bucket not ours -> exit 2" "$? $(grep -c "histogram" "$T/badhist.err")" "2 1"
+"$TP_BIN" report "$T/missing.json" 2>"$T/missing.err" >/dev/null
+expect_eq "missing file -> exit 2" "$? $(wc -l <"$T/missing.err")" "2 1"
+"$TP_BIN" report "$D/runs/linux.json" --label a --label b 2>"$T/labels.err" >/dev/null
+expect_eq "labels must match the runs -> exit 2" "$?" "2"
+"$TP_BIN" report --frobnicate 2>/dev/null
+expect_eq "unknown option -> exit 2" "$?" "2"
 finish

@@ -1,0 +1,90 @@
+/* records — a probe records file (JSON Lines, docs/ledgers.md "Probe records") folded
+ * into a run document (docs/run-json.md) while it is read.
+ *
+ * Memory does not grow with the number of lines: counts, one latency histogram, a
+ * coarse histogram per target (at most RECORDS_MAX_TARGETS, the rest pooled) and per
+ * time bucket (at most RECORDS_MAX_SLOTS, widened by doubling when a run is longer),
+ * and the first RECORDS_FAILURES_KEPT failures in full. Lines are read with a
+ * RECORDS_LINE_MAX cap; a longer or malformed line is counted and skipped.
+ */
+#ifndef TP_REPORTS_RECORDS_H
+#define TP_REPORTS_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lib/hist.h"
+#include "lib/ledger.h"
+
+#define RECORDS_LINE_MAX 65536
+#define RECORDS_FAILURES_KEPT 100
+#define RECORDS_MAX_TARGETS 1024
+#define RECORDS_MAX_SLOTS 3600
+#define RECORDS_URL_MAX 2048
+
+/* A coarse log-linear histogram (8 sub-buckets per power of two, within 12.5%), for
+ * per-target and per-second percentiles. Values in microseconds. */
+#define QLAT_BUCKETS 304
+struct qlat {
+	uint32_t counts[QLAT_BUCKETS];
+	uint32_t total;
+};
+void qlat_record(struct qlat *q, uint64_t us);
+void qlat_merge(struct qlat *dst, const struct qlat *src);
+/* The highest value of the bucket holding the ceil(p/100 * total)-th value; 0 when empty. */
+uint64_t qlat_percentile(const struct qlat *q, double p);
+
+struct records_target {
+	char *url;
+	uint64_t requests, ok, classes[TP_CLASS_COUNT];
+	uint64_t lat_sum_us, lat_max_us;
+	struct qlat lat;
+};
+
+struct records_slot {
+	uint32_t started, completed, ok;
+	uint32_t failed[TP_CLASS_COUNT];
+	uint64_t bytes_in, bytes_out;
+	struct qlat lat;
+};
+
+struct records_agg {
+	uint64_t lines, bad_lines, first_bad_line;
+	uint64_t requests, ok, classes[TP_CLASS_COUNT];
+	uint64_t status[1000];
+	uint64_t bytes_sent, bytes_received, reused;
+	struct hist *lat;                  /* microseconds */
+	double t_min, t_max;               /* start of the first, end of the last request */
+	struct records_target *targets;    /* RECORDS_MAX_TARGETS + 1 (the pool) */
+	size_t ntargets;
+	uint32_t *index;                   /* open addressing: target + 1, 0 = empty */
+	bool pooled;                       /* targets beyond the cap went to the pool */
+	struct records_slot *slots;        /* RECORDS_MAX_SLOTS */
+	size_t nslots;
+	int64_t slot_base;                 /* Unix second of slot 0 */
+	int64_t step;                      /* seconds per slot */
+	json_t *failures;                  /* the first RECORDS_FAILURES_KEPT, in full */
+	char *url;                         /* RECORDS_URL_MAX scratch */
+};
+
+/* Returns 0 or -ENOMEM. */
+int records_init(struct records_agg *a);
+void records_free(struct records_agg *a);
+/* Folds one line (without its newline). Returns 0, or -EINVAL when the line is not a
+ * record (it is counted in bad_lines); blank lines are ignored. */
+int records_line(struct records_agg *a, const char *line, size_t len);
+/* The run document for what was folded so far (a new reference). `file` names the
+ * input in "records". */
+json_t *records_to_run(const struct records_agg *a, const char *file);
+
+/* Reads the file at path line by line. Returns 0 with *doc, or -errno (unreadable),
+ * -EINVAL (no valid record); err gets one line saying why. */
+int records_load(const char *path, json_t **doc, char *err, size_t errcap);
+/* Whether buf (the start of a file) looks like a records file: its first line is a
+ * complete JSON object with a "class" and no "schema". */
+bool records_sniff(const char *buf, size_t len);
+
+#endif

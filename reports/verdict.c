@@ -1,0 +1,217 @@
+/* verdict — one sentence per run saying what failed and where (see report.h). */
+#include <string.h>
+
+#include "lib/ledger.h"
+#include "reports/report.h"
+
+/* Capture verdict codes (docs/capture.md) as places. failed_unlocated is not a place. */
+static const struct {
+	const char *code, *place;
+} code_places[] = {
+	{"truncated_proxy_client", "at proxy→client"},
+	{"reset_by_proxy", "reset by proxy on proxy→client"},
+	{"closed_early", "at proxy (closed after accepting the tunnel)"},
+	{"truncated_origin_proxy", "at origin→proxy"},
+	{"reset_by_origin", "reset by origin on origin→proxy"},
+	{"reset_upstream_by_proxy", "reset by proxy on proxy→origin"},
+	{"lost_gap", "lost on the wire"},
+	{"client_timeout", "client timeout"},
+	{"no_fin", "at proxy→client (no FIN)"},
+	{"reset_by_client", "reset by client"},
+	{"client_short_read", "at the client (the wire carried more)"},
+	{"tls_alert", "by a TLS alert"},
+	{"early_fin", "early FIN"},
+	{"reset", "reset"},
+	{"tls_truncation", "TLS truncation"},
+	{"gap", "lost on the wire"},
+};
+
+/* What a class alone says about the place, when no hop was located. */
+static void class_place(const char *cls, const char *phase, char *out, size_t cap)
+{
+	static const struct {
+		const char *cls, *place;
+	} fixed[] = {
+		{"dns_error", "resolving the name"},
+		{"connect_error", "connecting"},
+		{"proxy_refused", "refused by the proxy"},
+		{"proxy_connect_aborted", "at proxy, before its CONNECT/SOCKS reply"},
+		{"tunnel_closed_early", "at proxy, after accepting the tunnel"},
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (cls && strcmp(cls, fixed[i].cls) == 0) {
+			snprintf(out, cap, "%s", fixed[i].place);
+			return;
+		}
+	if (phase && *phase)
+		snprintf(out, cap, "in phase %s", phase);
+	else
+		out[0] = '\0';
+}
+
+void report_location(json_t *failure, char *out, size_t cap)
+{
+	const char *code = json_string_value(json_object_get(failure, "verdict_code"));
+	for (size_t i = 0; code && i < sizeof code_places / sizeof code_places[0]; i++)
+		if (strcmp(code, code_places[i].code) == 0) {
+			snprintf(out, cap, "%s", code_places[i].place);
+			return;
+		}
+	const char *text = json_string_value(json_object_get(failure, "verdict"));
+	if (text && *text && (!code || strcmp(code, "failed_unlocated") != 0) &&
+	    strncmp(text, "the probe failed and no hop", 27) != 0) {
+		/* "truncated at proxy→client (early FIN ...)" → "at proxy→client" */
+		const char *paren = strstr(text, " (");
+		size_t head = paren ? (size_t)(paren - text) : strlen(text);
+		const char *at = strstr(text, " at ");
+		if (at && (size_t)(at - text) < head)
+			snprintf(out, cap, "%.*s", (int)(head - (size_t)(at + 1 - text)), at + 1);
+		else
+			snprintf(out, cap, "%.*s", (int)head, text);
+		return;
+	}
+	class_place(json_string_value(json_object_get(failure, "class")),
+		    json_string_value(json_object_get(failure, "phase")), out, cap);
+}
+
+const char *report_chain_drop(json_t *failure)
+{
+	/* A located verdict names the hop outright. */
+	static const struct {
+		const char *code, *hop, *fallback;
+	} located[] = {
+		{"truncated_proxy_client", "proxy_sent", "client_leg"},
+		{"reset_by_proxy", "proxy_sent", "client_leg"},
+		{"closed_early", "proxy_sent", "client_leg"},
+		{"no_fin", "proxy_sent", "client_leg"},
+		{"truncated_origin_proxy", "origin_leg", "proxy_received"},
+		{"reset_by_origin", "origin_leg", "proxy_received"},
+		{"client_short_read", "probe", "probe"},
+	};
+	json_t *chain = json_object_get(failure, "chain");
+	const char *code = json_string_value(json_object_get(failure, "verdict_code"));
+	for (size_t i = 0; code && i < sizeof located / sizeof located[0]; i++)
+		if (strcmp(code, located[i].code) == 0)
+			return json_is_integer(json_object_get(chain, located[i].hop)) ? located[i].hop
+											: located[i].fallback;
+	/* Tunnel-byte hops (TLS and framing included) are comparable with each other; the
+	 * probe's body bytes only with `expected`. A few bytes may differ between
+	 * hops (a close_notify the proxy never read), so the largest drop decides. */
+	static const char *const hops[] = {"origin_leg", "proxy_received", "proxy_sent", "client_leg"};
+	const char *worst = NULL;
+	json_int_t worst_drop = 0, prev = -1;
+	for (size_t i = 0; i < sizeof hops / sizeof hops[0]; i++) {
+		json_t *v = json_object_get(chain, hops[i]);
+		if (!json_is_integer(v))
+			continue;
+		json_int_t x = json_integer_value(v);
+		if (prev >= 0 && prev - x > worst_drop) {
+			worst_drop = prev - x;
+			worst = hops[i];
+		}
+		prev = x;
+	}
+	if (worst)
+		return worst;
+	json_t *e = json_object_get(chain, "expected"), *p = json_object_get(chain, "probe");
+	if (json_is_integer(e) && json_is_integer(p) && json_integer_value(p) < json_integer_value(e))
+		return "probe";
+	return NULL;
+}
+
+struct place_tally {
+	char place[8][96];
+	unsigned count[8];
+	size_t n;
+	unsigned samples;
+};
+
+void report_class_location(json_t *doc, const char *cls, const char *url, char *out, size_t cap)
+{
+	struct place_tally t = {0};
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(doc, "failures"), i, f) {
+		const char *c = json_string_value(json_object_get(f, "class"));
+		const char *u = json_string_value(json_object_get(f, "url"));
+		if (!c || strcmp(c, cls) != 0 || (url && (!u || strcmp(u, url) != 0)))
+			continue;
+		char place[96];
+		report_location(f, place, sizeof place);
+		if (!place[0])
+			continue;
+		t.samples++;
+		size_t k = 0;
+		while (k < t.n && strcmp(t.place[k], place) != 0)
+			k++;
+		if (k == t.n && t.n < 8)
+			snprintf(t.place[t.n++], sizeof t.place[0], "%s", place);
+		if (k < t.n)
+			t.count[k]++;
+	}
+	size_t best = 0;
+	for (size_t k = 1; k < t.n; k++)
+		if (t.count[k] > t.count[best])
+			best = k;
+	if (t.n == 0) {
+		class_place(cls, NULL, out, cap);
+	} else if (t.count[best] == t.samples) {
+		snprintf(out, cap, "%s", t.place[best]);
+	} else {
+		snprintf(out, cap, "mostly %s (%u of %u samples)", t.place[best], t.count[best], t.samples);
+	}
+}
+
+void report_verdict(const struct report_run *run, char *out, size_t cap)
+{
+	json_t *doc = run->doc;
+	json_int_t req = json_integer_value(json_object_get(doc, "requests"));
+	json_t *classes = json_object_get(doc, "classes");
+	size_t at = (size_t)snprintf(out, cap, "%s:", run->label);
+	bool any = false;
+	/* Every failing class, the most frequent first (ties in SPEC order). */
+	bool done[TP_CLASS_COUNT] = {false};
+	for (;;) {
+		int best = -1;
+		json_int_t best_n = 0;
+		for (int c = 1; c < TP_CLASS_COUNT; c++) {
+			json_int_t v = json_integer_value(json_object_get(classes, tp_class_name(c)));
+			if (!done[c] && v > best_n) {
+				best = c;
+				best_n = v;
+			}
+		}
+		if (best < 0)
+			break;
+		done[best] = true;
+		char where[160];
+		report_class_location(doc, tp_class_name(best), NULL, where, sizeof where);
+		if (at < cap)
+			at += (size_t)snprintf(out + at, cap - at, "%s %lld/%lld %s%s%s", any ? "," : "",
+					       (long long)best_n, (long long)req, tp_class_name(best),
+					       where[0] ? " " : "", where);
+		any = true;
+	}
+	if (!any && at < cap) {
+		json_int_t failed = req - json_integer_value(json_object_get(doc, "ok"));
+		snprintf(out + at, cap - at, " %lld/%lld%s", (long long)failed, (long long)req,
+			 failed ? " failed (classes not recorded)" : "");
+	}
+}
+
+void report_verdict_all(const struct report_run *runs, size_t n, char *out, size_t cap)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (int failing = 1; failing >= 0; failing--)
+		for (size_t i = 0; i < n; i++) {
+			json_t *d = runs[i].doc;
+			bool bad = json_integer_value(json_object_get(d, "ok")) <
+				   json_integer_value(json_object_get(d, "requests"));
+			if (bad != (failing == 1) || at >= cap)
+				continue;
+			char one[512];
+			report_verdict(&runs[i], one, sizeof one);
+			at += (size_t)snprintf(out + at, cap - at, "%s%s", at ? "; " : "", one);
+		}
+}

@@ -1,0 +1,233 @@
+/* Verdict sentences, failure locations, the dropping hop, metric cells and deltas, URL
+ * matching across runs, escaping and shell quoting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "reports/report.h"
+#include "reports/runfile.h"
+
+static json_t *parse(const char *text)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, 0, &err);
+	if (!j)
+		fail_msg("bad test JSON: %s", err.text);
+	return j;
+}
+
+static void test_location(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *failure, *want;
+	} cases[] = {
+		{"{\"verdict_code\":\"truncated_proxy_client\",\"verdict\":\"whatever\"}", "at proxy→client"},
+		{"{\"verdict\":\"truncated at origin→proxy (early FIN by origin at byte 5)\"}", "at origin→proxy"},
+		{"{\"verdict\":\"reset by proxy (client leg, at byte 9)\"}", "reset by proxy"},
+		{"{\"verdict_code\":\"failed_unlocated\",\"verdict\":\"x\",\"class\":\"timeout\",\"phase\":\"fin\"}", "in phase fin"},
+		{"{\"class\":\"proxy_connect_aborted\",\"phase\":\"proxy\"}", "at proxy, before its CONNECT/SOCKS reply"},
+		{"{\"class\":\"incomplete_read\",\"phase\":\"body\"}", "in phase body"},
+		{"{\"class\":\"incomplete_read\"}", ""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *f = parse(cases[i].failure);
+		char out[160];
+		report_location(f, out, sizeof out);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, out, cases[i].want);
+		json_decref(f);
+	}
+}
+
+static void test_chain_drop(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *failure, *want;
+	} cases[] = {
+		/* The proxy stopped reading: origin_leg > proxy_received by more than the loss,
+		 * yet the verdict names the proxy's send side. */
+		{"{\"verdict_code\":\"truncated_proxy_client\",\"chain\":{\"origin_leg\":116926,\"proxy_received\":34055,"
+		 "\"proxy_sent\":32768,\"client_leg\":32768}}", "proxy_sent"},
+		{"{\"verdict_code\":\"truncated_proxy_client\",\"chain\":{\"client_leg\":32768}}", "client_leg"},
+		{"{\"chain\":{\"origin_wrote\":654601,\"proxy_received\":34597,\"proxy_sent\":32768,\"probe\":16384}}", "proxy_sent"},
+		{"{\"chain\":{\"expected\":100,\"probe\":40}}", "probe"},
+		{"{\"chain\":{\"expected\":100,\"probe\":100,\"proxy_received\":5,\"proxy_sent\":5}}", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *f = parse(cases[i].failure);
+		const char *got = report_chain_drop(f);
+		if ((got == NULL) != (cases[i].want == NULL) || (got && strcmp(got, cases[i].want) != 0))
+			fail_msg("case %zu: got %s, want %s", i, got ? got : "NULL", cases[i].want ? cases[i].want : "NULL");
+		json_decref(f);
+	}
+}
+
+static void test_verdicts(void **state)
+{
+	(void)state;
+	struct report_run runs[2] = {
+		{.label = "linux", .doc = parse("{\"requests\":60,\"ok\":60,\"classes\":{\"ok\":60}}")},
+		{.label = "windows",
+		 .doc = parse("{\"requests\":60,\"ok\":48,\"classes\":{\"ok\":48,\"incomplete_read\":10,\"timeout\":2},"
+			      "\"failures\":[{\"class\":\"incomplete_read\",\"verdict_code\":\"truncated_proxy_client\"},"
+			      "{\"class\":\"incomplete_read\",\"verdict_code\":\"truncated_proxy_client\"},"
+			      "{\"class\":\"incomplete_read\",\"verdict_code\":\"truncated_origin_proxy\"},"
+			      "{\"class\":\"timeout\",\"phase\":\"fin\"}]}")},
+	};
+	char out[512];
+	report_verdict(&runs[0], out, sizeof out);
+	assert_string_equal(out, "linux: 0/60");
+	report_verdict_all(runs, 2, out, sizeof out);
+	assert_string_equal(out, "windows: 10/60 incomplete_read mostly at proxy→client (2 of 3 samples), "
+				 "2/60 timeout in phase fin; linux: 0/60");
+	char small[16];
+	report_verdict_all(runs, 2, small, sizeof small); /* truncated, terminated */
+	assert_int_equal(strlen(small), 15);
+	for (size_t i = 0; i < 2; i++)
+		json_decref(runs[i].doc);
+}
+
+static void test_metrics(void **state)
+{
+	(void)state;
+	struct report_run runs[2] = {
+		{.label = "a", .doc = parse("{\"requests\":60,\"ok\":60,\"classes\":{\"ok\":60},\"latency_ms\":{\"p50\":10},"
+					    "\"connections\":{\"reuse_ratio\":0.9}}")},
+		{.label = "b", .doc = parse("{\"requests\":60,\"ok\":50,\"classes\":{\"ok\":50,\"reset\":10},"
+					    "\"latency_ms\":{\"p50\":12.5},\"connections\":{\"reuse_ratio\":0.5}}")},
+	};
+	struct report_metric rows[REPORT_MAX_METRICS];
+	size_t n = report_metrics(runs, 2, rows, REPORT_MAX_METRICS);
+	bool saw_reset = false, saw_p50 = false, saw_reuse = false;
+	for (size_t r = 0; r < n; r++) {
+		char cell[64];
+		if (strcmp(rows[r].name, "class reset") == 0) {
+			saw_reset = true;
+			assert_true(report_is_worse(&rows[r], 2, 1));
+			assert_false(report_is_worse(&rows[r], 2, 0));
+			report_metric_cell(&rows[r], 1, true, cell, sizeof cell);
+			assert_string_equal(cell, "10 (+10)");
+		} else if (strcmp(rows[r].name, "latency p50 ms") == 0) {
+			saw_p50 = true;
+			report_metric_cell(&rows[r], 1, true, cell, sizeof cell);
+			assert_string_equal(cell, "12.50 (+2.50)");
+		} else if (strcmp(rows[r].name, "connection reuse ratio") == 0) {
+			saw_reuse = true;
+			assert_true(report_is_worse(&rows[r], 2, 1)); /* lower is worse */
+		} else if (strcmp(rows[r].name, "latency p99 ms") == 0) {
+			report_metric_cell(&rows[r], 0, true, cell, sizeof cell);
+			assert_string_equal(cell, "n/a");
+			assert_false(report_is_worse(&rows[r], 2, 0));
+		} else if (strcmp(rows[r].name, "requests") == 0) {
+			report_metric_cell(&rows[r], 1, true, cell, sizeof cell);
+			assert_string_equal(cell, "60"); /* equal: no delta */
+		}
+	}
+	assert_true(saw_reset && saw_p50 && saw_reuse);
+	for (size_t i = 0; i < 2; i++)
+		json_decref(runs[i].doc);
+}
+
+static void test_urls(void **state)
+{
+	(void)state;
+	char out[128];
+	report_url_without_port("https://www.qq.com:46383/chunked/1?chunk=8", out, sizeof out);
+	assert_string_equal(out, "https://www.qq.com/chunked/1?chunk=8");
+	report_url_without_port("http://[::1]:8080/x", out, sizeof out);
+	assert_string_equal(out, "http://[::1]/x");
+	report_url_without_port("http://[::1]/x", out, sizeof out);
+	assert_string_equal(out, "http://[::1]/x");
+	report_url_without_port("http://h:abc/x", out, sizeof out);
+	assert_string_equal(out, "http://h:abc/x");
+	json_t *targets = parse("[{\"url\":\"https://a:1/x\"},{\"url\":\"https://b:2/y\"}]");
+	assert_int_equal(report_match_target(targets, "https://b:2/y"), 1);
+	assert_int_equal(report_match_target(targets, "https://b:9/y"), 1);
+	assert_int_equal(report_match_target(targets, "https://c:2/y"), -1);
+	json_decref(targets);
+}
+
+static char *capture(void (*fn)(FILE *, void *), void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	fn(fp, arg);
+	fclose(fp);
+	return buf;
+}
+
+static void esc_fn(FILE *fp, void *arg) { report_escape(fp, arg); }
+static void cmd_fn(FILE *fp, void *arg) { report_command(fp, arg, false); }
+static void cmd_html_fn(FILE *fp, void *arg) { report_command(fp, arg, true); }
+
+static void test_escaping(void **state)
+{
+	(void)state;
+	char *s = capture(esc_fn, "<a href=\"x\">'&'\x01</a>");
+	assert_string_equal(s, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;?&lt;/a&gt;");
+	free(s);
+	json_t *argv = parse("[\"tunnelprobe\",\"probe\",\"-x\",\"http://127.0.0.1:3128\",\"it's <b>\",\"\"]");
+	s = capture(cmd_fn, argv);
+	assert_string_equal(s, "tunnelprobe probe -x http://127.0.0.1:3128 'it'\\''s <b>' ''");
+	free(s);
+	s = capture(cmd_html_fn, argv);
+	assert_string_equal(s, "tunnelprobe probe -x http://127.0.0.1:3128 'it'\\''s &lt;b&gt;' ''");
+	free(s);
+	json_decref(argv);
+}
+
+static void test_hist_roundtrip(void **state)
+{
+	(void)state;
+	struct hist *h = malloc(sizeof *h), *back = malloc(sizeof *back);
+	hist_init(h);
+	for (uint64_t v = 100; v < 200000; v = v * 11 / 10)
+		hist_record(h, v);
+	json_t *buckets = json_array();
+	for (size_t i = 0; i < HIST_BUCKETS; i++)
+		if (h->counts[i])
+			json_array_append_new(buckets, json_pack("[I,I,I]", (json_int_t)hist_bucket_low(i),
+								 (json_int_t)hist_bucket_high(i), (json_int_t)h->counts[i]));
+	json_t *doc = json_pack("{s:{s:s,s:i,s:o}}", "histogram", "unit", "us", "sub_bucket_bits", 7, "buckets", buckets);
+	assert_int_equal(runfile_hist(doc, back), 0);
+	assert_int_equal(back->total, h->total);
+	/* Without the exact extremes the top percentile is the last bucket's high end... */
+	assert_int_equal(hist_percentile(back, 100), hist_bucket_high(hist_bucket_index(h->max)));
+	/* ...with them (latency_ms min/max, as run files carry), the same as the original. */
+	json_object_set_new(doc, "latency_ms", json_pack("{s:f,s:f}", "min", (double)h->min / 1000.0, "max",
+							 (double)h->max / 1000.0));
+	assert_int_equal(runfile_hist(doc, back), 0);
+	assert_int_equal(hist_percentile(back, 50), hist_percentile(h, 50));
+	assert_int_equal(hist_percentile(back, 99), hist_percentile(h, 99));
+	json_object_set_new(json_object_get(doc, "histogram"), "sub_bucket_bits", json_integer(3));
+	assert_int_equal(runfile_hist(doc, back), -22);
+	json_decref(doc);
+	doc = json_object();
+	assert_int_equal(runfile_hist(doc, back), -2);
+	json_decref(doc);
+	free(h);
+	free(back);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_location),
+		cmocka_unit_test(test_chain_drop),
+		cmocka_unit_test(test_verdicts),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_hist_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

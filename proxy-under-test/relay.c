@@ -122,6 +122,16 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	}
 	close_leg(loop, &s->client, reset_client);
 	close_leg(loop, &s->up, reset_up);
+	/* Bytes received and never sent (still in a buffer or a pipe) count as dropped, so
+	 * received == sent + dropped holds for every tunnel. */
+	struct flow *flows[2] = {&s->down, &s->upf};
+	for (int k = 0; k < 2; k++) {
+		struct flow *f = flows[k];
+		if (s->kind != SK_FORWARD && f->len > f->off + f->ctl)
+			f->dropped += f->len - f->off - f->ctl;
+		f->dropped += f->z.pending;
+		zcopy_close(&f->z);
+	}
 	write_ledger(s);
 	server_remove_session(s->w, s);
 	free(s);
@@ -131,7 +141,8 @@ void relay_watch(struct session *s)
 {
 	struct loop *loop = &s->w->loop;
 	unsigned ce = 0, ue = 0;
-	bool down_pending = s->down.off < s->down.len, up_pending = s->upf.off < s->upf.len;
+	bool down_pending = s->down.off < s->down.len || s->down.z.pending,
+	     up_pending = s->upf.off < s->upf.len || s->upf.z.pending;
 	if (s->state == SS_HANDSHAKE) {
 		ce = LOOP_READ | (down_pending ? LOOP_WRITE : 0);
 	} else if (s->state == SS_RELAY) {
@@ -160,6 +171,29 @@ static void on_slow(struct loop *loop, struct loop_timer *timer)
 void relay_init(struct session *s)
 {
 	loop_timer_init(&s->slow_timer, on_slow, s);
+	s->down.z.rd = s->down.z.wr = s->upf.z.rd = s->upf.z.wr = -1;
+}
+
+/* The one place that chooses splice: tunnels (CONNECT, SOCKS5) whose faults never look
+ * at or hold back individual bytes. Forward sessions parse what they relay; faults
+ * that cut, corrupt or pace need the bytes in a buffer. Without a pipe (no splice on
+ * this OS, or out of descriptors) the buffer does the job. */
+static void choose_zcopy(struct session *s)
+{
+	static const enum fault_kind byte_faults[] = {FAULT_TRUNCATE, FAULT_RST, FAULT_STALL,
+						      FAULT_CORRUPT, FAULT_SLOW, FAULT_DROP_CHUNK_END};
+	if (s->w->cfg->no_splice || (s->kind != SK_CONNECT && s->kind != SK_SOCKS5))
+		return;
+	for (size_t i = 0; i < sizeof byte_faults / sizeof byte_faults[0]; i++)
+		if (session_fault(s, byte_faults[i], false, FAULT_DOWN))
+			return;
+	if (zcopy_open(&s->down.z) < 0)
+		return;
+	if (zcopy_open(&s->upf.z) < 0) {
+		zcopy_close(&s->down.z);
+		return;
+	}
+	s->down.zc = s->upf.zc = true;
 }
 
 void relay_start(struct session *s)
@@ -170,6 +204,8 @@ void relay_start(struct session *s)
 	s->upf.received += s->upf.len;
 	if (s->upf.len)
 		s->upf.recv_ops++;
+	if (!s->close_after_reply)
+		choose_zcopy(s);
 	relay_step(s);
 }
 
@@ -291,6 +327,23 @@ static int flush(struct session *s, struct flow *f)
 			f->window_bytes += (uint64_t)n;
 	}
 	f->off = f->len = 0;
+	while (f->z.pending > 0) {
+		size_t want = f->z.pending;
+		long n = zcopy_out(&f->z, dst->fd, want);
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0) {
+			dst->end = END_RST;
+			if (!s->first_close)
+				s->first_close = dst == &s->client ? "client" : "upstream";
+			session_close(s, src == &s->client, src == &s->up);
+			return -1;
+		}
+		f->send_ops++;
+		if ((size_t)n < want)
+			f->short_sends++;
+		f->sent += (uint64_t)n;
+	}
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
@@ -306,7 +359,7 @@ static int fill(struct session *s, struct flow *f)
 		return 0;
 	if (f == &s->upf && s->kind == SK_FORWARD)
 		return forward_fill(s, f);
-	long n = net_read(src->fd, f->buf, sizeof f->buf);
+	long n = f->zc ? zcopy_in(&f->z, src->fd) : net_read(src->fd, f->buf, sizeof f->buf);
 	if (n == -EAGAIN)
 		return 0;
 	if (n == 0) {
@@ -324,6 +377,9 @@ static int fill(struct session *s, struct flow *f)
 	uint64_t before = f->received;
 	f->received += (uint64_t)n;
 	f->recv_ops++;
+	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
+	if (f->zc)
+		return 1; /* the bytes wait in the pipe; no byte fault is active */
 	f->len = (size_t)n;
 	f->off = 0;
 	const struct fault *corrupt = session_fault(s, FAULT_CORRUPT, true, dir);
@@ -337,7 +393,6 @@ static int fill(struct session *s, struct flow *f)
 		f->dropped += 5;
 		f->eof = true;
 	}
-	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
 	return 1;
 }
 
@@ -354,20 +409,20 @@ void relay_step(struct session *s)
 		struct flow *flows[2] = {&s->down, &s->upf};
 		for (int k = 0; k < 2; k++) {
 			struct flow *f = flows[k];
-			if (f->off < f->len || (f->eof && !f->done)) {
+			if (f->off < f->len || f->z.pending || (f->eof && !f->done)) {
 				int r = flush(s, f);
 				if (r < 0)
 					return;
 				progress |= r > 0;
 			}
-			if (f->off == f->len && !(s->close_after_reply && f == &s->upf)) {
+			if (f->off == f->len && !f->z.pending && !(s->close_after_reply && f == &s->upf)) {
 				int r = fill(s, f);
 				if (r < 0)
 					return;
 				progress |= r > 0;
 			}
 		}
-		if (s->close_after_reply && s->down.off == s->down.len) {
+		if (s->close_after_reply && s->down.off == s->down.len && !s->down.z.pending) {
 			session_close(s, false, false);
 			return;
 		}

@@ -237,6 +237,7 @@ static void usage(FILE *out)
 	      "  --resolve H:P:ADDR[:P2] use ADDR (and port P2) for H:P\n"
 	      "  --auth USER:PASS       require SOCKS5 user/pass or Proxy-Authorization Basic\n"
 	      "  --workers N            worker threads (SO_REUSEPORT), default 1\n"
+	      "  --no-splice            relay tunnels through buffers, not splice(2)\n"
 	      "  --idle-timeout S       default 60; --connect-timeout S default 10;\n"
 	      "  --handshake-timeout S  default 10\n",
 	      out);
@@ -261,6 +262,10 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 1;
+		}
+		if (strcmp(a, "--no-splice") == 0) {
+			cfg->no_splice = true;
+			continue;
 		}
 		if (!v)
 			return bad("missing value for", a);

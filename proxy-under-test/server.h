@@ -50,6 +50,7 @@ struct proxy_config {
 	double idle_timeout_s, connect_timeout_s, handshake_timeout_s;
 	const char *ledger_path;
 	const char *dns_servers;
+	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */
 };
 
 struct proxy_shared {

@@ -19,6 +19,7 @@
 #include "lib/net.h"
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
+#include "proxy-under-test/zcopy.h"
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
 
@@ -45,6 +46,8 @@ struct flow {
 	bool stalled;        /* a stall fault stopped it */
 	bool waiting;        /* slow: the budget of this second is spent */
 	uint64_t window_start_us, window_bytes; /* slow: the current one-second budget */
+	bool zc;             /* bytes go through z (splice) once buf is empty */
+	struct zpipe z;
 };
 
 enum session_state {

@@ -46,15 +46,23 @@ static const char *end_name(enum leg_end e)
 	return names[e];
 }
 
-static json_t *flow_json(const struct flow *f)
+static json_t *dir_json(const struct relay_dir *d)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)f->received, "sent",
-			 (json_int_t)f->sent, "recv_ops", (json_int_t)f->recv_ops, "send_ops",
-			 (json_int_t)f->send_ops, "short_sends", (json_int_t)f->short_sends, "dropped",
-			 (json_int_t)f->dropped);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received, "sent",
+			 (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
+			 (json_int_t)d->send_ops, "short_sends", (json_int_t)d->short_sends, "dropped",
+			 (json_int_t)d->dropped);
 }
 
-static void write_ledger(struct session *s)
+static void flow_counts(const struct flow *f, struct relay_dir *d)
+{
+	*d = (struct relay_dir){f->received, f->sent, f->recv_ops, f->send_ops, f->short_sends,
+				f->dropped};
+}
+
+static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : json_null(); }
+
+void relay_write_ledger(struct session *s, const struct relay_counts *c)
 {
 	static const char *const kinds[] = {"unknown", "connect", "socks5", "forward"};
 	char faults[FAULT_MAX * 164] = "";
@@ -62,28 +70,45 @@ static void write_ledger(struct session *s)
 		size_t l = strlen(faults);
 		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", s->faults[i]->spec);
 	}
-	double duration = (double)(loop_now(&s->w->loop) - s->start_us) / 1000.0;
+	struct relay_counts own = {0};
+	if (!c) {
+		flow_counts(&s->down, &own.down);
+		flow_counts(&s->upf, &own.up);
+		own.id = s->id;
+		own.target = s->target;
+		own.up_local = s->up.local;
+		own.up_peer = s->up.peer;
+		own.t = s->t;
+		own.start_us = s->start_us;
+		own.index = -1;
+		own.final = true;
+		c = &own;
+	}
+	double duration = (double)(loop_now(&s->w->loop) - c->start_us) / 1000.0;
 	json_t *o = json_object();
-	json_object_set_new(o, "id", s->id[0] ? json_string(s->id) : json_null());
+	json_object_set_new(o, "id", str_or_null(c->id));
 	json_object_set_new(o, "kind", json_string(kinds[s->kind]));
 	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
-	if (s->kind == SK_FORWARD)
-		json_object_set_new(o, "requests", json_integer(s->requests));
+	if (c->index >= 0) {
+		json_object_set_new(o, "req", json_integer(c->index));
+		json_object_set_new(o, "method", str_or_null(c->method));
+		json_object_set_new(o, "status", c->status ? json_integer(c->status) : json_null());
+	}
 	json_object_set_new(o, "client_peer", json_string(s->client.peer));
 	json_object_set_new(o, "client_local", json_string(s->client.local));
-	json_object_set_new(o, "upstream_local", s->up.local[0] ? json_string(s->up.local) : json_null());
-	json_object_set_new(o, "upstream_peer", s->up.peer[0] ? json_string(s->up.peer) : json_null());
-	json_object_set_new(o, "target", s->target[0] ? json_string(s->target) : json_null());
-	json_object_set_new(o, "down", flow_json(&s->down));
-	json_object_set_new(o, "up", flow_json(&s->upf));
-	json_object_set_new(o, "first_close", s->first_close ? json_string(s->first_close) : json_null());
-	json_object_set_new(o, "client_end", json_string(end_name(s->client.end)));
-	json_object_set_new(o, "upstream_end", json_string(end_name(s->up.end)));
-	json_object_set_new(o, "shutdown_write_client", json_boolean(s->client.shut_wr));
-	json_object_set_new(o, "shutdown_write_upstream", json_boolean(s->up.shut_wr));
+	json_object_set_new(o, "upstream_local", str_or_null(c->up_local));
+	json_object_set_new(o, "upstream_peer", str_or_null(c->up_peer));
+	json_object_set_new(o, "target", str_or_null(c->target));
+	json_object_set_new(o, "down", dir_json(&c->down));
+	json_object_set_new(o, "up", dir_json(&c->up));
+	json_object_set_new(o, "first_close", c->final ? str_or_null(s->first_close) : json_null());
+	json_object_set_new(o, "client_end", json_string(end_name(c->final ? s->client.end : END_OPEN)));
+	json_object_set_new(o, "upstream_end", json_string(end_name(c->final ? s->up.end : END_OPEN)));
+	json_object_set_new(o, "shutdown_write_client", json_boolean(c->final && s->client.shut_wr));
+	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
 	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
 	json_object_set_new(o, "fault", s->nfaults ? json_string(faults) : json_null());
-	json_object_set_new(o, "t", json_real(s->t));
+	json_object_set_new(o, "t", json_real(c->t));
 	json_object_set_new(o, "duration_ms", json_real(duration));
 	server_ledger(s->w->shared, o);
 }
@@ -132,7 +157,11 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		f->dropped += f->z.pending;
 		zcopy_close(&f->z);
 	}
-	write_ledger(s);
+	/* Forward sessions write a line per request; one that carried none still gets
+	 * the connection's line (a refused or malformed first request). */
+	if (forward_finish(s) == 0)
+		relay_write_ledger(s, NULL);
+	forward_free(s);
 	server_remove_session(s->w, s);
 	free(s);
 }
@@ -148,7 +177,8 @@ void relay_watch(struct session *s)
 	} else if (s->state == SS_RELAY) {
 		if (down_pending)
 			ce |= LOOP_WRITE;
-		if (!up_pending && !s->upf.eof && !s->upf.done && !s->upf.stalled && !s->upf.waiting)
+		if (!up_pending && !s->upf.eof && !s->upf.done && !s->upf.stalled && !s->upf.waiting &&
+		    !s->upf.held)
 			ce |= LOOP_READ;
 		if (up_pending)
 			ue |= LOOP_WRITE;
@@ -252,6 +282,8 @@ static int flush(struct session *s, struct flow *f)
 	const struct fault *stall = session_fault(s, FAULT_STALL, true, dir);
 	const struct fault *slow = session_fault(s, FAULT_SLOW, true, dir);
 	bool cut_partial = false; /* the write that reached the cut was itself short */
+	if (dst->fd < 0)
+		return 0; /* forward: the origin leg is being replaced */
 	while (f->ctl > 0) {
 		long n = net_write(dst->fd, f->buf + f->off, f->ctl);
 		if (n == -EAGAIN)
@@ -344,6 +376,8 @@ static int flush(struct session *s, struct flow *f)
 			f->short_sends++;
 		f->sent += (uint64_t)n;
 	}
+	if (f == &s->down && s->fwd)
+		forward_flushed(s);
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
@@ -357,8 +391,8 @@ static int fill(struct session *s, struct flow *f)
 	enum fault_dir dir = dir_of(s, f);
 	if (src->fd < 0 || f->eof || f->done || f->stalled || f->waiting)
 		return 0;
-	if (f == &s->upf && s->kind == SK_FORWARD)
-		return forward_fill(s, f);
+	if (s->kind == SK_FORWARD && s->fwd)
+		return f == &s->upf ? forward_fill(s, f) : forward_fill_down(s, f);
 	long n = f->zc ? zcopy_in(&f->z, src->fd) : net_read(src->fd, f->buf, sizeof f->buf);
 	if (n == -EAGAIN)
 		return 0;

@@ -226,6 +226,12 @@ void forward_flushed(struct session *s)
 	if (!fw)
 		return;
 	s->upf.held = false; /* a held request may go now */
+	/* The client half-closed and has every answer: nothing more can happen here. */
+	if (s->upf.eof && fw->q_resp == fw->q_tail && !fw->rsp_in_body && !s->down.eof) {
+		if (s->up.end == END_OPEN)
+			s->up.end = END_LOCAL;
+		s->down.eof = true;
+	}
 	while (fw->q_emit < fw->q_resp) {
 		struct fwd_req *r = q_at(fw, fw->q_emit);
 		if (s->down.sent < r->down_g)
@@ -464,6 +470,12 @@ int forward_fill(struct session *s, struct flow *f)
 				f->done = true;
 				return 1;
 			}
+			if (idle(s)) {
+				/* Every answer is out: end the client leg too. */
+				if (s->up.end == END_OPEN)
+					s->up.end = END_LOCAL;
+				s->down.eof = true;
+			}
 			return relay_propagate_eof(s, f) ? 1 : -1;
 		}
 		if (n < 0) {
@@ -643,7 +655,7 @@ static int origin_eof(struct session *s, struct flow *f)
 		f->eof = true;
 		return relay_propagate_eof(s, f) ? 1 : -1;
 	}
-	if (!fw->rsp_in_body && fw->rsp_len == 0 && fw->q_resp == fw->q_tail) {
+	if (!fw->rsp_in_body && fw->rsp_len == 0 && fw->q_resp == fw->q_tail && !s->upf.eof) {
 		/* An idle keep-alive connection closed by the origin: the client's connection
 		 * lives on, the next request opens a new origin leg. */
 		retire_origin(s, END_FIN);

@@ -138,6 +138,7 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	struct loop *loop = &s->w->loop;
 	if (s->state == SS_CLOSED)
 		return;
+	bool relaying = s->state == SS_RELAY;
 	s->state = SS_CLOSED;
 	loop_timer_stop(loop, &s->timer);
 	loop_timer_stop(loop, &s->slow_timer);
@@ -152,7 +153,7 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	struct flow *flows[2] = {&s->down, &s->upf};
 	for (int k = 0; k < 2; k++) {
 		struct flow *f = flows[k];
-		if (s->kind != SK_FORWARD && f->len > f->off + f->ctl)
+		if (relaying && s->kind != SK_FORWARD && f->len > f->off + f->ctl)
 			f->dropped += f->len - f->off - f->ctl;
 		f->dropped += f->z.pending;
 		zcopy_close(&f->z);
@@ -449,7 +450,8 @@ void relay_step(struct session *s)
 					return;
 				progress |= r > 0;
 			}
-			if (f->off == f->len && !f->z.pending && !(s->close_after_reply && f == &s->upf)) {
+			/* After a refusal or a fault's reply only that reply is flushed. */
+			if (f->off == f->len && !f->z.pending && !s->close_after_reply) {
 				int r = fill(s, f);
 				if (r < 0)
 					return;

@@ -503,7 +503,9 @@ static void http_handshake(struct session *s)
 	if (req.target_len > 7 && strncasecmp(req.target, "http://", 7) == 0) {
 		int status = forward_start(s, &req);
 		if (status) {
-			reply_and_close(s, status, status == 414 ? "URI Too Long" : "Bad Request");
+			reply_and_close(s, status, status == 414   ? "URI Too Long"
+						   : status == 500 ? "Internal Server Error"
+								   : "Bad Request");
 			return;
 		}
 		request_ready(s);

@@ -27,6 +27,11 @@ bool forward_hop_by_hop(const struct http1_header *h, const struct http1_header 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (http1_token_eq(h->name, h->name_len, names[i]))
 			return true;
+	/* The framing fields stay even when Connection names them: dropping them would
+	 * change where the body ends for the next hop (a desync a hostile peer could ask for). */
+	if (http1_token_eq(h->name, h->name_len, "Content-Length") ||
+	    http1_token_eq(h->name, h->name_len, "Transfer-Encoding"))
+		return false;
 	for (size_t k = 0; k < n; k++) {
 		const struct http1_header *conn = &headers[k];
 		if (!http1_token_eq(conn->name, conn->name_len, "Connection"))

@@ -1,47 +1,106 @@
 #!/usr/bin/env bash
-# The reference proxy against squid, tinyproxy and direct, same run: CONNECT bulk
-# throughput (10 MiB bodies, curl -p) and forward requests/s (1 KiB, c=50, the probe as
-# client), plus memory per idle tunnel.
-. "$(dirname "$0")/lib.sh"
-make_payload b10m 10485760
-make_payload b1024 1024
-start_nginx >/dev/null || exit 1
-start_squid >/dev/null
-start_tinyproxy >/dev/null
-start_tp ref proxy --listen 127.0.0.1:0
+# bench/proxy-vs-peers.sh — the reference proxy against squid, tinyproxy and no proxy,
+# in one run on loopback (not a test: it prints numbers and ratios, asserts nothing).
+#   CONNECT bulk: 10 MiB bodies from nginx through `curl -p` (a CONNECT tunnel), ROUNDS
+#                 invocations of REPS transfers each on one kept-alive tunnel; median MB/s.
+#   forward rps:  wrk -t1 -c50 for SECS seconds, absolute-form GETs of a 1 KiB file.
+#   idle memory:  RSS growth of the reference proxy per idle CONNECT tunnel (IDLE of them).
+# Environment: SECS (default 5), ROUNDS (3), REPS (10), IDLE (1000), WORKERS (1).
+# Output: a Markdown table for bench/RESULTS.md on stdout.
+set -u
+cd "$(dirname "$0")/.."
+export TP_BIN=${TP_BIN:-$PWD/build/tunnelprobe} TP_ROOT=$PWD
+. tests/e2e/lib.sh
+. tests/e2e/peers.sh
+SECS=${SECS:-5} ROUNDS=${ROUNDS:-3} REPS=${REPS:-10} IDLE=${IDLE:-1000} WORKERS=${WORKERS:-1}
+
+for tool in curl wrk nginx squid tinyproxy python3; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 2; }
+done
+[ -x "$TP_BIN" ] || { echo "bench: build $TP_BIN first (make)" >&2; exit 2; }
+
+mkdir -p "$T/www"
+head -c 10485760 /dev/zero | tr '\0' 'x' >"$T/www/10m"
+head -c 1024 /dev/zero | tr '\0' 'y' >"$T/www/1k"
+start_nginx || { echo "bench: nginx did not start" >&2; exit 1; }
+start_squid || { echo "bench: squid did not start" >&2; exit 1; }
+start_tinyproxy || { echo "bench: tinyproxy did not start" >&2; exit 1; }
+start_tp ref proxy --listen 127.0.0.1:0 --workers "$WORKERS" --idle-timeout 600 ||
+	{ echo "bench: the reference proxy did not start" >&2; exit 1; }
 REF=$TP_PORT REF_PID=$TP_PID
-BIG="http://127.0.0.1:$NGINX_PORT/b10m"
-bulk() { # PROXY_ARGS... -> MB/s over 20 transfers
-	local t0 t1
-	t0=$(date +%s.%N)
-	for _ in $(seq 20); do curl -s -o /dev/null "$@" "$BIG" || return; done
-	t1=$(date +%s.%N)
-	python3 -c "print(round(20 * 10.0 * 1.048576 / ($t1 - $t0), 1))"
+ORIGIN="http://127.0.0.1:$NGINX_PORT"
+
+# CONNECT throughput: median MB/s over ROUNDS x REPS transfers. $1 = curl proxy args.
+connect_mbps() {
+	local r i urls=() outs=()
+	for ((i = 0; i < REPS; i++)); do urls+=("$ORIGIN/10m"); outs+=(-o /dev/null); done
+	for ((r = 0; r < ROUNDS; r++)); do
+		curl -s "$@" -w '%{speed_download}\n' "${outs[@]}" "${urls[@]}"
+	done | sort -n | awk '{v[NR] = $1} END {printf "%.0f", v[int((NR + 1) / 2)] / 1048576}'
 }
-echo "proxy-vs-peers: CONNECT bulk, 20 x 10 MiB with curl -p (MB/s)"
-d=$(bulk); r=$(bulk -p -x "http://127.0.0.1:$REF"); s=$(bulk -p -x "http://127.0.0.1:$SQUID_PORT")
-t=$(bulk -p -x "http://127.0.0.1:$TINYPROXY_PORT")
-echo "  direct $d  reference $r  squid $s  tinyproxy $t"
-echo "  reference/squid $(ratio "$r" "$s")  reference/direct $(ratio "$r" "$d")"
-echo "forward requests/s, 1 KiB, c=50, 5 s, the probe as client"
-fw() { "$TP_BIN" probe -q -d 5 -c 50 -x "$1" --json "$T/fw.json" "http://127.0.0.1:$NGINX_PORT/b1024"; json "$T/fw.json" "round(d['requests'] / d['duration_s'])"; }
-fr=$(fw "http://127.0.0.1:$REF"); fs=$(fw "http://127.0.0.1:$SQUID_PORT"); ft=$(fw "http://127.0.0.1:$TINYPROXY_PORT")
-echo "  reference $fr  squid $fs  tinyproxy $ft   reference/squid $(ratio "$fr" "$fs")"
-# Memory per idle tunnel: 500 CONNECT tunnels held open, the proxy's RSS before and after.
-before=$(awk '/VmRSS/{print $2}' "/proc/$REF_PID/status")
-timeout 30 python3 -c "
-import socket, time
+
+# Forward requests/s with wrk. $1 = target host:port (a proxy, or the origin itself).
+forward_rps() {
+	cat >"$T/abs.lua" <<LUA
+request = function() return wrk.format("GET", "$ORIGIN/1k") end
+LUA
+	local script=()
+	[ "$1" != "127.0.0.1:$NGINX_PORT" ] && script=(-s "$T/abs.lua")
+	wrk -t1 -c50 -d"${SECS}s" "${script[@]}" "http://$1/1k" 2>&1 |
+		awk '/^Requests\/sec/ {printf "%.0f", $2} /Non-2xx/ {print " NON-2XX:" $0 > "/dev/stderr"}'
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# Opens IDLE CONNECT tunnels through the reference proxy, holds them, prints the RSS
+# growth per tunnel in bytes.
+idle_memory() {
+	local before after
+	before=$(rss_kb "$REF_PID")
+	python3 - "$REF" "$NGINX_PORT" "$IDLE" "$REF_PID" "$before" <<'PY'
+import socket, sys, time
+port, origin, n, pid, before = (int(x) for x in sys.argv[1:])
 socks = []
-for _ in range(500):
-    s = socket.create_connection(('127.0.0.1', $REF))
-    s.sendall(b'CONNECT 127.0.0.1:$NGINX_PORT HTTP/1.1\r\n\r\n')
-    s.recv(100)
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % origin)
     socks.append(s)
-time.sleep(4)
-" &
-sleep 3
-after=$(awk '/VmRSS/{print $2}' "/proc/$REF_PID/status")
-fds=$(ls "/proc/$REF_PID/fd" | wc -l)
-wait
-echo "idle tunnels: 500 open, reference proxy RSS +$((after - before)) KiB -> $(( (after - before) * 1024 / 500 )) bytes per tunnel, $fds fds"
-finish
+for s in socks:
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        chunk = s.recv(100)
+        if not chunk:
+            sys.exit("bench: tunnel closed")
+        reply += chunk
+time.sleep(0.5)
+rss = next(int(l.split()[1]) for l in open("/proc/%d/status" % pid) if l.startswith("VmRSS"))
+print((rss - before) * 1024 // n)
+PY
+}
+
+echo "bench: CONNECT bulk (10 MiB x $REPS x $ROUNDS per peer)..." >&2
+c_direct=$(connect_mbps)
+c_ref=$(connect_mbps -p -x "http://127.0.0.1:$REF")
+c_squid=$(connect_mbps -p -x "http://127.0.0.1:$SQUID_PORT")
+c_tiny=$(connect_mbps -p -x "http://127.0.0.1:$TINYPROXY_PORT")
+echo "bench: forward 1 KiB, c=50, ${SECS}s per peer..." >&2
+f_direct=$(forward_rps "127.0.0.1:$NGINX_PORT")
+f_ref=$(forward_rps "127.0.0.1:$REF")
+f_squid=$(forward_rps "127.0.0.1:$SQUID_PORT")
+f_tiny=$(forward_rps "127.0.0.1:$TINYPROXY_PORT")
+echo "bench: $IDLE idle tunnels..." >&2
+idle=$(idle_memory)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+cat <<MD
+| path | CONNECT MB/s | vs direct | forward req/s | vs squid |
+|---|---|---|---|---|
+| direct (no proxy) | $c_direct | 1.00 | $f_direct | $(ratio "$f_direct" "$f_squid") |
+| tunnelprobe proxy ($WORKERS worker) | $c_ref | $(ratio "$c_ref" "$c_direct") | $f_ref | $(ratio "$f_ref" "$f_squid") |
+| squid | $c_squid | $(ratio "$c_squid" "$c_direct") | $f_squid | 1.00 |
+| tinyproxy | $c_tiny | $(ratio "$c_tiny" "$c_direct") | $f_tiny | $(ratio "$f_tiny" "$f_squid") |
+
+CONNECT: reference / squid = $(ratio "$c_ref" "$c_squid") (goal >= 2), reference / direct = $(ratio "$c_ref" "$c_direct") (goal >= 0.8).
+Forward: reference / squid = $(ratio "$f_ref" "$f_squid") (goal >= 4, one worker).
+Idle tunnel memory: $idle bytes of proxy RSS per idle CONNECT tunnel ($IDLE tunnels; goal <= 65536).
+MD

@@ -8,7 +8,6 @@
  * (bytes, operations, short sends, dropped bytes) record what really happened.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,15 +46,23 @@ static const char *end_name(enum leg_end e)
 	return names[e];
 }
 
-static json_t *flow_json(const struct flow *f)
+static json_t *dir_json(const struct relay_dir *d)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)f->received, "sent",
-			 (json_int_t)f->sent, "recv_ops", (json_int_t)f->recv_ops, "send_ops",
-			 (json_int_t)f->send_ops, "short_sends", (json_int_t)f->short_sends, "dropped",
-			 (json_int_t)f->dropped);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received, "sent",
+			 (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
+			 (json_int_t)d->send_ops, "short_sends", (json_int_t)d->short_sends, "dropped",
+			 (json_int_t)d->dropped);
 }
 
-static void write_ledger(struct session *s)
+static void flow_counts(const struct flow *f, struct relay_dir *d)
+{
+	*d = (struct relay_dir){f->received, f->sent, f->recv_ops, f->send_ops, f->short_sends,
+				f->dropped};
+}
+
+static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : json_null(); }
+
+void relay_write_ledger(struct session *s, const struct relay_counts *c)
 {
 	static const char *const kinds[] = {"unknown", "connect", "socks5", "forward"};
 	char faults[FAULT_MAX * 164] = "";
@@ -63,28 +70,45 @@ static void write_ledger(struct session *s)
 		size_t l = strlen(faults);
 		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", s->faults[i]->spec);
 	}
-	double duration = (double)(loop_now(&s->w->loop) - s->start_us) / 1000.0;
+	struct relay_counts own = {0};
+	if (!c) {
+		flow_counts(&s->down, &own.down);
+		flow_counts(&s->upf, &own.up);
+		own.id = s->id;
+		own.target = s->target;
+		own.up_local = s->up.local;
+		own.up_peer = s->up.peer;
+		own.t = s->t;
+		own.start_us = s->start_us;
+		own.index = -1;
+		own.final = true;
+		c = &own;
+	}
+	double duration = (double)(loop_now(&s->w->loop) - c->start_us) / 1000.0;
 	json_t *o = json_object();
-	json_object_set_new(o, "id", s->id[0] ? json_string(s->id) : json_null());
+	json_object_set_new(o, "id", str_or_null(c->id));
 	json_object_set_new(o, "kind", json_string(kinds[s->kind]));
 	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
-	if (s->kind == SK_FORWARD)
-		json_object_set_new(o, "requests", json_integer(s->requests));
+	if (c->index >= 0) {
+		json_object_set_new(o, "req", json_integer(c->index));
+		json_object_set_new(o, "method", str_or_null(c->method));
+		json_object_set_new(o, "status", c->status ? json_integer(c->status) : json_null());
+	}
 	json_object_set_new(o, "client_peer", json_string(s->client.peer));
 	json_object_set_new(o, "client_local", json_string(s->client.local));
-	json_object_set_new(o, "upstream_local", s->up.local[0] ? json_string(s->up.local) : json_null());
-	json_object_set_new(o, "upstream_peer", s->up.peer[0] ? json_string(s->up.peer) : json_null());
-	json_object_set_new(o, "target", s->target[0] ? json_string(s->target) : json_null());
-	json_object_set_new(o, "down", flow_json(&s->down));
-	json_object_set_new(o, "up", flow_json(&s->upf));
-	json_object_set_new(o, "first_close", s->first_close ? json_string(s->first_close) : json_null());
-	json_object_set_new(o, "client_end", json_string(end_name(s->client.end)));
-	json_object_set_new(o, "upstream_end", json_string(end_name(s->up.end)));
-	json_object_set_new(o, "shutdown_write_client", json_boolean(s->client.shut_wr));
-	json_object_set_new(o, "shutdown_write_upstream", json_boolean(s->up.shut_wr));
+	json_object_set_new(o, "upstream_local", str_or_null(c->up_local));
+	json_object_set_new(o, "upstream_peer", str_or_null(c->up_peer));
+	json_object_set_new(o, "target", str_or_null(c->target));
+	json_object_set_new(o, "down", dir_json(&c->down));
+	json_object_set_new(o, "up", dir_json(&c->up));
+	json_object_set_new(o, "first_close", c->final ? str_or_null(s->first_close) : json_null());
+	json_object_set_new(o, "client_end", json_string(end_name(c->final ? s->client.end : END_OPEN)));
+	json_object_set_new(o, "upstream_end", json_string(end_name(c->final ? s->up.end : END_OPEN)));
+	json_object_set_new(o, "shutdown_write_client", json_boolean(c->final && s->client.shut_wr));
+	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
 	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
 	json_object_set_new(o, "fault", s->nfaults ? json_string(faults) : json_null());
-	json_object_set_new(o, "t", json_real(s->t));
+	json_object_set_new(o, "t", json_real(c->t));
 	json_object_set_new(o, "duration_ms", json_real(duration));
 	server_ledger(s->w->shared, o);
 }
@@ -114,6 +138,7 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	struct loop *loop = &s->w->loop;
 	if (s->state == SS_CLOSED)
 		return;
+	bool relaying = s->state == SS_RELAY;
 	s->state = SS_CLOSED;
 	loop_timer_stop(loop, &s->timer);
 	loop_timer_stop(loop, &s->slow_timer);
@@ -123,34 +148,38 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	}
 	close_leg(loop, &s->client, reset_client);
 	close_leg(loop, &s->up, reset_up);
+	/* Bytes received and never sent (still in a buffer or a pipe) count as dropped, so
+	 * received == sent + dropped holds for every tunnel. */
 	struct flow *flows[2] = {&s->down, &s->upf};
-	for (int k = 0; k < 2; k++)
-		if (flows[k]->pipe[0] >= 0) {
-			close(flows[k]->pipe[0]);
-			close(flows[k]->pipe[1]);
-		}
-	write_ledger(s);
+	for (int k = 0; k < 2; k++) {
+		struct flow *f = flows[k];
+		if (relaying && s->kind != SK_FORWARD && f->len > f->off + f->ctl)
+			f->dropped += f->len - f->off - f->ctl;
+		f->dropped += f->z.pending;
+		zcopy_close(&f->z);
+	}
+	/* Forward sessions write a line per request; one that carried none still gets
+	 * the connection's line (a refused or malformed first request). */
+	if (forward_finish(s) == 0)
+		relay_write_ledger(s, NULL);
+	forward_free(s);
 	server_remove_session(s->w, s);
 	free(s);
-}
-
-/* Bytes waiting to be written in a flow (in its buffer or its pipe). */
-static bool pending(const struct flow *f)
-{
-	return f->off < f->len || f->piped > 0;
 }
 
 void relay_watch(struct session *s)
 {
 	struct loop *loop = &s->w->loop;
 	unsigned ce = 0, ue = 0;
-	bool down_pending = pending(&s->down), up_pending = pending(&s->upf);
+	bool down_pending = s->down.off < s->down.len || s->down.z.pending,
+	     up_pending = s->upf.off < s->upf.len || s->upf.z.pending;
 	if (s->state == SS_HANDSHAKE) {
 		ce = LOOP_READ | (down_pending ? LOOP_WRITE : 0);
 	} else if (s->state == SS_RELAY) {
 		if (down_pending)
 			ce |= LOOP_WRITE;
-		if (!up_pending && !s->upf.eof && !s->upf.done && !s->upf.stalled && !s->upf.waiting)
+		if (!up_pending && !s->upf.eof && !s->upf.done && !s->upf.stalled && !s->upf.waiting &&
+		    !s->upf.held)
 			ce |= LOOP_READ;
 		if (up_pending)
 			ue |= LOOP_WRITE;
@@ -173,31 +202,41 @@ static void on_slow(struct loop *loop, struct loop_timer *timer)
 void relay_init(struct session *s)
 {
 	loop_timer_init(&s->slow_timer, on_slow, s);
-	s->down.pipe[0] = s->down.pipe[1] = s->upf.pipe[0] = s->upf.pipe[1] = -1;
+	s->down.z.rd = s->down.z.wr = s->upf.z.rd = s->upf.z.wr = -1;
 }
 
-/* Tunnels without faults move their bytes with splice(): socket → pipe → socket, no
- * copy through user space. Faults need to see (and cut, drop or flip) the bytes, and
- * forward requests are parsed, so those keep the buffers. */
-static void use_splice(struct session *s)
+/* The one place that chooses splice: tunnels (CONNECT, SOCKS5) whose faults never look
+ * at or hold back individual bytes. Forward sessions parse what they relay; faults
+ * that cut, corrupt or pace need the bytes in a buffer. Without a pipe (no splice on
+ * this OS, or out of descriptors) the buffer does the job. */
+static void choose_zcopy(struct session *s)
 {
-	if (s->nfaults || s->kind == SK_FORWARD)
+	static const enum fault_kind byte_faults[] = {FAULT_TRUNCATE, FAULT_RST, FAULT_STALL,
+						      FAULT_CORRUPT, FAULT_SLOW, FAULT_DROP_CHUNK_END};
+	if (s->w->cfg->no_splice || (s->kind != SK_CONNECT && s->kind != SK_SOCKS5))
 		return;
-	struct flow *flows[2] = {&s->down, &s->upf};
-	for (int k = 0; k < 2; k++)
-		if (pipe2(flows[k]->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
-			flows[k]->pipe[0] = flows[k]->pipe[1] = -1; /* out of fds: copy instead */
+	for (size_t i = 0; i < sizeof byte_faults / sizeof byte_faults[0]; i++)
+		if (session_fault(s, byte_faults[i], false, FAULT_DOWN))
+			return;
+	if (zcopy_open(&s->down.z) < 0)
+		return;
+	if (zcopy_open(&s->upf.z) < 0) {
+		zcopy_close(&s->down.z);
+		return;
+	}
+	s->down.zc = s->upf.zc = true;
 }
 
 void relay_start(struct session *s)
 {
 	s->state = SS_RELAY;
-	use_splice(s);
 	/* Bytes the client sent with its request (or the upstream with its reply) are
 	 * already in the buffers: they count as received. */
 	s->upf.received += s->upf.len;
 	if (s->upf.len)
 		s->upf.recv_ops++;
+	if (!s->close_after_reply)
+		choose_zcopy(s);
 	relay_step(s);
 }
 
@@ -244,6 +283,8 @@ static int flush(struct session *s, struct flow *f)
 	const struct fault *stall = session_fault(s, FAULT_STALL, true, dir);
 	const struct fault *slow = session_fault(s, FAULT_SLOW, true, dir);
 	bool cut_partial = false; /* the write that reached the cut was itself short */
+	if (dst->fd < 0)
+		return 0; /* forward: the origin leg is being replaced */
 	while (f->ctl > 0) {
 		long n = net_write(dst->fd, f->buf + f->off, f->ctl);
 		if (n == -EAGAIN)
@@ -319,9 +360,10 @@ static int flush(struct session *s, struct flow *f)
 			f->window_bytes += (uint64_t)n;
 	}
 	f->off = f->len = 0;
-	while (f->piped > 0) {
-		ssize_t n = splice(f->pipe[0], NULL, dst->fd, NULL, f->piped, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n < 0 && errno == EAGAIN)
+	while (f->z.pending > 0) {
+		size_t want = f->z.pending;
+		long n = zcopy_out(&f->z, dst->fd, want);
+		if (n == -EAGAIN)
 			return 0;
 		if (n <= 0) {
 			dst->end = END_RST;
@@ -331,11 +373,12 @@ static int flush(struct session *s, struct flow *f)
 			return -1;
 		}
 		f->send_ops++;
-		if ((size_t)n < f->piped)
+		if ((size_t)n < want)
 			f->short_sends++;
 		f->sent += (uint64_t)n;
-		f->piped -= (size_t)n;
 	}
+	if (f == &s->down && s->fwd)
+		forward_flushed(s);
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
@@ -349,24 +392,9 @@ static int fill(struct session *s, struct flow *f)
 	enum fault_dir dir = dir_of(s, f);
 	if (src->fd < 0 || f->eof || f->done || f->stalled || f->waiting)
 		return 0;
-	if (f == &s->upf && s->kind == SK_FORWARD)
-		return forward_fill(s, f);
-	long n;
-	if (f->pipe[0] >= 0) {
-		ssize_t r = splice(src->fd, NULL, f->pipe[1], NULL, 1 << 16, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		n = r < 0 ? -errno : (long)r;
-		if (n == -EAGAIN)
-			return 0;
-		if (n > 0) {
-			f->piped = (size_t)n;
-			f->received += (uint64_t)n;
-			f->recv_ops++;
-			loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
-			return 1;
-		}
-	} else {
-		n = net_read(src->fd, f->buf, sizeof f->buf);
-	}
+	if (s->kind == SK_FORWARD && s->fwd)
+		return f == &s->upf ? forward_fill(s, f) : forward_fill_down(s, f);
+	long n = f->zc ? zcopy_in(&f->z, src->fd) : net_read(src->fd, f->buf, sizeof f->buf);
 	if (n == -EAGAIN)
 		return 0;
 	if (n == 0) {
@@ -384,6 +412,9 @@ static int fill(struct session *s, struct flow *f)
 	uint64_t before = f->received;
 	f->received += (uint64_t)n;
 	f->recv_ops++;
+	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
+	if (f->zc)
+		return 1; /* the bytes wait in the pipe; no byte fault is active */
 	f->len = (size_t)n;
 	f->off = 0;
 	const struct fault *corrupt = session_fault(s, FAULT_CORRUPT, true, dir);
@@ -397,7 +428,6 @@ static int fill(struct session *s, struct flow *f)
 		f->dropped += 5;
 		f->eof = true;
 	}
-	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
 	return 1;
 }
 
@@ -414,20 +444,21 @@ void relay_step(struct session *s)
 		struct flow *flows[2] = {&s->down, &s->upf};
 		for (int k = 0; k < 2; k++) {
 			struct flow *f = flows[k];
-			if (pending(f) || (f->eof && !f->done)) {
+			if (f->off < f->len || f->z.pending || (f->eof && !f->done)) {
 				int r = flush(s, f);
 				if (r < 0)
 					return;
 				progress |= r > 0;
 			}
-			if (!pending(f) && !(s->close_after_reply && f == &s->upf)) {
+			/* After a refusal or a fault's reply only that reply is flushed. */
+			if (f->off == f->len && !f->z.pending && !s->close_after_reply) {
 				int r = fill(s, f);
 				if (r < 0)
 					return;
 				progress |= r > 0;
 			}
 		}
-		if (s->close_after_reply && !pending(&s->down)) {
+		if (s->close_after_reply && s->down.off == s->down.len && !s->down.z.pending) {
 			session_close(s, false, false);
 			return;
 		}

@@ -115,6 +115,13 @@ static void on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 		int fd = net_accept(io->fd, NULL);
 		if (fd < 0)
 			return; /* -EAGAIN, or EMFILE and the like: try again on the next event */
+		if (w->nsessions >= w->cfg->max_clients) {
+			/* A flood (of half-open clients, say) costs a closed socket, not memory;
+			 * the handshake timeout frees the places it holds. */
+			net_close_reset(fd);
+			w->turned_away++;
+			continue;
+		}
 		uint64_t k = atomic_fetch_add(&w->shared->tunnels, 1);
 		session_accept(w, fd, k);
 	}
@@ -237,6 +244,9 @@ static void usage(FILE *out)
 	      "  --resolve H:P:ADDR[:P2] use ADDR (and port P2) for H:P\n"
 	      "  --auth USER:PASS       require SOCKS5 user/pass or Proxy-Authorization Basic\n"
 	      "  --workers N            worker threads (SO_REUSEPORT), default 1\n"
+	      "  --no-splice            relay tunnels through buffers, not splice(2)\n"
+	      "  --max-clients N        open client connections at most (default 4096; more are\n"
+	      "                         reset at once)\n"
 	      "  --idle-timeout S       default 60; --connect-timeout S default 10;\n"
 	      "  --handshake-timeout S  default 10\n",
 	      out);
@@ -255,12 +265,17 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	cfg->idle_timeout_s = 60;
 	cfg->connect_timeout_s = 10;
 	cfg->handshake_timeout_s = 10;
+	unsigned long max_clients = 4096;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 1;
+		}
+		if (strcmp(a, "--no-splice") == 0) {
+			cfg->no_splice = true;
+			continue;
 		}
 		if (!v)
 			return bad("missing value for", a);
@@ -301,6 +316,11 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			memcpy(cfg->auth_user, v, (size_t)(colon - v));
 			strcpy(cfg->auth_pass, colon + 1);
 			cfg->require_auth = true;
+		} else if (strcmp(a, "--max-clients") == 0) {
+			char *end;
+			max_clients = strtoul(v, &end, 10);
+			if (*end || v[0] == '-' || max_clients == 0 || max_clients > 1000000)
+				return bad("--max-clients wants 1..1000000, not", v);
 		} else if (strcmp(a, "--dns-servers") == 0) {
 			cfg->dns_servers = v;
 		} else if (strcmp(a, "--workers") == 0 || strcmp(a, "--idle-timeout") == 0 ||
@@ -325,6 +345,7 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			return bad("unknown option", a);
 		}
 	}
+	cfg->max_clients = (unsigned)((max_clients + cfg->workers - 1) / cfg->workers);
 	if (cfg->nlisten == 0)
 		return bad("--listen is required, e.g.", "--listen 127.0.0.1:0");
 	if (cfg->nallow == 0) {

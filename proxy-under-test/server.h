@@ -50,6 +50,8 @@ struct proxy_config {
 	double idle_timeout_s, connect_timeout_s, handshake_timeout_s;
 	const char *ledger_path;
 	const char *dns_servers;
+	unsigned max_clients;  /* open client connections per worker (--max-clients / workers) */
+	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */
 };
 
 struct proxy_shared {
@@ -75,6 +77,7 @@ struct pworker {
 	struct session *sessions;        /* open sessions, for draining and shutdown */
 	size_t nsessions;
 	struct loop_timer drain_timer;
+	uint64_t turned_away;            /* connections closed at once: max_clients reached */
 };
 
 /* True when addr is inside the --allow networks. */

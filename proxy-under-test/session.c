@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +49,36 @@ static void reply_and_close(struct session *s, int code, const char *reason)
 	s->state = SS_RELAY;
 	s->upf.done = true;
 	relay_step(s);
+}
+
+void session_refuse(struct session *s, int code, const char *reason)
+{
+	reply_and_close(s, code, reason);
+}
+
+int session_basic_auth(const char *user, const char *pass, char *out, size_t cap)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char plain[520];
+	int len = snprintf(plain, sizeof plain, "%s:%s", user, pass);
+	if (len < 0 || (size_t)len >= sizeof plain)
+		return -ENOSPC;
+	size_t n = (size_t)len, o = 0;
+	if (cap < 6 + (n + 2) / 3 * 4 + 1)
+		return -ENOSPC;
+	memcpy(out, "Basic ", 6);
+	o = 6;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)(unsigned char)plain[i] << 16 |
+			     (i + 1 < n ? (unsigned)(unsigned char)plain[i + 1] << 8 : 0) |
+			     (i + 2 < n ? (unsigned char)plain[i + 2] : 0);
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return (int)o;
 }
 
 static int socks_rep_for(int err)
@@ -124,9 +156,13 @@ static void start_upstream(struct session *s)
 	s->upstream_step = 0;
 	arm(s, s->w->cfg->handshake_timeout_s);
 	if (u->scheme == URL_HTTP) {
+		char auth[700] = "";
+		if (u->has_userinfo && session_basic_auth(u->user, u->pass, auth, sizeof auth) < 0)
+			auth[0] = '\0';
 		upstream_send(s, snprintf(s->ctl, sizeof s->ctl,
-					  "CONNECT %s HTTP/1.1\r\nHost: %s\r\nVia: 1.1 tunnelprobe\r\n\r\n",
-					  s->target, s->target));
+					  "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%sVia: 1.1 tunnelprobe\r\n\r\n",
+					  s->target, s->target, auth[0] ? "Proxy-Authorization: " : "",
+					  auth, auth[0] ? "\r\n" : ""));
 	} else {
 		upstream_send(s, socks5_client_greeting((uint8_t *)s->ctl, sizeof s->ctl, u->has_userinfo));
 	}
@@ -258,8 +294,10 @@ static void connected(struct session *s)
 	if (net_peer_addr(s->up.fd, &a) == 0)
 		net_addr_format(&a, s->up.peer);
 	net_nodelay(s->up.fd);
-	/* Forward requests through an http upstream go as they are (absolute form). */
-	if (s->w->cfg->has_upstream && s->kind != SK_FORWARD)
+	/* Forward requests through an http upstream go as they are (absolute form); through
+	 * a SOCKS5 upstream the tunnel to the origin comes first. */
+	const struct proxy_config *cfg = s->w->cfg;
+	if (cfg->has_upstream && !(s->kind == SK_FORWARD && cfg->upstream.scheme == URL_HTTP))
 		start_upstream(s);
 	else
 		established(s);
@@ -331,6 +369,30 @@ static void request_ready(struct session *s)
 	resolve_and_connect(s);
 }
 
+void session_reconnect(struct session *s)
+{
+	struct loop *loop = &s->w->loop;
+	if (s->up.fd >= 0) {
+		loop_io_stop(loop, &s->up.io);
+		shutdown(s->up.fd, SHUT_WR);
+		close(s->up.fd);
+		s->up.fd = -1;
+	}
+	s->up.end = END_OPEN;
+	s->up.shut_wr = false;
+	s->up.local[0] = s->up.peer[0] = '\0';
+	s->down.eof = s->down.done = false;
+	s->upf.held = false;
+	s->fwd->origin_gone = false;
+	s->fwd->rsp_len = 0;
+	s->fwd->rsp_in_body = false;
+	snprintf(s->target, sizeof s->target, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
+		 s->port);
+	s->state = SS_RESOLVING;
+	relay_watch(s); /* nothing to watch on the client until the new leg is up */
+	resolve_and_connect(s);
+}
+
 /* ---- the client's handshake ---- */
 
 /* Consumes n handshake bytes from the client flow. */
@@ -394,22 +456,10 @@ static bool auth_ok(const struct session *s, const struct http1_request *req)
 							  "Proxy-Authorization");
 	if (!h || h->value_len < 7 || strncasecmp(h->value, "Basic ", 6) != 0)
 		return false;
-	char want[600], plain[520];
-	snprintf(plain, sizeof plain, "%s:%s", cfg->auth_user, cfg->auth_pass);
-	/* base64 of user:pass, compared to what the client sent */
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(plain), o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)(unsigned char)plain[i] << 16 |
-			     (i + 1 < n ? (unsigned)(unsigned char)plain[i + 1] << 8 : 0) |
-			     (i + 2 < n ? (unsigned char)plain[i + 2] : 0);
-		want[o++] = b64[v >> 18 & 63];
-		want[o++] = b64[v >> 12 & 63];
-		want[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		want[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
-	want[o] = '\0';
-	return h->value_len - 6 == o && memcmp(h->value + 6, want, o) == 0;
+	char want[700];
+	int o = session_basic_auth(cfg->auth_user, cfg->auth_pass, want, sizeof want);
+	/* The scheme name is case-insensitive; the credentials are not. */
+	return o > 6 && h->value_len == (size_t)o && memcmp(h->value + 6, want + 6, (size_t)o - 6) == 0;
 }
 
 static void http_handshake(struct session *s)
@@ -453,7 +503,9 @@ static void http_handshake(struct session *s)
 	if (req.target_len > 7 && strncasecmp(req.target, "http://", 7) == 0) {
 		int status = forward_start(s, &req);
 		if (status) {
-			reply_and_close(s, status, status == 414 ? "URI Too Long" : "Bad Request");
+			reply_and_close(s, status, status == 414   ? "URI Too Long"
+						   : status == 500 ? "Internal Server Error"
+								   : "Bad Request");
 			return;
 		}
 		request_ready(s);

@@ -19,10 +19,12 @@
 #include "lib/net.h"
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
+#include "proxy-under-test/zcopy.h"
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
 
 struct pworker;
+struct fwd;
 
 enum leg_end { END_OPEN = 0, END_FIN, END_RST, END_TIMEOUT, END_LOCAL, END_LOCAL_RST };
 
@@ -44,9 +46,10 @@ struct flow {
 	bool done;           /* nothing more will be relayed this way */
 	bool stalled;        /* a stall fault stopped it */
 	bool waiting;        /* slow: the budget of this second is spent */
-	int pipe[2];         /* splice(): kernel-side buffer, -1 when bytes go through buf */
-	size_t piped;        /* bytes in the pipe, not yet written */
+	bool held;           /* forward: the next request waits for earlier answers */
 	uint64_t window_start_us, window_bytes; /* slow: the current one-second budget */
+	bool zc;             /* bytes go through z (splice) once buf is empty */
+	struct zpipe z;
 };
 
 enum session_state {
@@ -87,17 +90,22 @@ struct session {
 	const char *first_close;    /* "client" or "upstream" */
 	double t;                   /* start, Unix seconds */
 	uint64_t start_us;
-	unsigned requests;          /* forward: requests relayed on this connection */
-	bool fwd_in_body;           /* forward: passing a request body through */
-	struct http1_body fwd_body;
-	size_t fwd_len;
-	char fwd_head[HTTP1_MAX_HEAD]; /* forward: client bytes not yet relayed (a head) */
+	struct fwd *fwd;            /* forward sessions only (forward.h) */
 	char ctl[1024];             /* a message to the upstream proxy */
 	size_t ctl_len, ctl_off;
 	struct session *next, *prev; /* the worker's list */
 };
 
 /* ---- session.c ---- */
+
+/* Answers the client with an HTTP status (or, for SOCKS5, a reply code) and closes
+ * once it is sent. The session may be freed before this returns. */
+void session_refuse(struct session *s, int code, const char *reason);
+/* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
+ * the relay resumes when it is up. The session may be freed before this returns. */
+void session_reconnect(struct session *s);
+/* "Basic base64(user:pass)" into out. Returns its length, or -ENOSPC. */
+int session_basic_auth(const char *user, const char *pass, char *out, size_t cap);
 
 /* Takes an accepted client socket. Returns the session or NULL (fd closed). */
 struct session *session_accept(struct pworker *w, int fd, uint64_t number);
@@ -119,6 +127,21 @@ void relay_queue_client(struct session *s, const void *data, size_t len);
 bool relay_propagate_eof(struct session *s, struct flow *f);
 /* Recomputes which events each leg waits for. */
 void relay_watch(struct session *s);
+/* One ledger line's numbers. The session's own line passes NULL to
+ * relay_write_ledger(); forward sessions write one per request (forward.c). */
+struct relay_dir {
+	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
+};
+struct relay_counts {
+	struct relay_dir down, up;
+	const char *id, *target, *up_local, *up_peer, *method;
+	int status;
+	int index;          /* the request's position on the connection */
+	double t;
+	uint64_t start_us;
+	bool final;         /* the connection ended: how it ended is known */
+};
+void relay_write_ledger(struct session *s, const struct relay_counts *c);
 /* Ends the session: closes what is open (RST when reset), writes the ledger line,
  * frees it. */
 void session_close(struct session *s, bool reset_client, bool reset_up);

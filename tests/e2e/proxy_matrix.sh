@@ -53,8 +53,13 @@ expect_eq "proxy ledger = probe records, byte for byte" "$agree" "True"
 # the whole (close-delimited) response through the healthy proxy; full-close loses it.
 P -n 3 --half-close -x "socks5h://127.0.0.1:$REF" --json "$T/half.json" "http://127.0.0.1:$OH/close/100000"
 expect_eq "half-close relayed" "$(json "$T/half.json" "d['classes']")" "{'ok': 3}"
+# The origin answers 300 ms after the client's FIN: the healthy proxy must keep the
+# other direction open that long; full-close (deterministically, whatever the scheduling)
+# has closed the tunnel by then.
+P -n 3 --half-close -x "socks5h://127.0.0.1:$REF" --json "$T/halfd.json" "http://127.0.0.1:$OH/delay/300"
+expect_eq "half-close relayed (slow origin)" "$(json "$T/halfd.json" "d['classes']")" "{'ok': 3}"
 start_tp fullclose proxy --listen 127.0.0.1:0 --fault full-close
-P -n 3 --half-close -x "socks5h://127.0.0.1:$TP_PORT" --json "$T/full.json" "http://127.0.0.1:$OH/close/100000"
+P -n 3 --half-close -x "socks5h://127.0.0.1:$TP_PORT" --json "$T/full.json" "http://127.0.0.1:$OH/delay/300"
 expect_eq "full-close loses the response" "$(json "$T/full.json" "d['ok']")" "0"
 
 # The detector matrix.

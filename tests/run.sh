@@ -27,9 +27,14 @@ count() { # $1 = log file, $2 = exit code, $3 = name
 	printf '%-40s %d passed, %d failed\n' "$3" "$ok" "$notok"
 }
 
-for t in "$build"/tests/test_*; do
-	[ -x "$t" ] || continue
-	name=$(basename "$t")
+for src in tests/unit/test_*.c; do
+	name=$(basename "$src" .c)
+	t="$build/tests/$name"
+	if [ ! -x "$t" ]; then
+		echo "not ok - $name was not built" >"$logdir/$name.log"
+		count "$logdir/$name.log" 1 "$name"
+		continue
+	fi
 	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout 120 "$t" >"$logdir/$name.log" 2>&1
 	rc=$?

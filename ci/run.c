@@ -333,6 +333,7 @@ static void join_ledgers(struct procs *ps, const char *dir, bool have_pcap, json
 			if (fl && local && strcmp(fl, local) == 0) {
 				json_object_set(f, "chain", json_object_get(t, "down"));
 				json_object_set_new(f, "verdict", json_string(text));
+				json_object_set_new(f, "verdict_code", json_string(code));
 			}
 		}
 	}

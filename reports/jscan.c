@@ -268,9 +268,13 @@ static size_t put_utf8(char *out, size_t at, size_t cap, uint32_t cp, bool *full
 	return at + n;
 }
 
+/* Four hex digits; a malformed escape decodes as U+FFFD instead of shifting a -1. */
 static uint32_t hex4(const char *p)
 {
-	return (uint32_t)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]));
+	int d[4] = {hexval(p[0]), hexval(p[1]), hexval(p[2]), hexval(p[3])};
+	if (d[0] < 0 || d[1] < 0 || d[2] < 0 || d[3] < 0)
+		return 0xfffd;
+	return (uint32_t)d[0] << 12 | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 4 | (uint32_t)d[3];
 }
 
 size_t jscan_string(const struct jscan_member *m, char *out, size_t cap)
@@ -309,6 +313,11 @@ size_t jscan_string(const struct jscan_member *m, char *out, size_t cap)
 		case 'r': cp = '\r'; break;
 		case 't': cp = '\t'; break;
 		case 'u':
+			if (end - p < 4) { /* a cut escape: end the string here */
+				cp = 0xfffd;
+				p = end;
+				break;
+			}
 			cp = hex4(p);
 			p += 4;
 			if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {

@@ -383,7 +383,7 @@ int forward_fill(struct session *s, struct flow *f)
 {
 	struct fwd *fw = s->fwd;
 	if (fw->raw) {
-		long n = net_read(s->client.fd, f->buf, sizeof f->buf);
+		long n = relay_read(&s->client, f->buf, sizeof f->buf, NULL);
 		if (n == -EAGAIN)
 			return 0;
 		if (n == 0) {
@@ -458,7 +458,7 @@ int forward_fill(struct session *s, struct flow *f)
 			session_refuse(s, 431, "Request Header Fields Too Large");
 			return -1;
 		}
-		long n = net_read(s->client.fd, dst, room);
+		long n = relay_read(&s->client, dst, room, NULL);
 		if (n == -EAGAIN)
 			return 0;
 		if (n == 0) {
@@ -713,7 +713,7 @@ int forward_fill_down(struct session *s, struct flow *f)
 		bool direct = fw->rsp_in_body || fw->raw;
 		char *dst = direct ? body : fw->rsp_buf + fw->rsp_len;
 		size_t room = direct ? sizeof body : sizeof fw->rsp_buf - fw->rsp_len;
-		long n = net_read(s->up.fd, dst, room);
+		long n = relay_read(&s->up, dst, room, NULL);
 		if (n == -EAGAIN)
 			return 0;
 		if (n == 0)

@@ -64,6 +64,8 @@ static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : 
 
 void relay_write_ledger(struct session *s, const struct relay_counts *c)
 {
+	if (!s->w->shared->ledger)
+		return; /* no --ledger: not even the JSON is built (forward writes one per request) */
 	static const char *const kinds[] = {"unknown", "connect", "socks5", "forward"};
 	char faults[FAULT_MAX * 164] = "";
 	for (size_t i = 0; i < s->nfaults; i++) {
@@ -240,6 +242,19 @@ void relay_start(struct session *s)
 	relay_step(s);
 }
 
+long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp)
+{
+	if (!leg->readable)
+		return -EAGAIN;
+	size_t want = zp ? zp->cap - zp->pending : len;
+	long n = zp ? zcopy_in(zp, leg->fd) : net_read(leg->fd, buf, len);
+	/* A short read almost always drained the socket; if not, the level-triggered
+	 * loop reports it again and the flag comes back. */
+	if (n == -EAGAIN || (n > 0 && (size_t)n < want))
+		leg->readable = false;
+	return n;
+}
+
 /* Which leg a flow reads from and writes to. */
 static struct leg *src_of(struct session *s, struct flow *f) { return f == &s->down ? &s->up : &s->client; }
 static struct leg *dst_of(struct session *s, struct flow *f) { return f == &s->down ? &s->client : &s->up; }
@@ -394,7 +409,7 @@ static int fill(struct session *s, struct flow *f)
 		return 0;
 	if (s->kind == SK_FORWARD && s->fwd)
 		return f == &s->upf ? forward_fill(s, f) : forward_fill_down(s, f);
-	long n = f->zc ? zcopy_in(&f->z, src->fd) : net_read(src->fd, f->buf, sizeof f->buf);
+	long n = relay_read(src, f->buf, sizeof f->buf, f->zc ? &f->z : NULL);
 	if (n == -EAGAIN)
 		return 0;
 	if (n == 0) {

@@ -316,6 +316,7 @@ static void start_connect(struct session *s, const struct net_addr *addr)
 		return;
 	}
 	s->up.fd = fd;
+	s->up.readable = true;
 	s->state = SS_CONNECTING;
 	arm(s, s->w->cfg->connect_timeout_s);
 	loop_io_start(&s->w->loop, &s->up.io, fd, LOOP_WRITE, session_on_io, s);
@@ -642,6 +643,8 @@ void session_on_io(struct loop *loop, struct loop_io *io, unsigned events)
 {
 	struct session *s = io->data;
 	bool is_client = io == &s->client.io;
+	if (events & (LOOP_READ | LOOP_ERROR))
+		(is_client ? &s->client : &s->up)->readable = true;
 	switch (s->state) {
 	case SS_HANDSHAKE:
 		if (is_client && (events & LOOP_WRITE))
@@ -699,6 +702,7 @@ struct session *session_accept(struct pworker *w, int fd, uint64_t number)
 	s->w = w;
 	s->number = number;
 	s->client.fd = fd;
+	s->client.readable = true;
 	s->up.fd = -1;
 	s->reply = -1;
 	s->start_us = loop_now(&w->loop);

@@ -34,6 +34,8 @@ struct leg {
 	char local[NET_ADDRSTRLEN], peer[NET_ADDRSTRLEN];
 	enum leg_end end;
 	bool shut_wr;        /* we sent FIN toward this leg */
+	bool readable;       /* no read has hit EAGAIN (or come back short) since the last
+			      * read event: saves a failing read() per step */
 };
 
 /* One direction: bytes read from one leg, written to the other. */
@@ -113,6 +115,10 @@ struct session *session_accept(struct pworker *w, int fd, uint64_t number);
 void session_on_io(struct loop *loop, struct loop_io *io, unsigned events);
 
 /* ---- relay.c ---- */
+
+/* Reads from a leg (net_read, or splice into zp when zp is given), skipping the syscall
+ * when the leg is known to be drained; same returns as net_read. */
+long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp);
 
 /* Prepares the relay's timers (at accept). */
 void relay_init(struct session *s);

@@ -248,7 +248,21 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 		snprintf(host, sizeof host, "%.*s", (int)(hl < 127 ? hl : 127), h->value);
 	}
 	c->keep_alive = req->keep_alive && c->req_index + 1 < MAX_REQUESTS_PER_CONN;
-	sites_plan(&c->w->sh->cfg->sites, c->method, host, c->target, &c->plan);
+	struct recording *rec = c->w->sh->cfg->recording;
+	if (rec) {
+		/* --replay: the recorded answer to this method and target, byte for byte. */
+		memset(&c->plan, 0, sizeof c->plan);
+		bool close = false;
+		c->plan.raw = recording_match(rec, c->method, c->target, &c->plan.raw_len, &close);
+		c->plan.status = 404;
+		if (c->plan.raw && c->plan.raw_len > 12) /* for the ledger: the recorded status */
+			c->plan.status = (c->plan.raw[9] - '0') * 100 + (c->plan.raw[10] - '0') * 10 +
+					 (c->plan.raw[11] - '0');
+		if (close)
+			c->keep_alive = false;
+	} else {
+		sites_plan(&c->w->sh->cfg->sites, c->method, host, c->target, &c->plan);
+	}
 	if (c->plan.close || c->plan.framing == PLAN_CLOSE)
 		c->keep_alive = false;
 	h = http1_find_header(req->headers, req->num_headers, "X-Tp-Seed");

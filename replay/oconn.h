@@ -14,6 +14,7 @@
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/tlsserv.h"
+#include "replay/recording.h"
 #include "replay/sites.h"
 
 #define MAX_LISTEN 8
@@ -31,6 +32,7 @@ struct origin_cfg {
 	unsigned threads;
 	const char *ca_out, *ledger_path, *sites_path;
 	struct sites sites;
+	struct recording *recording; /* --replay, or NULL */
 	enum ofault_kind fault;
 	uint64_t fault_n;
 };

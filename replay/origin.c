@@ -62,6 +62,8 @@ static void usage(FILE *out)
 	      "                      each bound address is printed: 'listening http|https ADDR'\n"
 	      "  --ca-out FILE       write the CA certificate (PEM) for clients' --cacert\n"
 	      "  --sites FILE        routes by Host and path (docs/origin.md)\n"
+	      "  --replay FILE|DIR   serve responses recorded in a pcap/pcapng of plain HTTP, or\n"
+	      "                      raw response files (NNN.http, optional index), byte for byte\n"
 	      "  --ledger FILE       one JSON line per request (docs/ledgers.md)\n"
 	      "  --threads N         worker threads (SO_REUSEPORT), default 1\n"
 	      "  --fault SPEC        truncate:after=N | rst:after=N | stall:after=N (bytes written\n"
@@ -137,7 +139,18 @@ static int parse_args(struct origin_cfg *cfg, int argc, char **argv)
 				return bad("bad --fault (truncate:after=N, rst:after=N, stall:after=N, "
 					   "slow-headers:ms=N)", v);
 		} else if (strcmp(a, "--replay") == 0) {
-			return bad("--replay of recorded responses is not supported yet:", v);
+			static struct recording rec;
+			char err[600];
+			if (cfg->recording)
+				return bad("--replay given twice", v);
+			if (recording_load(&rec, v, err, sizeof err) < 0) {
+				fprintf(stderr, "tunnelprobe origin: %s\n", err);
+				return 2;
+			}
+			if (rec.skipped_flows)
+				fprintf(stderr, "tunnelprobe origin: %s: %zu flow(s) with bytes missing left out\n", v,
+					rec.skipped_flows);
+			cfg->recording = &rec;
 		} else {
 			return bad("unknown option", a);
 		}

@@ -48,6 +48,10 @@ int respgen_init(struct respgen *g, const struct plan *plan, uint64_t seed, cons
 	g->plan = *plan;
 	g->seed = seed;
 	struct plan *p = &g->plan;
+	if (p->raw) { /* a recorded response: no head of ours, no generated body */
+		g->head_len = 0;
+		return 0;
+	}
 	bool no_body = p->status == 204 || p->status == 304;
 	if (no_body)
 		p->size = 0;
@@ -119,6 +123,14 @@ static size_t gzip_some(struct respgen *g, uint8_t *out, size_t cap)
 
 size_t respgen_fill(struct respgen *g, uint8_t *out, size_t cap)
 {
+	if (g->plan.raw) {
+		size_t left = g->plan.raw_len - (size_t)g->produced;
+		size_t n = left < cap ? left : cap;
+		memcpy(out, g->plan.raw + g->produced, n);
+		g->produced += n;
+		g->body_done = g->produced == g->plan.raw_len;
+		return n;
+	}
 	if (g->head_off < g->head_len) {
 		size_t n = g->head_len - g->head_off < cap ? g->head_len - g->head_off : cap;
 		memcpy(out, g->head + g->head_off, n);

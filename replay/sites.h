@@ -35,6 +35,8 @@ struct plan {
 	bool sink;                /* POST /sink: verify and count the request body */
 	bool close;               /* Connection: close after this response */
 	char headers[PLAN_MAX_HEADERS]; /* extra "Name: value\r\n" lines */
+	const uint8_t *raw;       /* --replay: a recorded response, sent byte for byte */
+	size_t raw_len;
 };
 
 struct route {

@@ -15,7 +15,8 @@
 #include "lib/payload.h"
 #include "replay/respgen.h"
 
-enum ostate { OS_HEAD, OS_BODY, OS_DELAY, OS_WRITE, OS_DRIP, OS_CLOSING };
+/* OS_PACE: a timed replay waits before its next recorded segment. */
+enum ostate { OS_HEAD, OS_BODY, OS_DELAY, OS_WRITE, OS_DRIP, OS_PACE, OS_CLOSING };
 
 struct oconn {
 	struct oworker *w;
@@ -252,14 +253,21 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 	if (rec) {
 		/* --replay: the recorded answer to this method and target, byte for byte. */
 		memset(&c->plan, 0, sizeof c->plan);
-		bool close = false;
-		c->plan.raw = recording_match(rec, c->method, c->target, &c->plan.raw_len, &close);
+		const struct rec_entry *e = recording_match(rec, c->method, c->target);
 		c->plan.status = 404;
-		if (c->plan.raw && c->plan.raw_len > 12) /* for the ledger: the recorded status */
-			c->plan.status = (c->plan.raw[9] - '0') * 100 + (c->plan.raw[10] - '0') * 10 +
-					 (c->plan.raw[11] - '0');
-		if (close)
-			c->keep_alive = false;
+		if (e) {
+			c->plan.raw = recording_bytes(rec, e);
+			c->plan.raw_len = e->len;
+			if (c->w->sh->cfg->replay_timing) {
+				c->plan.segs = rec->segs + e->seg_off;
+				c->plan.nsegs = e->nseg;
+			}
+			if (e->len > 12) /* for the ledger: the recorded status */
+				c->plan.status = (c->plan.raw[9] - '0') * 100 + (c->plan.raw[10] - '0') * 10 +
+						 (c->plan.raw[11] - '0');
+			if (e->close)
+				c->keep_alive = false;
+		}
 	} else {
 		sites_plan(&c->w->sh->cfg->sites, c->method, host, c->target, &c->plan);
 	}
@@ -407,6 +415,13 @@ static void do_write(struct oconn *c)
 		return;
 	for (int i = 0; i < 64; i++) {
 		if (c->out_off == c->out_len) {
+			uint32_t gap = respgen_gap_us(&c->gen);
+			if (gap) { /* timed replay: the recorded pause before the next segment */
+				c->state = OS_PACE;
+				loop_io_stop(&c->w->loop, &c->io);
+				loop_timer_start(&c->w->loop, &c->timer, gap);
+				return;
+			}
 			bool dripping = c->state == OS_DRIP && respgen_head_done(&c->gen);
 			c->out_len = respgen_fill(&c->gen, c->out, dripping ? 64 : sizeof c->out);
 			if (dripping && c->out_len > 1 &&
@@ -518,6 +533,11 @@ static void conn_timer(struct loop *loop, struct loop_timer *timer)
 		break;
 	case OS_DRIP:
 		c->out_off = c->out_len = 0;
+		loop_timer_start(loop, &c->timer, OCONN_IDLE_TIMEOUT_US);
+		do_write(c);
+		break;
+	case OS_PACE:
+		c->state = OS_WRITE;
 		loop_timer_start(loop, &c->timer, OCONN_IDLE_TIMEOUT_US);
 		do_write(c);
 		break;

@@ -33,6 +33,7 @@ struct origin_cfg {
 	const char *ca_out, *ledger_path, *sites_path;
 	struct sites sites;
 	struct recording *recording; /* --replay, or NULL */
+	bool replay_timing;          /* --replay-timing: recorded segment sizes and gaps */
 	enum ofault_kind fault;
 	uint64_t fault_n;
 };

@@ -64,6 +64,8 @@ static void usage(FILE *out)
 	      "  --sites FILE        routes by Host and path (docs/origin.md)\n"
 	      "  --replay FILE|DIR   serve responses recorded in a pcap/pcapng of plain HTTP, or\n"
 	      "                      raw response files (NNN.http, optional index), byte for byte\n"
+	      "  --replay-timing     write recorded responses in their captured segment sizes,\n"
+	      "                      after their captured gaps (pcap recordings)\n"
 	      "  --ledger FILE       one JSON line per request (docs/ledgers.md)\n"
 	      "  --threads N         worker threads (SO_REUSEPORT), default 1\n"
 	      "  --fault SPEC        truncate:after=N | rst:after=N | stall:after=N (bytes written\n"
@@ -109,6 +111,10 @@ static int parse_args(struct origin_cfg *cfg, int argc, char **argv)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 1;
+		}
+		if (strcmp(a, "--replay-timing") == 0) {
+			cfg->replay_timing = true;
+			continue;
 		}
 		const char *v = i + 1 < argc ? argv[++i] : NULL;
 		if (!v)

@@ -96,7 +96,76 @@ struct rflow {
 	size_t len[2], cap[2];
 	bool cut;  /* bytes missing (snaplen, gaps): the flow cannot be replayed */
 	bool full; /* over the size cap */
+	int64_t now_us; /* capture time of the packet being fed */
+	struct tchunk *ch[2]; /* per direction: bytes as they became in order, with times */
+	size_t nch[2], chcap[2];
 };
+
+/* Bytes of one direction up to end arrived in order at ts_us (capture time). */
+struct tchunk {
+	size_t end;
+	int64_t ts_us;
+};
+
+static int add_chunk(struct rflow *f, int d, size_t end)
+{
+	if (f->nch[d] && f->ch[d][f->nch[d] - 1].ts_us == f->now_us) {
+		f->ch[d][f->nch[d] - 1].end = end; /* one packet, one chunk */
+		return 0;
+	}
+	if (f->nch[d] == f->chcap[d]) {
+		size_t ncap = f->chcap[d] ? f->chcap[d] * 2 : 64;
+		struct tchunk *c = realloc(f->ch[d], ncap * sizeof *c);
+		if (!c)
+			return -ENOMEM;
+		f->ch[d] = c;
+		f->chcap[d] = ncap;
+	}
+	f->ch[d][f->nch[d]++] = (struct tchunk){end, f->now_us};
+	return 0;
+}
+
+/* When byte `at` of direction d (the last byte of something) arrived; 0 when unknown. */
+static int64_t time_of(const struct rflow *f, int d, size_t at)
+{
+	for (size_t i = 0; i < f->nch[d]; i++)
+		if (f->ch[d][i].end > at)
+			return f->ch[d][i].ts_us;
+	return f->nch[d] ? f->ch[d][f->nch[d] - 1].ts_us : 0;
+}
+
+/* The segments of response bytes [start, end) of direction d, the first timed from
+ * t_req (the request's last byte; 0 when there was none). */
+static int add_segments(struct recording *r, const struct rflow *f, int d, size_t start, size_t end,
+			int64_t t_req)
+{
+	struct rec_entry *e = &r->e[r->n - 1];
+	e->seg_off = r->nsegs;
+	size_t from = 0;
+	int64_t prev = t_req;
+	for (size_t i = 0; i < f->nch[d] && from < end; i++) {
+		size_t to = f->ch[d][i].end;
+		size_t a = from > start ? from : start, b = to < end ? to : end;
+		from = to;
+		if (a >= b)
+			continue;
+		int64_t ts = f->ch[d][i].ts_us;
+		int64_t gap = prev && ts > prev ? ts - prev : 0;
+		prev = ts;
+		if (r->nsegs == r->segs_cap) {
+			size_t ncap = r->segs_cap ? r->segs_cap * 2 : 256;
+			struct rec_seg *s = realloc(r->segs, ncap * sizeof *s);
+			if (!s)
+				return -ENOMEM;
+			r->segs = s;
+			r->segs_cap = ncap;
+		}
+		r->segs[r->nsegs++] = (struct rec_seg){(uint32_t)(b - a),
+			(uint32_t)(gap > RECORDING_MAX_GAP_US ? RECORDING_MAX_GAP_US : gap)};
+		e->nseg++;
+	}
+	return 0;
+}
 
 static void on_bytes(void *ctx, enum tcpreasm_kind kind, uint64_t off, const uint8_t *data, size_t len)
 {
@@ -107,7 +176,10 @@ static void on_bytes(void *ctx, enum tcpreasm_kind kind, uint64_t off, const uin
 		f->cut = true;
 		return;
 	}
-	if (!f->cut && !f->full && grow_append(&f->buf[rd->d], &f->len[rd->d], &f->cap[rd->d], data, len) < 0)
+	if (f->cut || f->full)
+		return;
+	if (grow_append(&f->buf[rd->d], &f->len[rd->d], &f->cap[rd->d], data, len) < 0 ||
+	    add_chunk(f, rd->d, f->len[rd->d]) < 0)
 		f->full = true;
 }
 
@@ -124,6 +196,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 		int err = 0, n = rp < reqlen ? http1_parse_request(req + rp, reqlen - rp, HTTP1_MAX_HEAD, &rq, &err) : -1;
 		const char *method = "*", *target = "*";
 		size_t mlen = 1, tlen = 1;
+		int64_t t_req = 0;
 		if (n > 0) {
 			method = rq.method, mlen = rq.method_len, target = rq.target, tlen = rq.target_len;
 			rp += (size_t)n;
@@ -137,6 +210,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 					break;
 				rp += (size_t)used;
 			}
+			t_req = time_of(f, client, rp - 1);
 		} else {
 			rp = reqlen;
 		}
@@ -171,18 +245,22 @@ static int pair_flow(struct recording *r, struct rflow *f)
 		}
 		int rc = add_entry(r, method, mlen, target, tlen, resp + start, sp - start,
 				   rs.framing == HTTP1_FRAMING_CLOSE || !rs.keep_alive);
+		if (rc == 0)
+			rc = add_segments(r, f, !client, start, sp, t_req);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static int load_pcap(struct recording *r, const char *path, char *err, size_t errlen)
+static int load_pcap(struct recording *r, FILE *fp, const char *path, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_open_offline(path, perr);
-	if (!p)
+	pcap_t *p = pcap_fopen_offline(fp, perr); /* owns fp once it succeeds */
+	if (!p) {
+		fclose(fp);
 		return fail(err, errlen, -EINVAL, "%s: not a pcap or pcapng file: %s", path, perr);
+	}
 	int linktype = pcap_datalink(p);
 	struct rflow *flows = calloc(MAX_FLOWS, sizeof *flows);
 	size_t nflows = 0;
@@ -224,6 +302,7 @@ static int load_pcap(struct recording *r, const char *path, char *err, size_t er
 				tcpreasm_init(&f->dir[x], NULL, on_bytes, &f->ctx[x]);
 			}
 		}
+		f->now_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
 		tcpreasm_segment(&f->dir[d], k.seq, k.flags, k.payload, k.payload_len, k.payload_cap);
 		if (f->cut && !cut_frame)
 			cut_frame = frame;
@@ -243,8 +322,10 @@ static int load_pcap(struct recording *r, const char *path, char *err, size_t er
 		}
 		tcpreasm_free(&flows[i].dir[0]);
 		tcpreasm_free(&flows[i].dir[1]);
-		free(flows[i].buf[0]);
-		free(flows[i].buf[1]);
+		for (int x = 0; x < 2; x++) {
+			free(flows[i].buf[x]);
+			free(flows[i].ch[x]);
+		}
 	}
 	free(flows);
 	pcap_close(p);
@@ -328,9 +409,82 @@ static int load_dir(struct recording *r, const char *dir, char *err, size_t errl
 
 /* ---- loading and matching ---- */
 
-static bool same_key(const struct rec_entry *a, const struct rec_entry *b)
+static uint64_t key_hash(const char *method, const char *target)
 {
-	return strcmp(a->method, b->method) == 0 && strcmp(a->target, b->target) == 0;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a over "METHOD\0TARGET" */
+	for (const char *p = method;; p++) {
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+		if (!*p)
+			break;
+	}
+	for (const char *p = target; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h;
+}
+
+/* The key of method and target, or NULL. */
+static struct rec_key *find_key(const struct recording *r, uint64_t h, const char *method, const char *target)
+{
+	for (size_t i = h & (r->nslots - 1);; i = (i + 1) & (r->nslots - 1)) {
+		uint32_t k = r->slots[i];
+		if (k == 0)
+			return NULL;
+		struct rec_key *key = &r->keys[k - 1];
+		const struct rec_entry *e = &r->e[key->first];
+		if (key->hash == h && strcmp(e->method, method) == 0 && strcmp(e->target, target) == 0)
+			return key;
+	}
+}
+
+/* After loading: a recording with no response is refused; entries are grouped by key
+ * (method and target) in recorded order, behind an open-addressing table. */
+static int finish(struct recording *r, int rc, const char *path, char *err, size_t errlen)
+{
+	if (rc == 0 && r->n == 0)
+		rc = fail(err, errlen, -EINVAL, "%s: no HTTP/1 response found", path);
+	size_t *key_of = NULL; /* entry -> its key */
+	if (rc == 0) {
+		r->nslots = 16;
+		while (r->nslots < 2 * r->n)
+			r->nslots *= 2;
+		r->slots = calloc(r->nslots, sizeof *r->slots);
+		r->keys = calloc(r->n, sizeof *r->keys);
+		r->order = calloc(r->n, sizeof *r->order);
+		key_of = calloc(r->n, sizeof *key_of);
+		if (!r->slots || !r->keys || !r->order || !key_of)
+			rc = fail(err, errlen, -ENOMEM, "%s: out of memory", path);
+	}
+	for (size_t i = 0; rc == 0 && i < r->n; i++) {
+		const struct rec_entry *e = &r->e[i];
+		uint64_t h = key_hash(e->method, e->target);
+		struct rec_key *key = find_key(r, h, e->method, e->target);
+		if (!key) {
+			key = &r->keys[r->nkeys++];
+			key->hash = h;
+			key->first = i;
+			size_t slot = h & (r->nslots - 1);
+			while (r->slots[slot])
+				slot = (slot + 1) & (r->nslots - 1);
+			r->slots[slot] = (uint32_t)r->nkeys;
+		}
+		key->count++;
+		key_of[i] = (size_t)(key - r->keys);
+	}
+	if (rc == 0) {
+		size_t at = 0;
+		for (size_t k = 0; k < r->nkeys; k++) {
+			r->keys[k].start = at;
+			at += r->keys[k].count;
+		}
+		for (size_t i = 0; i < r->n; i++) {
+			struct rec_key *key = &r->keys[key_of[i]];
+			r->order[key->start + key->filled++] = (uint32_t)i;
+		}
+	}
+	free(key_of);
+	if (rc < 0)
+		recording_free(r);
+	return rc;
 }
 
 int recording_load(struct recording *r, const char *path, char *err, size_t errlen)
@@ -339,26 +493,18 @@ int recording_load(struct recording *r, const char *path, char *err, size_t errl
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return fail(err, errlen, -EIO, "%s: %s", path, strerror(errno));
-	int rc = S_ISDIR(st.st_mode) ? load_dir(r, path, err, errlen) : load_pcap(r, path, err, errlen);
-	if (rc == 0 && r->n == 0)
-		rc = fail(err, errlen, -EINVAL, "%s: no HTTP/1 response found", path);
-	if (rc == 0) {
-		/* One counter per key, shared by its entries (kept in recorded order). */
-		r->counters = calloc(r->n, sizeof *r->counters);
-		if (!r->counters)
-			rc = -ENOMEM;
-		for (size_t i = 0; rc == 0 && i < r->n; i++) {
-			r->e[i].next = NULL;
-			for (size_t j = 0; j < i && !r->e[i].next; j++)
-				if (same_key(&r->e[i], &r->e[j]))
-					r->e[i].next = r->e[j].next;
-			if (!r->e[i].next)
-				r->e[i].next = &r->counters[r->ncounters++];
-		}
-	}
-	if (rc < 0)
-		recording_free(r);
-	return rc;
+	if (S_ISDIR(st.st_mode))
+		return finish(r, load_dir(r, path, err, errlen), path, err, errlen);
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return fail(err, errlen, -EIO, "%s: %s", path, strerror(errno));
+	return finish(r, load_pcap(r, fp, path, err, errlen), path, err, errlen);
+}
+
+int recording_load_pcap(struct recording *r, FILE *fp, const char *name, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof *r);
+	return finish(r, load_pcap(r, fp, name, err, errlen), name, err, errlen);
 }
 
 void recording_free(struct recording *r)
@@ -367,36 +513,23 @@ void recording_free(struct recording *r)
 		return;
 	free(r->e);
 	free(r->arena);
-	free(r->counters);
+	free(r->slots);
+	free(r->keys);
+	free(r->order);
+	free(r->segs);
 	memset(r, 0, sizeof *r);
 }
 
-static bool key_matches(const struct rec_entry *e, const char *method, const char *target)
+const struct rec_entry *recording_match(struct recording *r, const char *method, const char *target)
 {
-	return (strcmp(e->method, "*") == 0 || strcmp(e->method, method) == 0) &&
-	       (strcmp(e->target, "*") == 0 || strcmp(e->target, target) == 0);
-}
-
-const uint8_t *recording_match(struct recording *r, const char *method, const char *target,
-			       size_t *len, bool *close)
-{
-	const struct rec_entry *first = NULL;
-	size_t count = 0;
-	for (size_t i = 0; i < r->n; i++)
-		if (key_matches(&r->e[i], method, target)) {
-			if (!first)
-				first = &r->e[i];
-			if (same_key(&r->e[i], first))
-				count++;
+	/* The exact key first, then the wildcards ("*" from raw files and unpaired responses). */
+	const char *tries[4][2] = {{method, target}, {method, "*"}, {"*", target}, {"*", "*"}};
+	for (int t = 0; t < 4; t++) {
+		struct rec_key *key = find_key(r, key_hash(tries[t][0], tries[t][1]), tries[t][0], tries[t][1]);
+		if (key) {
+			unsigned k = atomic_fetch_add(&key->next, 1) % (unsigned)key->count;
+			return &r->e[r->order[key->start + k]];
 		}
-	if (!first)
-		return NULL;
-	unsigned k = atomic_fetch_add(first->next, 1) % (unsigned)count;
-	for (size_t i = 0; i < r->n; i++)
-		if (same_key(&r->e[i], first) && k-- == 0) {
-			*len = r->e[i].len;
-			*close = r->e[i].close;
-			return r->arena + r->e[i].off;
-		}
+	}
 	return NULL;
 }

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "lib/payload.h"
+#include "replay/recording.h"
 
 static const char *reason(int status)
 {
@@ -121,11 +122,28 @@ static size_t gzip_some(struct respgen *g, uint8_t *out, size_t cap)
 	return cap - z->avail_out;
 }
 
+uint32_t respgen_gap_us(struct respgen *g)
+{
+	if (!g->plan.raw || g->seg_left || g->seg_i >= g->plan.nsegs || g->gap_taken)
+		return 0;
+	g->gap_taken = true;
+	return g->plan.segs[g->seg_i].gap_us;
+}
+
 size_t respgen_fill(struct respgen *g, uint8_t *out, size_t cap)
 {
 	if (g->plan.raw) {
 		size_t left = g->plan.raw_len - (size_t)g->produced;
+		if (g->plan.nsegs) { /* timed: no write spans two recorded segments */
+			if (g->seg_left == 0 && g->seg_i < g->plan.nsegs) {
+				g->seg_left = g->plan.segs[g->seg_i++].len;
+				g->gap_taken = false;
+			}
+			if (g->seg_left && g->seg_left < left)
+				left = g->seg_left;
+		}
 		size_t n = left < cap ? left : cap;
+		g->seg_left -= g->seg_left >= n ? n : g->seg_left;
 		memcpy(out, g->plan.raw + g->produced, n);
 		g->produced += n;
 		g->body_done = g->produced == g->plan.raw_len;

@@ -24,6 +24,8 @@
 
 enum plan_framing { PLAN_LENGTH = 0, PLAN_CHUNKED, PLAN_CLOSE };
 
+struct rec_seg; /* replay/recording.h */
+
 struct plan {
 	int status;
 	enum plan_framing framing;
@@ -37,6 +39,8 @@ struct plan {
 	char headers[PLAN_MAX_HEADERS]; /* extra "Name: value\r\n" lines */
 	const uint8_t *raw;       /* --replay: a recorded response, sent byte for byte */
 	size_t raw_len;
+	const struct rec_seg *segs; /* --replay-timing: written in these sizes, after these gaps */
+	size_t nsegs;
 };
 
 struct route {

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
 
-PATHS=(/bytes/100000 "/chunked/5000?chunk=700" /close/3000 /gzip/20000 /status/429)
+PATHS=(/bytes/100000 "/chunked/5000?chunk=700" /close/3000 /gzip/20000 /status/429 "/drip?bytes=4&ms=250")
 if [ "$(id -u)" -eq 0 ] && command -v tcpdump >/dev/null; then
 	start_tp live origin --listen 127.0.0.1:0
 	LIVE=$TP_HTTP
@@ -48,6 +48,25 @@ if [ "$(id -u)" -eq 0 ] && command -v tcpdump >/dev/null; then
 	"$TP_BIN" probe -q -n 2 --json "$T/rp.json" "http://127.0.0.1:$REP/bytes/100000" "http://127.0.0.1:$REP/close/3000"
 	expect_eq "probe verifies the replay" "$(json "$T/rp.json" "d['classes']")" "{'ok': 4}"
 	expect_eq "unrecorded request -> 404" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REP/nope")" "404"
+	# --replay-timing: the dripped response (one byte per 250 ms) comes in the same
+	# pieces and pauses as from the live origin; without it, with no pause.
+	start_tp timed origin --listen 127.0.0.1:0 --replay-timing --replay "$T/rec.pcap"
+	arrivals() { # PORT: "pieces gaps>=150ms" of the drip response as read
+		python3 - "$1" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /drip?bytes=4&ms=250 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+times = []
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    times.append(time.monotonic())
+print(len(times), sum(1 for a, b in zip(times, times[1:]) if b - a >= 0.15))
+PY
+	}
+	expect_eq "timed replay keeps the recorded pauses" "$(arrivals "$TP_HTTP")" "$(arrivals "$LIVE")"
+	expect_eq "untimed replay sends it at once" "$(arrivals "$REP" | cut -d' ' -f2)" "0"
 	# A flow with a packet missing is left out, with a warning; the others still play.
 	python3 - "$T/rec.pcap" "$T/cut.pcap" <<'PY'
 import struct, sys

@@ -47,19 +47,28 @@ static int grow_append(uint8_t **buf, size_t *len, size_t *cap, const void *data
 	return 0;
 }
 
+/* arr (n elements of size elem) with room for one more, doubling: the same or a new
+ * pointer (the old one is then freed), or NULL with arr untouched. */
+static void *grow_array(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return arr;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	void *a = realloc(arr, ncap * elem);
+	if (a)
+		*cap = ncap;
+	return a;
+}
+
 static int add_entry(struct recording *r, const char *method, size_t mlen, const char *target,
 		     size_t tlen, const void *resp, size_t len, bool close)
 {
 	if (r->n == RECORDING_MAX_ENTRIES)
 		return -EFBIG;
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 64;
-		struct rec_entry *e = realloc(r->e, ncap * sizeof *e);
-		if (!e)
-			return -ENOMEM;
-		r->e = e;
-		r->cap = ncap;
-	}
+	struct rec_entry *all = grow_array(r->e, &r->cap, r->n, sizeof *all);
+	if (!all)
+		return -ENOMEM;
+	r->e = all;
 	struct rec_entry *e = &r->e[r->n];
 	memset(e, 0, sizeof *e);
 	/* Absolute form (a request to a forward proxy) keeps only its path. */
@@ -113,14 +122,10 @@ static int add_chunk(struct rflow *f, int d, size_t end)
 		f->ch[d][f->nch[d] - 1].end = end; /* one packet, one chunk */
 		return 0;
 	}
-	if (f->nch[d] == f->chcap[d]) {
-		size_t ncap = f->chcap[d] ? f->chcap[d] * 2 : 64;
-		struct tchunk *c = realloc(f->ch[d], ncap * sizeof *c);
-		if (!c)
-			return -ENOMEM;
-		f->ch[d] = c;
-		f->chcap[d] = ncap;
-	}
+	struct tchunk *ch = grow_array(f->ch[d], &f->chcap[d], f->nch[d], sizeof *ch);
+	if (!ch)
+		return -ENOMEM;
+	f->ch[d] = ch;
 	f->ch[d][f->nch[d]++] = (struct tchunk){end, f->now_us};
 	return 0;
 }
@@ -152,14 +157,10 @@ static int add_segments(struct recording *r, const struct rflow *f, int d, size_
 		int64_t ts = f->ch[d][i].ts_us;
 		int64_t gap = prev && ts > prev ? ts - prev : 0;
 		prev = ts;
-		if (r->nsegs == r->segs_cap) {
-			size_t ncap = r->segs_cap ? r->segs_cap * 2 : 256;
-			struct rec_seg *s = realloc(r->segs, ncap * sizeof *s);
-			if (!s)
-				return -ENOMEM;
-			r->segs = s;
-			r->segs_cap = ncap;
-		}
+		struct rec_seg *segs = grow_array(r->segs, &r->segs_cap, r->nsegs, sizeof *segs);
+		if (!segs)
+			return -ENOMEM;
+		r->segs = segs;
 		r->segs[r->nsegs++] = (struct rec_seg){(uint32_t)(b - a),
 			(uint32_t)(gap > RECORDING_MAX_GAP_US ? RECORDING_MAX_GAP_US : gap)};
 		e->nseg++;
@@ -183,6 +184,27 @@ static void on_bytes(void *ctx, enum tcpreasm_kind kind, uint64_t off, const uin
 		f->full = true;
 }
 
+/* How many of the len bytes at p a message body of this framing takes; *done (may be
+ * NULL) tells whether the body ended within them. */
+static size_t body_extent(const char *p, size_t len, enum http1_framing framing, uint64_t content_length, bool *done)
+{
+	struct http1_body b;
+	http1_body_init(&b, framing, content_length);
+	size_t at = 0;
+	int err = 0;
+	while (at < len && !b.done) {
+		const uint8_t *span;
+		size_t span_len;
+		long used = http1_body_feed(&b, (const uint8_t *)p + at, len - at, &span, &span_len, &err);
+		if (used <= 0)
+			break;
+		at += (size_t)used;
+	}
+	if (done)
+		*done = b.done;
+	return at;
+}
+
 /* Splits one flow's streams into request/response pairs. */
 static int pair_flow(struct recording *r, struct rflow *f)
 {
@@ -200,16 +222,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 		if (n > 0) {
 			method = rq.method, mlen = rq.method_len, target = rq.target, tlen = rq.target_len;
 			rp += (size_t)n;
-			struct http1_body b;
-			http1_body_init(&b, rq.framing, rq.content_length);
-			while (rp < reqlen && !b.done) {
-				const uint8_t *span;
-				size_t span_len;
-				long used = http1_body_feed(&b, (const uint8_t *)req + rp, reqlen - rp, &span, &span_len, &err);
-				if (used <= 0)
-					break;
-				rp += (size_t)used;
-			}
+			rp += body_extent(req + rp, reqlen - rp, rq.framing, rq.content_length, NULL);
 			t_req = time_of(f, client, rp - 1);
 		} else {
 			rp = reqlen;
@@ -230,17 +243,9 @@ static int pair_flow(struct recording *r, struct rflow *f)
 		if (rs.framing == HTTP1_FRAMING_CLOSE) {
 			sp = resplen;
 		} else if (rs.framing != HTTP1_FRAMING_NONE) {
-			struct http1_body b;
-			http1_body_init(&b, rs.framing, rs.content_length);
-			while (sp < resplen && !b.done) {
-				const uint8_t *span;
-				size_t span_len;
-				long used = http1_body_feed(&b, (const uint8_t *)resp + sp, resplen - sp, &span, &span_len, &err);
-				if (used <= 0)
-					break;
-				sp += (size_t)used;
-			}
-			if (!b.done)
+			bool done;
+			sp += body_extent(resp + sp, resplen - sp, rs.framing, rs.content_length, &done);
+			if (!done)
 				sp = resplen; /* cut short in the recording: replay it cut short */
 		}
 		int rc = add_entry(r, method, mlen, target, tlen, resp + start, sp - start,

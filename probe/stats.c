@@ -7,60 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- the coarse histogram ---- */
-
-static size_t qhist_index(uint64_t v)
-{
-	if (v < (1u << QHIST_SUB_BITS))
-		return (size_t)v;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-	if (msb >= 40)
-		return QHIST_BUCKETS - 1;
-	unsigned shift = msb - QHIST_SUB_BITS;
-	size_t idx = ((size_t)(shift + 1) << QHIST_SUB_BITS) +
-		     (size_t)((v >> shift) & ((1u << QHIST_SUB_BITS) - 1));
-	return idx < QHIST_BUCKETS ? idx : QHIST_BUCKETS - 1;
-}
-
-static uint64_t qhist_high(size_t idx)
-{
-	if (idx < (1u << QHIST_SUB_BITS))
-		return idx;
-	unsigned shift = (unsigned)(idx >> QHIST_SUB_BITS) - 1;
-	uint64_t sub = idx & ((1u << QHIST_SUB_BITS) - 1);
-	uint64_t low = ((1ull << QHIST_SUB_BITS) | sub) << shift;
-	return low + (1ull << shift) - 1;
-}
-
-void qhist_record(struct qhist *q, uint64_t value)
-{
-	q->counts[qhist_index(value)]++;
-	q->total++;
-}
-
-uint64_t qhist_percentile(const struct qhist *q, double p)
-{
-	if (q->total == 0)
-		return 0;
-	uint64_t rank = (uint64_t)((p / 100.0) * q->total + 0.999999);
-	if (rank == 0)
-		rank = 1;
-	uint64_t seen = 0;
-	for (size_t i = 0; i < QHIST_BUCKETS; i++) {
-		seen += q->counts[i];
-		if (seen >= rank)
-			return qhist_high(i);
-	}
-	return qhist_high(QHIST_BUCKETS - 1);
-}
-
-static void qhist_merge(struct qhist *dst, const struct qhist *src)
-{
-	for (size_t i = 0; i < QHIST_BUCKETS; i++)
-		dst->counts[i] += src->counts[i];
-	dst->total += src->total;
-}
-
 /* ---- counting ---- */
 
 int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us)

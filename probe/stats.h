@@ -17,20 +17,11 @@
 #include "lib/hist.h"
 #include "lib/ledger.h"
 #include "lib/net.h"
+#include "lib/qhist.h"
 #include "probe/config.h"
 
 #define STATS_MAX_FAILURES 100      /* failure records kept in full per run */
 #define STATS_MAX_SECONDS 86400     /* time-series length cap (a day of seconds) */
-
-/* A coarse histogram (8 sub-buckets per power of two, <= 12.5% error) for the
- * per-second and per-target percentiles, where a full struct hist per cell would cost
- * 40 KiB each. */
-#define QHIST_SUB_BITS 3
-#define QHIST_BUCKETS ((40 - QHIST_SUB_BITS + 1) << QHIST_SUB_BITS)
-struct qhist {
-	uint32_t counts[QHIST_BUCKETS];
-	uint32_t total;
-};
 
 /* One request's outcome: a line of --records and a failure sample. */
 struct probe_record {
@@ -97,8 +88,6 @@ void stats_add(struct probe_stats *st, const struct probe_record *rec, uint64_t 
 /* dst += src (failures: the first ones by start time up to the cap). */
 int stats_merge(struct probe_stats *dst, const struct probe_stats *src);
 
-void qhist_record(struct qhist *q, uint64_t value);
-uint64_t qhist_percentile(const struct qhist *q, double p);
 
 /* One --records JSON line (with '\n') into buf; returns its length, or 0 when it does
  * not fit (the caller's buffer is sized for the worst case). */

@@ -13,56 +13,6 @@
 #define INDEX_SIZE 2048 /* power of two, > 2 * RECORDS_MAX_TARGETS */
 #define READ_CHUNK (1u << 20)
 
-/* ---- qlat ---- */
-
-static size_t qlat_index(uint64_t v)
-{
-	if (v < 8)
-		return (size_t)v;
-	int msb = 63 - __builtin_clzll(v);
-	if (msb > 39)
-		return QLAT_BUCKETS - 1;
-	return (size_t)(msb - 2) * 8 + ((v >> (msb - 3)) & 7);
-}
-
-static uint64_t qlat_high(size_t idx)
-{
-	size_t g = idx / 8, sub = idx % 8;
-	if (g == 0)
-		return sub;
-	unsigned shift = (unsigned)g - 1;
-	return ((8 + (uint64_t)sub) << shift) + ((uint64_t)1 << shift) - 1;
-}
-
-void qlat_record(struct qlat *q, uint64_t us)
-{
-	q->counts[qlat_index(us)]++;
-	q->total++;
-}
-
-void qlat_merge(struct qlat *dst, const struct qlat *src)
-{
-	for (size_t i = 0; i < QLAT_BUCKETS; i++)
-		dst->counts[i] += src->counts[i];
-	dst->total += src->total;
-}
-
-uint64_t qlat_percentile(const struct qlat *q, double p)
-{
-	if (q->total == 0)
-		return 0;
-	uint64_t rank = (uint64_t)ceil(p / 100.0 * (double)q->total);
-	if (rank < 1)
-		rank = 1;
-	uint64_t seen = 0;
-	for (size_t i = 0; i < QLAT_BUCKETS; i++) {
-		seen += q->counts[i];
-		if (seen >= rank)
-			return qlat_high(i);
-	}
-	return qlat_high(QLAT_BUCKETS - 1);
-}
-
 /* ---- the aggregate ---- */
 
 int records_init(struct records_agg *a)
@@ -142,7 +92,7 @@ static void slot_add(struct records_slot *d, const struct records_slot *s)
 		d->failed[c] += s->failed[c];
 	d->bytes_in += s->bytes_in;
 	d->bytes_out += s->bytes_out;
-	qlat_merge(&d->lat, &s->lat);
+	qhist_merge(&d->lat, &s->lat);
 }
 
 /* Halves the number of slots by doubling their width (slot_base stays). */
@@ -269,7 +219,7 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 	t->lat_sum_us += us;
 	if (us > t->lat_max_us)
 		t->lat_max_us = us;
-	qlat_record(&t->lat, us);
+	qhist_record(&t->lat, us);
 	if (r.has_t) {
 		double end = r.t + r.latency_ms / 1000.0;
 		if (r.t < a->t_min)
@@ -284,7 +234,7 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 			done->failed[r.cls]++;
 		done->bytes_in += (uint64_t)received;
 		done->bytes_out += (uint64_t)r.bytes_sent;
-		qlat_record(&done->lat, us);
+		qhist_record(&done->lat, us);
 	}
 	if (!ok && json_array_size(a->failures) < RECORDS_FAILURES_KEPT) {
 		json_t *full = json_loadb(line, len, 0, NULL);
@@ -368,8 +318,8 @@ json_t *records_to_run(const struct records_agg *a, const char *file)
 							(json_int_t)s->ok, "failed", classes_json_u32(s->failed),
 							"bytes_in", (json_int_t)s->bytes_in, "bytes_out",
 							(json_int_t)s->bytes_out, "p50_ms",
-							ms(qlat_percentile(&s->lat, 50)), "p99_ms",
-							ms(qlat_percentile(&s->lat, 99))));
+							ms(qhist_percentile(&s->lat, 50)), "p99_ms",
+							ms(qhist_percentile(&s->lat, 99))));
 	}
 	json_object_set_new(o, "timeseries", series);
 	if (a->step > 1)
@@ -382,8 +332,8 @@ json_t *records_to_run(const struct records_agg *a, const char *file)
 			continue;
 		json_t *lat = json_pack("{s:f,s:f,s:f,s:f,s:f}", "mean",
 					t->requests ? (double)t->lat_sum_us / (double)t->requests / 1000.0 : 0.0, "p50",
-					ms(qlat_percentile(&t->lat, 50)), "p90", ms(qlat_percentile(&t->lat, 90)), "p99",
-					ms(qlat_percentile(&t->lat, 99)), "max", ms(t->lat_max_us));
+					ms(qhist_percentile(&t->lat, 50)), "p90", ms(qhist_percentile(&t->lat, 90)), "p99",
+					ms(qhist_percentile(&t->lat, 99)), "max", ms(t->lat_max_us));
 		json_array_append_new(targets, json_pack("{s:s,s:I,s:I,s:o,s:o}", "url", t->url, "requests",
 							 (json_int_t)t->requests, "ok", (json_int_t)t->ok,
 							 "classes", classes_json(t->classes), "latency_ms", lat));

@@ -18,6 +18,7 @@
 
 #include "lib/hist.h"
 #include "lib/ledger.h"
+#include "lib/qhist.h"
 
 #define RECORDS_LINE_MAX 65536
 #define RECORDS_FAILURES_KEPT 100
@@ -25,30 +26,19 @@
 #define RECORDS_MAX_SLOTS 3600
 #define RECORDS_URL_MAX 2048
 
-/* A coarse log-linear histogram (8 sub-buckets per power of two, within 12.5%), for
- * per-target and per-second percentiles. Values in microseconds. */
-#define QLAT_BUCKETS 304
-struct qlat {
-	uint32_t counts[QLAT_BUCKETS];
-	uint32_t total;
-};
-void qlat_record(struct qlat *q, uint64_t us);
-void qlat_merge(struct qlat *dst, const struct qlat *src);
-/* The highest value of the bucket holding the ceil(p/100 * total)-th value; 0 when empty. */
-uint64_t qlat_percentile(const struct qlat *q, double p);
 
 struct records_target {
 	char *url;
 	uint64_t requests, ok, classes[TP_CLASS_COUNT];
 	uint64_t lat_sum_us, lat_max_us;
-	struct qlat lat;
+	struct qhist lat;
 };
 
 struct records_slot {
 	uint32_t started, completed, ok;
 	uint32_t failed[TP_CLASS_COUNT];
 	uint64_t bytes_in, bytes_out;
-	struct qlat lat;
+	struct qhist lat;
 };
 
 struct records_agg {

@@ -115,25 +115,25 @@ static void test_values(void **state)
 	assert_int_equal(jscan_next(&s, &m), 0);
 }
 
-static void test_qlat(void **state)
+static void test_qhist(void **state)
 {
 	(void)state;
-	struct qlat q;
+	struct qhist q;
 	memset(&q, 0, sizeof q);
-	assert_int_equal(qlat_percentile(&q, 50), 0);
+	assert_int_equal(qhist_percentile(&q, 50), 0);
 	for (uint64_t v = 1; v <= 1000; v++)
-		qlat_record(&q, v * 1000);
-	uint64_t p50 = qlat_percentile(&q, 50), p99 = qlat_percentile(&q, 99);
+		qhist_record(&q, v * 1000);
+	uint64_t p50 = qhist_percentile(&q, 50), p99 = qhist_percentile(&q, 99);
 	/* Within the 12.5% the coarse buckets promise, never below the true value. */
 	assert_true(p50 >= 500000 && p50 <= 500000 * 1.125);
 	assert_true(p99 >= 990000 && p99 <= 990000 * 1.125);
-	qlat_record(&q, UINT64_MAX); /* clamped into the last bucket */
+	qhist_record(&q, UINT64_MAX); /* clamped into the last bucket */
 	assert_int_equal(q.total, 1001);
 	for (uint64_t v = 0; v < 8; v++) {
-		struct qlat one;
+		struct qhist one;
 		memset(&one, 0, sizeof one);
-		qlat_record(&one, v);
-		assert_int_equal(qlat_percentile(&one, 100), v); /* small values are exact */
+		qhist_record(&one, v);
+		assert_int_equal(qhist_percentile(&one, 100), v); /* small values are exact */
 	}
 }
 
@@ -175,7 +175,7 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_qlat),
+		cmocka_unit_test(test_qhist),
 		cmocka_unit_test(test_records_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,8 +5,9 @@
 
 #include <stddef.h>
 
-/* Reads path into a new buffer (*buf, caller frees) of *len bytes. Returns 0, -EIO
- * (unreadable, out of memory) or -EFBIG (larger than cap) with "PATH: why" in err. */
+/* Reads path into a new buffer (*buf, caller frees) of *len bytes followed by a NUL
+ * (memory grows with the file, not with cap). Returns 0, -EIO (unreadable, out of
+ * memory) or -EFBIG (larger than cap) with "PATH: why" in err. */
 int textfile_read(const char *path, size_t cap, char **buf, size_t *len, char *err, size_t errlen);
 
 #endif

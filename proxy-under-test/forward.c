@@ -391,11 +391,7 @@ int forward_fill(struct session *s, struct flow *f)
 			return relay_propagate_eof(s, f) ? 1 : -1;
 		}
 		if (n < 0) {
-			s->client.end = END_RST;
-			if (!s->first_close)
-				s->first_close = "client";
-			session_close(s, false, true);
-			return -1;
+			return relay_leg_reset(s, &s->client);
 		}
 		f->received += (uint64_t)n;
 		f->recv_ops++;
@@ -484,11 +480,7 @@ int forward_fill(struct session *s, struct flow *f)
 			return relay_propagate_eof(s, f) ? 1 : -1;
 		}
 		if (n < 0) {
-			s->client.end = END_RST;
-			if (!s->first_close)
-				s->first_close = "client";
-			session_close(s, false, true);
-			return -1;
+			return relay_leg_reset(s, &s->client);
 		}
 		f->received += (uint64_t)n;
 		f->recv_ops++;

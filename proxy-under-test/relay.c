@@ -287,11 +287,20 @@ bool relay_propagate_eof(struct session *s, struct flow *f)
 	return true;
 }
 
+int relay_leg_reset(struct session *s, struct leg *leg)
+{
+	leg->end = END_RST;
+	if (!s->first_close)
+		s->first_close = leg == &s->client ? "client" : "upstream";
+	session_close(s, leg == &s->up, leg == &s->client);
+	return -1;
+}
+
 /* Writes f's pending bytes to its destination, applying write-side faults.
  * Returns 1 drained, 0 would block (or held), -1 the session was closed. */
 static int flush(struct session *s, struct flow *f)
 {
-	struct leg *dst = dst_of(s, f), *src = src_of(s, f);
+	struct leg *dst = dst_of(s, f);
 	enum fault_dir dir = dir_of(s, f);
 	const struct fault *trunc = session_fault(s, FAULT_TRUNCATE, true, dir);
 	const struct fault *rst = session_fault(s, FAULT_RST, true, dir);
@@ -360,11 +369,7 @@ static int flush(struct session *s, struct flow *f)
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0) {
-			dst->end = END_RST;
-			if (!s->first_close)
-				s->first_close = dst == &s->client ? "client" : "upstream";
-			session_close(s, src == &s->client, src == &s->up);
-			return -1;
+			return relay_leg_reset(s, dst);
 		}
 		f->send_ops++;
 		if ((size_t)n < f->len - f->off)
@@ -381,11 +386,7 @@ static int flush(struct session *s, struct flow *f)
 		if (n == -EAGAIN)
 			return 0;
 		if (n <= 0) {
-			dst->end = END_RST;
-			if (!s->first_close)
-				s->first_close = dst == &s->client ? "client" : "upstream";
-			session_close(s, src == &s->client, src == &s->up);
-			return -1;
+			return relay_leg_reset(s, dst);
 		}
 		f->send_ops++;
 		if ((size_t)n < want)
@@ -417,12 +418,7 @@ static int fill(struct session *s, struct flow *f)
 		return relay_propagate_eof(s, f) ? 1 : -1;
 	}
 	if (n < 0) {
-		src->end = END_RST;
-		if (!s->first_close)
-			s->first_close = src == &s->client ? "client" : "upstream";
-		/* An RST is passed on as an RST. */
-		session_close(s, src == &s->up, src == &s->client);
-		return -1;
+		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
 	}
 	uint64_t before = f->received;
 	f->received += (uint64_t)n;

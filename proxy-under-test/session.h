@@ -131,6 +131,9 @@ void relay_queue_client(struct session *s, const void *data, size_t len);
 /* The source of f sent FIN: pass it on (or not, per the faults). False when the
  * session was closed. */
 bool relay_propagate_eof(struct session *s, struct flow *f);
+/* leg failed a read or write (a reset): the session closes and the other leg gets an
+ * RST. Returns -1 (the session is gone). */
+int relay_leg_reset(struct session *s, struct leg *leg);
 /* Recomputes which events each leg waits for. */
 void relay_watch(struct session *s);
 /* One ledger line's numbers. The session's own line passes NULL to

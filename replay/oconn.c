@@ -41,6 +41,7 @@ struct oconn {
 	struct plan plan;
 	struct respgen gen;
 	bool gen_ready;
+	uint64_t pace_due_us;      /* timed replay: when the next recorded segment is due */
 	/* output */
 	uint8_t out[16384];
 	size_t out_off, out_len;
@@ -196,6 +197,7 @@ static void start_response(struct oconn *c)
 	}
 	c->gen_ready = true;
 	c->out_off = c->out_len = 0;
+	c->pace_due_us = loop_now(&c->w->loop);
 	c->state = c->plan.drip_ms ? OS_DRIP : OS_WRITE;
 	const struct origin_cfg *cfg = c->w->sh->cfg;
 	if (cfg->fault == OF_SLOW_HEADERS && c->req_written == 0)
@@ -415,11 +417,15 @@ static void do_write(struct oconn *c)
 		return;
 	for (int i = 0; i < 64; i++) {
 		if (c->out_off == c->out_len) {
-			uint32_t gap = respgen_gap_us(&c->gen);
-			if (gap) { /* timed replay: the recorded pause before the next segment */
+			/* Timed replay: each segment is due at the response's start plus the
+			 * recorded gaps so far; one late (timers have 1 ms grain) goes at once,
+			 * so the schedule never drifts. */
+			c->pace_due_us += respgen_gap_us(&c->gen);
+			uint64_t now = loop_now(&c->w->loop);
+			if (c->pace_due_us > now + OCONN_PACE_SLACK_US) {
 				c->state = OS_PACE;
 				loop_io_stop(&c->w->loop, &c->io);
-				loop_timer_start(&c->w->loop, &c->timer, gap);
+				loop_timer_start(&c->w->loop, &c->timer, c->pace_due_us - now);
 				return;
 			}
 			bool dripping = c->state == OS_DRIP && respgen_head_done(&c->gen);

@@ -22,6 +22,7 @@
 #define OCONN_HEAD_TIMEOUT_US 10000000u  /* a request head must arrive within 10 s (slowloris) */
 #define OCONN_IDLE_TIMEOUT_US 60000000u  /* an idle keep-alive connection is closed after 60 s */
 #define MAX_REQUESTS_PER_CONN 100000
+#define OCONN_PACE_SLACK_US 500u         /* timed replay: a segment this close to due goes now */
 
 enum ofault_kind { OF_NONE, OF_TRUNCATE, OF_RST, OF_STALL, OF_SLOW_HEADERS };
 

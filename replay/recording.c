@@ -130,28 +130,34 @@ static int add_chunk(struct rflow *f, int d, size_t end)
 	return 0;
 }
 
-/* When byte `at` of direction d (the last byte of something) arrived; 0 when unknown. */
-static int64_t time_of(const struct rflow *f, int d, size_t at)
+/* When byte `at` of direction d (the last byte of something) arrived; 0 when unknown.
+ * *cur is a chunk index kept by the caller: asked in increasing order of `at`, a flow's
+ * chunks are walked once. */
+static int64_t time_of(const struct rflow *f, int d, size_t at, size_t *cur)
 {
-	for (size_t i = 0; i < f->nch[d]; i++)
-		if (f->ch[d][i].end > at)
-			return f->ch[d][i].ts_us;
+	while (*cur < f->nch[d] && f->ch[d][*cur].end <= at)
+		(*cur)++;
+	if (*cur < f->nch[d])
+		return f->ch[d][*cur].ts_us;
 	return f->nch[d] ? f->ch[d][f->nch[d] - 1].ts_us : 0;
 }
 
 /* The segments of response bytes [start, end) of direction d, the first timed from
- * t_req (the request's last byte; 0 when there was none). */
+ * t_req (the request's last byte; 0 when there was none). *cur is the caller's chunk
+ * index, as for time_of (responses come in stream order). */
 static int add_segments(struct recording *r, const struct rflow *f, int d, size_t start, size_t end,
-			int64_t t_req)
+			int64_t t_req, size_t *cur)
 {
 	struct rec_entry *e = &r->e[r->n - 1];
 	e->seg_off = r->nsegs;
-	size_t from = 0;
 	int64_t prev = t_req;
-	for (size_t i = 0; i < f->nch[d] && from < end; i++) {
-		size_t to = f->ch[d][i].end;
+	while (*cur < f->nch[d] && f->ch[d][*cur].end <= start)
+		(*cur)++;
+	for (size_t i = *cur; i < f->nch[d]; i++) {
+		size_t from = i ? f->ch[d][i - 1].end : 0, to = f->ch[d][i].end;
 		size_t a = from > start ? from : start, b = to < end ? to : end;
-		from = to;
+		if (from >= end)
+			break;
 		if (a >= b)
 			continue;
 		int64_t ts = f->ch[d][i].ts_us;
@@ -211,7 +217,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 	int client = f->len[0] >= 5 && memcmp(f->buf[0], "HTTP/", 5) == 0 ? 1 : 0;
 	const char *req = (const char *)f->buf[client], *resp = (const char *)f->buf[!client];
 	size_t reqlen = f->len[client], resplen = f->len[!client];
-	size_t rp = 0, sp = 0;
+	size_t rp = 0, sp = 0, req_chunk = 0, resp_chunk = 0;
 	while (sp < resplen) {
 		/* The request this response answers (none when the capture missed it). */
 		struct http1_request rq;
@@ -223,7 +229,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 			method = rq.method, mlen = rq.method_len, target = rq.target, tlen = rq.target_len;
 			rp += (size_t)n;
 			rp += body_extent(req + rp, reqlen - rp, rq.framing, rq.content_length, NULL);
-			t_req = time_of(f, client, rp - 1);
+			t_req = time_of(f, client, rp - 1, &req_chunk);
 		} else {
 			rp = reqlen;
 		}
@@ -251,7 +257,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 		int rc = add_entry(r, method, mlen, target, tlen, resp + start, sp - start,
 				   rs.framing == HTTP1_FRAMING_CLOSE || !rs.keep_alive);
 		if (rc == 0)
-			rc = add_segments(r, f, !client, start, sp, t_req);
+			rc = add_segments(r, f, !client, start, sp, t_req, &resp_chunk);
 		if (rc < 0)
 			return rc;
 	}

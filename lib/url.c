@@ -483,3 +483,19 @@ const char *url_proxy_from_env(const struct url *target, const char *(*getenv_fn
 		p = env_value(getenv_fn, "ALL_PROXY");
 	return p;
 }
+
+const char *url_origin_form(const char *target, size_t *len)
+{
+	size_t skip = *len >= 7 && strncasecmp(target, "http://", 7) == 0	  ? 7
+		      : *len >= 8 && strncasecmp(target, "https://", 8) == 0 ? 8
+									  : 0;
+	if (!skip)
+		return target;
+	const char *slash = memchr(target + skip, '/', *len - skip);
+	if (!slash) {
+		*len = 1;
+		return "/";
+	}
+	*len -= (size_t)(slash - target);
+	return slash;
+}

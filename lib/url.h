@@ -59,6 +59,12 @@ int url_authority(const struct url *u, bool default_port_ok, char *out, size_t c
  * Returns the length or -ENOSPC. */
 int url_absolute(const struct url *u, char *out, size_t cap);
 
+/* The origin-form path of a request target: for an absolute form ("http://h/p?q",
+ * scheme case-insensitive) a pointer into target at "/p?q" (or to a static "/" when
+ * the URI has no path), else target itself. *len is the target's length on entry and
+ * the path's on return. */
+const char *url_origin_form(const char *target, size_t *len);
+
 /* Chooses the proxy for target as curl (7.86+) does: "http_proxy" (lower case only)
  * for http URLs, "https_proxy" or "HTTPS_PROXY" for https URLs, then "all_proxy" or
  * "ALL_PROXY"; an empty variable counts as unset. "no_proxy", else "NO_PROXY",

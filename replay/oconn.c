@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include "lib/http1.h"
 #include "lib/payload.h"
+#include "lib/url.h"
 #include "replay/respgen.h"
 
 /* OS_PACE: a timed replay waits before its next recorded segment. */
@@ -222,14 +222,9 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 	c->t_wall = wall_now();
 	snprintf(c->method, sizeof c->method, "%.*s", (int)(req->method_len < 15 ? req->method_len : 15),
 		 req->method);
-	const char *t = req->target;
-	size_t tl = req->target_len;
 	/* A forward proxy may pass the absolute form: keep the path for the seed. */
-	if (tl > 7 && strncasecmp(t, "http", 4) == 0 && memchr(t, ':', tl)) {
-		const char *slash = memchr(t + 8, '/', tl - 8 > 0 ? tl - 8 : 0);
-		tl = slash ? tl - (size_t)(slash - t) : 1;
-		t = slash ? slash : "/";
-	}
+	size_t tl = req->target_len;
+	const char *t = url_origin_form(req->target, &tl);
 	if (tl >= sizeof c->target) {
 		c->keep_alive = false;
 		snprintf(c->target, sizeof c->target, "/");
@@ -264,9 +259,7 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 				c->plan.segs = rec->segs + e->seg_off;
 				c->plan.nsegs = e->nseg;
 			}
-			if (e->len > 12) /* for the ledger: the recorded status */
-				c->plan.status = (c->plan.raw[9] - '0') * 100 + (c->plan.raw[10] - '0') * 10 +
-						 (c->plan.raw[11] - '0');
+			c->plan.status = e->status;
 			if (e->close)
 				c->keep_alive = false;
 		}

@@ -15,8 +15,10 @@
 #include "lib/pkt.h"
 #include "lib/tcpreasm.h"
 #include "lib/textfile.h"
+#include "lib/url.h"
 
 #define MAX_FLOWS 4096
+#define MAX_RAW_FILES 4096
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
@@ -61,7 +63,7 @@ static void *grow_array(void *arr, size_t *cap, size_t n, size_t elem)
 }
 
 static int add_entry(struct recording *r, const char *method, size_t mlen, const char *target,
-		     size_t tlen, const void *resp, size_t len, bool close)
+		     size_t tlen, const void *resp, size_t len, int status, bool close)
 {
 	if (r->n == RECORDING_MAX_ENTRIES)
 		return -EFBIG;
@@ -71,17 +73,12 @@ static int add_entry(struct recording *r, const char *method, size_t mlen, const
 	r->e = all;
 	struct rec_entry *e = &r->e[r->n];
 	memset(e, 0, sizeof *e);
-	/* Absolute form (a request to a forward proxy) keeps only its path. */
-	if (tlen > 7 && (strncmp(target, "http://", 7) == 0 || strncmp(target, "https://", 8) == 0)) {
-		const char *slash = memchr(target + 8, '/', tlen - 8);
-		size_t cut = slash ? (size_t)(slash - target) : tlen;
-		target = slash ? slash : "/";
-		tlen = slash ? tlen - cut : 1;
-	}
+	target = url_origin_form(target, &tlen); /* a request to a forward proxy: its path */
 	snprintf(e->method, sizeof e->method, "%.*s", (int)(mlen < 15 ? mlen : 15), method);
 	snprintf(e->target, sizeof e->target, "%.*s", (int)(tlen < 511 ? tlen : 511), target);
 	e->off = r->used;
 	e->len = len;
+	e->status = status;
 	e->close = close;
 	int rc = grow_append(&r->arena, &r->used, &r->arena_cap, resp, len);
 	if (rc == 0)
@@ -211,6 +208,22 @@ static size_t body_extent(const char *p, size_t len, enum http1_framing framing,
 	return at;
 }
 
+/* The heads of a response up to and including its final one (interim 1xx responses
+ * travel with it): their length, with the final head in *rs; <= 0 when there is no
+ * complete response head (*err set when malformed). */
+static long final_head(const char *p, size_t len, unsigned flags, struct http1_response *rs, int *err)
+{
+	size_t at = 0;
+	for (;;) {
+		int h = http1_parse_response(p + at, len - at, HTTP1_MAX_HEAD, flags, rs, err);
+		if (h <= 0)
+			return h;
+		at += (size_t)h;
+		if (rs->status >= 200 || rs->status == 101)
+			return (long)at;
+	}
+}
+
 /* Splits one flow's streams into request/response pairs. */
 static int pair_flow(struct recording *r, struct rflow *f)
 {
@@ -236,13 +249,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 		unsigned flags = mlen == 4 && memcmp(method, "HEAD", 4) == 0 ? HTTP1_REQ_HEAD : 0;
 		size_t start = sp;
 		struct http1_response rs;
-		int h;
-		for (;;) { /* interim 1xx responses travel with the final one */
-			h = http1_parse_response(resp + sp, resplen - sp, HTTP1_MAX_HEAD, flags, &rs, &err);
-			if (h <= 0 || rs.status >= 200 || rs.status == 101)
-				break;
-			sp += (size_t)h;
-		}
+		long h = final_head(resp + sp, resplen - sp, flags, &rs, &err);
 		if (h <= 0)
 			break; /* not a response: the rest of the stream is not replayable */
 		sp += (size_t)h;
@@ -254,7 +261,7 @@ static int pair_flow(struct recording *r, struct rflow *f)
 			if (!done)
 				sp = resplen; /* cut short in the recording: replay it cut short */
 		}
-		int rc = add_entry(r, method, mlen, target, tlen, resp + start, sp - start,
+		int rc = add_entry(r, method, mlen, target, tlen, resp + start, sp - start, rs.status,
 				   rs.framing == HTTP1_FRAMING_CLOSE || !rs.keep_alive);
 		if (rc == 0)
 			rc = add_segments(r, f, !client, start, sp, t_req, &resp_chunk);
@@ -364,12 +371,12 @@ static int add_file(struct recording *r, const char *dir, const char *name, cons
 		return rc == -EFBIG ? -EINVAL : rc;
 	struct http1_response rs;
 	int e = 0;
-	if (http1_parse_response(buf, len, HTTP1_MAX_HEAD, 0, &rs, &e) <= 0) {
+	if (final_head(buf, len, 0, &rs, &e) <= 0) {
 		free(buf);
 		return fail(err, errlen, -EINVAL, "%s: not an HTTP/1 response: %s", path,
 			    e ? http1_strerror(e) : "head incomplete");
 	}
-	rc = add_entry(r, method, strlen(method), target, strlen(target), buf, len,
+	rc = add_entry(r, method, strlen(method), target, strlen(target), buf, len, rs.status,
 		       rs.framing == HTTP1_FRAMING_CLOSE || !rs.keep_alive);
 	free(buf);
 	return rc < 0 ? fail(err, errlen, rc, "%s: recording too large", path) : 0;
@@ -400,16 +407,20 @@ static int load_dir(struct recording *r, const char *dir, char *err, size_t errl
 	DIR *d = opendir(dir);
 	if (!d)
 		return fail(err, errlen, -EIO, "%s: cannot read: %s", dir, strerror(errno));
-	char *names[4096];
+	char *names[MAX_RAW_FILES];
 	size_t n = 0;
-	for (struct dirent *de; (de = readdir(d)) && n < 4096;) {
+	int rc = 0;
+	for (struct dirent *de; rc == 0 && (de = readdir(d));) {
 		size_t l = strlen(de->d_name);
-		if (l > 5 && strcmp(de->d_name + l - 5, ".http") == 0 && (names[n] = strdup(de->d_name)))
-			n++;
+		if (l <= 5 || strcmp(de->d_name + l - 5, ".http") != 0)
+			continue;
+		if (n == MAX_RAW_FILES)
+			rc = fail(err, errlen, -EFBIG, "%s: more than %d .http files", dir, MAX_RAW_FILES);
+		else if (!(names[n++] = strdup(de->d_name)))
+			rc = fail(err, errlen, -ENOMEM, "%s: out of memory", dir), n--;
 	}
 	closedir(d);
 	qsort(names, n, sizeof names[0], cmp_names);
-	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)
 			rc = add_file(r, dir, names[i], "*", "*", err, errlen);
@@ -483,13 +494,14 @@ static int finish(struct recording *r, int rc, const char *path, char *err, size
 	}
 	if (rc == 0) {
 		size_t at = 0;
-		for (size_t k = 0; k < r->nkeys; k++) {
+		for (size_t k = 0; k < r->nkeys; k++) { /* count is counted again as they are placed */
 			r->keys[k].start = at;
 			at += r->keys[k].count;
+			r->keys[k].count = 0;
 		}
 		for (size_t i = 0; i < r->n; i++) {
 			struct rec_key *key = &r->keys[key_of[i]];
-			r->order[key->start + key->filled++] = (uint32_t)i;
+			r->order[key->start + key->count++] = (uint32_t)i;
 		}
 	}
 	free(key_of);

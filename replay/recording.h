@@ -36,6 +36,7 @@ struct rec_entry {
 	char method[16];     /* "*" matches any (raw files without an index) */
 	char target[512];    /* origin form; "*" matches any */
 	size_t off, len;     /* the response bytes in the arena */
+	int status;          /* its final status code (for the ledger) */
 	bool close;          /* the recorded response ended with the connection */
 	size_t seg_off, nseg; /* its recorded segments in segs (pcap only; 0 for raw files) */
 };
@@ -43,7 +44,7 @@ struct rec_entry {
 struct rec_key {
 	uint64_t hash;
 	size_t first;          /* its first entry */
-	size_t start, count, filled; /* its entries: order[start .. start + count) */
+	size_t start, count;   /* its entries: order[start .. start + count) */
 	atomic_uint next;      /* which of them answers next */
 };
 

@@ -460,6 +460,33 @@ static void test_proxy_from_env(void **state)
 	}
 }
 
+/* Request targets as an origin sees them: the absolute form a forward proxy passes
+ * keeps only its path; origin-form, "*" and authority-form are left as they are. */
+static void test_origin_form(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"/bytes/10?x=1", "/bytes/10?x=1"},
+		{"http://h/p?q", "/p?q"},
+		{"HTTPS://www.baidu.com:443/", "/"},
+		{"http://a/b", "/b"},         /* one-letter host: the path starts right after it */
+		{"http://h", "/"},            /* no path */
+		{"http://", "/"},
+		{"https://h:8443", "/"},
+		{"*", "*"},
+		{"h:443", "h:443"},
+		{"httpx://h/p", "httpx://h/p"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = strlen(cases[i].in);
+		const char *p = url_origin_form(cases[i].in, &len);
+		assert_int_equal(len, strlen(cases[i].want));
+		assert_memory_equal(p, cases[i].want, len);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +495,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_formatting),
 		cmocka_unit_test(test_proxy_from_env),
+		cmocka_unit_test(test_origin_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,8 +92,9 @@ bool http1_token_eq(const char *a, size_t a_len, const char *s)
 const struct http1_header *http1_find_header(const struct http1_header *headers, size_t n,
 					     const char *name)
 {
+	size_t len = strlen(name);
 	for (size_t i = 0; i < n; i++)
-		if (http1_token_eq(headers[i].name, headers[i].name_len, name))
+		if (headers[i].name_len == len && strncasecmp(headers[i].name, name, len) == 0)
 			return &headers[i];
 	return NULL;
 }

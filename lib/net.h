@@ -49,7 +49,8 @@ int net_accept(int listen_fd, struct net_addr *peer);
 int net_local_addr(int fd, struct net_addr *addr);
 int net_peer_addr(int fd, struct net_addr *addr);
 
-/* read()/write() with the convention above; read returns 0 at EOF. */
+/* Socket read (recv) and write (send, no SIGPIPE) with the convention above; read
+ * returns 0 at EOF. */
 long net_read(int fd, void *buf, size_t len);
 long net_write(int fd, const void *buf, size_t len);
 /* shutdown(SHUT_WR): sends FIN. */

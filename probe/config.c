@@ -465,10 +465,16 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	for (size_t i = 0; i < cfg->ntargets; i++)
 		if (finish_target(cfg, &cfg->targets[i], proxy, noproxy, proxytunnel, env) < 0)
 			return -EINVAL;
+	/* The TLS context (and the system CA store, a few ms to load) only when a target
+	 * is https, or a TLS option must be checked now (an unreadable --cacert is exit 2
+	 * even for an http run). */
+	bool need_tls = cfg->cacert || cfg->keylog;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		need_tls |= cfg->targets[i].url.scheme == URL_HTTPS;
 	const char *why = NULL;
-	if (tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
+	if (need_tls && tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
 		return fail("%s", why);
-	cfg->tls_ready = true;
+	cfg->tls_ready = need_tls;
 	uint32_t rnd = 0;
 	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
 		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();

@@ -32,6 +32,13 @@ static void on_io(struct loop *loop, struct loop_io *io, unsigned events);
 static void on_timer(struct loop *loop, struct loop_timer *timer);
 static void conn_connect(struct conn *c);
 
+static void arm_at(struct conn *c, uint64_t due_us)
+{
+	c->deadline_us = due_us;
+	if (!loop_timer_active(&c->timer) || c->timer.due_us > due_us)
+		loop_timer_start_at(&c->w->loop, &c->timer, due_us);
+}
+
 /* ---- small helpers ---- */
 
 uint64_t conn_now(const struct conn *c) { return loop_now(&c->w->loop); }
@@ -42,9 +49,12 @@ void conn_watch(struct conn *c, unsigned events)
 	(void)rc; /* epoll_ctl on a valid fd we own only fails on ENOMEM; the timer still fires */
 }
 
+/* A request moves its deadline three times and almost never reaches one, so the
+ * deadline is only stored, and the timer moved only when it must fire earlier;
+ * on_timer() re-arms a timer that fired before the deadline. */
 void conn_arm(struct conn *c, double secs)
 {
-	loop_timer_start(&c->w->loop, &c->timer, (uint64_t)(secs * 1e6));
+	arm_at(c, conn_now(c) + (uint64_t)(secs * 1e6));
 }
 
 const struct probe_target *conn_target(const struct conn *c)
@@ -151,9 +161,10 @@ void conn_finish(struct conn *c, enum tp_class cls, enum tp_phase phase, const c
 	memcpy(r->local, c->local_s, sizeof r->local);
 	memcpy(r->remote, c->remote_s, sizeof r->remote);
 	c->busy = false;
-	loop_timer_stop(&c->w->loop, &c->timer);
 	bool keep = cls == TP_OK && c->resp_keepalive && c->w->cfg->keepalive && c->in_len == 0;
 	if (keep) {
+		/* The timer stays: it fires once while idle (on_timer ignores that), or
+		 * the next request's deadline takes it over without a heap operation. */
 		c->requests_done++;
 		c->state = CONN_IDLE;
 		conn_watch(c, LOOP_READ); /* notice the server closing it while idle */
@@ -258,7 +269,7 @@ static void resolve_or_connect(struct conn *c)
 		/* Report from the loop, never from inside conn_start_request(): a run of
 		 * instant failures must not recurse. */
 		c->pending_err = fd;
-		loop_timer_start(&c->w->loop, &c->timer, 0);
+		arm_at(c, conn_now(c));
 		return;
 	}
 	c->fd = fd;
@@ -383,6 +394,12 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 	struct conn *c = timer->data;
 	const struct probe_config *cfg = c->w->cfg;
 	struct probe_record *r = &c->rec;
+	if (!c->busy)
+		return; /* idle since the deadline was set */
+	if (loop_now(loop) < c->deadline_us) {
+		loop_timer_start_at(loop, timer, c->deadline_us); /* the deadline moved on */
+		return;
+	}
 	switch (c->state) {
 	case CONN_RESOLVING:
 		conn_finish(c, TP_TIMEOUT, TP_PHASE_DNS, "no DNS answer within %.1fs", cfg->connect_timeout_s);
@@ -453,6 +470,22 @@ void conn_init(struct conn *c, struct worker *w, unsigned slot)
 	loop_timer_init(&c->timer, on_timer, c);
 }
 
+/* "PREFIX-INDEX-SEQ", cut to fit like snprintf; without printf's cost per request. */
+static void format_id(char *out, size_t size, const struct worker *w, uint64_t seq)
+{
+	char digits[20];
+	size_t nd = 0;
+	do {
+		digits[sizeof digits - ++nd] = (char)('0' + seq % 10);
+		seq /= 10;
+	} while (seq);
+	size_t head = w->id_head_len < size - 1 ? w->id_head_len : size - 1;
+	memcpy(out, w->id_head, head);
+	size_t tail = nd < size - 1 - head ? nd : size - 1 - head;
+	memcpy(out + head, digits + sizeof digits - nd, tail);
+	out[head + tail] = '\0';
+}
+
 void conn_start_request(struct conn *c, unsigned ti, uint64_t intended_us)
 {
 	struct worker *w = c->w;
@@ -464,14 +497,12 @@ void conn_start_request(struct conn *c, unsigned ti, uint64_t intended_us)
 	c->retried = false;
 	c->req_target = ti;
 	c->req_seq = w->seq++;
-	snprintf(r->id, sizeof r->id, "%s-%u-%" PRIu64, w->cfg->id_prefix, w->index, c->req_seq);
+	format_id(r->id, sizeof r->id, w, c->req_seq);
 	r->target = ti;
 	r->bytes_expected = -1;
 	c->times.intended = intended_us ? intended_us : conn_now(c);
 	c->times.start = conn_now(c);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	r->t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	r->t = w->wall_start + (double)(c->times.start - w->start_us) / 1e6;
 	stats_started(&w->stats, c->times.start);
 	if (c->state == CONN_IDLE && conn_fits(c, ti)) {
 		r->reused = true;

@@ -51,7 +51,8 @@ struct conn {
 	unsigned slot;
 	int fd;
 	struct loop_io io;
-	struct loop_timer timer;        /* the current phase's deadline */
+	struct loop_timer timer;        /* fires at or before deadline_us */
+	uint64_t deadline_us;           /* the current phase's deadline (conn_arm) */
 	struct dns_query *dnsq;
 	enum conn_state state;
 	enum proxy_step proxy_step;

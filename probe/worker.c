@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RECORDS_FLUSH 65536
 #define RECORD_MAX 16384 /* the longest line: a 4 KiB URL escaped, and the rest */
@@ -191,6 +192,12 @@ int worker_init(struct worker *w, const struct probe_config *cfg, unsigned index
 	w->cfg = cfg;
 	w->index = index;
 	w->start_us = start_us;
+	int head = snprintf(w->id_head, sizeof w->id_head, "%s-%u-", cfg->id_prefix, index);
+	w->id_head_len = head > 0 && (size_t)head < sizeof w->id_head ? (size_t)head : 0;
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	w->wall_start = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 -
+			(double)(loop_clock_us() - start_us) / 1e6;
 	w->records = records;
 	w->records_lock = records_lock;
 	w->open_loop = cfg->rate > 0;

@@ -39,6 +39,10 @@ struct worker {
 	struct slot_plan *plans;
 	unsigned nconns;
 	uint64_t seq;                   /* requests started, for ids */
+	char id_head[40];               /* "PREFIX-INDEX-": every id of this worker starts so */
+	size_t id_head_len;
+	double wall_start;              /* Unix seconds at start_us: records' t without a */
+					/* clock call per request */
 	unsigned inflight;              /* connections with a request in flight */
 	unsigned plans_left;            /* closed loop: connections with requests left */
 

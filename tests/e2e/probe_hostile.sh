@@ -28,6 +28,20 @@ case_server stall stall timeout body "x['bytes_received'] == 1000"
 case_server no-fin nofin timeout fin "x['bytes_received'] == 5"
 case_server silent silent timeout first_byte
 
+# Phase deadlines: a request deadline earlier than the connect deadline before it
+# still fires on time (the timer is moved earlier), and a later one is honoured.
+port=$(start_scripted silent)
+timeout 60 "$TP_BIN" probe -q -n 1 --connect-timeout 20 --timeout 1 --records "$T/early.jsonl" \
+	"http://127.0.0.1:$port/x"
+expect_eq "timeout 1 s after a 20 s connect deadline fires at ~1 s" \
+	"$(records "$T/early.jsonl" "[(x['class'], x['phase'], 900 <= x['timings_ms']['total'] < 10000) for x in r]")" \
+	"[('timeout', 'first_byte', True)]"
+timeout 60 "$TP_BIN" probe -q -n 1 --connect-timeout 1 --timeout 3 --records "$T/late.jsonl" \
+	"http://127.0.0.1:$port/x"
+expect_eq "timeout 3 s after a 1 s connect deadline waits the 3 s" \
+	"$(records "$T/late.jsonl" "[(x['class'], x['phase'], x['timings_ms']['total'] >= 2900) for x in r]")" \
+	"[('timeout', 'first_byte', True)]"
+
 case_proxy() { # NAME MODE SCHEME CLASS PHASE
 	local name=$1 mode=$2 scheme=$3 class=$4 phase=$5
 	local port

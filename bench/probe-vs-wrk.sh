@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
 # Requests per CPU-second of the probe (verifying every body) against wrk and
-# h2load --h1, same nginx, 1 KiB bodies, 50 connections, one thread, same run.
+# h2load --h1, same nginx, 1 KiB bodies, 50 connections, one thread, same run; and
+# against bench/floor-client.c, a bare loop that parses and checks nothing: the
+# kernel's own cost per request, which no client can beat. ROUNDS rounds, in turn.
 # Then 10,000 concurrent keep-alive connections: the probe's peak RSS.
 . "$(dirname "$0")/lib.sh"
 SECS=${SECS:-5}
+ROUNDS=${ROUNDS:-3}
 make_payload b1024 1024
 start_nginx >/dev/null || { echo "nginx did not start"; exit 1; }
 URL="http://127.0.0.1:$NGINX_PORT/b1024"
+FLOOR=$T/floor-client
+if [ -f /usr/include/liburing.h ]; then
+	cc -O2 -DFLOOR_URING -o "$FLOOR" bench/floor-client.c -luring || exit 1
+else
+	cc -O2 -o "$FLOOR" bench/floor-client.c || exit 1
+fi
+rate() { python3 -c "print(round($1 / $2))"; }
 
-cpu_of "$TP_BIN" probe -q -d "$SECS" -c 50 -t 1 --json "$T/p.json" "$URL"
-p_req=$(json "$T/p.json" "d['requests']"); p_ok=$(json "$T/p.json" "d['ok']"); p_cpu=$CPU
-cpu_of wrk -t1 -c50 -d"${SECS}s" "$URL"
-w_req=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$T/cpu.out"); w_cpu=$CPU
-cpu_of h2load --h1 -t1 -c50 -D "$SECS" "$URL"
-h_req=$(sed -n 's/^requests: \([0-9]*\) total.*/\1/p' "$T/cpu.out"); h_cpu=$CPU
-p_rate=$(python3 -c "print(round($p_req / $p_cpu))"); w_rate=$(python3 -c "print(round($w_req / $w_cpu))")
-h_rate=$(python3 -c "print(round($h_req / $h_cpu))")
-echo "probe-vs-wrk: 1 KiB, c=50, t=1, ${SECS}s, nginx on lo (all on the same 2 cores)"
-echo "  probe   $p_req requests ($p_ok verified ok), $p_cpu CPU-s -> $p_rate req/CPU-s"
-echo "  wrk     $w_req requests, $w_cpu CPU-s -> $w_rate req/CPU-s"
-echo "  h2load  $h_req requests, $h_cpu CPU-s -> $h_rate req/CPU-s"
-echo "  ratio probe/wrk $(ratio "$p_rate" "$w_rate")   probe/h2load $(ratio "$p_rate" "$h_rate")"
+echo "probe-vs-wrk: 1 KiB, c=50, t=1, ${SECS}s each, nginx on lo (all on the same 2 cores)"
+echo "round  probe(req/CPU-s)  wrk  h2load  floor-epoll  floor-uring | probe/wrk probe/h2load floor/wrk probe/floor"
+for round in $(seq "$ROUNDS"); do
+	cpu_of "$TP_BIN" probe -q -d "$SECS" -c 50 -t 1 --json "$T/p.json" "$URL"
+	p_req=$(json "$T/p.json" "d['requests']"); p_ok=$(json "$T/p.json" "d['ok']")
+	[ "$p_req" = "$p_ok" ] || echo "  (probe: only $p_ok of $p_req ok)"
+	p=$(rate "$p_req" "$CPU")
+	cpu_of wrk -t1 -c50 -d"${SECS}s" "$URL"
+	w=$(rate "$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$T/cpu.out")" "$CPU")
+	cpu_of h2load --h1 -t1 -c50 -D "$SECS" "$URL"
+	h=$(rate "$(sed -n 's/^requests: \([0-9]*\) total.*/\1/p' "$T/cpu.out")" "$CPU")
+	cpu_of "$FLOOR" epoll "$NGINX_PORT" "$SECS" 50 /b1024
+	fe=$(rate "$(cat "$T/cpu.out")" "$CPU")
+	fu=-
+	if cpu_of "$FLOOR" uring "$NGINX_PORT" "$SECS" 50 /b1024; then
+		[ -s "$T/cpu.out" ] && fu=$(rate "$(cat "$T/cpu.out")" "$CPU")
+	fi
+	echo "$round      $p  $w  $h  $fe  $fu | $(ratio "$p" "$w") $(ratio "$p" "$h") $(ratio "$fe" "$w") $(ratio "$p" "$fe")"
+done
 
 cpu_of "$TP_BIN" probe -q -d 5 -c 10000 --timeout 20 --connect-timeout 20 --json "$T/10k.json" "$URL"
 rss=$(/usr/bin/time -f "%M" "$TP_BIN" probe -q -d 5 -c 10000 --timeout 20 --connect-timeout 20 \

@@ -175,6 +175,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: floor-client epoll|uring PORT SECONDS CONNS(1-%d) PATH\n", MAX_CONNS);
 		return 2;
 	}
+	if (strcmp(argv[1], "epoll") != 0 && strcmp(argv[1], "uring") != 0) {
+		fprintf(stderr, "floor-client: mode is epoll or uring\n");
+		return 2;
+	}
 	int n = atoi(argv[4]);
 	req_len = (size_t)snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", argv[5]);
 	if (req_len >= sizeof req)
@@ -185,16 +189,13 @@ int main(int argc, char **argv)
 	long done;
 	if (strcmp(argv[1], "epoll") == 0) {
 		done = run_epoll(n, end);
-	} else if (strcmp(argv[1], "uring") == 0) {
+	} else {
 #ifdef FLOOR_URING
 		done = run_uring(n, end);
 #else
 		fprintf(stderr, "floor-client: built without liburing\n");
 		return 2;
 #endif
-	} else {
-		fprintf(stderr, "floor-client: mode is epoll or uring\n");
-		return 2;
 	}
 	if (done < 0)
 		return 1;

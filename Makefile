@@ -91,7 +91,7 @@ demo: deps
 FUZZ_SRC  = $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN  = $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECS ?= 30
-FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=address,undefined
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ  = $(patsubst %.c,build/fuzz/obj/%.o,$(foreach p,$(PARTS),$(call part_src,$(p))))
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

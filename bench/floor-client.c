@@ -44,10 +44,12 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* 1 when buf holds a complete response, 0 when more is needed, -1 on a response
- * this reference cannot frame (no Content-Length, or larger than its buffer). */
-static int complete(struct fconn *c)
+/* Takes got more bytes: 1 when buf held a complete response (c is then reset for the
+ * next), 0 when more is needed, -1 on a response this reference cannot frame (no
+ * Content-Length, or larger than its buffer). */
+static int complete(struct fconn *c, size_t got)
 {
+	c->have += got;
 	if (!c->need) {
 		char *end = memmem(c->buf, c->have, "\r\n\r\n", 4);
 		if (!end)
@@ -60,7 +62,10 @@ static int complete(struct fconn *c)
 		if (c->need > sizeof c->buf)
 			return -1;
 	}
-	return c->have >= c->need;
+	if (c->have < c->need)
+		return 0;
+	c->have = c->need = 0; /* ready for the next response */
+	return 1;
 }
 
 static int dial(int port)
@@ -94,15 +99,12 @@ static long run_epoll(int n, double end)
 			ssize_t r = recv(c->fd, c->buf + c->have, sizeof c->buf - c->have, MSG_DONTWAIT);
 			if (r <= 0)
 				return r == 0 ? (fprintf(stderr, "floor-client: server closed\n"), -1) : -1;
-			c->have += (size_t)r;
-			int st = complete(c);
+			int st = complete(c, (size_t)r);
 			if (st < 0)
 				return -1;
-			if (st) {
-				done++;
-				c->have = c->need = 0;
+			done += st;
+			if (st)
 				send(c->fd, req, req_len, MSG_NOSIGNAL);
-			}
 		}
 	}
 	close(ep);
@@ -150,15 +152,12 @@ static long run_uring(int n, double end)
 				return -1; /* a failed send (successful ones post nothing) */
 			if (cqe->res <= 0)
 				return -1;
-			c->have += (size_t)cqe->res;
-			int st = complete(c);
+			int st = complete(c, (size_t)cqe->res);
 			if (st < 0)
 				return -1;
-			if (st) {
-				done++;
-				c->have = c->need = 0;
+			done += st;
+			if (st)
 				queue_send(&ring, c);
-			}
 			queue_recv(&ring, c);
 		}
 		io_uring_cq_advance(&ring, seen);

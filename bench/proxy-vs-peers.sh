@@ -2,17 +2,18 @@
 # bench/proxy-vs-peers.sh — the reference proxy against squid, tinyproxy and no proxy,
 # in one run on loopback (not a test: it prints numbers and ratios, asserts nothing).
 #   CONNECT bulk: 10 MiB bodies from nginx through `curl -p` (a CONNECT tunnel), ROUNDS
-#                 invocations of REPS transfers each on one kept-alive tunnel; median MB/s.
+#                 invocations of REPS transfers each on one kept-alive tunnel, the paths
+#                 taking turns round by round; median MB/s.
 #   forward rps:  wrk -t1 -c50 for SECS seconds, absolute-form GETs of a 1 KiB file.
 #   idle memory:  RSS growth of the reference proxy per idle CONNECT tunnel (IDLE of them).
-# Environment: SECS (default 5), ROUNDS (3), REPS (10), IDLE (1000), WORKERS (1).
+# Environment: SECS (default 5), ROUNDS (10), REPS (10), IDLE (1000), WORKERS (1).
 # Output: a Markdown table for bench/RESULTS.md on stdout.
 set -u
 cd "$(dirname "$0")/.."
 export TP_BIN=${TP_BIN:-$PWD/build/tunnelprobe} TP_ROOT=$PWD
 . tests/e2e/lib.sh
 . tests/e2e/peers.sh
-SECS=${SECS:-5} ROUNDS=${ROUNDS:-3} REPS=${REPS:-10} IDLE=${IDLE:-1000} WORKERS=${WORKERS:-1}
+SECS=${SECS:-5} ROUNDS=${ROUNDS:-10} REPS=${REPS:-10} IDLE=${IDLE:-1000} WORKERS=${WORKERS:-1}
 
 for tool in curl wrk nginx squid tinyproxy python3; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (make deps)" >&2; exit 2; }
@@ -30,13 +31,53 @@ start_tp ref proxy --listen 127.0.0.1:0 --workers "$WORKERS" --idle-timeout 600 
 REF=$TP_PORT REF_PID=$TP_PID
 ORIGIN="http://127.0.0.1:$NGINX_PORT"
 
-# CONNECT throughput: median MB/s over ROUNDS x REPS transfers. $1 = curl proxy args.
-connect_mbps() {
-	local r i urls=() outs=()
+# CPU clock ticks (user + sys) used so far by the given processes (all their threads).
+proc_ticks() {
+	local t=0 p
+	for p in "$@"; do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+
+# CONNECT throughput: every round runs one curl invocation of REPS transfers (one
+# kept-alive tunnel) per path, the paths in turn, so a burst of load from elsewhere on
+# the host hits all of them alike; prints "path MB/s" per transfer to $T/connect.txt.
+connect_rounds() {
+	local r i p urls=() outs=()
 	for ((i = 0; i < REPS; i++)); do urls+=("$ORIGIN/10m"); outs+=(-o /dev/null); done
+	: >"$T/connect.txt"
+	: >"$T/connect_cpu.txt"
 	for ((r = 0; r < ROUNDS; r++)); do
-		curl -s "$@" -w '%{speed_download}\n' "${outs[@]}" "${urls[@]}"
-	done | sort -n | awk '{v[NR] = $1} END {printf "%.0f", v[int((NR + 1) / 2)] / 1048576}'
+		for p in direct ref squid tiny; do
+			local via=()
+			case $p in
+			ref) via=(-p -x "http://127.0.0.1:$REF") ;;
+			squid) via=(-p -x "http://127.0.0.1:$SQUID_PORT") ;;
+			tiny) via=(-p -x "http://127.0.0.1:$TINYPROXY_PORT") ;;
+			esac
+			local pids=() t0 t1
+			case $p in
+			ref) pids=("$REF_PID") ;;
+			squid) mapfile -t pids < <(pgrep -x squid) ;;
+			tiny) mapfile -t pids < <(pgrep -x tinyproxy) ;;
+			esac
+			t0=$(proc_ticks "${pids[@]}")
+			curl -s "${via[@]}" -w "$p %{speed_download}\n" "${outs[@]}" "${urls[@]}" >>"$T/connect.txt"
+			t1=$(proc_ticks "${pids[@]}")
+			echo "$p $((t1 - t0))" >>"$T/connect_cpu.txt"
+		done
+	done
+}
+# The proxy's CPU milliseconds (user + sys, all its processes) per GiB it relayed.
+connect_cpu_ms_per_gib() {
+	awk -v p="$1" -v hz="$(getconf CLK_TCK)" -v gib="$(awk -v n="$((ROUNDS * REPS))" 'BEGIN {print n * 10 / 1024}')" \
+		'$1 == p {t += $2} END {printf "%.0f", t * 1000 / hz / gib}' "$T/connect_cpu.txt"
+}
+# The median MB/s of one path's transfers.
+connect_mbps() {
+	awk -v p="$1" '$1 == p {print $2}' "$T/connect.txt" | sort -n |
+		awk '{v[NR] = $1} END {printf "%.0f", v[int((NR + 1) / 2)] / 1048576}'
 }
 
 # Forward requests/s with wrk. $1 = target host:port (a proxy, or the origin itself).
@@ -48,6 +89,35 @@ LUA
 	[ "$1" != "127.0.0.1:$NGINX_PORT" ] && script=(-s "$T/abs.lua")
 	wrk -t1 -c50 -d"${SECS}s" "${script[@]}" "http://$1/1k" 2>&1 |
 		awk '/^Requests\/sec/ {printf "%.0f", $2} /Non-2xx/ {print " NON-2XX:" $0 > "/dev/stderr"}'
+}
+
+# Where a request forwarded by the reference proxy spends CPU: wrk, nginx and the proxy
+# in microseconds per request, from one more wrk run. On a machine whose cores all
+# three share, the sum bounds the forward requests/s any proxy could reach here.
+forward_split() {
+	local master nginx_pids n0 p0 n1 p1 req
+	master=$(cat "$T/nginx/pid")
+	nginx_pids="$master $(pgrep -P "$master" | tr '\n' ' ')"
+	n0=$(proc_ticks $nginx_pids) p0=$(proc_ticks "$REF_PID")
+	/usr/bin/time -f "%U %S" -o "$T/wrk.time" wrk -t1 -c50 -d"${SECS}s" -s "$T/abs.lua" \
+		"http://127.0.0.1:$REF/1k" >"$T/wrk.out" 2>&1
+	n1=$(proc_ticks $nginx_pids) p1=$(proc_ticks "$REF_PID")
+	req=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$T/wrk.out")
+	python3 - "$req" "$((n1 - n0))" "$((p1 - p0))" "$(cat "$T/wrk.time")" "$(getconf CLK_TCK)" \
+		"$(nproc)" "$f_squid" <<'PY'
+import sys
+req, ng, px = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+wu, ws = (float(x) for x in sys.argv[4].split())
+hz, cores, squid = int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+us = lambda sec: sec * 1e6 / req
+w, n, p = us(wu + ws), us(ng / hz), us(px / hz)
+ceiling = cores * 1e6 / (w + n + p)
+need = 4 * squid
+room = cores * 1e6 / need - w - n
+print(f"Forward CPU per request: wrk {w:.1f} us, nginx {n:.1f} us, reference proxy {p:.1f} us "
+      f"({req} requests); on {cores} shared cores these allow at most {ceiling:.0f} req/s. "
+      f"4x squid ({need:.0f} req/s) would leave a proxy {room:.1f} us per request.")
+PY
 }
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -78,16 +148,16 @@ print((rss - before) * 1024 // n)
 PY
 }
 
-echo "bench: CONNECT bulk (10 MiB x $REPS x $ROUNDS per peer)..." >&2
-c_direct=$(connect_mbps)
-c_ref=$(connect_mbps -p -x "http://127.0.0.1:$REF")
-c_squid=$(connect_mbps -p -x "http://127.0.0.1:$SQUID_PORT")
-c_tiny=$(connect_mbps -p -x "http://127.0.0.1:$TINYPROXY_PORT")
+echo "bench: CONNECT bulk (10 MiB x $REPS x $ROUNDS rounds per path, in turn)..." >&2
+connect_rounds
+c_direct=$(connect_mbps direct) c_ref=$(connect_mbps ref)
+c_squid=$(connect_mbps squid) c_tiny=$(connect_mbps tiny)
 echo "bench: forward 1 KiB, c=50, ${SECS}s per peer..." >&2
 f_direct=$(forward_rps "127.0.0.1:$NGINX_PORT")
 f_ref=$(forward_rps "127.0.0.1:$REF")
 f_squid=$(forward_rps "127.0.0.1:$SQUID_PORT")
 f_tiny=$(forward_rps "127.0.0.1:$TINYPROXY_PORT")
+split=$(forward_split)
 echo "bench: $IDLE idle tunnels..." >&2
 idle=$(idle_memory)
 
@@ -101,6 +171,8 @@ cat <<MD
 | tinyproxy | $c_tiny | $(ratio "$c_tiny" "$c_direct") | $f_tiny | $(ratio "$f_tiny" "$f_squid") |
 
 CONNECT: reference / squid = $(ratio "$c_ref" "$c_squid") (goal >= 2), reference / direct = $(ratio "$c_ref" "$c_direct") (goal >= 0.8).
+Proxy CPU per GiB relayed through CONNECT: reference $(connect_cpu_ms_per_gib ref) ms, squid $(connect_cpu_ms_per_gib squid) ms, tinyproxy $(connect_cpu_ms_per_gib tiny) ms.
 Forward: reference / squid = $(ratio "$f_ref" "$f_squid") (goal >= 4, one worker).
+$split
 Idle tunnel memory: $idle bytes of proxy RSS per idle CONNECT tunnel ($IDLE tunnels; goal <= 65536).
 MD

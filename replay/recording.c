@@ -127,6 +127,17 @@ static int add_chunk(struct rflow *f, int d, size_t end)
 	return 0;
 }
 
+/* A packet's capture time in microseconds, clamped to [0, 2^62]: times are only
+ * subtracted from each other, and a hostile file's (pcapng has 64-bit stamps) must
+ * not overflow. */
+static int64_t capture_us(const struct timeval *tv)
+{
+	const int64_t max_s = ((int64_t)1 << 62) / 1000000;
+	int64_t s = tv->tv_sec < 0 ? 0 : tv->tv_sec > max_s ? max_s : (int64_t)tv->tv_sec;
+	int64_t us = tv->tv_usec < 0 ? 0 : tv->tv_usec > 999999 ? 999999 : (int64_t)tv->tv_usec;
+	return s * 1000000 + us;
+}
+
 /* When byte `at` of direction d (the last byte of something) arrived; 0 when unknown.
  * *cur is a chunk index kept by the caller: asked in increasing order of `at`, a flow's
  * chunks are walked once. */
@@ -320,7 +331,7 @@ static int load_pcap(struct recording *r, FILE *fp, const char *path, char *err,
 				tcpreasm_init(&f->dir[x], NULL, on_bytes, &f->ctx[x]);
 			}
 		}
-		f->now_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
+		f->now_us = capture_us(&hdr->ts);
 		tcpreasm_segment(&f->dir[d], k.seq, k.flags, k.payload, k.payload_len, k.payload_cap);
 		if (f->cut && !cut_frame)
 			cut_frame = frame;

@@ -502,7 +502,7 @@ void conn_start_request(struct conn *c, unsigned ti, uint64_t intended_us)
 	r->bytes_expected = -1;
 	c->times.intended = intended_us ? intended_us : conn_now(c);
 	c->times.start = conn_now(c);
-	r->t = w->wall_start + (double)(c->times.start - w->start_us) / 1e6;
+	r->t = w->wall_start + ((double)c->times.start - (double)w->start_us) / 1e6;
 	stats_started(&w->stats, c->times.start);
 	if (c->state == CONN_IDLE && conn_fits(c, ti)) {
 		r->reused = true;

@@ -62,6 +62,17 @@ start_tp fullclose proxy --listen 127.0.0.1:0 --fault full-close
 P -n 3 --half-close -x "socks5h://127.0.0.1:$TP_PORT" --json "$T/full.json" "http://127.0.0.1:$OH/delay/300"
 expect_eq "full-close loses the response" "$(json "$T/full.json" "d['ok']")" "0"
 
+# An origin's RST reaches the client as an RST, never as a FIN (which would read as a
+# short body): through a CONNECT tunnel, SOCKS5, and the forward path.
+RSTO=$(start_scripted rst)
+for via in "-p -x http://127.0.0.1:$REF" "-x socks5h://127.0.0.1:$REF" "-x http://127.0.0.1:$REF"; do
+	# shellcheck disable=SC2086 # $via is two words on purpose
+	P -n 2 $via --records "$T/rstp.jsonl" "http://127.0.0.1:$RSTO/x"
+	expect_eq "origin RST relayed as RST ($via)" \
+		"$(records "$T/rstp.jsonl" "sorted(set((x['class'], x['phase'], x['bytes_received']) for x in r))")" \
+		"[('reset', 'body', 5000)]"
+done
+
 # The detector matrix.
 matrix() { # FAULT SCHEME URL CLASS PHASE [CHECK over r (records) and l (ledger lines)]
 	local fault=$1 scheme=$2 url=$3 class=$4 phase=$5 check=${6:-True}

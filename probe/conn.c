@@ -32,13 +32,6 @@ static void on_io(struct loop *loop, struct loop_io *io, unsigned events);
 static void on_timer(struct loop *loop, struct loop_timer *timer);
 static void conn_connect(struct conn *c);
 
-static void arm_at(struct conn *c, uint64_t due_us)
-{
-	c->deadline_us = due_us;
-	if (!loop_timer_active(&c->timer) || c->timer.due_us > due_us)
-		loop_timer_start_at(&c->w->loop, &c->timer, due_us);
-}
-
 /* ---- small helpers ---- */
 
 uint64_t conn_now(const struct conn *c) { return loop_now(&c->w->loop); }
@@ -47,6 +40,13 @@ void conn_watch(struct conn *c, unsigned events)
 {
 	int rc = loop_io_start(&c->w->loop, &c->io, c->fd, events, on_io, c);
 	(void)rc; /* epoll_ctl on a valid fd we own only fails on ENOMEM; the timer still fires */
+}
+
+static void arm_at(struct conn *c, uint64_t due_us)
+{
+	c->deadline_us = due_us;
+	if (!loop_timer_active(&c->timer) || c->timer.due_us > due_us)
+		loop_timer_start_at(&c->w->loop, &c->timer, due_us);
 }
 
 /* A request moves its deadline three times and almost never reaches one, so the

@@ -43,10 +43,11 @@ static int run_once(const struct probe_config *cfg, FILE *records, struct probe_
 	if (!ws)
 		return -ENOMEM;
 	uint64_t start = loop_clock_us();
+	double wall_start = wall_now(); /* every worker maps loop time to Unix time by these */
 	int rc = 0;
 	unsigned started = 0;
 	for (unsigned i = 0; i < n && rc == 0; i++)
-		rc = worker_init(&ws[i], cfg, i, start, records, &records_lock);
+		rc = worker_init(&ws[i], cfg, i, start, wall_start, records, &records_lock);
 	if (rc == 0 && (rc = stats_init(merged, cfg->ntargets, start)) == 0) {
 		running_workers = ws;
 		running_count = n;

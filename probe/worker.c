@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RECORDS_FLUSH 65536
 #define RECORD_MAX 16384 /* the longest line: a 4 KiB URL escaped, and the rest */
@@ -184,7 +183,7 @@ void worker_abort(struct worker *w)
 }
 
 int worker_init(struct worker *w, const struct probe_config *cfg, unsigned index,
-		uint64_t start_us, FILE *records, pthread_mutex_t *records_lock)
+		uint64_t start_us, double wall_start, FILE *records, pthread_mutex_t *records_lock)
 {
 	memset(w, 0, sizeof *w);
 	loop_timer_init(&w->ol_timer, ol_tick, w);
@@ -194,10 +193,7 @@ int worker_init(struct worker *w, const struct probe_config *cfg, unsigned index
 	w->start_us = start_us;
 	int head = snprintf(w->id_head, sizeof w->id_head, "%s-%u-", cfg->id_prefix, index);
 	w->id_head_len = head > 0 && (size_t)head < sizeof w->id_head ? (size_t)head : 0;
-	struct timespec wall;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	w->wall_start = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 -
-			(double)(loop_clock_us() - start_us) / 1e6;
+	w->wall_start = wall_start;
 	w->records = records;
 	w->records_lock = records_lock;
 	w->open_loop = cfg->rate > 0;

@@ -41,8 +41,8 @@ struct worker {
 	uint64_t seq;                   /* requests started, for ids */
 	char id_head[40];               /* "PREFIX-INDEX-": every id of this worker starts so */
 	size_t id_head_len;
-	double wall_start;              /* Unix seconds at start_us: records' t without a */
-					/* clock call per request */
+	double wall_start;              /* Unix seconds at start_us: records' t without a
+					 * clock call per request */
 	unsigned inflight;              /* connections with a request in flight */
 	unsigned plans_left;            /* closed loop: connections with requests left */
 
@@ -73,10 +73,11 @@ struct worker {
 	atomic_int finished;            /* worker_run() returned */
 };
 
-/* Prepares worker index of cfg->threads (allocates its connections). Returns 0 or
+/* Prepares worker index of cfg->threads (allocates its connections). start_us and
+ * wall_start are the run's start on the loop clock and in Unix seconds. Returns 0 or
  * -ENOMEM. */
 int worker_init(struct worker *w, const struct probe_config *cfg, unsigned index,
-		uint64_t start_us, FILE *records, pthread_mutex_t *records_lock);
+		uint64_t start_us, double wall_start, FILE *records, pthread_mutex_t *records_lock);
 void worker_free(struct worker *w);
 /* The thread body: runs until its share of the work is done or it is aborted. */
 void *worker_run(void *arg);

@@ -1,6 +1,7 @@
 # tunnelprobe — one Makefile, one binary.
 #   make                 build build/tunnelprobe
-#   make test            unit + end-to-end tests (installs missing packages first)
+#   make test            unit + end-to-end tests (installs missing packages first); the
+#                        last line is "N passed, N failed, N skipped"
 #   make test SANITIZE=1 the same under AddressSanitizer + UBSan (objects in build/san)
 #   make demo            the built-in demo scenario
 #   make fuzz            build the libFuzzer targets (clang) and fuzz each for FUZZ_SECS
@@ -79,7 +80,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) $(HELPER_BIN) fuzz-regress
-	@TP_BUILD=$(BUILD) bash tests/run.sh
+	@TP_BUILD=$(BUILD) TP_REQUIRE_PEERS=1 bash tests/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)

@@ -2,29 +2,37 @@
 # The test runner: every cmocka unit test binary, then every end-to-end script.
 # Unit tests report in TAP (CMOCKA_MESSAGE_OUTPUT=TAP); e2e scripts print TAP-style
 # "ok - name" / "not ok - name" lines themselves (tests/e2e/lib.sh). A binary or script
-# that dies or times out counts as one failure. Ends with "N passed, N failed".
+# that dies or times out counts as one failure. A line "ok ... # SKIP why" is a skip,
+# counted apart from passes and listed with its reason at the end.
+# Ends with "N passed, N failed, N skipped".
 # TESTS=pattern runs only matching unit binaries / e2e scripts.
+# TP_REQUIRE_PEERS=1 (set by `make test`, after `make deps`): a peer program that is
+# missing fails its test instead of skipping it.
 set -u
 cd "$(dirname "$0")/.."
 build=${TP_BUILD:-build}
 export TP_BIN="$PWD/$build/tunnelprobe" TP_BUILD="$PWD/$build" TP_ROOT="$PWD"
 pattern=${TESTS:-}
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 logdir="$build/test-logs"
 mkdir -p "$logdir"
+: >"$logdir/skips"
 
 count() { # $1 = log file, $2 = exit code, $3 = name
-	local ok notok
-	ok=$(grep -cE '^ok ' "$1")
+	local ok notok skip
+	skip=$(grep -cE '^ok .*# SKIP' "$1")
+	ok=$(($(grep -cE '^ok ' "$1") - skip))
 	notok=$(grep -cE '^not ok ' "$1")
 	if [ "$2" -ne 0 ] && [ "$notok" -eq 0 ]; then
 		notok=1
 		echo "not ok - $3 exited with status $2"
 	fi
 	grep -E '^not ok ' "$1" | sed "s|^|  $3: |"
+	grep -E '^ok .*# SKIP' "$1" | sed -E "s|^ok [0-9]* *-? *|  $3: |" >>"$logdir/skips"
 	passed=$((passed + ok))
 	failed=$((failed + notok))
-	printf '%-40s %d passed, %d failed\n' "$3" "$ok" "$notok"
+	skipped=$((skipped + skip))
+	printf '%-40s %d passed, %d failed, %d skipped\n' "$3" "$ok" "$notok" "$skip"
 }
 
 for src in tests/unit/test_*.c; do
@@ -53,5 +61,9 @@ for s in tests/e2e/*.sh; do
 	[ "$rc" -ne 0 ] && tail -n 40 "$logdir/$name.log"
 done
 
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "skipped, and why:"
+	cat "$logdir/skips"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -6,10 +6,7 @@
 # must say the same. Needs root (live capture); without it the test says so and skips.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	ok "capture_faults # SKIP live capture needs root"
-	finish
-fi
+need_root "capture_faults" || finish
 
 "$TP_BIN" origin --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --ca-out "$T/ca.pem" \
 	--ledger "$T/origin.jsonl" >"$T/origin.out" 2>&1 &

@@ -5,10 +5,7 @@
 # one captured live here (probe → origin on lo).
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v tshark >/dev/null; then
-	ok "capture_tshark # SKIP tshark not installed"
-	finish
-fi
+need_cmd tshark "capture_tshark" || finish
 
 compare() { # FILE: prints "agree N" or the differences
 	local f=$1

@@ -1,5 +1,11 @@
 # tests/e2e/lib.sh — sourced by every end-to-end script.
 #   ok NAME / not_ok NAME [WHY]    TAP-style result lines that tests/run.sh counts
+#   skip NAME WHY                  a check that could not run here: counted apart from
+#                                  passes, with its reason ("ok - NAME # SKIP WHY")
+#   need_cmd CMD NAME              true when CMD is on PATH; when it is not, NAME is a
+#                                  skip — or a failure when TP_REQUIRE_PEERS=1 (set by
+#                                  `make test`, whose `make deps` installs every peer)
+#   need_root NAME                 true as root; otherwise NAME is a skip
 #   check NAME CMD...              runs CMD; ok when it exits 0
 #   expect_eq NAME GOT WANT        ok when equal, else prints both
 #   free_port                      prints a free TCP port on 127.0.0.1 (bind to port 0)
@@ -29,6 +35,21 @@ trap _tp_cleanup EXIT
 
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1${2:+ ($2)}"; _tp_failed=1; }
+skip() { echo "ok - $1 # SKIP $2"; }
+need_cmd() {
+	command -v "$1" >/dev/null && return 0
+	if [ "${TP_REQUIRE_PEERS:-0}" = 1 ]; then
+		not_ok "$2" "$1 is not installed (make deps installs it)"
+	else
+		skip "$2" "$1 is not installed (make deps installs it)"
+	fi
+	return 1
+}
+need_root() {
+	[ "$(id -u)" -eq 0 ] && return 0
+	skip "$1" "needs root (live capture on lo)"
+	return 1
+}
 check() {
 	local name=$1; shift
 	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi

@@ -87,7 +87,7 @@ PY
 		"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TP_HTTP/bytes/100000") $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TP_HTTP/close/3000")" "404 200"
 	expect_eq "the gap is reported" "$(grep -c '1 flow(s) with bytes missing left out' "$T/cut.err")" "1"
 else
-	ok "pcap replay: skipped (tcpdump on lo needs root)"
+	need_root "pcap replay" && need_cmd tcpdump "pcap replay"
 fi
 
 # Raw response files, served in name order for any request.

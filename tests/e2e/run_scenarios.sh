@@ -47,7 +47,7 @@ SCN
 	expect_eq "capture on: pcapng, capture.json and key log written" \
 		"$(cd "$T/cap" && ls capture.pcapng capture.json keylog.txt 2>/dev/null | wc -l)" "3"
 else
-	ok "capture on: skipped (live capture needs root)"
+	skip "capture on" "needs root (live capture on lo)"
 fi
 
 # Bad scenarios: file:line, exit 2.

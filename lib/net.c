@@ -246,28 +246,19 @@ typedef struct {
 	struct msghdr msg_hdr;
 	unsigned int msg_len;
 } mmsg;
-static int batch_recv(int fd, mmsg *m, unsigned n)
+static int batch_io(int fd, mmsg *m, unsigned n, bool out)
 {
 	unsigned i;
 	for (i = 0; i < n; i++) {
-		ssize_t r = recvmsg(fd, &m[i].msg_hdr, 0);
+		ssize_t r = out ? sendmsg(fd, &m[i].msg_hdr, 0) : recvmsg(fd, &m[i].msg_hdr, 0);
 		if (r < 0)
 			return i ? (int)i : -1;
 		m[i].msg_len = (unsigned)r;
 	}
 	return (int)i;
 }
-static int batch_send(int fd, mmsg *m, unsigned n)
-{
-	unsigned i;
-	for (i = 0; i < n; i++) {
-		ssize_t r = sendmsg(fd, &m[i].msg_hdr, 0);
-		if (r < 0)
-			return i ? (int)i : -1;
-		m[i].msg_len = (unsigned)r;
-	}
-	return (int)i;
-}
+static int batch_recv(int fd, mmsg *m, unsigned n) { return batch_io(fd, m, n, false); }
+static int batch_send(int fd, mmsg *m, unsigned n) { return batch_io(fd, m, n, true); }
 #endif
 
 /* Room for the one control message we send or read per datagram. */

@@ -94,6 +94,13 @@ static enum reply proxy_established(struct conn *c, int reply_len)
 	return REPLY_DONE;
 }
 
+/* A reply that does not parse ends the request as a protocol error. */
+static enum reply malformed(struct conn *c, const char *what, const char *why)
+{
+	conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad %s: %s", what, why);
+	return REPLY_DONE;
+}
+
 /* Sends the SOCKS5 CONNECT request: with the address we resolved for socks5://, with
  * the name for socks5h://. */
 static enum reply socks_request(struct conn *c)
@@ -124,11 +131,8 @@ static enum reply connect_reply(struct conn *c)
 				     &err);
 	if (r == HTTP1_NEED_MORE)
 		return REPLY_NEED_MORE;
-	if (r < 0) {
-		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad CONNECT reply: %s",
-			    http1_strerror(err));
-		return REPLY_DONE;
-	}
+	if (r < 0)
+		return malformed(c, "CONNECT reply", http1_strerror(err));
 	if (resp.status < 200 || resp.status > 299) {
 		c->rec.status = resp.status;
 		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "CONNECT %d %.*s", resp.status,
@@ -146,11 +150,8 @@ static enum reply socks_method_reply(struct conn *c)
 	int r = socks5_client_parse_method((const uint8_t *)c->in, c->in_len, &method, &err);
 	if (r == SOCKS5_NEED_MORE)
 		return REPLY_NEED_MORE;
-	if (r < 0) {
-		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad SOCKS5 method reply: %s",
-			    socks5_strerror(err));
-		return REPLY_DONE;
-	}
+	if (r < 0)
+		return malformed(c, "SOCKS5 method reply", socks5_strerror(err));
 	if (method == SOCKS5_METHOD_UNACCEPTABLE) {
 		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "SOCKS5: no acceptable method");
 		return REPLY_DONE;
@@ -171,11 +172,8 @@ static enum reply socks_auth_reply(struct conn *c)
 	int r = socks5_client_parse_userpass_reply((const uint8_t *)c->in, c->in_len, &status, &err);
 	if (r == SOCKS5_NEED_MORE)
 		return REPLY_NEED_MORE;
-	if (r < 0) {
-		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad SOCKS5 auth reply: %s",
-			    socks5_strerror(err));
-		return REPLY_DONE;
-	}
+	if (r < 0)
+		return malformed(c, "SOCKS5 auth reply", socks5_strerror(err));
 	if (status != 0) {
 		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "SOCKS5 authentication failed");
 		return REPLY_DONE;
@@ -191,11 +189,8 @@ static enum reply socks_reply(struct conn *c)
 	int r = socks5_client_parse_reply((const uint8_t *)c->in, c->in_len, &rep, &bound, &err);
 	if (r == SOCKS5_NEED_MORE)
 		return REPLY_NEED_MORE;
-	if (r < 0) {
-		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad SOCKS5 reply: %s",
-			    socks5_strerror(err));
-		return REPLY_DONE;
-	}
+	if (r < 0)
+		return malformed(c, "SOCKS5 reply", socks5_strerror(err));
 	if (rep != SOCKS5_REP_SUCCEEDED) {
 		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "SOCKS5 reply %u: %s", rep,
 			    socks5_reply_name(rep));

@@ -98,8 +98,8 @@ void loop_free(struct loop *loop);
 int loop_run(struct loop *loop);
 /* Makes loop_run() return after the current iteration (loop thread only). */
 void loop_stop(struct loop *loop);
-/* Thread-safe: wakes the loop, which calls loop->on_wake (if set) in its thread, once
- * for any number of loop_wake() calls since the last on_wake. */
+/* Thread-safe: wakes the loop, which then calls loop->on_wake (if set) in its thread.
+ * Every loop_wake() is followed by an on_wake; several may be folded into one. */
 void loop_wake(struct loop *loop);
 /* What keeps loop_run() going: started io watchers, started timers, stream requests in
  * flight and stream closes not yet called back. 0 for a loop with nothing left open. */

@@ -2,10 +2,9 @@
  *
  * Thin wrappers over the BSD socket calls that every part shares, with one error
  * convention: 0 / a byte count on success, a negative errno on failure, -EAGAIN when
- * the call would block (wait for the loop event, then call again). Sockets are opened,
- * shut down and closed here and nowhere else. What one OS lacks is reported, not
- * faked: -ENOTSUP where a call has no equivalent (TCP_INFO off Linux), and the UDP
- * calls say whether the kernel segments and coalesces datagrams or they do it.
+ * the call would block (wait for the loop event, then call again). What one OS lacks
+ * is reported, not faked: -ENOTSUP where a call has no equivalent (TCP_INFO off
+ * Linux), and the UDP calls say whether the kernel segments and coalesces datagrams.
  */
 #ifndef TP_NET_H
 #define TP_NET_H

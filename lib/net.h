@@ -101,7 +101,8 @@ struct net_dgram {
 	void *buf;            /* send: the payload; receive: where the datagram goes */
 	size_t len;           /* send: payload bytes; receive: bytes received */
 	size_t cap;           /* receive only: room at buf (65535 or more with GRO) */
-	struct net_addr addr; /* send: destination; receive: the sender */
+	struct net_addr addr; /* send: destination (len 0: a connected socket's peer);
+			       * receive: the sender */
 	uint16_t segment;     /* send: GSO segment size, 0 for one datagram; receive: the
 			       * GRO segment size, 0 when buf holds one datagram */
 	bool truncated;       /* receive: the datagram was longer than cap; its end is lost */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/hex.h"
+
 const char *http1_strerror(int err)
 {
 	switch (err) {
@@ -563,11 +565,6 @@ static long body_error(int *err, int code)
 	return HTTP1_ERROR;
 }
 
-static inline unsigned hex_value(unsigned char c)
-{
-	return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
-}
-
 /* Consumes the run of extension bytes in[0..len) up to a CR (not included). Returns
  * the count, or -1 on a control byte. Extensions are not interpreted, only bounded. */
 static long ext_span(const uint8_t *in, size_t len)
@@ -591,7 +588,7 @@ static int size_line_byte(struct http1_body *b, unsigned char c)
 		if (has_class(c, C_HEX)) {
 			if (b->remaining > ((uint64_t)INT64_MAX >> 4))
 				return HTTP1_E_CHUNK_OVERFLOW;
-			b->remaining = b->remaining << 4 | hex_value(c);
+			b->remaining = b->remaining << 4 | (unsigned)hex_digit(c);
 			b->state = CH_SIZE;
 			return 0;
 		}

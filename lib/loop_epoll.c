@@ -1,14 +1,27 @@
-/* loop_epoll — the Linux backend of loop.h: epoll (level-triggered) + a timer heap. */
+/* loop_epoll — the Linux backend of loop.h: epoll (level-triggered), an eventfd behind
+ * loop_wake(), and streams emulated on a readiness watcher (try the syscall when the
+ * socket is ready, complete the request when it is done). */
+#ifdef __linux__
 #include "lib/loop.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LOOP_MAX_EVENTS 256
+
+struct loop_backend {
+	int epoll_fd;
+	int wake_fd;   /* eventfd behind loop_wake() */
+	int batch_len; /* events of batch being delivered; 0 outside delivery */
+	struct epoll_event batch[LOOP_MAX_EVENTS];
+	/* Streams whose close is to be called back, in the order they were closed. */
+	struct loop_stream *closing, *closing_tail;
+};
 
 /* Markers in epoll_event.data.ptr: the wake-up eventfd, and an event whose watcher
  * was stopped after the batch was collected. */
@@ -21,56 +34,58 @@ uint64_t loop_clock_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-void loop_update_time(struct loop *loop) { loop->now_us = loop_clock_us(); }
-
-int loop_init(struct loop *loop)
+static void backend_release(struct loop_backend *b)
 {
-	*loop = (struct loop){.backend_fd = -1, .wake_fd = -1};
-	loop->backend_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (loop->backend_fd < 0)
-		return -errno;
-	loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (loop->wake_fd < 0)
+	if (b->epoll_fd >= 0)
+		close(b->epoll_fd);
+	if (b->wake_fd >= 0)
+		close(b->wake_fd);
+	free(b);
+}
+
+int loop_backend_init(struct loop *loop)
+{
+	struct loop_backend *b = calloc(1, sizeof *b);
+	if (!b)
+		return -ENOMEM;
+	b->wake_fd = -1;
+	b->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (b->epoll_fd < 0)
+		goto fail;
+	b->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (b->wake_fd < 0)
 		goto fail;
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &wake_event};
-	if (epoll_ctl(loop->backend_fd, EPOLL_CTL_ADD, loop->wake_fd, &ev) < 0)
+	if (epoll_ctl(b->epoll_fd, EPOLL_CTL_ADD, b->wake_fd, &ev) < 0)
 		goto fail;
-	loop_update_time(loop);
+	loop->backend = b;
 	return 0;
 fail:;
 	int err = -errno;
-	loop_free(loop);
+	backend_release(b);
 	return err;
 }
 
-void loop_free(struct loop *loop)
+void loop_backend_free(struct loop *loop)
 {
-	if (!loop)
-		return;
-	if (loop->backend_fd >= 0)
-		close(loop->backend_fd);
-	if (loop->wake_fd >= 0)
-		close(loop->wake_fd);
-	free(loop->heap);
-	loop->heap = NULL;
-	loop->heap_len = loop->heap_cap = 0;
-	loop->backend_fd = loop->wake_fd = -1;
+	backend_release(loop->backend);
+	loop->backend = NULL;
 }
-
-void loop_stop(struct loop *loop) { loop->stop = 1; }
 
 void loop_wake(struct loop *loop)
 {
 	uint64_t one = 1;
-	loop->woken = 1;
 	/* A full eventfd counter still wakes the loop, so a failed write is harmless. */
-	ssize_t n = write(loop->wake_fd, &one, sizeof one);
+	ssize_t n = write(loop->backend->wake_fd, &one, sizeof one);
 	(void)n;
 }
 
+/* ---- readiness ---- */
+
 static uint32_t to_epoll(unsigned events)
 {
-	return (events & LOOP_READ ? EPOLLIN | EPOLLRDHUP : 0) | (events & LOOP_WRITE ? EPOLLOUT : 0);
+	return (events & LOOP_READ ? EPOLLIN | EPOLLRDHUP : 0) |
+	       (events & LOOP_WRITE ? EPOLLOUT : 0);
 }
 
 int loop_io_start(struct loop *loop, struct loop_io *io, int fd, unsigned events,
@@ -96,173 +111,250 @@ int loop_io_set(struct loop *loop, struct loop_io *io, unsigned events)
 	}
 	struct epoll_event ev = {.events = to_epoll(events), .data.ptr = io};
 	int op = io->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-	if (epoll_ctl(loop->backend_fd, op, io->fd, &ev) < 0)
+	if (epoll_ctl(loop->backend->epoll_fd, op, io->fd, &ev) < 0)
 		return -errno;
 	if (!io->events)
-		loop->io_count++;
+		loop->active++;
 	io->events = events;
 	return 0;
 }
 
 void loop_io_stop(struct loop *loop, struct loop_io *io)
 {
+	struct loop_backend *b = loop->backend;
 	if (!io->events)
 		return;
-	epoll_ctl(loop->backend_fd, EPOLL_CTL_DEL, io->fd, NULL);
+	epoll_ctl(b->epoll_fd, EPOLL_CTL_DEL, io->fd, NULL);
 	io->events = 0;
-	loop->io_count--;
-	struct epoll_event *batch = loop->pending;
-	for (int i = 0; i < loop->pending_len; i++)
-		if (batch[i].data.ptr == io)
-			batch[i].data.ptr = &dropped_event;
+	loop->active--;
+	for (int i = 0; i < b->batch_len; i++)
+		if (b->batch[i].data.ptr == io)
+			b->batch[i].data.ptr = &dropped_event;
 }
 
-/* ---- timer heap ---- */
-
-static void heap_place(struct loop *loop, size_t i, struct loop_timer *t)
+static void deliver(struct loop *loop, const struct epoll_event *e)
 {
-	loop->heap[i] = t;
-	t->heap_index = i;
-}
-
-static void heap_up(struct loop *loop, size_t i)
-{
-	struct loop_timer *t = loop->heap[i];
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (loop->heap[parent]->due_us <= t->due_us)
-			break;
-		heap_place(loop, i, loop->heap[parent]);
-		i = parent;
+	void *ptr = e->data.ptr;
+	if (ptr == &dropped_event)
+		return;
+	if (ptr == &wake_event) {
+		uint64_t count;
+		ssize_t r = read(loop->backend->wake_fd, &count, sizeof count);
+		(void)r;
+		if (loop->on_wake)
+			loop->on_wake(loop);
+		return;
 	}
-	heap_place(loop, i, t);
+	struct loop_io *io = ptr;
+	unsigned fired = (e->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP) ? LOOP_READ : 0) |
+			 (e->events & EPOLLOUT ? LOOP_WRITE : 0) |
+			 (e->events & (EPOLLERR | EPOLLHUP) ? LOOP_ERROR : 0);
+	/* Report errors as whatever the watcher waits for, so its next syscall surfaces the
+	 * errno. */
+	if (fired & LOOP_ERROR)
+		fired |= io->events;
+	fired &= io->events | LOOP_ERROR;
+	if (io->events && fired)
+		io->cb(loop, io, fired);
 }
 
-static void heap_down(struct loop *loop, size_t i)
+/* ---- streams, on a readiness watcher ---- */
+
+static void stream_io(struct loop *loop, struct loop_io *io, unsigned events);
+
+/* Watches for what the requests in flight need, or nothing. */
+static int stream_watch(struct loop *loop, struct loop_stream *st)
 {
-	struct loop_timer *t = loop->heap[i];
+	unsigned events = (st->read_cb ? LOOP_READ : 0) | (st->write_cb ? LOOP_WRITE : 0);
+	return loop_io_start(loop, &st->io, st->fd, events, stream_io, st);
+}
+
+/* The request's state is cleared before the callback, which may start the next one. */
+static void read_done(struct loop *loop, struct loop_stream *st, long nread)
+{
+	loop_read_cb cb = st->read_cb;
+	st->read_cb = NULL;
+	st->rbuf = NULL;
+	cb(loop, st, nread);
+}
+
+static void write_done(struct loop *loop, struct loop_stream *st, int err)
+{
+	loop_write_cb cb = st->write_cb;
+	size_t written = st->wdone;
+	st->write_cb = NULL;
+	st->wbuf = NULL;
+	cb(loop, st, written, err);
+}
+
+static void stream_recv(struct loop *loop, struct loop_stream *st)
+{
 	for (;;) {
-		size_t child = 2 * i + 1;
-		if (child >= loop->heap_len)
-			break;
-		if (child + 1 < loop->heap_len &&
-		    loop->heap[child + 1]->due_us < loop->heap[child]->due_us)
-			child++;
-		if (t->due_us <= loop->heap[child]->due_us)
-			break;
-		heap_place(loop, i, loop->heap[child]);
-		i = child;
-	}
-	heap_place(loop, i, t);
-}
-
-void loop_timer_init(struct loop_timer *timer, loop_timer_cb cb, void *data)
-{
-	*timer = (struct loop_timer){.heap_index = SIZE_MAX, .cb = cb, .data = data};
-}
-
-void loop_timer_stop(struct loop *loop, struct loop_timer *timer)
-{
-	size_t i = timer->heap_index;
-	if (i == SIZE_MAX)
+		ssize_t n = recv(st->fd, st->rbuf, st->rlen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return; /* a spurious report: wait for the next one */
+		read_done(loop, st, n < 0 ? -errno : (long)n);
 		return;
-	timer->heap_index = SIZE_MAX;
-	struct loop_timer *last = loop->heap[--loop->heap_len];
-	if (i == loop->heap_len)
-		return;
-	heap_place(loop, i, last);
-	heap_up(loop, i);
-	heap_down(loop, last->heap_index);
+	}
 }
 
-int loop_timer_start_at(struct loop *loop, struct loop_timer *timer, uint64_t due_us)
+/* Sends what the socket takes. A short send is the remainder posted again: the loop
+ * goes round, and the next send() either takes more or says to wait. */
+static void stream_send(struct loop *loop, struct loop_stream *st)
 {
-	loop_timer_stop(loop, timer);
-	if (loop->heap_len == loop->heap_cap) {
-		size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 64;
-		struct loop_timer **heap = realloc(loop->heap, cap * sizeof *heap);
-		if (!heap)
-			return -ENOMEM;
-		loop->heap = heap;
-		loop->heap_cap = cap;
+	while (st->wdone < st->wlen) {
+		size_t want = st->wlen - st->wdone;
+		ssize_t n = send(st->fd, st->wbuf + st->wdone, want, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		st->send_ops++;
+		if (n < 0) {
+			write_done(loop, st, -errno);
+			return;
+		}
+		st->wdone += (size_t)n;
+		if ((size_t)n < want) {
+			st->short_sends++;
+			if (st->wflags & LOOP_WRITE_PARTIAL)
+				break;
+		}
 	}
-	timer->due_us = due_us;
-	heap_place(loop, loop->heap_len++, timer);
-	heap_up(loop, timer->heap_index);
+	write_done(loop, st, 0);
+}
+
+/* The watcher cannot be changed (epoll_ctl failed): the requests in flight end with
+ * that error rather than wait for events that will never come. */
+static void stream_fail(struct loop *loop, struct loop_stream *st, int err)
+{
+	if (st->write_cb)
+		write_done(loop, st, err);
+	if (st->read_cb && !st->closing)
+		read_done(loop, st, err);
+}
+
+static void stream_io(struct loop *loop, struct loop_io *io, unsigned events)
+{
+	struct loop_stream *st = io->data;
+	if ((events & LOOP_WRITE) && st->write_cb)
+		stream_send(loop, st);
+	if ((events & LOOP_READ) && st->read_cb && !st->closing)
+		stream_recv(loop, st);
+	/* A closing stream's memory stays valid until its close callback, which only runs
+	 * from the closing queue. */
+	if (st->closing)
+		return;
+	int rc = stream_watch(loop, st);
+	if (rc < 0)
+		stream_fail(loop, st, rc);
+}
+
+int loop_stream_init(struct loop *loop, struct loop_stream *st, int fd, void *data)
+{
+	(void)loop;
+	*st = (struct loop_stream){.fd = fd, .data = data};
+	st->io.fd = -1;
 	return 0;
 }
 
-int loop_timer_start(struct loop *loop, struct loop_timer *timer, uint64_t after_us)
+int loop_stream_read(struct loop *loop, struct loop_stream *st, void *buf, size_t len,
+		     loop_read_cb cb)
 {
-	return loop_timer_start_at(loop, timer, loop->now_us + after_us);
+	if (st->closing)
+		return -EBADF;
+	if (!buf || len == 0 || !cb)
+		return -EINVAL;
+	if (st->read_cb)
+		return -EBUSY;
+	st->rbuf = buf;
+	st->rlen = len;
+	st->read_cb = cb;
+	int rc = stream_watch(loop, st);
+	if (rc < 0)
+		st->read_cb = NULL;
+	return rc;
 }
 
-static void run_timers(struct loop *loop)
+int loop_stream_write(struct loop *loop, struct loop_stream *st, const void *buf, size_t len,
+		      unsigned flags, loop_write_cb cb)
 {
-	/* Bounded: timers re-armed for "now" by their own callback wait for the next
-	 * iteration, so a zero-delay timer cannot starve io. */
-	size_t budget = loop->heap_len;
-	while (budget-- > 0 && loop->heap_len > 0 && loop->heap[0]->due_us <= loop->now_us) {
-		struct loop_timer *t = loop->heap[0];
-		loop_timer_stop(loop, t);
-		t->cb(loop, t);
+	if (st->closing)
+		return -EBADF;
+	if (!buf || len == 0 || !cb || (flags & ~(unsigned)LOOP_WRITE_PARTIAL))
+		return -EINVAL;
+	if (st->write_cb)
+		return -EBUSY;
+	st->wbuf = buf;
+	st->wlen = len;
+	st->wdone = 0;
+	st->wflags = flags;
+	st->write_cb = cb;
+	int rc = stream_watch(loop, st);
+	if (rc < 0)
+		st->write_cb = NULL;
+	return rc;
+}
+
+void loop_stream_close(struct loop *loop, struct loop_stream *st, loop_close_cb cb)
+{
+	struct loop_backend *b = loop->backend;
+	st->closing = true;
+	st->close_cb = cb;
+	loop_io_stop(loop, &st->io);
+	st->next_closing = NULL;
+	if (b->closing_tail)
+		b->closing_tail->next_closing = st;
+	else
+		b->closing = st;
+	b->closing_tail = st;
+	loop->active++;
+}
+
+/* Cancels the requests of the streams closed so far, then calls their close callbacks.
+ * Streams closed by these callbacks wait for the next iteration. */
+static void run_closing(struct loop *loop)
+{
+	struct loop_backend *b = loop->backend;
+	struct loop_stream *st = b->closing;
+	b->closing = b->closing_tail = NULL;
+	while (st) {
+		struct loop_stream *next = st->next_closing;
+		if (st->write_cb)
+			write_done(loop, st, -ECANCELED);
+		if (st->read_cb)
+			read_done(loop, st, -ECANCELED);
+		loop->active--;
+		st->close_cb(loop, st); /* may free st */
+		st = next;
 	}
 }
 
-static int next_timeout_ms(const struct loop *loop)
-{
-	if (loop->heap_len == 0)
-		return -1;
-	uint64_t due = loop->heap[0]->due_us;
-	if (due <= loop->now_us)
-		return 0;
-	uint64_t ms = (due - loop->now_us + 999) / 1000;
-	return ms > 60000 ? 60000 : (int)ms;
-}
+/* ---- the loop ---- */
 
 int loop_run(struct loop *loop)
 {
-	struct epoll_event events[LOOP_MAX_EVENTS];
-	loop->stop = 0;
-	while (!loop->stop && (loop->io_count > 0 || loop->heap_len > 0)) {
-		int n = epoll_wait(loop->backend_fd, events, LOOP_MAX_EVENTS, next_timeout_ms(loop));
+	struct loop_backend *b = loop->backend;
+	loop->stop = false;
+	while (!loop->stop && loop_active(loop) > 0) {
+		int timeout = b->closing ? 0 : loop_timers_timeout_ms(loop);
+		int n = epoll_wait(b->epoll_fd, b->batch, LOOP_MAX_EVENTS, timeout);
 		if (n < 0) {
-			if (errno == EINTR)
-				n = 0;
-			else
+			if (errno != EINTR)
 				return -errno;
+			n = 0;
 		}
 		loop_update_time(loop);
-		loop->pending = events;
-		loop->pending_len = n;
-		for (int i = 0; i < n; i++) {
-			void *ptr = events[i].data.ptr;
-			if (ptr == &dropped_event)
-				continue;
-			if (ptr == &wake_event) {
-				uint64_t count;
-				ssize_t r = read(loop->wake_fd, &count, sizeof count);
-				(void)r;
-				loop->woken = 0;
-				if (loop->on_wake)
-					loop->on_wake(loop);
-				continue;
-			}
-			struct loop_io *io = ptr;
-			uint32_t ev = events[i].events;
-			unsigned fired = (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP) ? LOOP_READ : 0) |
-					 (ev & EPOLLOUT ? LOOP_WRITE : 0) |
-					 (ev & (EPOLLERR | EPOLLHUP) ? LOOP_ERROR : 0);
-			/* Report errors as whatever the watcher waits for, so its next syscall
-			 * surfaces the errno; a watcher stopped earlier in this batch is skipped. */
-			if (fired & LOOP_ERROR)
-				fired |= io->events;
-			fired &= io->events | LOOP_ERROR;
-			if (io->events && fired)
-				io->cb(loop, io, fired);
-		}
-		loop->pending_len = 0;
-		run_timers(loop);
+		b->batch_len = n;
+		for (int i = 0; i < n; i++)
+			deliver(loop, &b->batch[i]);
+		b->batch_len = 0;
+		run_closing(loop);
+		loop_timers_run(loop);
 	}
 	return 0;
 }
+
+#endif /* __linux__ */

@@ -1,8 +1,10 @@
-/* net — non-blocking TCP (and UDP) sockets and socket addresses.
+/* net — non-blocking TCP and UDP sockets and socket addresses.
  *
  * Thin wrappers over the BSD socket calls that every part shares, with one error
  * convention: 0 / a byte count on success, a negative errno on failure, -EAGAIN when
- * the call would block (wait for the loop event, then call again).
+ * the call would block (wait for the loop event, then call again). What one OS lacks
+ * is reported, not faked: -ENOTSUP where a call has no equivalent (TCP_INFO off
+ * Linux), and the UDP calls say whether the kernel segments and coalesces datagrams.
  */
 #ifndef TP_NET_H
 #define TP_NET_H
@@ -60,7 +62,66 @@ void net_close_reset(int fd);
 /* TCP_NODELAY on. */
 int net_nodelay(int fd);
 
-/* Bytes the peer acknowledged (Linux TCP_INFO.tcpi_bytes_acked), or a negative errno. */
+/* Bytes the peer acknowledged (Linux TCP_INFO.tcpi_bytes_acked), or a negative errno:
+ * -ENOTSUP where the OS does not count them (ledgers then say null). The kernel counts
+ * sequence space: a FIN, once acknowledged, is one more byte, and so is the SYN on the
+ * connecting side (1000 bytes acknowledged read 1001 there, 1000 on an accepted
+ * socket). */
 long long net_bytes_acked(int fd);
+
+/* ---- UDP ----
+ * Datagram sockets for QUIC: non-blocking, bound, read and written in batches
+ * (recvmmsg/sendmmsg) with an address per datagram. A struct net_dgram holds one
+ * datagram, or with segment > 0 a run of datagrams of segment bytes each, the last
+ * one possibly shorter: that is how GSO sends many with one syscall (UDP_SEGMENT)
+ * and how GRO delivers many at once (UDP_GRO). */
+
+#define NET_UDP_MAX_PAYLOAD 65507 /* bytes per struct net_dgram (IPv4's UDP limit) */
+#define NET_UDP_MAX_SEGMENTS 64   /* datagrams per GSO entry (the kernel's limit) */
+#define NET_UDP_BATCH 64          /* datagrams per syscall; calls loop past it */
+
+enum {
+	NET_UDP_REUSEPORT = 1u << 0, /* SO_REUSEPORT: a socket per worker on one port */
+	NET_UDP_GRO = 1u << 1,       /* let the kernel coalesce received datagrams */
+};
+
+struct net_udp {
+	int fd;   /* non-blocking, bound; the caller closes it */
+	/* Whether the kernel segments a GSO entry (UDP_SEGMENT). When false — an old
+	 * kernel, another OS, or a route that refused it (EIO, after which it is turned
+	 * off) — net_udp_send() sends the same datagrams one by one; a caller may also
+	 * clear it to take that path. The receiver cannot tell the difference. */
+	bool gso;
+	/* Whether the kernel may coalesce received datagrams (NET_UDP_GRO was asked for
+	 * and UDP_GRO accepted): net_udp_recv() entries may then have segment > 0. */
+	bool gro;
+};
+
+struct net_dgram {
+	void *buf;            /* send: the payload; receive: where the datagram goes */
+	size_t len;           /* send: payload bytes; receive: bytes received */
+	size_t cap;           /* receive only: room at buf (65535 or more with GRO) */
+	struct net_addr addr; /* send: destination (len 0: a connected socket's peer);
+			       * receive: the sender */
+	uint16_t segment;     /* send: GSO segment size, 0 for one datagram; receive: the
+			       * GRO segment size, 0 when buf holds one datagram */
+	bool truncated;       /* receive: the datagram was longer than cap; its end is lost */
+};
+
+/* Opens a non-blocking UDP socket bound to addr (port 0 picks a free port: read it
+ * back with net_local_addr(u->fd)) and fills *u. flags: NET_UDP_*. Returns 0 or
+ * -errno (u->fd is then -1). */
+int net_udp_bind(struct net_udp *u, const struct net_addr *addr, unsigned flags);
+/* Receives up to n datagrams into d[0..n), each with buf and cap set. Returns how
+ * many arrived (>= 1; len, addr, segment and truncated set on each), -EAGAIN when
+ * none is waiting, or -errno. */
+int net_udp_recv(struct net_udp *u, struct net_dgram *d, size_t n);
+/* Sends d[0..n), each to its addr. Returns how many entries went out whole (0..n) —
+ * call again with d + count for the rest — or -EAGAIN when nothing went out, or
+ * -errno: checked before anything is sent, -EINVAL for a segment size giving more than
+ * NET_UDP_MAX_SEGMENTS datagrams, -EMSGSIZE for len > NET_UDP_MAX_PAYLOAD. When the
+ * socket stops taking datagrams inside a GSO entry sent one by one, that entry's buf
+ * and len are advanced past the datagrams that went out. */
+int net_udp_send(struct net_udp *u, struct net_dgram *d, size_t n);
 
 #endif

@@ -1,69 +1,13 @@
-/* pkt — see pkt.h. Every read goes through struct rd, which fails closed. */
+/* pkt — see pkt.h. Every read goes through pkt.h's struct pkt_rd, which fails closed. */
 #include "lib/pkt.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* A bounds-checked reader over a captured frame. */
-struct rd {
-	const uint8_t *p;
-	size_t len; /* captured bytes */
-	size_t off;
-};
-
-static bool rd_has(const struct rd *r, size_t n)
-{
-	return r->off <= r->len && r->len - r->off >= n;
-}
-
-static bool rd_u8(struct rd *r, uint8_t *v)
-{
-	if (!rd_has(r, 1))
-		return false;
-	*v = r->p[r->off++];
-	return true;
-}
-
-static bool rd_be16(struct rd *r, uint16_t *v)
-{
-	if (!rd_has(r, 2))
-		return false;
-	*v = (uint16_t)(r->p[r->off] << 8 | r->p[r->off + 1]);
-	r->off += 2;
-	return true;
-}
-
-static bool rd_be32(struct rd *r, uint32_t *v)
-{
-	if (!rd_has(r, 4))
-		return false;
-	const uint8_t *b = r->p + r->off;
-	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-	r->off += 4;
-	return true;
-}
-
-static bool rd_bytes(struct rd *r, void *out, size_t n)
-{
-	if (!rd_has(r, n))
-		return false;
-	memcpy(out, r->p + r->off, n);
-	r->off += n;
-	return true;
-}
-
-static bool rd_skip(struct rd *r, size_t n)
-{
-	if (!rd_has(r, n))
-		return false;
-	r->off += n;
-	return true;
-}
-
 /* The IP version nibble of the next byte, or 0 when none was captured. */
-static int rd_peek_version(const struct rd *r)
+static int rd_peek_version(const struct pkt_rd *r)
 {
-	return rd_has(r, 1) ? r->p[r->off] >> 4 : 0;
+	return pkt_rd_has(r, 1) ? r->p[r->off] >> 4 : 0;
 }
 
 bool pkt_link_supported(int lt)
@@ -199,26 +143,26 @@ static enum pkt_csum tcp_csum(const struct pkt *p, const uint8_t *seg, uint32_t 
 
 /* Link layer: leaves r at the start of the IP header and returns the IP version the
  * link layer announced (4 or 6), 0 to decide by the version nibble, or PKT_E_*. */
-static int parse_link(int lt, struct rd *r)
+static int parse_link(int lt, struct pkt_rd *r)
 {
 	uint16_t ethertype;
 	uint32_t family;
 	switch (lt) {
 	case PKT_LINK_EN10MB:
-		if (!rd_skip(r, 12) || !rd_be16(r, &ethertype))
+		if (!pkt_rd_skip(r, 12) || !pkt_rd_be16(r, &ethertype))
 			return PKT_E_TRUNCATED;
 		/* Up to two VLAN tags (802.1Q, 802.1ad, old QinQ). */
 		for (int tags = 0; tags < 2 && (ethertype == 0x8100 || ethertype == 0x88a8 ||
 						ethertype == 0x9100); tags++)
-			if (!rd_skip(r, 2) || !rd_be16(r, &ethertype))
+			if (!pkt_rd_skip(r, 2) || !pkt_rd_be16(r, &ethertype))
 				return PKT_E_TRUNCATED;
 		break;
 	case PKT_LINK_LINUX_SLL:
-		if (!rd_skip(r, 14) || !rd_be16(r, &ethertype))
+		if (!pkt_rd_skip(r, 14) || !pkt_rd_be16(r, &ethertype))
 			return PKT_E_TRUNCATED;
 		break;
 	case PKT_LINK_LINUX_SLL2:
-		if (!rd_be16(r, &ethertype) || !rd_skip(r, 18))
+		if (!pkt_rd_be16(r, &ethertype) || !pkt_rd_skip(r, 18))
 			return PKT_E_TRUNCATED;
 		break;
 	case PKT_LINK_NULL:
@@ -227,7 +171,7 @@ static int parse_link(int lt, struct rd *r)
 		 * files move between hosts, so accept either order and let the IP version
 		 * nibble decide. AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24
 		 * (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS). */
-		if (!rd_be32(r, &family))
+		if (!pkt_rd_be32(r, &family))
 			return PKT_E_TRUNCATED;
 		if (family > 0xffff)
 			family = __builtin_bswap32(family);
@@ -253,20 +197,21 @@ static int parse_link(int lt, struct rd *r)
 }
 
 /* IPv4 header: fills addresses, returns the TCP segment length (IP payload) or PKT_E_*. */
-static long parse_ipv4(struct rd *r, size_t wire_left, struct pkt *out)
+static long parse_ipv4(struct pkt_rd *r, size_t wire_left, struct pkt *out)
 {
 	uint8_t vihl, tos, ttl, proto;
 	uint16_t total, id, frag, hsum;
-	if (!rd_u8(r, &vihl) || !rd_u8(r, &tos) || !rd_be16(r, &total) || !rd_be16(r, &id) ||
-	    !rd_be16(r, &frag) || !rd_u8(r, &ttl) || !rd_u8(r, &proto) || !rd_be16(r, &hsum) ||
-	    !rd_bytes(r, out->src, 4) || !rd_bytes(r, out->dst, 4))
+	if (!pkt_rd_u8(r, &vihl) || !pkt_rd_u8(r, &tos) || !pkt_rd_be16(r, &total) ||
+	    !pkt_rd_be16(r, &id) || !pkt_rd_be16(r, &frag) || !pkt_rd_u8(r, &ttl) ||
+	    !pkt_rd_u8(r, &proto) || !pkt_rd_be16(r, &hsum) || !pkt_rd_bytes(r, out->src, 4) ||
+	    !pkt_rd_bytes(r, out->dst, 4))
 		return PKT_E_TRUNCATED;
 	if (vihl >> 4 != 4)
 		return PKT_E_BAD_IP;
 	size_t hlen = (size_t)(vihl & 0x0f) * 4;
 	if (hlen < 20)
 		return PKT_E_BAD_IP;
-	if (!rd_skip(r, hlen - 20))
+	if (!pkt_rd_skip(r, hlen - 20))
 		return PKT_E_TRUNCATED;
 	/* Total length 0 means the capture saw a TSO super-packet before segmentation:
 	 * the frame's own length is the only truth then. */
@@ -281,13 +226,14 @@ static long parse_ipv4(struct rd *r, size_t wire_left, struct pkt *out)
 	return (long)(ip_len - hlen);
 }
 
-static long parse_ipv6(struct rd *r, size_t wire_left, struct pkt *out)
+static long parse_ipv6(struct pkt_rd *r, size_t wire_left, struct pkt *out)
 {
 	uint32_t vtcfl;
 	uint16_t plen;
 	uint8_t next, hops;
-	if (!rd_be32(r, &vtcfl) || !rd_be16(r, &plen) || !rd_u8(r, &next) || !rd_u8(r, &hops) ||
-	    !rd_bytes(r, out->src, 16) || !rd_bytes(r, out->dst, 16))
+	if (!pkt_rd_be32(r, &vtcfl) || !pkt_rd_be16(r, &plen) || !pkt_rd_u8(r, &next) ||
+	    !pkt_rd_u8(r, &hops) || !pkt_rd_bytes(r, out->src, 16) ||
+	    !pkt_rd_bytes(r, out->dst, 16))
 		return PKT_E_TRUNCATED;
 	if (vtcfl >> 28 != 6 || wire_left < 40)
 		return PKT_E_BAD_IP;
@@ -301,22 +247,22 @@ static long parse_ipv6(struct rd *r, size_t wire_left, struct pkt *out)
 		size_t ext;
 		switch (next) {
 		case 0: case 43: case 60: /* hop-by-hop, routing, destination options */
-			if (!rd_u8(r, &nh) || !rd_u8(r, &hl))
+			if (!pkt_rd_u8(r, &nh) || !pkt_rd_u8(r, &hl))
 				return PKT_E_TRUNCATED;
 			ext = ((size_t)hl + 1) * 8;
 			break;
 		case 51: /* AH */
-			if (!rd_u8(r, &nh) || !rd_u8(r, &hl))
+			if (!pkt_rd_u8(r, &nh) || !pkt_rd_u8(r, &hl))
 				return PKT_E_TRUNCATED;
 			ext = ((size_t)hl + 2) * 4;
 			break;
 		case 44: /* fragment: only an atomic fragment (offset 0, no M) goes on */
-			if (!rd_u8(r, &nh) || !rd_u8(r, &hl) || !rd_be16(r, &fragoff))
+			if (!pkt_rd_u8(r, &nh) || !pkt_rd_u8(r, &hl) || !pkt_rd_be16(r, &fragoff))
 				return PKT_E_TRUNCATED;
 			if ((fragoff & 0xfff9) != 0)
 				return PKT_E_FRAGMENT;
 			ext = 8;
-			if (!rd_skip(r, 4))
+			if (!pkt_rd_skip(r, 4))
 				return PKT_E_TRUNCATED;
 			if (ext > left)
 				return PKT_E_BAD_IP;
@@ -328,7 +274,7 @@ static long parse_ipv6(struct rd *r, size_t wire_left, struct pkt *out)
 		}
 		if (ext > left)
 			return PKT_E_BAD_IP;
-		if (!rd_skip(r, ext - 2))
+		if (!pkt_rd_skip(r, ext - 2))
 			return PKT_E_TRUNCATED;
 		left -= ext;
 		next = nh;
@@ -339,42 +285,43 @@ static long parse_ipv6(struct rd *r, size_t wire_left, struct pkt *out)
 	return (long)left;
 }
 
-static void parse_tcp_options(struct rd r, size_t end, struct pkt *out)
+static void parse_tcp_options(struct pkt_rd r, size_t end, struct pkt *out)
 {
 	/* r is a copy positioned at the options; end is where they stop (data offset),
 	 * clamped by the reader to what was captured. */
 	while (r.off < end) {
 		uint8_t kind, len;
-		if (!rd_u8(&r, &kind) || kind == 0)
+		if (!pkt_rd_u8(&r, &kind) || kind == 0)
 			return;
 		if (kind == 1)
 			continue;
-		if (!rd_u8(&r, &len) || len < 2 || r.off - 2 + len > end)
+		if (!pkt_rd_u8(&r, &len) || len < 2 || r.off - 2 + len > end)
 			return;
 		if (kind == 2 && len == 4) {
 			uint16_t mss;
-			if (!rd_be16(&r, &mss))
+			if (!pkt_rd_be16(&r, &mss))
 				return;
 			out->mss = mss;
 		} else if (kind == 3 && len == 3) {
 			uint8_t ws;
-			if (!rd_u8(&r, &ws))
+			if (!pkt_rd_u8(&r, &ws))
 				return;
 			out->wscale = (int8_t)(ws > 14 ? 14 : ws);
-		} else if (!rd_skip(&r, (size_t)len - 2)) {
+		} else if (!pkt_rd_skip(&r, (size_t)len - 2)) {
 			return;
 		}
 	}
 }
 
-static long parse_tcp(struct rd *r, size_t seg_len, bool check_csum, struct pkt *out)
+static long parse_tcp(struct pkt_rd *r, size_t seg_len, bool check_csum, struct pkt *out)
 {
 	size_t start = r->off;
 	uint8_t doff, flags;
 	uint16_t csum, urg;
-	if (!rd_be16(r, &out->sport) || !rd_be16(r, &out->dport) || !rd_be32(r, &out->seq) ||
-	    !rd_be32(r, &out->ack) || !rd_u8(r, &doff) || !rd_u8(r, &flags) ||
-	    !rd_be16(r, &out->window) || !rd_be16(r, &csum) || !rd_be16(r, &urg))
+	if (!pkt_rd_be16(r, &out->sport) || !pkt_rd_be16(r, &out->dport) ||
+	    !pkt_rd_be32(r, &out->seq) || !pkt_rd_be32(r, &out->ack) || !pkt_rd_u8(r, &doff) ||
+	    !pkt_rd_u8(r, &flags) || !pkt_rd_be16(r, &out->window) || !pkt_rd_be16(r, &csum) ||
+	    !pkt_rd_be16(r, &urg))
 		return PKT_E_TRUNCATED;
 	size_t hlen = (size_t)(doff >> 4) * 4;
 	if (hlen < 20 || hlen > seg_len)
@@ -403,7 +350,7 @@ static long parse_tcp(struct rd *r, size_t seg_len, bool check_csum, struct pkt 
 int pkt_parse(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
 	      bool check_csum, struct pkt *out)
 {
-	struct rd r = {.p = data, .len = caplen, .off = 0};
+	struct pkt_rd r = pkt_rd_init(data, caplen);
 	if (wirelen < caplen)
 		wirelen = caplen; /* a corrupt record header; trust what we hold */
 	memset(out->src, 0, sizeof out->src);
@@ -412,7 +359,7 @@ int pkt_parse(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
 	if (ver < 0)
 		return ver;
 	int nibble = rd_peek_version(&r);
-	if (nibble == 0 && !rd_has(&r, 1))
+	if (nibble == 0 && !pkt_rd_has(&r, 1))
 		return PKT_E_TRUNCATED;
 	if (ver == 0)
 		ver = nibble;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Link types (pcap LINKTYPE_* numbers; the DLT_* aliases libpcap reports for the
  * same formats are accepted too, see pkt_link_supported()). */
@@ -101,5 +102,82 @@ char *pkt_addr_format(uint8_t ip_version, const uint8_t addr[16], uint16_t port,
 uint64_t pkt_csum_add(uint64_t sum, const uint8_t *data, size_t len);
 /* Folds a sum to 16 bits and inverts it: the value to put in a header. */
 uint16_t pkt_csum_finish(uint64_t sum);
+
+/* ---- bounds-checked readers ----
+ * A cursor over len bytes at p, for anything that parses bytes a peer or a capture
+ * gave us (packets here, TLS hello messages in tlsrec). Every read checks first and
+ * fails closed: it returns false and consumes nothing, so a chain of reads joined with
+ * || stops at the first byte that is not there. Multi-byte values are big-endian. */
+struct pkt_rd {
+	const uint8_t *p;
+	size_t len; /* bytes readable at p */
+	size_t off; /* next byte to read; off <= len once any read succeeded */
+};
+
+static inline struct pkt_rd pkt_rd_init(const uint8_t *p, size_t len)
+{
+	return (struct pkt_rd){.p = p, .len = len, .off = 0};
+}
+
+/* True when n more bytes can be read. */
+static inline bool pkt_rd_has(const struct pkt_rd *r, size_t n)
+{
+	return r->off <= r->len && r->len - r->off >= n;
+}
+
+static inline bool pkt_rd_u8(struct pkt_rd *r, uint8_t *v)
+{
+	if (!pkt_rd_has(r, 1))
+		return false;
+	*v = r->p[r->off++];
+	return true;
+}
+
+static inline bool pkt_rd_be16(struct pkt_rd *r, uint16_t *v)
+{
+	if (!pkt_rd_has(r, 2))
+		return false;
+	*v = (uint16_t)(r->p[r->off] << 8 | r->p[r->off + 1]);
+	r->off += 2;
+	return true;
+}
+
+static inline bool pkt_rd_be32(struct pkt_rd *r, uint32_t *v)
+{
+	if (!pkt_rd_has(r, 4))
+		return false;
+	const uint8_t *b = r->p + r->off;
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	r->off += 4;
+	return true;
+}
+
+/* Copies the next n bytes to out. */
+static inline bool pkt_rd_bytes(struct pkt_rd *r, void *out, size_t n)
+{
+	if (!pkt_rd_has(r, n))
+		return false;
+	memcpy(out, r->p + r->off, n);
+	r->off += n;
+	return true;
+}
+
+static inline bool pkt_rd_skip(struct pkt_rd *r, size_t n)
+{
+	if (!pkt_rd_has(r, n))
+		return false;
+	r->off += n;
+	return true;
+}
+
+/* A reader over the next n bytes alone (a length-prefixed field), which r skips. */
+static inline bool pkt_rd_sub(struct pkt_rd *r, size_t n, struct pkt_rd *sub)
+{
+	if (!pkt_rd_has(r, n))
+		return false;
+	*sub = pkt_rd_init(r->p + r->off, n);
+	r->off += n;
+	return true;
+}
 
 #endif

@@ -1,9 +1,11 @@
-/* tlsrec — see tlsrec.h. Hello messages are read through a bounds-checked cursor. */
+/* tlsrec — see tlsrec.h. Hello messages are read through lib/pkt's checked readers. */
 #include "lib/tlsrec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/pkt.h"
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24 };
 
@@ -26,96 +28,58 @@ void tlsrec_free(struct tlsrec *t)
 	t->hs_len = 0;
 }
 
-struct cur {
-	const uint8_t *p;
-	size_t len, off;
-};
-
-static bool cur_u8(struct cur *c, uint32_t *v)
+static void read_sni(struct tlsrec *t, struct pkt_rd ext)
 {
-	if (c->len - c->off < 1)
-		return false;
-	*v = c->p[c->off++];
-	return true;
-}
-
-static bool cur_u16(struct cur *c, uint32_t *v)
-{
-	if (c->len - c->off < 2)
-		return false;
-	*v = (uint32_t)c->p[c->off] << 8 | c->p[c->off + 1];
-	c->off += 2;
-	return true;
-}
-
-static bool cur_skip(struct cur *c, size_t n)
-{
-	if (c->len - c->off < n)
-		return false;
-	c->off += n;
-	return true;
-}
-
-/* A sub-cursor over the next n bytes (which c skips). */
-static bool cur_sub(struct cur *c, size_t n, struct cur *sub)
-{
-	if (c->len - c->off < n)
-		return false;
-	*sub = (struct cur){.p = c->p + c->off, .len = n, .off = 0};
-	c->off += n;
-	return true;
-}
-
-static void read_sni(struct tlsrec *t, struct cur ext)
-{
-	uint32_t list_len, type, name_len;
-	struct cur list;
-	if (!cur_u16(&ext, &list_len) || !cur_sub(&ext, list_len, &list))
+	uint16_t list_len, name_len;
+	uint8_t type;
+	struct pkt_rd list, name;
+	if (!pkt_rd_be16(&ext, &list_len) || !pkt_rd_sub(&ext, list_len, &list))
 		return;
-	while (cur_u8(&list, &type) && cur_u16(&list, &name_len)) {
-		if (list.len - list.off < name_len)
+	while (pkt_rd_u8(&list, &type) && pkt_rd_be16(&list, &name_len)) {
+		if (!pkt_rd_sub(&list, name_len, &name))
 			return;
 		if (type == 0) {
 			size_t n = name_len < sizeof t->sni - 1 ? name_len : sizeof t->sni - 1;
 			for (size_t i = 0; i < n; i++) {
-				uint8_t ch = list.p[list.off + i];
+				uint8_t ch = name.p[i];
 				t->sni[i] = ch >= 0x21 && ch < 0x7f ? (char)ch : '?';
 			}
 			t->sni[n] = '\0';
 			return;
 		}
-		list.off += name_len;
 	}
 }
 
 /* Parses a ClientHello or ServerHello body (after the 4-byte handshake header). */
-static void parse_hello(struct tlsrec *t, uint8_t msg_type, struct cur c)
+static void parse_hello(struct tlsrec *t, uint8_t msg_type, struct pkt_rd c)
 {
-	uint32_t legacy, sid_len, v, ext_total, ext_type, ext_len;
-	if (!cur_u16(&c, &legacy) || !cur_skip(&c, 32) || !cur_u8(&c, &sid_len) ||
-	    !cur_skip(&c, sid_len))
+	uint16_t legacy, len16, suite, ext_total, ext_type, ext_len, version;
+	uint8_t sid_len, len8, compression;
+	if (!pkt_rd_be16(&c, &legacy) || !pkt_rd_skip(&c, 32) || !pkt_rd_u8(&c, &sid_len) ||
+	    !pkt_rd_skip(&c, sid_len))
 		return;
 	if (msg_type == 1) {
 		t->client_hello = true;
-		if (!cur_u16(&c, &v) || !cur_skip(&c, v) || !cur_u8(&c, &v) || !cur_skip(&c, v))
+		/* cipher_suites<2..2^16-2>, legacy_compression_methods<1..2^8-1> */
+		if (!pkt_rd_be16(&c, &len16) || !pkt_rd_skip(&c, len16) || !pkt_rd_u8(&c, &len8) ||
+		    !pkt_rd_skip(&c, len8))
 			return;
 	} else {
 		t->server_hello = true;
-		t->version = (uint16_t)legacy;
-		if (!cur_u16(&c, &v) || !cur_u8(&c, &v))
+		t->version = legacy;
+		if (!pkt_rd_be16(&c, &suite) || !pkt_rd_u8(&c, &compression))
 			return;
 	}
-	struct cur exts;
-	if (!cur_u16(&c, &ext_total) || !cur_sub(&c, ext_total, &exts))
+	struct pkt_rd exts, ext;
+	if (!pkt_rd_be16(&c, &ext_total) || !pkt_rd_sub(&c, ext_total, &exts))
 		return;
-	while (cur_u16(&exts, &ext_type) && cur_u16(&exts, &ext_len)) {
-		struct cur ext;
-		if (!cur_sub(&exts, ext_len, &ext))
+	while (pkt_rd_be16(&exts, &ext_type) && pkt_rd_be16(&exts, &ext_len)) {
+		if (!pkt_rd_sub(&exts, ext_len, &ext))
 			return;
 		if (msg_type == 1 && ext_type == 0)
 			read_sni(t, ext);
-		else if (msg_type == 2 && ext_type == 43 && cur_u16(&ext, &v))
-			t->version = (uint16_t)v; /* supported_versions: the real one */
+		else if (msg_type == 2 && ext_type == 43 && pkt_rd_be16(&ext, &version))
+			t->version = version; /* supported_versions: the real one */
 	}
 }
 
@@ -141,7 +105,7 @@ static void collect_handshake(struct tlsrec *t, const uint8_t *data, size_t n)
 		t->hs_done = true; /* too long to read; record counting goes on */
 	} else if (t->hs_len >= 4 + msg_len) {
 		if (t->hs[0] == 1 || t->hs[0] == 2)
-			parse_hello(t, t->hs[0], (struct cur){.p = t->hs + 4, .len = msg_len});
+			parse_hello(t, t->hs[0], pkt_rd_init(t->hs + 4, msg_len));
 		t->hs_done = true;
 	}
 	if (t->hs_done) {

@@ -11,16 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "lib/hex.h"
 
 static bool is_alpha(int c)
 {
@@ -48,7 +39,7 @@ static int pct_decode(const char *s, size_t n, char *out, size_t cap)
 		if (c == '%') {
 			if (n - i < 3)
 				return -EINVAL;
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = hi * 16 + lo;
@@ -153,7 +144,7 @@ static bool label_is_number(const char *label, size_t n)
 	if (hex)
 		i = 2;
 	for (; i < n; i++)
-		if (hex ? hexval(label[i]) < 0 : !is_digit(label[i]))
+		if (hex ? hex_digit(label[i]) < 0 : !is_digit(label[i]))
 			return false;
 	return true;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "lib/hex.h"
 #include "lib/payload.h"
 #include "probe/exchange.h"
 #include "probe/worker.h"
@@ -115,10 +116,7 @@ static uint64_t parse_u64(const char *s, size_t len, int base, bool *ok)
 	uint64_t v = 0;
 	*ok = len > 0 && len <= (base == 16 ? 16u : 19u);
 	for (size_t i = 0; *ok && i < len; i++) {
-		int d = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
-			: base == 16 && s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
-			: base == 16 && s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
-								   : -1;
+		int d = base == 16 ? hex_digit(s[i]) : s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1;
 		if (d < 0)
 			*ok = false;
 		else

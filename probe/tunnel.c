@@ -71,108 +71,43 @@ void tunnel_start(struct conn *c)
 	}
 }
 
-static void proxy_established(struct conn *c)
+/* What one reply handler made of the bytes in c->in. */
+enum reply {
+	REPLY_NEED_MORE, /* the reply is incomplete: read more and call again */
+	REPLY_DONE,      /* the step is over: the next message went out, the tunnel is up,
+			  * or the request ended through conn_finish() */
+};
+
+/* The proxy accepted: its reply was the first reply_len bytes of c->in. */
+static enum reply proxy_established(struct conn *c, int reply_len)
 {
+	memmove(c->in, c->in + reply_len, c->in_len - (size_t)reply_len);
+	c->in_len -= (size_t)reply_len;
 	if (c->in_len > 0) {
 		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY,
 		       "%zu unexpected bytes after the proxy's success reply", c->in_len);
-		return;
+		return REPLY_DONE;
 	}
 	c->tunnel_up = true;
 	c->times.proxy = conn_now(c);
 	conn_after_tunnel(c);
+	return REPLY_DONE;
 }
 
-/* Handles a complete reply in in[0..consumed); returns false when the request ended. */
-static bool proxy_reply(struct conn *c, size_t consumed)
+/* A reply that does not parse ends the request as a protocol error. */
+static enum reply malformed(struct conn *c, const char *what, const char *why)
+{
+	conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad %s: %s", what, why);
+	return REPLY_DONE;
+}
+
+/* Sends the SOCKS5 CONNECT request: with the address we resolved for socks5://, with
+ * the name for socks5h://. */
+static enum reply socks_request(struct conn *c)
 {
 	const struct probe_target *t = conn_target(c);
-	uint8_t *in = (uint8_t *)c->in;
-	int err = 0;
-	switch (c->proxy_step) {
-	case PX_CONNECT_RECV: {
-		struct http1_response resp;
-		int r = http1_parse_response(c->in, c->in_len, HTTP1_MAX_HEAD, HTTP1_REQ_CONNECT,
-					     &resp, &err);
-		(void)consumed;
-		if (r == HTTP1_NEED_MORE)
-			return true;
-		if (r < 0) {
-			conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad CONNECT reply: %s",
-			       http1_strerror(err));
-			return false;
-		}
-		if (resp.status < 200 || resp.status > 299) {
-			c->rec.status = resp.status;
-			conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "CONNECT %d %.*s", resp.status,
-			       (int)(resp.reason_len > 80 ? 80 : resp.reason_len), resp.reason);
-			return false;
-		}
-		memmove(c->in, c->in + r, c->in_len - (size_t)r);
-		c->in_len -= (size_t)r;
-		proxy_established(c);
-		return false;
-	}
-	case PX_SOCKS_METHOD: {
-		uint8_t method;
-		int r = socks5_client_parse_method(in, c->in_len, &method, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return true;
-		if (r < 0 || method == SOCKS5_METHOD_UNACCEPTABLE) {
-			conn_finish(c, r < 0 ? TP_PROTOCOL_ERROR : TP_PROXY_REFUSED, TP_PHASE_PROXY,
-			       r < 0 ? "bad SOCKS5 method reply: %s" : "SOCKS5: no acceptable method%s",
-			       r < 0 ? socks5_strerror(err) : "");
-			return false;
-		}
-		if (method == SOCKS5_METHOD_USERPASS) {
-			int n = socks5_client_userpass((uint8_t *)c->out, sizeof c->out, t->proxy.user,
-						       t->proxy.pass);
-			send_proxy_message(c, PX_SOCKS_AUTH, n);
-			return false;
-		}
-		goto socks_request;
-	}
-	case PX_SOCKS_AUTH_REPLY: {
-		uint8_t status;
-		int r = socks5_client_parse_userpass_reply(in, c->in_len, &status, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return true;
-		if (r < 0 || status != 0) {
-			conn_finish(c, r < 0 ? TP_PROTOCOL_ERROR : TP_PROXY_REFUSED, TP_PHASE_PROXY,
-			       r < 0 ? "bad SOCKS5 auth reply: %s" : "SOCKS5 authentication failed%s",
-			       r < 0 ? socks5_strerror(err) : "");
-			return false;
-		}
-		goto socks_request;
-	}
-	case PX_SOCKS_REPLY: {
-		uint8_t rep;
-		struct socks5_addr bound;
-		int r = socks5_client_parse_reply(in, c->in_len, &rep, &bound, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return true;
-		if (r < 0) {
-			conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_PROXY, "bad SOCKS5 reply: %s",
-			       socks5_strerror(err));
-			return false;
-		}
-		if (rep != SOCKS5_REP_SUCCEEDED) {
-			conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "SOCKS5 reply %u: %s", rep,
-			       socks5_reply_name(rep));
-			return false;
-		}
-		memmove(c->in, c->in + r, c->in_len - (size_t)r);
-		c->in_len -= (size_t)r;
-		proxy_established(c);
-		return false;
-	}
-	default:
-		return true;
-	}
-socks_request: {
 	struct socks5_addr dst;
 	if (c->socks_dst_resolved) {
-		/* socks5://: we resolved the name; send the address. */
 		char ip[INET6_ADDRSTRLEN];
 		const struct sockaddr_storage *ss = &c->socks_dst.ss;
 		const void *a = ss->ss_family == AF_INET
@@ -185,8 +120,95 @@ socks_request: {
 	}
 	int n = socks5_client_request((uint8_t *)c->out, sizeof c->out, SOCKS5_CMD_CONNECT, &dst);
 	send_proxy_message(c, PX_SOCKS_REQUEST, n);
-	return false;
+	return REPLY_DONE;
 }
+
+static enum reply connect_reply(struct conn *c)
+{
+	struct http1_response resp;
+	int err = 0;
+	int r = http1_parse_response(c->in, c->in_len, HTTP1_MAX_HEAD, HTTP1_REQ_CONNECT, &resp,
+				     &err);
+	if (r == HTTP1_NEED_MORE)
+		return REPLY_NEED_MORE;
+	if (r < 0)
+		return malformed(c, "CONNECT reply", http1_strerror(err));
+	if (resp.status < 200 || resp.status > 299) {
+		c->rec.status = resp.status;
+		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "CONNECT %d %.*s", resp.status,
+			    (int)(resp.reason_len > 80 ? 80 : resp.reason_len), resp.reason);
+		return REPLY_DONE;
+	}
+	return proxy_established(c, r);
+}
+
+static enum reply socks_method_reply(struct conn *c)
+{
+	const struct probe_target *t = conn_target(c);
+	uint8_t method;
+	int err = 0;
+	int r = socks5_client_parse_method((const uint8_t *)c->in, c->in_len, &method, &err);
+	if (r == SOCKS5_NEED_MORE)
+		return REPLY_NEED_MORE;
+	if (r < 0)
+		return malformed(c, "SOCKS5 method reply", socks5_strerror(err));
+	if (method == SOCKS5_METHOD_UNACCEPTABLE) {
+		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "SOCKS5: no acceptable method");
+		return REPLY_DONE;
+	}
+	if (method == SOCKS5_METHOD_USERPASS) {
+		int n = socks5_client_userpass((uint8_t *)c->out, sizeof c->out, t->proxy.user,
+					       t->proxy.pass);
+		send_proxy_message(c, PX_SOCKS_AUTH, n);
+		return REPLY_DONE;
+	}
+	return socks_request(c);
+}
+
+static enum reply socks_auth_reply(struct conn *c)
+{
+	uint8_t status;
+	int err = 0;
+	int r = socks5_client_parse_userpass_reply((const uint8_t *)c->in, c->in_len, &status, &err);
+	if (r == SOCKS5_NEED_MORE)
+		return REPLY_NEED_MORE;
+	if (r < 0)
+		return malformed(c, "SOCKS5 auth reply", socks5_strerror(err));
+	if (status != 0) {
+		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "SOCKS5 authentication failed");
+		return REPLY_DONE;
+	}
+	return socks_request(c);
+}
+
+static enum reply socks_reply(struct conn *c)
+{
+	uint8_t rep;
+	struct socks5_addr bound;
+	int err = 0;
+	int r = socks5_client_parse_reply((const uint8_t *)c->in, c->in_len, &rep, &bound, &err);
+	if (r == SOCKS5_NEED_MORE)
+		return REPLY_NEED_MORE;
+	if (r < 0)
+		return malformed(c, "SOCKS5 reply", socks5_strerror(err));
+	if (rep != SOCKS5_REP_SUCCEEDED) {
+		conn_finish(c, TP_PROXY_REFUSED, TP_PHASE_PROXY, "SOCKS5 reply %u: %s", rep,
+			    socks5_reply_name(rep));
+		return REPLY_DONE;
+	}
+	return proxy_established(c, r);
+}
+
+/* The handler of the reply the current step waits for. */
+static enum reply proxy_reply(struct conn *c)
+{
+	switch (c->proxy_step) {
+	case PX_CONNECT_RECV: return connect_reply(c);
+	case PX_SOCKS_METHOD: return socks_method_reply(c);
+	case PX_SOCKS_AUTH_REPLY: return socks_auth_reply(c);
+	case PX_SOCKS_REPLY: return socks_reply(c);
+	default: return REPLY_NEED_MORE;
+	}
 }
 
 void tunnel_step(struct conn *c)
@@ -221,7 +243,7 @@ void tunnel_step(struct conn *c)
 			return;
 		}
 		c->in_len += (size_t)n;
-		if (!proxy_reply(c, (size_t)n))
+		if (proxy_reply(c) == REPLY_DONE)
 			return;
 	}
 }

@@ -6,22 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hex.h"
+
 static const char *skip_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* p is just past the opening quote. Returns the closing quote or NULL. */
@@ -42,7 +33,7 @@ static const char *scan_string(const char *p, const char *end, bool *escaped)
 				if (end - p < 5)
 					return NULL;
 				for (int i = 1; i <= 4; i++)
-					if (hexval(p[i]) < 0)
+					if (hex_digit(p[i]) < 0)
 						return NULL;
 				p += 4;
 			} else if (!strchr("\"\\/bfnrt", *p) || *p == '\0') {
@@ -271,7 +262,7 @@ static size_t put_utf8(char *out, size_t at, size_t cap, uint32_t cp, bool *full
 /* Four hex digits; a malformed escape decodes as U+FFFD instead of shifting a -1. */
 static uint32_t hex4(const char *p)
 {
-	int d[4] = {hexval(p[0]), hexval(p[1]), hexval(p[2]), hexval(p[3])};
+	int d[4] = {hex_digit(p[0]), hex_digit(p[1]), hex_digit(p[2]), hex_digit(p[3])};
 	if (d[0] < 0 || d[1] < 0 || d[2] < 0 || d[3] < 0)
 		return 0xfffd;
 	return (uint32_t)d[0] << 12 | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 4 | (uint32_t)d[3];

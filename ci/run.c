@@ -27,8 +27,8 @@
 #include "ci/demo.h"
 #include "ci/checks.h"
 #include "ci/procs.h"
-#include "ci/runmerge.h"
 #include "ci/scenario.h"
+#include "lib/runfile.h"
 #include "lib/units.h"
 
 struct run_opts {
@@ -206,12 +206,6 @@ static unsigned start_proxy(struct procs *ps, const char *name, const char *dir,
 	return procs_port(p, "");
 }
 
-static json_t *load_json(const char *path)
-{
-	json_error_t jerr;
-	return json_load_file(path, 0, &jerr);
-}
-
 static int append_file(const char *from, const char *to)
 {
 	FILE *in = fopen(from, "r");
@@ -269,28 +263,18 @@ static int write_run(json_t *run, const char *dir, const struct scenario *scn, c
 					      (json_int_t)smp->rss_last, "rss_kib_max", (json_int_t)smp->rss_max,
 					      "fds_first", (json_int_t)smp->fd_first, "fds_last",
 					      (json_int_t)smp->fd_last, "samples", smp->series));
-	char path[PATH_MAX], tmp[PATH_MAX];
+	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/run.json", dir);
-	snprintf(tmp, sizeof tmp, "%s/run.json.tmp", dir);
-	/* Write-then-rename: a reader (or a kill) never sees half a file. */
-	if (json_dump_file(run, tmp, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) < 0 ||
-	    rename(tmp, path) < 0)
-		return -EIO;
-	return 0;
+	int rc = runfile_write(run, path);
+	if (rc < 0)
+		fprintf(stderr, "tunnelprobe run: cannot write %s: %s\n", path, strerror(-rc));
+	return rc;
 }
 
-#if __has_include("capture/capture.h")
-#define HAVE_CAPTURE 1
-#else
-#define HAVE_CAPTURE 0
-#endif
-
 /* Joins the ledgers (and the capture when there is one) with `tunnelprobe capture`,
- * then copies each failed tunnel's chain and verdict into the run's failure samples and
- * the verdict sentences into run.verdicts. Without the capture part: nothing to add. */
+ * then the capture into the run (lib/runfile.h runfile_join_capture). */
 static void join_ledgers(struct procs *ps, const char *dir, bool have_pcap, json_t *run)
 {
-#if HAVE_CAPTURE
 	struct args a = {0};
 	arg(&a, "capture");
 	arg(&a, "-q");
@@ -308,44 +292,33 @@ static void join_ledgers(struct procs *ps, const char *dir, bool have_pcap, json
 			arg(&a, "%s", path);
 	}
 	struct proc *p = a.overflow ? NULL : procs_start(ps, "capture-join", a.v, false);
-	if (!p || procs_wait(p, 120000) < 0)
+	if (!p || procs_wait(p, 120000) < 0) {
+		fprintf(stderr, "tunnelprobe run: the ledgers were not joined (see %s/capture-join.log)\n", dir);
 		return;
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/capture.json", dir);
-	json_error_t jerr;
-	json_t *cap = json_load_file(path, 0, &jerr);
-	if (!cap)
-		return;
-	json_t *verdicts = json_array();
-	size_t i;
-	json_t *t;
-	json_array_foreach(json_object_get(cap, "tunnels"), i, t) {
-		const char *code = json_string_value(json_object_get(t, "verdict_code"));
-		const char *text = json_string_value(json_object_get(t, "verdict"));
-		const char *local = json_string_value(json_object_get(t, "local"));
-		if (!code || !text || strcmp(code, "ok") == 0)
-			continue;
-		json_array_append_new(verdicts, json_string(text));
-		size_t k;
-		json_t *f;
-		json_array_foreach(json_object_get(run, "failures"), k, f) {
-			const char *fl = json_string_value(json_object_get(f, "local"));
-			if (fl && local && strcmp(fl, local) == 0) {
-				json_object_set(f, "chain", json_object_get(t, "down"));
-				json_object_set_new(f, "verdict", json_string(text));
-				json_object_set_new(f, "verdict_code", json_string(code));
-			}
-		}
 	}
-	json_object_set_new(run, "verdicts", verdicts);
-	json_object_set(run, "verdict_counts", json_object_get(cap, "verdicts"));
-	json_decref(cap);
-#else
-	(void)ps;
-	(void)dir;
-	(void)have_pcap;
-	(void)run;
-#endif
+	char path[PATH_MAX], err[512];
+	snprintf(path, sizeof path, "%s/capture.json", dir);
+	if (runfile_join_capture_file(run, path, err, sizeof err) < 0)
+		fprintf(stderr, "tunnelprobe run: %s\n", err);
+}
+
+/* Bridge, to go when ci/checks.c reads verdict objects (verdicts as data): checks_run
+ * still matches `verdict TEXT` against sentences, so it gets the objects' "text"s.
+ * Then: pass json_object_get(run, "verdicts") itself. NULL when the run has none. */
+static json_t *verdict_texts(json_t *run)
+{
+	json_t *verdicts = json_object_get(run, "verdicts");
+	if (!json_is_array(verdicts))
+		return NULL;
+	json_t *texts = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(verdicts, i, v) {
+		const char *text = json_string_value(json_object_get(v, "text"));
+		if (text)
+			json_array_append_new(texts, json_string(text));
+	}
+	return texts;
 }
 
 static int run_scenario(const struct scenario *scn, const char *scn_dir, const struct run_opts *o,
@@ -447,8 +420,8 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 	}
 	bool have_pcap = false;
 	struct proc *capture = NULL;
-	if (scn->capture && (!HAVE_CAPTURE || geteuid() != 0)) {
-		say(o, "  (capture skipped: %s)\n", HAVE_CAPTURE ? "live capture needs root" : "no capture part");
+	if (scn->capture && geteuid() != 0) {
+		say(o, "  (capture skipped: live capture needs root)\n");
 	} else if (scn->capture) {
 		/* Live on lo, only this run's ports: the origin's and the proxies'. */
 		struct args a = {0};
@@ -556,20 +529,28 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 			fprintf(stderr, "tunnelprobe run: the probe refused its arguments (see %s/probe.log)\n", dir);
 			goto out;
 		}
-		json_t *run = load_json(seg_json);
-		if (!run) {
+		json_t *run = NULL;
+		char err[512];
+		if (runfile_read(seg_json, &run, err, sizeof err) < 0) {
 			if (interrupted)
 				break;
-			fprintf(stderr, "tunnelprobe run: no run file from the probe (see %s/probe.log)\n", dir);
+			fprintf(stderr, "tunnelprobe run: no run file from the probe: %s (see %s/probe.log)\n", err, dir);
 			goto out;
 		}
 		snprintf(path, sizeof path, "%s/records.jsonl", dir);
 		append_file(seg_records, path);
 		unlink(seg_records);
-		json_t *merged = runmerge(acc, run);
-		json_decref(run);
-		json_decref(acc);
-		acc = merged;
+		if (acc) {
+			json_t *merged = runfile_merge(acc, run, err, sizeof err);
+			json_decref(run);
+			if (!merged) {
+				fprintf(stderr, "tunnelprobe run: segment %u cannot be merged: %s\n", s, err);
+				goto out;
+			}
+			json_decref(acc);
+			run = merged;
+		}
+		acc = run;
 		unlink(seg_json);
 		t0 += this_seg;
 		sample(&smp, proxy_pid, t0);
@@ -582,7 +563,9 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 			struct check_result live[SCN_MAX_LIST];
 			long rss = smp.rss_first >= 0 ? smp.rss_last - smp.rss_first : -1;
 			long fds = smp.fd_first >= 0 ? smp.fd_last - smp.fd_first : -1;
-			checks_run(scn, acc, NULL, json_object_get(acc, "verdicts"), rss, fds, live);
+			json_t *texts = verdict_texts(acc);
+			checks_run(scn, acc, NULL, texts, rss, fds, live);
+			json_decref(texts);
 			for (size_t i = 0; i < scn->nexpects; i++)
 				if (!live[i].pass && !live[i].unknown)
 					say(o, "  [%5.0fs] breach: %s\n", t0, live[i].text);
@@ -603,15 +586,17 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 		join_ledgers(ps, dir, have_pcap, acc);
 	active_procs = NULL;
 
-	if (o->baseline && !(baseline = load_json(o->baseline))) {
-		fprintf(stderr, "tunnelprobe run: cannot read --baseline %s\n", o->baseline);
+	char err[600];
+	if (o->baseline && runfile_read(o->baseline, &baseline, err, sizeof err) < 0) {
+		fprintf(stderr, "tunnelprobe run: cannot read --baseline %s: %s\n", o->baseline, err);
 		goto out;
 	}
-	json_t *verdicts = json_object_get(acc, "verdicts");
+	json_t *verdicts = verdict_texts(acc);
 	struct check_result results[SCN_MAX_LIST];
 	long rss_growth = smp.rss_first >= 0 ? smp.rss_last - smp.rss_first : -1;
 	long fd_growth = smp.fd_first >= 0 ? smp.fd_last - smp.fd_first : -1;
 	size_t failed = checks_run(scn, acc, baseline, verdicts, rss_growth, fd_growth, results);
+	json_decref(verdicts);
 	json_object_set_new(acc, "expectations", checks_json(results, scn->nexpects));
 	write_run(acc, dir, scn, label, proxy_url, &smp);
 	for (size_t i = 0; i < scn->nexpects; i++)
@@ -648,7 +633,6 @@ out:
 static void write_report(const struct run_opts *o, const char *out, char dirs[][PATH_MAX],
 			 const char *const labels[], size_t n)
 {
-#if __has_include("reports/report.h")
 	struct procs *ps = calloc(1, sizeof *ps);
 	if (!ps || procs_init(ps, out) < 0) {
 		free(ps);
@@ -672,12 +656,6 @@ static void write_report(const struct run_opts *o, const char *out, char dirs[][
 		fprintf(stderr, "tunnelprobe run: the report failed (see %s/report.log)\n", out);
 	procs_stop_all(ps, 1000);
 	free(ps);
-#else
-	(void)dirs;
-	(void)labels;
-	(void)n;
-	say(o, "run folder: %s (this build has no report part)\n", out);
-#endif
 }
 
 static void usage(FILE *out)

@@ -1,5 +1,6 @@
-/* html — the self-contained report page (see report.h): inline CSS (light and dark,
- * print) and the SVG charts of svg.c; every string from a run file escaped. */
+/* html — see html.h. */
+#include "reports/html.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,8 +9,9 @@
 #include "lib/ledger.h"
 #include "lib/runfile.h"
 #include "lib/version.h"
-#include "reports/report.h"
+#include "reports/metrics.h"
 #include "reports/svg.h"
+#include "reports/text.h"
 
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "lib/runfile.h"
+#include "reports/html.h"
 #include "reports/inputs.h"
+#include "reports/text.h"
 
 static void usage(FILE *out)
 {

@@ -10,7 +10,9 @@
 
 #include <cmocka.h>
 
+#include "reports/metrics.h"
 #include "reports/report.h"
+#include "reports/text.h"
 
 static json_t *parse(const char *text)
 {

@@ -27,12 +27,8 @@ uint64_t qhist_bucket_low(size_t idx)
 
 uint64_t qhist_bucket_high(size_t idx)
 {
-	if (idx >= QHIST_BUCKETS)
-		idx = QHIST_BUCKETS - 1;
-	if (idx < (1u << QHIST_SUB_BITS))
-		return idx;
-	unsigned shift = (unsigned)(idx >> QHIST_SUB_BITS) - 1;
-	return qhist_bucket_low(idx) + (1ull << shift) - 1;
+	/* Buckets are contiguous: one ends where the next begins; the last ends at 2^40. */
+	return idx + 1 < QHIST_BUCKETS ? qhist_bucket_low(idx + 1) - 1 : (1ull << 40) - 1;
 }
 
 void qhist_record(struct qhist *q, uint64_t value)

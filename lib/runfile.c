@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/histjson.h"
 #include "lib/ledger.h"
 #include "lib/version.h"
 
@@ -26,6 +27,13 @@ static json_int_t geti(json_t *o, const char *k) { return json_integer_value(jso
 static double getf(json_t *o, const char *k) { return json_number_value(json_object_get(o, k)); }
 static bool is_count(json_t *v) { return json_is_integer(v) && json_integer_value(v) >= 0; }
 static double ms(uint64_t us) { return (double)us / 1000.0; }
+
+/* a + b for counts from files: saturates instead of overflowing on hostile values. */
+static json_int_t add(json_int_t a, json_int_t b)
+{
+	json_int_t sum;
+	return __builtin_add_overflow(a, b, &sum) ? (b > 0 ? INT64_MAX : INT64_MIN) : sum;
+}
 
 /* ---- writing ---- */
 
@@ -50,27 +58,6 @@ static json_t *latency_json(const struct hist *h)
 			 hist_mean(h) / 1000.0, "p50", ms(hist_percentile(h, 50)), "p90",
 			 ms(hist_percentile(h, 90)), "p99", ms(hist_percentile(h, 99)), "p999",
 			 ms(hist_percentile(h, 99.9)), "max", ms(h->max));
-}
-
-static json_t *histogram_json(const struct hist *h)
-{
-	json_t *buckets = json_array();
-	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		if (h->counts[i])
-			json_array_append_new(buckets, json_pack("[I,I,I]", (json_int_t)hist_bucket_low(i),
-								 (json_int_t)hist_bucket_high(i), (json_int_t)h->counts[i]));
-	return json_pack("{s:s,s:i,s:o}", "unit", "us", "sub_bucket_bits", HIST_SUB_BITS, "buckets", buckets);
-}
-
-/* The per-target histogram: the coarse one the target's percentiles come from. */
-static json_t *qhist_json(const struct qhist *q)
-{
-	json_t *buckets = json_array();
-	for (size_t i = 0; i < QHIST_BUCKETS; i++)
-		if (q->counts[i])
-			json_array_append_new(buckets, json_pack("[I,I,I]", (json_int_t)qhist_bucket_low(i),
-								 (json_int_t)qhist_bucket_high(i), (json_int_t)q->counts[i]));
-	return json_pack("{s:s,s:i,s:o}", "unit", "us", "sub_bucket_bits", QHIST_SUB_BITS, "buckets", buckets);
 }
 
 static json_t *target_latency_json(const struct qhist *q, double mean_ms, double max_ms)
@@ -104,7 +91,7 @@ int runfile_set_totals(json_t *doc, const struct runcount_totals *t)
 							  "received", (json_int_t)t->bytes_received));
 	rc |= json_object_set_new(doc, "connections", conns);
 	rc |= json_object_set_new(doc, "latency_ms", latency_json(&t->lat));
-	rc |= json_object_set_new(doc, "histogram", histogram_json(&t->lat));
+	rc |= json_object_set_new(doc, "histogram", histjson_hist(&t->lat));
 	return rc ? -ENOMEM : 0;
 }
 
@@ -113,7 +100,7 @@ json_t *runfile_target_json(const char *url, const struct runcount_target *t)
 	double mean = t->requests ? (double)t->lat_sum_us / (double)t->requests / 1000.0 : 0.0;
 	return json_pack("{s:s,s:I,s:I,s:o,s:o,s:o}", "url", url, "requests", (json_int_t)t->requests, "ok",
 			 (json_int_t)t->ok, "classes", classes_json(t->classes), "latency_ms",
-			 target_latency_json(&t->lat, mean, ms(t->lat_max_us)), "histogram", qhist_json(&t->lat));
+			 target_latency_json(&t->lat, mean, ms(t->lat_max_us)), "histogram", histjson_qhist(&t->lat));
 }
 
 json_t *runfile_second_json(int64_t t, const struct runcount_second *s)
@@ -154,60 +141,13 @@ int runfile_dumpf(json_t *doc, FILE *fp)
 
 /* ---- histograms from JSON ---- */
 
-/* Whether hj is {unit: "us", sub_bucket_bits: bits, buckets: [...]}. */
-static bool hist_header_ok(json_t *hj, int bits)
-{
-	const char *unit = json_string_value(json_object_get(hj, "unit"));
-	return unit && strcmp(unit, "us") == 0 && geti(hj, "sub_bucket_bits") == bits &&
-	       json_is_array(json_object_get(hj, "buckets"));
-}
-
-/* One [low, high, count] bucket: its index in a full (coarse = false) or a coarse
- * histogram. -EINVAL when its bounds are not exactly one of that histogram's buckets. */
-static int bucket_parse(json_t *b, bool coarse, size_t *idx, uint64_t *count)
-{
-	json_t *lo = json_array_get(b, 0), *hi = json_array_get(b, 1), *n = json_array_get(b, 2);
-	if (json_array_size(b) != 3 || !is_count(lo) || !is_count(hi) || !is_count(n))
-		return -EINVAL;
-	uint64_t low = (uint64_t)json_integer_value(lo), high = (uint64_t)json_integer_value(hi);
-	*count = (uint64_t)json_integer_value(n);
-	if (coarse) {
-		*idx = qhist_bucket_index(low);
-		if (qhist_bucket_low(*idx) != low || qhist_bucket_high(*idx) != high || *count > UINT32_MAX)
-			return -EINVAL;
-	} else {
-		*idx = hist_bucket_index(low);
-		if (hist_bucket_low(*idx) != low || hist_bucket_high(*idx) != high)
-			return -EINVAL;
-	}
-	return 0;
-}
+/* ---- histograms from JSON ---- */
 
 int runfile_hist(json_t *doc, struct hist *h)
 {
-	hist_init(h);
-	json_t *hj = json_object_get(doc, "histogram");
-	if (!hj)
-		return -ENOENT;
-	if (!hist_header_ok(hj, HIST_SUB_BITS))
-		return -EINVAL;
-	size_t i;
-	json_t *b;
-	json_array_foreach(json_object_get(hj, "buckets"), i, b) {
-		size_t idx;
-		uint64_t count;
-		if (bucket_parse(b, false, &idx, &count) < 0)
-			return -EINVAL;
-		if (count == 0)
-			continue;
-		h->counts[idx] += count;
-		h->total += count;
-		if (hist_bucket_low(idx) < h->min)
-			h->min = hist_bucket_low(idx);
-		if (hist_bucket_high(idx) > h->max)
-			h->max = hist_bucket_high(idx);
-		h->sum += (double)count * (double)(hist_bucket_low(idx) + hist_bucket_high(idx)) / 2.0;
-	}
+	int rc = histjson_read_hist(json_object_get(doc, "histogram"), h);
+	if (rc < 0)
+		return rc;
 	/* The exact extremes and mean, when the run states them. */
 	json_t *lat = json_object_get(doc, "latency_ms");
 	if (h->total && json_is_number(json_object_get(lat, "min")) && json_is_number(json_object_get(lat, "max"))) {
@@ -226,23 +166,7 @@ int runfile_hist(json_t *doc, struct hist *h)
  * written), -EINVAL (not one of ours). */
 static int target_qhist(json_t *target, struct qhist *q)
 {
-	memset(q, 0, sizeof *q);
-	json_t *hj = json_object_get(target, "histogram");
-	if (!hj)
-		return -ENOENT;
-	if (!hist_header_ok(hj, QHIST_SUB_BITS))
-		return -EINVAL;
-	size_t i;
-	json_t *b;
-	json_array_foreach(json_object_get(hj, "buckets"), i, b) {
-		size_t idx;
-		uint64_t count;
-		if (bucket_parse(b, true, &idx, &count) < 0)
-			return -EINVAL;
-		q->counts[idx] += (uint32_t)count;
-		q->total += (uint32_t)count;
-	}
-	return 0;
+	return histjson_read_qhist(json_object_get(target, "histogram"), q);
 }
 
 /* ---- checking and upgrading ---- */
@@ -424,7 +348,7 @@ static void add_counts(json_t *dst, json_t *src)
 	json_object_foreach(src, key, v) {
 		if (!json_is_integer(v))
 			continue;
-		json_object_set_new(dst, key, json_integer(geti(dst, key) + json_integer_value(v)));
+		json_object_set_new(dst, key, json_integer(add(geti(dst, key), json_integer_value(v))));
 	}
 }
 
@@ -473,7 +397,7 @@ static void add_bucket(json_t *slots, size_t idx, json_t *s, json_int_t t)
 	}
 	const char *counters[] = {"started", "completed", "ok", "bytes_in", "bytes_out"};
 	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
-		json_object_set_new(d, counters[i], json_integer(geti(d, counters[i]) + geti(s, counters[i])));
+		json_object_set_new(d, counters[i], json_integer(add(geti(d, counters[i]), geti(s, counters[i]))));
 	merge_counts(d, s, "failed");
 	/* Percentiles of a second shared by two runs: the larger (only counts add). */
 	const char *pcts[] = {"p50_ms", "p99_ms"};
@@ -550,13 +474,14 @@ static void merge_target(json_t *same, json_t *b)
 {
 	json_int_t ra = geti(same, "requests"), rb = geti(b, "requests");
 	json_t *la = json_object_get(same, "latency_ms"), *lb = json_object_get(b, "latency_ms");
-	double mean = ra + rb ? (getf(la, "mean") * (double)ra + getf(lb, "mean") * (double)rb) / (double)(ra + rb) : 0;
+	double n = (double)ra + (double)rb;
+	double mean = n > 0 ? (getf(la, "mean") * (double)ra + getf(lb, "mean") * (double)rb) / n : 0;
 	double max = fmax(getf(la, "max"), getf(lb, "max"));
 	struct qhist qa, qb;
 	if (target_qhist(same, &qa) == 0 && target_qhist(b, &qb) == 0) {
 		qhist_merge(&qa, &qb);
 		json_object_set_new(same, "latency_ms", target_latency_json(&qa, mean, max));
-		json_object_set_new(same, "histogram", qhist_json(&qa));
+		json_object_set_new(same, "histogram", histjson_qhist(&qa));
 	} else {
 		json_t *lat = json_pack("{s:f}", "mean", mean);
 		const char *keys[] = {"p50", "p90", "p99"};
@@ -566,8 +491,8 @@ static void merge_target(json_t *same, json_t *b)
 		json_object_set_new(same, "latency_ms", lat);
 		json_object_del(same, "histogram");
 	}
-	json_object_set_new(same, "requests", json_integer(ra + rb));
-	json_object_set_new(same, "ok", json_integer(geti(same, "ok") + geti(b, "ok")));
+	json_object_set_new(same, "requests", json_integer(add(ra, rb)));
+	json_object_set_new(same, "ok", json_integer(add(geti(same, "ok"), geti(b, "ok"))));
 	merge_counts(same, b, "classes");
 }
 
@@ -650,7 +575,7 @@ json_t *runfile_merge(json_t *a, json_t *b, char *err, size_t cap)
 	}
 	const char *counts[] = {"requests", "ok", "failed"};
 	for (size_t i = 0; i < 3; i++)
-		json_object_set_new(out, counts[i], json_integer(geti(a, counts[i]) + geti(b, counts[i])));
+		json_object_set_new(out, counts[i], json_integer(add(geti(a, counts[i]), geti(b, counts[i]))));
 	const char *objects[] = {"classes", "status_codes", "bytes", "connections", "verdict_counts"};
 	for (size_t i = 0; i < sizeof objects / sizeof objects[0]; i++)
 		merge_counts(out, b, objects[i]);
@@ -660,7 +585,7 @@ json_t *runfile_merge(json_t *a, json_t *b, char *err, size_t cap)
 		json_object_set_new(conn, "reuse_ratio",
 				    json_real(req ? (double)geti(conn, "requests_on_reused") / (double)req : 0.0));
 	json_object_set_new(out, "latency_ms", latency_json(ha));
-	json_object_set_new(out, "histogram", histogram_json(ha));
+	json_object_set_new(out, "histogram", histjson_hist(ha));
 	json_object_set_new(out, "timeseries", merge_series(a, b, out));
 	json_object_set_new(out, "targets", merge_targets(json_object_get(a, "targets"), json_object_get(b, "targets")));
 	json_t *failures = json_array();
@@ -737,7 +662,7 @@ static void join_run_fields(json_t *doc, json_t *capture)
 		json_t *v = tunnel_verdict(t);
 		const char *code = json_string_value(json_object_get(v, "code"));
 		if (code) {
-			json_object_set_new(counts, code, json_integer(geti(counts, code) + 1));
+			json_object_set_new(counts, code, json_integer(add(geti(counts, code), 1)));
 			if (strcmp(code, "ok") != 0 && json_array_size(verdicts) < RUNFILE_MAX_VERDICTS)
 				json_array_append(verdicts, v);
 		}

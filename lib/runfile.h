@@ -11,6 +11,8 @@
  *   joining  runfile_join_capture: a capture's tunnels (capture.json) into the run's
  *            failures, verdicts and verdict counts.
  *
+ * Histograms are read and written with lib/histjson.h.
+ *
  * Documents are jansson objects. A function returning json_t * returns a new
  * reference the caller decrefs (NULL on failure); one taking a json_t * borrows it.
  * Functions with err/cap write one line for the user there when they fail.

@@ -466,6 +466,22 @@ static void test_hist_roundtrip(void **state)
 	free(back);
 }
 
+/* The coarse histogram's buckets, as target histograms serialise them: contiguous,
+ * each value inside its bucket's bounds. */
+static void test_qhist_bounds(void **state)
+{
+	(void)state;
+	assert_int_equal(qhist_bucket_low(0), 0);
+	for (size_t i = 1; i < QHIST_BUCKETS; i++)
+		assert_true(qhist_bucket_low(i) == qhist_bucket_high(i - 1) + 1);
+	assert_true(qhist_bucket_high(QHIST_BUCKETS - 1) == (1ull << 40) - 1);
+	assert_true(qhist_bucket_high(QHIST_BUCKETS + 5) == qhist_bucket_high(QHIST_BUCKETS - 1));
+	for (uint64_t v = 0; v < (1ull << 40); v = v * 3 / 2 + 1) {
+		size_t i = qhist_bucket_index(v);
+		assert_true(qhist_bucket_low(i) <= v && v <= qhist_bucket_high(i));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_version_1_upgraded),
 		cmocka_unit_test(test_join_capture_both_forms),
 		cmocka_unit_test(test_hist_roundtrip),
+		cmocka_unit_test(test_qhist_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,11 +56,6 @@ $(BUILD)/lib$(1).a: $(call part_obj,$(1))
 endef
 $(foreach p,$(PARTS),$(if $(call part_src,$(p)),$(eval $(call part_rule,$(p)))))
 
-# cli/parts.h and ci/run.c find parts with __has_include: recompile them when a part's
-# header appears.
-PART_HEADERS = $(wildcard probe/probe.h replay/origin.h proxy-under-test/proxy.h \
-		capture/capture.h reports/report.h ci/run.h)
-$(BUILD)/cli/main.o $(BUILD)/ci/run.o: $(PART_HEADERS)
 $(BIN): $(BUILD)/cli/main.o $(ARCHIVES)
 	@echo "  LD  $@"
 	@$(CC) $(LDFLAGS) -o $@ $< $(LINK_ARCHIVES) $(LDLIBS)

@@ -4,6 +4,17 @@
  * truncation after 32 KiB can hit (the incident: only responses of tens of KB+). */
 #include "ci/demo.h"
 
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ci/interrupt.h"
+#include "ci/render.h"
+#include "ci/say.h"
+
+#define DEMO_MAX_PARTS 4
+
 #define DEMO_LOAD                                                                 \
 	"origin\n"                                                                \
 	"probe\n"                                                                 \
@@ -40,4 +51,42 @@ const struct demo_part *demo_parts(size_t *n)
 {
 	*n = sizeof parts / sizeof parts[0];
 	return parts;
+}
+
+int demo_run(const char *out, const struct runner_opts *o)
+{
+	size_t nparts;
+	const struct demo_part *part = demo_parts(&nparts);
+	struct scenario *scn = malloc(sizeof *scn);
+	char dirs[DEMO_MAX_PARTS][PATH_MAX], summaries[DEMO_MAX_PARTS][512], err[600];
+	const char *labels[DEMO_MAX_PARTS];
+	struct runner_outcome res;
+	int status = 2, worst = 0;
+	if (!scn)
+		goto out;
+	if (nparts > DEMO_MAX_PARTS)
+		nparts = DEMO_MAX_PARTS;
+	for (size_t i = 0; i < nparts; i++) {
+		if (scenario_parse(scn, part[i].text, strlen(part[i].text), part[i].label, err, sizeof err) < 0) {
+			fprintf(stderr, "tunnelprobe run: built-in demo: %s\n", err);
+			goto out;
+		}
+		if (snprintf(dirs[i], sizeof dirs[i], "%.3900s/%s", out, part[i].label) >= (int)sizeof dirs[i])
+			goto out;
+		labels[i] = part[i].label;
+		runner_run(scn, ".", o, dirs[i], part[i].label, &res);
+		snprintf(summaries[i], sizeof summaries[i], "%s", res.summary);
+		if (res.status == 2 || interrupt_requested())
+			goto out;
+		if (res.status > worst)
+			worst = res.status;
+	}
+	say(o->quiet, "\n");
+	for (size_t i = 0; i < nparts; i++)
+		say(o->quiet, "%s\n", summaries[i]);
+	render_report(out, dirs, labels, nparts, o->quiet);
+	status = worst;
+out:
+	free(scn);
+	return status;
 }

@@ -204,6 +204,41 @@ void procs_signal_all(struct procs *ps, int sig)
 			kill(ps->list[i].pid, sig);
 }
 
+pid_t procs_pid(const struct proc *p)
+{
+	return p && p->pid > 0 && !p->reaped ? p->pid : 0;
+}
+
+int procs_signal(struct proc *p, int sig)
+{
+	pid_t pid = procs_pid(p);
+	if (!pid || kill(pid, sig) < 0)
+		return -ESRCH;
+	return 0;
+}
+
+size_t procs_ports(const struct procs *ps, char *out, size_t cap)
+{
+	size_t n = 0, len = 0;
+	if (cap == 0)
+		return 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < ps->n; i++)
+		for (size_t l = 0; l < ps->list[i].nlistening; l++) {
+			const char *colon = strrchr(ps->list[i].listening[l], ':');
+			if (!colon)
+				continue;
+			int w = snprintf(out + len, cap - len, "%s%s", n ? "," : "", colon + 1);
+			if (w < 0 || (size_t)w >= cap - len) {
+				out[len] = '\0';
+				continue;
+			}
+			len += (size_t)w;
+			n++;
+		}
+	return n;
+}
+
 long procs_rss_kib(pid_t pid)
 {
 	char path[64], line[256];

@@ -61,6 +61,15 @@ void procs_stop_all(struct procs *ps, int grace_ms);
 /* Async-signal-safe: SIGTERM to every running child (for run's signal handler). */
 void procs_signal_all(struct procs *ps, int sig);
 
+/* p's pid while it runs (started, not yet reaped); 0 otherwise and for NULL. */
+pid_t procs_pid(const struct proc *p);
+/* Sends sig to p while it runs. Returns 0, or -ESRCH when it does not run. */
+int procs_signal(struct proc *p, int sig);
+/* The ports of every child's "listening" lines, comma-separated ("4431,4432,3128"),
+ * for a capture filter; a port that does not fit in out is left out. Returns how many
+ * were written. */
+size_t procs_ports(const struct procs *ps, char *out, size_t cap);
+
 /* VmRSS in KiB and the number of open fds of a running process; -1 when unknown. */
 long procs_rss_kib(pid_t pid);
 long procs_fd_count(pid_t pid);

@@ -2,14 +2,34 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/parts.h"
+#include "capture/capture.h"
+#include "ci/run.h"
+#include "lib/version.h"
+#include "probe/probe.h"
+#include "proxy-under-test/proxy.h"
+#include "replay/origin.h"
+#include "reports/report.h"
+
+static int version_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return puts("tunnelprobe " TP_VERSION) < 0;
+}
 
 static const struct {
 	const char *name;
 	int (*main)(int argc, char **argv);
 	const char *what;
 } commands[] = {
-	TP_PART_COMMANDS
+	{"probe", probe_main, "load and verify through a proxy (or direct)"},
+	{"gen", gen_main, "write a deterministic payload (for static origins)"},
+	{"origin", origin_main, "the replay origin (HTTP/1.1 over TCP and TLS)"},
+	{"proxy", proxy_main, "the reference proxy, with fault injection"},
+	{"capture", capture_main, "pcap correlator: bytes per leg, FIN/RST, verdicts"},
+	{"report", report_main, "run JSON -> self-contained HTML, side by side"},
+	{"run", run_main, "run a scenario (no scenario: the built-in demo)"},
+	{"version", version_main, "print the version"},
 };
 
 static void usage(FILE *out)

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-static size_t qhist_index(uint64_t v)
+size_t qhist_bucket_index(uint64_t v)
 {
 	if (v < (1u << QHIST_SUB_BITS))
 		return (size_t)v;
@@ -14,19 +14,26 @@ static size_t qhist_index(uint64_t v)
 	return ((size_t)(shift + 1) << QHIST_SUB_BITS) + (size_t)((v >> shift) & ((1u << QHIST_SUB_BITS) - 1));
 }
 
-static uint64_t qhist_high(size_t idx)
+uint64_t qhist_bucket_low(size_t idx)
 {
+	if (idx >= QHIST_BUCKETS)
+		idx = QHIST_BUCKETS - 1;
 	if (idx < (1u << QHIST_SUB_BITS))
 		return idx;
 	unsigned shift = (unsigned)(idx >> QHIST_SUB_BITS) - 1;
 	uint64_t sub = idx & ((1u << QHIST_SUB_BITS) - 1);
-	uint64_t low = ((1ull << QHIST_SUB_BITS) | sub) << shift;
-	return low + (1ull << shift) - 1;
+	return ((1ull << QHIST_SUB_BITS) | sub) << shift;
+}
+
+uint64_t qhist_bucket_high(size_t idx)
+{
+	/* Buckets are contiguous: one ends where the next begins; the last ends at 2^40. */
+	return idx + 1 < QHIST_BUCKETS ? qhist_bucket_low(idx + 1) - 1 : (1ull << 40) - 1;
 }
 
 void qhist_record(struct qhist *q, uint64_t value)
 {
-	q->counts[qhist_index(value)]++;
+	q->counts[qhist_bucket_index(value)]++;
 	q->total++;
 }
 
@@ -48,7 +55,7 @@ uint64_t qhist_percentile(const struct qhist *q, double p)
 	for (size_t i = 0; i < QHIST_BUCKETS; i++) {
 		seen += q->counts[i];
 		if (seen >= rank)
-			return qhist_high(i);
+			return qhist_bucket_high(i);
 	}
-	return qhist_high(QHIST_BUCKETS - 1);
+	return qhist_bucket_high(QHIST_BUCKETS - 1);
 }

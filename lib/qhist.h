@@ -21,5 +21,11 @@ void qhist_record(struct qhist *q, uint64_t value);
 void qhist_merge(struct qhist *dst, const struct qhist *src);
 /* The highest value of the bucket holding the ceil(p/100 * total)-th value; 0 when empty. */
 uint64_t qhist_percentile(const struct qhist *q, double p);
+/* Bucket index <-> value range, for serialising buckets (run files' per-target
+ * histograms): low(index(v)) <= v <= high(index(v)) for v < 2^40; an index >=
+ * QHIST_BUCKETS reads as the last bucket. */
+size_t qhist_bucket_index(uint64_t value);
+uint64_t qhist_bucket_low(size_t index);
+uint64_t qhist_bucket_high(size_t index);
 
 #endif

@@ -180,7 +180,7 @@ bool conn_retry_if_stale(struct conn *c)
 	if (!c->rec.reused || c->retried || c->rec.wire_received > 0)
 		return false;
 	c->retried = true;
-	c->w->stats.retries++;
+	c->w->stats.tot.retries++;
 	c->rec.reused = false;
 	c->rec.bytes_sent = 0;
 	conn_close(c);
@@ -273,7 +273,7 @@ static void resolve_or_connect(struct conn *c)
 		return;
 	}
 	c->fd = fd;
-	c->w->stats.conns_opened++;
+	c->w->stats.tot.conns_opened++;
 	conn_watch(c, LOOP_WRITE);
 }
 

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "lib/payload.h"
+#include "lib/runfile.h"
 #include "probe/config.h"
+#include "probe/summary.h"
 #include "probe/worker.h"
 
 /* Set by probe_main for the SIGINT handler: the workers to abort. */
@@ -92,14 +94,6 @@ static int run_once(const struct probe_config *cfg, FILE *records, struct probe_
 	return rc;
 }
 
-static int write_json(const char *path, json_t *doc)
-{
-	int rc = json_dump_file(doc, path, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
-	if (rc < 0)
-		fprintf(stderr, "tunnelprobe probe: cannot write %s\n", path);
-	return rc;
-}
-
 int probe_main(int argc, char **argv)
 {
 	struct probe_config cfg;
@@ -139,20 +133,22 @@ int probe_main(int argc, char **argv)
 		have_direct = true;
 	}
 	if (!cfg.quiet) {
-		stats_print(&st, &cfg, elapsed, stdout);
+		summary_print(&st, &cfg, elapsed, stdout);
 		if (have_direct)
-			stats_print_compare(&st, &direct_st, &cfg, stdout);
+			summary_print_compare(&st, &direct_st, &cfg, stdout);
 	}
 	if (cfg.json_path) {
-		json_t *doc = stats_summary_json(&st, &cfg, started, ended);
-		if (have_direct)
-			json_object_set_new(doc, "direct", stats_direct_json(&direct_st, &direct_cfg));
-		rc = write_json(cfg.json_path, doc);
+		json_t *doc = summary_json(&st, &cfg, started, ended);
+		if (doc && have_direct)
+			json_object_set_new(doc, "direct", summary_direct_json(&direct_st, &direct_cfg));
+		rc = doc ? runfile_write(doc, cfg.json_path) : -ENOMEM;
 		json_decref(doc);
-		if (rc < 0)
+		if (rc < 0) {
+			fprintf(stderr, "tunnelprobe probe: cannot write %s: %s\n", cfg.json_path, strerror(-rc));
 			goto out;
+		}
 	}
-	exit_code = st.requests == st.ok && st.requests > 0 ? 0 : 1;
+	exit_code = st.tot.requests == st.tot.ok && st.tot.requests > 0 ? 0 : 1;
 out:
 	if (records)
 		fclose(records);

@@ -12,7 +12,7 @@
 int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us)
 {
 	memset(st, 0, sizeof *st);
-	hist_init(&st->lat);
+	runcount_totals_init(&st->tot);
 	st->start_us = start_us;
 	st->ntargets = ntargets;
 	st->targets = calloc(ntargets ? ntargets : 1, sizeof *st->targets);
@@ -30,7 +30,7 @@ void stats_free(struct probe_stats *st)
 }
 
 /* The time-series cell for monotonic time now_us, or NULL past the cap / on ENOMEM. */
-static struct second_stats *second_at(struct probe_stats *st, uint64_t now_us)
+static struct runcount_second *second_at(struct probe_stats *st, uint64_t now_us)
 {
 	uint64_t sec = now_us > st->start_us ? (now_us - st->start_us) / 1000000u : 0;
 	if (sec >= STATS_MAX_SECONDS)
@@ -41,7 +41,7 @@ static struct second_stats *second_at(struct probe_stats *st, uint64_t now_us)
 			cap *= 2;
 		if (cap > STATS_MAX_SECONDS)
 			cap = STATS_MAX_SECONDS;
-		struct second_stats *s = realloc(st->seconds, cap * sizeof *s);
+		struct runcount_second *s = realloc(st->seconds, cap * sizeof *s);
 		if (!s)
 			return NULL;
 		memset(s + st->seconds_cap, 0, (cap - st->seconds_cap) * sizeof *s);
@@ -55,7 +55,7 @@ static struct second_stats *second_at(struct probe_stats *st, uint64_t now_us)
 
 void stats_started(struct probe_stats *st, uint64_t now_us)
 {
-	struct second_stats *s = second_at(st, now_us);
+	struct runcount_second *s = second_at(st, now_us);
 	if (s)
 		s->started++;
 }
@@ -63,39 +63,20 @@ void stats_started(struct probe_stats *st, uint64_t now_us)
 void stats_add(struct probe_stats *st, const struct probe_record *rec, uint64_t latency_us,
 	       uint64_t now_us)
 {
-	st->requests++;
-	st->classes[rec->cls]++;
-	if (rec->cls == TP_OK)
-		st->ok++;
-	if (rec->status > 0 && rec->status < 1000)
-		st->status[rec->status]++;
-	st->bytes_sent += rec->bytes_sent;
-	st->bytes_received += rec->wire_received;
-	if (rec->reused)
-		st->requests_reused++;
-	hist_record(&st->lat, latency_us);
-	if (rec->target < st->ntargets) {
-		struct target_stats *t = &st->targets[rec->target];
-		t->requests++;
-		t->classes[rec->cls]++;
-		if (rec->cls == TP_OK)
-			t->ok++;
-		qhist_record(&t->lat, latency_us);
-		t->lat_sum_us += latency_us;
-		if (latency_us > t->lat_max_us)
-			t->lat_max_us = latency_us;
-	}
-	struct second_stats *s = second_at(st, now_us);
-	if (s) {
-		s->completed++;
-		if (rec->cls == TP_OK)
-			s->ok++;
-		else
-			s->failed[rec->cls]++;
-		s->bytes_in += rec->wire_received;
-		s->bytes_out += rec->bytes_sent;
-		qhist_record(&s->lat, latency_us);
-	}
+	const struct runcount_request req = {
+		.cls = rec->cls,
+		.status = rec->status,
+		.bytes_sent = rec->bytes_sent,
+		.bytes_received = rec->wire_received,
+		.reused = rec->reused,
+		.latency_us = latency_us,
+	};
+	runcount_totals_add(&st->tot, &req);
+	if (rec->target < st->ntargets)
+		runcount_target_add(&st->targets[rec->target], &req);
+	struct runcount_second *s = second_at(st, now_us);
+	if (s)
+		runcount_second_done(s, &req);
 	if (rec->cls != TP_OK && st->nfailures < STATS_MAX_FAILURES)
 		st->failures[st->nfailures++] = *rec;
 }
@@ -108,44 +89,13 @@ static int cmp_failure(const void *a, const void *b)
 
 int stats_merge(struct probe_stats *dst, const struct probe_stats *src)
 {
-	dst->requests += src->requests;
-	dst->ok += src->ok;
-	for (int i = 0; i < TP_CLASS_COUNT; i++)
-		dst->classes[i] += src->classes[i];
-	for (int i = 0; i < 1000; i++)
-		dst->status[i] += src->status[i];
-	dst->bytes_sent += src->bytes_sent;
-	dst->bytes_received += src->bytes_received;
-	dst->conns_opened += src->conns_opened;
-	dst->requests_reused += src->requests_reused;
-	dst->retries += src->retries;
-	hist_merge(&dst->lat, &src->lat);
-	for (size_t i = 0; i < dst->ntargets && i < src->ntargets; i++) {
-		struct target_stats *d = &dst->targets[i];
-		const struct target_stats *s = &src->targets[i];
-		d->requests += s->requests;
-		d->ok += s->ok;
-		for (int c = 0; c < TP_CLASS_COUNT; c++)
-			d->classes[c] += s->classes[c];
-		qhist_merge(&d->lat, &s->lat);
-		d->lat_sum_us += s->lat_sum_us;
-		if (s->lat_max_us > d->lat_max_us)
-			d->lat_max_us = s->lat_max_us;
-	}
+	runcount_totals_merge(&dst->tot, &src->tot);
+	for (size_t i = 0; i < dst->ntargets && i < src->ntargets; i++)
+		runcount_target_merge(&dst->targets[i], &src->targets[i]);
 	if (src->nseconds && !second_at(dst, dst->start_us + (src->nseconds - 1) * 1000000u))
 		return -ENOMEM;
-	for (size_t i = 0; i < src->nseconds; i++) {
-		struct second_stats *d = &dst->seconds[i];
-		const struct second_stats *s = &src->seconds[i];
-		d->started += s->started;
-		d->completed += s->completed;
-		d->ok += s->ok;
-		for (int c = 0; c < TP_CLASS_COUNT; c++)
-			d->failed[c] += s->failed[c];
-		d->bytes_in += s->bytes_in;
-		d->bytes_out += s->bytes_out;
-		qhist_merge(&d->lat, &s->lat);
-	}
+	for (size_t i = 0; i < src->nseconds; i++)
+		runcount_second_merge(&dst->seconds[i], &src->seconds[i]);
 	for (size_t i = 0; i < src->nfailures && dst->nfailures < STATS_MAX_FAILURES; i++)
 		dst->failures[dst->nfailures++] = src->failures[i];
 	qsort(dst->failures, dst->nfailures, sizeof dst->failures[0], cmp_failure);

@@ -12,12 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <jansson.h>
-
-#include "lib/hist.h"
 #include "lib/ledger.h"
 #include "lib/net.h"
-#include "lib/qhist.h"
+#include "lib/runcount.h"
 #include "probe/config.h"
 
 #define STATS_MAX_FAILURES 100      /* failure records kept in full per run */
@@ -45,33 +42,15 @@ struct probe_record {
 	double dns_ms, connect_ms, proxy_ms, tls_ms, first_byte_ms, total_ms;
 };
 
-struct target_stats {
-	uint64_t requests, ok;
-	uint64_t classes[TP_CLASS_COUNT];
-	struct qhist lat;
-	uint64_t lat_sum_us, lat_max_us;
-};
-
-struct second_stats {
-	uint32_t started, completed, ok;
-	uint32_t failed[TP_CLASS_COUNT];
-	uint64_t bytes_in, bytes_out;
-	struct qhist lat;
-};
-
+/* Counts are lib/runcount's, so the run file (lib/runfile.h) is written from them the
+ * same way whoever counted. */
 struct probe_stats {
-	uint64_t requests, ok;
-	uint64_t classes[TP_CLASS_COUNT];
-	uint64_t status[1000];
-	uint64_t bytes_sent, bytes_received;
-	uint64_t conns_opened, requests_reused;
-	uint64_t retries;          /* requests retried after a kept-alive connection closed */
-	struct hist lat;           /* microseconds */
+	struct runcount_totals tot;  /* conns_opened and retries counted by conn.c */
 	size_t ntargets;
-	struct target_stats *targets;
+	struct runcount_target *targets; /* one per cfg->targets entry */
 	uint64_t start_us;         /* monotonic start of the run, for the time series */
 	size_t nseconds;
-	struct second_stats *seconds; /* allocated in chunks as the run goes on */
+	struct runcount_second *seconds; /* allocated in chunks as the run goes on */
 	size_t seconds_cap;
 	struct probe_record failures[STATS_MAX_FAILURES];
 	size_t nfailures;
@@ -88,25 +67,11 @@ void stats_add(struct probe_stats *st, const struct probe_record *rec, uint64_t 
 /* dst += src (failures: the first ones by start time up to the cap). */
 int stats_merge(struct probe_stats *dst, const struct probe_stats *src);
 
-
 /* One --records JSON line (with '\n') into buf; returns its length, or 0 when it does
  * not fit (the caller's buffer is sized for the worst case). */
 size_t record_format(const struct probe_record *rec, const struct probe_config *cfg,
 		     char *buf, size_t cap);
 /* "URL -> class (detail) [phase, local ADDR]". */
 void record_describe(const struct probe_record *rec, const struct probe_config *cfg, FILE *out);
-
-/* The run summary as docs/ledgers.md "Run file" describes (new reference). */
-json_t *stats_summary_json(const struct probe_stats *st, const struct probe_config *cfg,
-			   double started, double ended);
-/* The summary fields without run metadata (the "direct" member of --compare-direct). */
-json_t *stats_direct_json(const struct probe_stats *st, const struct probe_config *cfg);
-/* The human summary (totals, classes, latency, per-target table, worst targets,
- * failure samples). */
-void stats_print(const struct probe_stats *st, const struct probe_config *cfg, double elapsed_s,
-		 FILE *out);
-/* Two summaries side by side (--compare-direct). */
-void stats_print_compare(const struct probe_stats *proxied, const struct probe_stats *direct,
-			 const struct probe_config *cfg, FILE *out);
 
 #endif

@@ -1,14 +1,17 @@
-/* html — the self-contained report page (see report.h): inline CSS (light and dark,
- * print) and the SVG charts of svg.c; every string from a run file escaped. */
+/* html — see html.h. */
+#include "reports/html.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli/parts.h"
 #include "lib/ledger.h"
-#include "reports/report.h"
+#include "lib/runfile.h"
+#include "lib/version.h"
+#include "reports/metrics.h"
 #include "reports/svg.h"
+#include "reports/text.h"
 
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -399,7 +402,9 @@ static void failures_section(FILE *out, const struct report_run *runs, size_t n)
 				fprintf(out, "<div class=\"mute\">probe read %s of %s body bytes; no ledger or capture chain "
 					     "for this tunnel</div>\n", got, want);
 			}
-			const char *verdict = gets_(f, "verdict");
+			/* The verdict object's sentence (its code when it has none). */
+			json_t *vobj = json_object_get(f, "verdict");
+			const char *verdict = gets_(vobj, "text") ? gets_(vobj, "text") : gets_(vobj, "code");
 			if (verdict) {
 				fprintf(out, "<div>verdict: <b>");
 				esc(out, verdict);
@@ -494,7 +499,7 @@ int report_html(FILE *out, const struct report_run *runs, size_t n)
 	failures_section(out, runs, n);
 	resources_section(out, runs, n);
 	commands_section(out, runs, n);
-	fprintf(out, "<footer class=\"mute\"><p>tunnelprobe %s · run file schema tunnelprobe.run/1</p></footer>\n"
-		     "</body></html>\n", TP_VERSION);
+	fprintf(out, "<footer class=\"mute\"><p>tunnelprobe %s · run file schema %s</p></footer>\n"
+		     "</body></html>\n", TP_VERSION, RUNFILE_SCHEMA);
 	return ferror(out) ? -1 : 0;
 }

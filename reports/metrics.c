@@ -1,9 +1,10 @@
-/* metrics — the rows every side-by-side table shows (see report.h). */
+/* metrics — see metrics.h. */
+#include "reports/metrics.h"
+
 #include <math.h>
 #include <string.h>
 
 #include "lib/ledger.h"
-#include "reports/report.h"
 
 static bool num(json_t *o, const char *k, double *v)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/parts.h"
+#include "lib/runfile.h"
 #include "reports/jscan.h"
 
 #define INDEX_SIZE 2048 /* power of two, > 2 * RECORDS_MAX_TARGETS */
@@ -18,17 +18,18 @@
 int records_init(struct records_agg *a)
 {
 	memset(a, 0, sizeof *a);
-	a->lat = malloc(sizeof *a->lat);
+	a->tot = malloc(sizeof *a->tot);
 	a->targets = calloc(RECORDS_MAX_TARGETS + 1, sizeof *a->targets);
 	a->index = calloc(INDEX_SIZE, sizeof *a->index);
 	a->slots = calloc(RECORDS_MAX_SLOTS, sizeof *a->slots);
 	a->failures = json_array();
 	a->url = malloc(RECORDS_URL_MAX);
-	if (!a->lat || !a->targets || !a->index || !a->slots || !a->failures || !a->url) {
+	if (!a->tot || !a->targets || !a->index || !a->slots || !a->failures || !a->url) {
 		records_free(a);
 		return -ENOMEM;
 	}
-	hist_init(a->lat);
+	runcount_totals_init(a->tot);
+	a->tot->retries_unknown = true; /* records do not say */
 	a->step = 1;
 	a->t_min = INFINITY;
 	a->t_max = -INFINITY;
@@ -42,7 +43,7 @@ void records_free(struct records_agg *a)
 	if (a->targets)
 		for (size_t i = 0; i <= RECORDS_MAX_TARGETS; i++)
 			free(a->targets[i].url);
-	free(a->lat);
+	free(a->tot);
 	free(a->targets);
 	free(a->index);
 	free(a->slots);
@@ -83,26 +84,14 @@ static struct records_target *target_for(struct records_agg *a, const char *url)
 	return t;
 }
 
-static void slot_add(struct records_slot *d, const struct records_slot *s)
-{
-	d->started += s->started;
-	d->completed += s->completed;
-	d->ok += s->ok;
-	for (int c = 0; c < TP_CLASS_COUNT; c++)
-		d->failed[c] += s->failed[c];
-	d->bytes_in += s->bytes_in;
-	d->bytes_out += s->bytes_out;
-	qhist_merge(&d->lat, &s->lat);
-}
-
 /* Halves the number of slots by doubling their width (slot_base stays). */
 static void coarsen(struct records_agg *a)
 {
 	size_t n = (a->nslots + 1) / 2;
 	for (size_t i = 0; i < n; i++) {
-		struct records_slot merged = a->slots[2 * i];
+		struct runcount_second merged = a->slots[2 * i];
 		if (2 * i + 1 < a->nslots)
-			slot_add(&merged, &a->slots[2 * i + 1]);
+			runcount_second_merge(&merged, &a->slots[2 * i + 1]);
 		a->slots[i] = merged;
 	}
 	memset(a->slots + n, 0, (RECORDS_MAX_SLOTS - n) * sizeof *a->slots);
@@ -111,7 +100,7 @@ static void coarsen(struct records_agg *a)
 }
 
 /* The slot holding Unix second sec, growing the series either way within the cap. */
-static struct records_slot *slot_for(struct records_agg *a, int64_t sec)
+static struct runcount_second *slot_for(struct records_agg *a, int64_t sec)
 {
 	if (a->nslots == 0) {
 		a->slot_base = sec;
@@ -201,25 +190,19 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 		a->bad_lines++;
 		return -ENOMEM;
 	}
-	uint64_t us = (uint64_t)llround(r.latency_ms * 1000.0 < 1e15 ? r.latency_ms * 1000.0 : 1e15);
-	bool ok = r.cls == TP_OK;
 	int64_t received = r.wire_received >= 0 ? r.wire_received : r.bytes_received > 0 ? r.bytes_received : 0;
-	a->requests++;
-	a->ok += ok;
-	a->classes[r.cls]++;
-	if (r.status > 0 && r.status < 1000)
-		a->status[r.status]++;
-	a->bytes_sent += (uint64_t)r.bytes_sent;
-	a->bytes_received += (uint64_t)received;
-	a->reused += r.reused;
-	hist_record(a->lat, us);
-	t->requests++;
-	t->ok += ok;
-	t->classes[r.cls]++;
-	t->lat_sum_us += us;
-	if (us > t->lat_max_us)
-		t->lat_max_us = us;
-	qhist_record(&t->lat, us);
+	const struct runcount_request req = {
+		.cls = (enum tp_class)r.cls,
+		.status = (int)(r.status < RUNCOUNT_STATUS_MAX ? r.status : 0),
+		.bytes_sent = (uint64_t)r.bytes_sent,
+		.bytes_received = (uint64_t)received,
+		.reused = r.reused,
+		.latency_us = (uint64_t)llround(r.latency_ms * 1000.0 < 1e15 ? r.latency_ms * 1000.0 : 1e15),
+	};
+	bool ok = r.cls == TP_OK;
+	runcount_totals_add(a->tot, &req);
+	a->tot->conns_opened += !r.reused; /* a request that did not ride one opened one */
+	runcount_target_add(&t->count, &req);
 	if (r.has_t) {
 		double end = r.t + r.latency_ms / 1000.0;
 		if (r.t < a->t_min)
@@ -227,14 +210,7 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 		if (end > a->t_max)
 			a->t_max = end;
 		slot_for(a, (int64_t)floor(r.t))->started++;
-		struct records_slot *done = slot_for(a, (int64_t)floor(end));
-		done->completed++;
-		done->ok += ok;
-		if (!ok)
-			done->failed[r.cls]++;
-		done->bytes_in += (uint64_t)received;
-		done->bytes_out += (uint64_t)r.bytes_sent;
-		qhist_record(&done->lat, us);
+		runcount_second_done(slot_for(a, (int64_t)floor(end)), &req);
 	}
 	if (!ok && json_array_size(a->failures) < RECORDS_FAILURES_KEPT) {
 		json_t *full = json_loadb(line, len, 0, NULL);
@@ -244,99 +220,31 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 	return 0;
 }
 
-static json_t *classes_json(const uint64_t classes[TP_CLASS_COUNT])
-{
-	json_t *o = json_object();
-	for (int c = 0; c < TP_CLASS_COUNT; c++)
-		if (classes[c])
-			json_object_set_new(o, tp_class_name(c), json_integer((json_int_t)classes[c]));
-	return o;
-}
-
-static json_t *classes_json_u32(const uint32_t classes[TP_CLASS_COUNT])
-{
-	json_t *o = json_object();
-	for (int c = 0; c < TP_CLASS_COUNT; c++)
-		if (classes[c])
-			json_object_set_new(o, tp_class_name(c), json_integer((json_int_t)classes[c]));
-	return o;
-}
-
-static double ms(uint64_t us) { return (double)us / 1000.0; }
-
 json_t *records_to_run(const struct records_agg *a, const char *file)
 {
-	const struct hist *h = a->lat;
-	json_t *o = json_object();
-	json_object_set_new(o, "schema", json_string("tunnelprobe.run/1"));
-	json_object_set_new(o, "tool", json_pack("{s:s,s:s}", "name", "tunnelprobe", "version", TP_VERSION));
+	json_t *o = runfile_new();
+	if (!o || runfile_set_totals(o, a->tot) < 0) {
+		json_decref(o);
+		return NULL;
+	}
 	bool timed = a->t_min <= a->t_max;
 	json_object_set_new(o, "started", timed ? json_real(a->t_min) : json_null());
 	json_object_set_new(o, "ended", timed ? json_real(a->t_max) : json_null());
 	json_object_set_new(o, "duration_s", json_real(timed ? a->t_max - a->t_min : 0));
-	json_object_set_new(o, "requests", json_integer((json_int_t)a->requests));
-	json_object_set_new(o, "ok", json_integer((json_int_t)a->ok));
-	json_object_set_new(o, "failed", json_integer((json_int_t)(a->requests - a->ok)));
-	json_object_set_new(o, "classes", classes_json(a->classes));
-	json_t *codes = json_object();
-	for (int i = 0; i < 1000; i++) {
-		if (!a->status[i])
-			continue;
-		char key[8];
-		snprintf(key, sizeof key, "%d", i);
-		json_object_set_new(codes, key, json_integer((json_int_t)a->status[i]));
-	}
-	json_object_set_new(o, "status_codes", codes);
-	json_object_set_new(o, "bytes", json_pack("{s:I,s:I}", "sent", (json_int_t)a->bytes_sent, "received",
-						  (json_int_t)a->bytes_received));
-	json_object_set_new(o, "connections",
-			    json_pack("{s:I,s:I,s:f}", "opened", (json_int_t)(a->requests - a->reused),
-				      "requests_on_reused", (json_int_t)a->reused, "reuse_ratio",
-				      a->requests ? (double)a->reused / (double)a->requests : 0.0));
-	json_object_set_new(o, "latency_ms",
-			    json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "min", h->total ? ms(h->min) : 0.0, "mean",
-				      hist_mean(h) / 1000.0, "p50", ms(hist_percentile(h, 50)), "p90",
-				      ms(hist_percentile(h, 90)), "p99", ms(hist_percentile(h, 99)), "p999",
-				      ms(hist_percentile(h, 99.9)), "max", ms(h->max)));
-	json_t *buckets = json_array();
-	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		if (h->counts[i])
-			json_array_append_new(buckets, json_pack("[I,I,I]", (json_int_t)hist_bucket_low(i),
-								 (json_int_t)hist_bucket_high(i),
-								 (json_int_t)h->counts[i]));
-	json_object_set_new(o, "histogram",
-			    json_pack("{s:s,s:i,s:o}", "unit", "us", "sub_bucket_bits", HIST_SUB_BITS, "buckets", buckets));
-
 	json_t *series = json_array();
 	int64_t t0 = timed ? (int64_t)floor(a->t_min) : a->slot_base;
 	for (size_t i = 0; i < a->nslots; i++) {
-		const struct records_slot *s = &a->slots[i];
 		int64_t t = a->slot_base + (int64_t)i * a->step - t0;
-		json_array_append_new(series, json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:f,s:f}", "t",
-							(json_int_t)(t > 0 ? t : 0), "started", (json_int_t)s->started,
-							"completed", (json_int_t)s->completed, "ok",
-							(json_int_t)s->ok, "failed", classes_json_u32(s->failed),
-							"bytes_in", (json_int_t)s->bytes_in, "bytes_out",
-							(json_int_t)s->bytes_out, "p50_ms",
-							ms(qhist_percentile(&s->lat, 50)), "p99_ms",
-							ms(qhist_percentile(&s->lat, 99))));
+		json_array_append_new(series, runfile_second_json(t > 0 ? t : 0, &a->slots[i]));
 	}
 	json_object_set_new(o, "timeseries", series);
 	if (a->step > 1)
 		json_object_set_new(o, "timeseries_step_s", json_integer(a->step));
-
 	json_t *targets = json_array();
 	for (size_t i = 0; i <= RECORDS_MAX_TARGETS; i++) {
 		const struct records_target *t = &a->targets[i];
-		if (!t->url || !t->requests)
-			continue;
-		json_t *lat = json_pack("{s:f,s:f,s:f,s:f,s:f}", "mean",
-					t->requests ? (double)t->lat_sum_us / (double)t->requests / 1000.0 : 0.0, "p50",
-					ms(qhist_percentile(&t->lat, 50)), "p90", ms(qhist_percentile(&t->lat, 90)), "p99",
-					ms(qhist_percentile(&t->lat, 99)), "max", ms(t->lat_max_us));
-		json_array_append_new(targets, json_pack("{s:s,s:I,s:I,s:o,s:o}", "url", t->url, "requests",
-							 (json_int_t)t->requests, "ok", (json_int_t)t->ok,
-							 "classes", classes_json(t->classes), "latency_ms", lat));
+		if (t->url && t->count.requests)
+			json_array_append_new(targets, runfile_target_json(t->url, &t->count));
 	}
 	json_object_set_new(o, "targets", targets);
 	json_object_set(o, "failures", a->failures);
@@ -433,7 +341,7 @@ int records_load(const char *path, json_t **doc, char *err, size_t errcap)
 		snprintf(err, errcap, "%s: read error", path);
 		goto out;
 	}
-	if (agg.requests == 0) {
+	if (agg.tot->requests == 0) {
 		rc = -EINVAL;
 		snprintf(err, errcap, "%s: no probe record in %llu lines (first bad line: %llu)", path,
 			 (unsigned long long)agg.lines, (unsigned long long)agg.first_bad_line);

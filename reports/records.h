@@ -1,5 +1,6 @@
 /* records — a probe records file (JSON Lines, docs/ledgers.md "Probe records") folded
- * into a run document (docs/run-json.md) while it is read.
+ * into a run document (docs/run-json.md) while it is read: counted with lib/runcount.h and
+ * written with lib/runfile.h, as the probe's own run file is.
  *
  * Memory does not grow with the number of lines: counts, one latency histogram, a
  * coarse histogram per target (at most RECORDS_MAX_TARGETS, the rest pooled) and per
@@ -16,9 +17,7 @@
 
 #include <jansson.h>
 
-#include "lib/hist.h"
-#include "lib/ledger.h"
-#include "lib/qhist.h"
+#include "lib/runcount.h"
 
 #define RECORDS_LINE_MAX 65536
 #define RECORDS_FAILURES_KEPT 100
@@ -26,33 +25,20 @@
 #define RECORDS_MAX_SLOTS 3600
 #define RECORDS_URL_MAX 2048
 
-
 struct records_target {
 	char *url;
-	uint64_t requests, ok, classes[TP_CLASS_COUNT];
-	uint64_t lat_sum_us, lat_max_us;
-	struct qhist lat;
-};
-
-struct records_slot {
-	uint32_t started, completed, ok;
-	uint32_t failed[TP_CLASS_COUNT];
-	uint64_t bytes_in, bytes_out;
-	struct qhist lat;
+	struct runcount_target count;
 };
 
 struct records_agg {
 	uint64_t lines, bad_lines, first_bad_line;
-	uint64_t requests, ok, classes[TP_CLASS_COUNT];
-	uint64_t status[1000];
-	uint64_t bytes_sent, bytes_received, reused;
-	struct hist *lat;                  /* microseconds */
+	struct runcount_totals *tot;       /* allocated: its histogram is 34 KiB */
 	double t_min, t_max;               /* start of the first, end of the last request */
 	struct records_target *targets;    /* RECORDS_MAX_TARGETS + 1 (the pool) */
 	size_t ntargets;
 	uint32_t *index;                   /* open addressing: target + 1, 0 = empty */
 	bool pooled;                       /* targets beyond the cap went to the pool */
-	struct records_slot *slots;        /* RECORDS_MAX_SLOTS */
+	struct runcount_second *slots;     /* RECORDS_MAX_SLOTS */
 	size_t nslots;
 	int64_t slot_base;                 /* Unix second of slot 0 */
 	int64_t step;                      /* seconds per slot */

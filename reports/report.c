@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/runfile.h"
+#include "lib/runfile.h"
+#include "reports/html.h"
+#include "reports/inputs.h"
+#include "reports/text.h"
 
 static void usage(FILE *out)
 {
@@ -45,10 +48,22 @@ static int write_to(const char *path, int (*fn)(FILE *, const struct report_run 
 static int write_json(FILE *out, const struct report_run *runs, size_t n)
 {
 	(void)n;
-	if (json_dumpf(runs[0].doc, out, JSON_INDENT(1) | JSON_ENSURE_ASCII) < 0)
-		return -1;
-	fputc('\n', out);
-	return ferror(out) ? -1 : 0;
+	return runfile_dumpf(runs[0].doc, out) < 0 || ferror(out) ? -1 : 0;
+}
+
+/* Bridge, to go when reports/verdict.c reads the code inside the verdict object:
+ * verdict.c still looks for a failure's "verdict_code" string, which run files had
+ * before version 2. Copies verdict.code there, in memory, for the renderers only
+ * (after --json is written, so no run file gets it back). */
+static void verdict_code_bridge(json_t *doc)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(doc, "failures"), i, f) {
+		json_t *code = json_object_get(json_object_get(f, "verdict"), "code");
+		if (json_is_string(code))
+			json_object_set(f, "verdict_code", code);
+	}
 }
 
 int report_main(int argc, char **argv)
@@ -92,7 +107,7 @@ int report_main(int argc, char **argv)
 			if (n == REPORT_MAX_RUNS)
 				goto too_many;
 			char err[512];
-			if (runfile_load(a, &runs[n].doc, err, sizeof err) < 0) {
+			if (inputs_load(a, &runs[n].doc, err, sizeof err) < 0) {
 				fprintf(stderr, "tunnelprobe report: %s\n", err);
 				goto out;
 			}
@@ -130,6 +145,10 @@ int report_main(int argc, char **argv)
 	if (!html && !markdown && !junit && !json && !text)
 		text = "-";
 	rc = 0;
+	if (json && (rc = write_to(json, write_json, runs, n)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		verdict_code_bridge(runs[i].doc);
 	if (html && (rc = write_to(html, report_html, runs, n)) != 0)
 		goto out;
 	if (text && (rc = write_to(text, report_text, runs, n)) != 0)
@@ -137,8 +156,6 @@ int report_main(int argc, char **argv)
 	if (markdown && (rc = write_to(markdown, report_markdown, runs, n)) != 0)
 		goto out;
 	if (junit && (rc = write_to(junit, report_junit, runs, n)) != 0)
-		goto out;
-	if (json && (rc = write_to(json, write_json, runs, n)) != 0)
 		goto out;
 	goto out;
 too_many:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/ledger.h"
+#include "reports/text.h"
 
 #define W 900
 #define H 280

@@ -1,9 +1,11 @@
-/* text — plain text and Markdown summaries, escaping and shell quoting (see report.h). */
+/* text — see text.h. */
+#include "reports/text.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/ledger.h"
-#include "reports/report.h"
+#include "reports/metrics.h"
 
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }

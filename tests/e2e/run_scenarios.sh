@@ -83,4 +83,6 @@ wait "$run_pid"
 sleep 0.5
 expect_eq "SIGINT: no process left behind" "$(pgrep -f "$T/soak" | wc -l)" "0"
 expect_eq "SIGINT: readable checkpoint with results" "$(json "$T/soak/run.json" "d['requests'] > 0 and d['scenario'] == 'soak-smoke'")" "True"
+expect_eq "soak checkpoint: segments merged, one time-series bucket per second" \
+	"$(json "$T/soak/run.json" "len(d['timeseries']) > 1 and len({s['t'] for s in d['timeseries']}) == len(d['timeseries']) and sum(s['completed'] for s in d['timeseries']) == d['requests']")" "True"
 finish

@@ -10,8 +10,9 @@
 
 #include <cmocka.h>
 
+#include "reports/metrics.h"
 #include "reports/report.h"
-#include "reports/runfile.h"
+#include "reports/text.h"
 
 static json_t *parse(const char *text)
 {
@@ -185,39 +186,6 @@ static void test_escaping(void **state)
 	json_decref(argv);
 }
 
-static void test_hist_roundtrip(void **state)
-{
-	(void)state;
-	struct hist *h = malloc(sizeof *h), *back = malloc(sizeof *back);
-	hist_init(h);
-	for (uint64_t v = 100; v < 200000; v = v * 11 / 10)
-		hist_record(h, v);
-	json_t *buckets = json_array();
-	for (size_t i = 0; i < HIST_BUCKETS; i++)
-		if (h->counts[i])
-			json_array_append_new(buckets, json_pack("[I,I,I]", (json_int_t)hist_bucket_low(i),
-								 (json_int_t)hist_bucket_high(i), (json_int_t)h->counts[i]));
-	json_t *doc = json_pack("{s:{s:s,s:i,s:o}}", "histogram", "unit", "us", "sub_bucket_bits", 7, "buckets", buckets);
-	assert_int_equal(runfile_hist(doc, back), 0);
-	assert_int_equal(back->total, h->total);
-	/* Without the exact extremes the top percentile is the last bucket's high end... */
-	assert_int_equal(hist_percentile(back, 100), hist_bucket_high(hist_bucket_index(h->max)));
-	/* ...with them (latency_ms min/max, as run files carry), the same as the original. */
-	json_object_set_new(doc, "latency_ms", json_pack("{s:f,s:f}", "min", (double)h->min / 1000.0, "max",
-							 (double)h->max / 1000.0));
-	assert_int_equal(runfile_hist(doc, back), 0);
-	assert_int_equal(hist_percentile(back, 50), hist_percentile(h, 50));
-	assert_int_equal(hist_percentile(back, 99), hist_percentile(h, 99));
-	json_object_set_new(json_object_get(doc, "histogram"), "sub_bucket_bits", json_integer(3));
-	assert_int_equal(runfile_hist(doc, back), -22);
-	json_decref(doc);
-	doc = json_object();
-	assert_int_equal(runfile_hist(doc, back), -2);
-	json_decref(doc);
-	free(h);
-	free(back);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,7 +195,6 @@ int main(void)
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_hist_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

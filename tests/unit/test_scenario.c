@@ -1,5 +1,6 @@
 /* Unit tests for ci/: the scenario parser (good files, and one line per bad file with
- * the file:line it must name), expectation checks, and merging run files. */
+ * the file:line it must name) and expectation checks. (Merging run files:
+ * test_runfile.c.) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,7 +11,6 @@
 
 #include "ci/demo.h"
 #include "ci/checks.h"
-#include "ci/runmerge.h"
 #include "ci/scenario.h"
 
 static struct scenario scn;
@@ -170,32 +170,6 @@ static void test_expectations(void **state)
 	json_decref(verdicts);
 }
 
-static void test_merge_adds_counts_and_buckets(void **state)
-{
-	(void)state;
-	json_t *a = run_fixture(8, 2, 1000), *b = run_fixture(10, 0, 3000);
-	json_object_set_new(b, "started", json_real(111.0));
-	json_object_set_new(b, "ended", json_real(121.0));
-	json_t *m = runmerge(a, b);
-	assert_int_equal(json_integer_value(json_object_get(m, "requests")), 20);
-	assert_int_equal(json_integer_value(json_object_get(m, "ok")), 18);
-	json_t *classes = json_object_get(m, "classes");
-	assert_int_equal(json_integer_value(json_object_get(classes, "incomplete_read")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "status_codes"), "200")), 20);
-	json_t *buckets = json_object_get(json_object_get(m, "histogram"), "buckets");
-	assert_int_equal(json_array_size(buckets), 2);
-	/* 10 values at 1 ms and 10 at 3 ms: p50 is 1 ms, p99 3 ms. */
-	json_t *lat = json_object_get(m, "latency_ms");
-	assert_true(json_real_value(json_object_get(lat, "p50")) == 1.0);
-	assert_true(json_real_value(json_object_get(lat, "p99")) == 3.0);
-	json_t *t = json_array_get(json_object_get(m, "targets"), 0);
-	assert_int_equal(json_integer_value(json_object_get(t, "requests")), 20);
-	assert_true(json_real_value(json_object_get(m, "duration_s")) == 21.0);
-	json_decref(a);
-	json_decref(b);
-	json_decref(m);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,7 +177,6 @@ int main(void)
 		cmocka_unit_test(test_builtin_demo_parses),
 		cmocka_unit_test(test_bad_files_name_the_line),
 		cmocka_unit_test(test_expectations),
-		cmocka_unit_test(test_merge_adds_counts_and_buckets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,31 @@
+/* samples — the local reference proxy's resources over a run: its RSS and open fds
+ * (from /proc, ci/procs.h), taken between soak segments. What `rss_growth_mb` and
+ * `fd_growth` expectations check and what the run file's "proxy_resources" holds.
+ * Caller memory: samples_init, then samples_free (NULL-safe).
+ */
+#ifndef TP_CI_SAMPLES_H
+#define TP_CI_SAMPLES_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+
+struct samples {
+	long rss_first, rss_last, rss_max; /* KiB; rss_first < 0 until the first sample */
+	long fd_first, fd_last;
+	json_t *series;                    /* [[t, rss_kib, fds], ...] (owned) */
+};
+
+/* Returns 0 or -ENOMEM. */
+int samples_init(struct samples *s);
+void samples_free(struct samples *s);
+/* One sample of pid at t seconds into the load; nothing when pid is 0 or gone. */
+void samples_take(struct samples *s, pid_t pid, double t);
+/* Last minus first sample, in KiB / fds; -1 when nothing was sampled. */
+long samples_rss_growth(const struct samples *s);
+long samples_fd_growth(const struct samples *s);
+/* The run file's "proxy_resources" (docs/run-json.md), a new reference; NULL when
+ * nothing was sampled. */
+json_t *samples_json(const struct samples *s);
+
+#endif

@@ -1,0 +1,144 @@
+/* stack — see stack.h. */
+#include "ci/stack.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ci/args.h"
+#include "ci/rundir.h"
+#include "ci/say.h"
+
+void stack_init(struct stack *st, struct procs *ps, const char *dir)
+{
+	memset(st, 0, sizeof *st);
+	st->ps = ps;
+	st->dir = dir;
+}
+
+int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_dir)
+{
+	struct args a;
+	char path[PATH_MAX];
+	args_init(&a);
+	args_add(&a, "origin");
+	args_opt(&a, "--listen", "127.0.0.1:0");
+	args_opt(&a, "--tls-listen", "127.0.0.1:0");
+	args_opt(&a, "--ca-out", "%s/ca.pem", st->dir);
+	args_opt(&a, "--ledger", "%s/origin.jsonl", st->dir);
+	if (scn->sites[0]) {
+		if (rundir_resolve(path, sizeof path, scn_dir, scn->sites) < 0)
+			a.overflow = true;
+		args_opt(&a, "--sites", "%s", path);
+	}
+	if (scn->replay[0]) {
+		if (rundir_resolve(path, sizeof path, scn_dir, scn->replay) < 0)
+			a.overflow = true;
+		args_opt(&a, "--replay", "%s", path);
+	}
+	for (size_t i = 0; i < scn->norigin_args; i++)
+		args_add(&a, "%s", scn->origin_args[i]);
+	struct proc *p = args_ok(&a) ? procs_start(st->ps, "origin", a.v, true) : NULL;
+	if (!p || procs_wait_listening(p, 2, 10000) < 0) {
+		fprintf(stderr, "tunnelprobe run: the origin did not start (see %s/origin.log)\n", st->dir);
+		return -1;
+	}
+	st->http_port = procs_port(p, "http");
+	st->tls_port = procs_port(p, "https");
+	return 0;
+}
+
+/* Starts a reference proxy named name (its ledger DIR/NAME.jsonl); NULL when it did
+ * not start (message on stderr). */
+static struct proc *start_proxy(struct stack *st, const char *name, const char (*faults)[SCN_MAX_TEXT],
+				size_t nfaults, const char *upstream, const char (*extra)[SCN_MAX_TEXT],
+				size_t nextra, const struct targets *t)
+{
+	struct args a;
+	args_init(&a);
+	args_add(&a, "proxy");
+	args_opt(&a, "--listen", "127.0.0.1:0");
+	args_opt(&a, "--ledger", "%s/%s.jsonl", st->dir, name);
+	if (upstream && *upstream)
+		args_opt(&a, "--upstream", "%s", upstream);
+	for (size_t i = 0; i < t->nresolve; i++)
+		args_opt(&a, "--resolve", "%s", t->resolve[i]);
+	for (size_t i = 0; i < nfaults; i++)
+		args_opt(&a, "--fault", "%s", faults[i]);
+	for (size_t i = 0; i < nextra; i++)
+		args_add(&a, "%s", extra[i]);
+	struct proc *p = args_ok(&a) ? procs_start(st->ps, name, a.v, true) : NULL;
+	if (!p || procs_wait_listening(p, 1, 10000) < 0 || !procs_port(p, "")) {
+		fprintf(stderr, "tunnelprobe run: the %s did not start (see %s/%s.log)\n", name, st->dir, name);
+		return NULL;
+	}
+	return p;
+}
+
+int stack_proxies(struct stack *st, const struct scenario *scn, const char *proxy_override,
+		  const struct targets *t)
+{
+	if (proxy_override) {
+		snprintf(st->proxy_url, sizeof st->proxy_url, "%s", proxy_override);
+		return 0;
+	}
+	if (!scn->proxy_reference) {
+		snprintf(st->proxy_url, sizeof st->proxy_url, "%s", scn->proxy_url);
+		return 0;
+	}
+	char upstream[SCN_MAX_TEXT + 32];
+	snprintf(upstream, sizeof upstream, "%s", scn->upstream);
+	if (scn->upstream_reference) {
+		struct proc *up = start_proxy(st, "upstream-proxy", scn->upstream_faults, scn->nupstream_faults,
+					      NULL, NULL, 0, t);
+		if (!up)
+			return -1;
+		snprintf(upstream, sizeof upstream, "http://127.0.0.1:%u", procs_port(up, ""));
+	}
+	st->proxy = start_proxy(st, "proxy", scn->faults, scn->nfaults, upstream, scn->proxy_args,
+				scn->nproxy_args, t);
+	if (!st->proxy)
+		return -1;
+	snprintf(st->proxy_url, sizeof st->proxy_url, "%s://127.0.0.1:%u", scn->proxy_scheme,
+		 procs_port(st->proxy, ""));
+	return 0;
+}
+
+void stack_capture_start(struct stack *st, const struct scenario *scn, bool quiet)
+{
+	if (!scn->capture)
+		return;
+	if (geteuid() != 0) {
+		say(quiet, "  (capture skipped: live capture needs root)\n");
+		return;
+	}
+	/* Live on lo, only this run's ports: the origin's and the proxies'. */
+	char ports[256];
+	struct args a;
+	args_init(&a);
+	args_add(&a, "capture");
+	args_add(&a, "-q");
+	args_opt(&a, "--iface", "lo");
+	args_opt(&a, "--write", "%s/capture.pcapng", st->dir);
+	if (procs_ports(st->ps, ports, sizeof ports))
+		args_opt(&a, "--ports", "%s", ports);
+	st->capture = args_ok(&a) ? procs_start(st->ps, "capture", a.v, false) : NULL;
+	if (st->capture) {
+		struct timespec ts = {0, 500000000}; /* let it open the interface */
+		nanosleep(&ts, NULL);
+	}
+}
+
+bool stack_capture_stop(struct stack *st)
+{
+	if (!st->capture)
+		return false;
+	/* SIGINT ends a live capture; it writes its file and exits. */
+	procs_signal(st->capture, SIGINT);
+	bool written = procs_wait(st->capture, 10000) >= 0;
+	procs_stop(st->capture, 1000);
+	return written;
+}

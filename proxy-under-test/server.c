@@ -68,22 +68,6 @@ const struct net_addr *server_resolve(const struct proxy_config *cfg, const char
 	return NULL;
 }
 
-void server_ledger(struct proxy_shared *shared, void *obj)
-{
-	json_t *o = obj;
-	if (shared->ledger) {
-		char *line = json_dumps(o, JSON_COMPACT);
-		if (line) {
-			pthread_mutex_lock(&shared->ledger_lock);
-			fprintf(shared->ledger, "%s\n", line);
-			fflush(shared->ledger);
-			pthread_mutex_unlock(&shared->ledger_lock);
-			free(line);
-		}
-	}
-	json_decref(o);
-}
-
 void server_add_session(struct pworker *w, struct session *s)
 {
 	s->prev = NULL;
@@ -363,10 +347,10 @@ int proxy_main(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	struct proxy_shared shared = {.cfg = &cfg};
-	pthread_mutex_init(&shared.ledger_lock, NULL);
-	if (cfg.ledger_path && !(shared.ledger = fopen(cfg.ledger_path, "a"))) {
+	int err = cfg.ledger_path ? ledger_open(&shared.ledger, cfg.ledger_path) : 0;
+	if (err < 0) {
 		fprintf(stderr, "tunnelprobe proxy: cannot write --ledger %s: %s\n", cfg.ledger_path,
-			strerror(errno));
+			strerror(-err));
 		return 2;
 	}
 	struct pworker *ws = calloc(cfg.workers, sizeof *ws);
@@ -435,7 +419,9 @@ out:
 		loop_free(&ws[i].loop);
 	}
 	free(ws);
-	if (shared.ledger)
-		fclose(shared.ledger);
+	if (shared.ledger.lost)
+		fprintf(stderr, "tunnelprobe proxy: %llu line(s) not written to --ledger %s: %s\n",
+			(unsigned long long)shared.ledger.lost, cfg.ledger_path, strerror(-shared.ledger.error));
+	ledger_close(&shared.ledger);
 	return exit_code;
 }

@@ -1,7 +1,7 @@
 /* server — the reference proxy's configuration, worker threads and listeners.
  * Each worker has its own loop, resolver and SO_REUSEPORT listeners; workers share the
  * read-only configuration, the tunnel counter (accept order, for faults), the ledger
- * file (one mutex-guarded line per tunnel) and the stop request. */
+ * (lib/ledger: one line per tunnel, written whole by any thread) and the stop request. */
 #ifndef TP_PROXY_SERVER_H
 #define TP_PROXY_SERVER_H
 
@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "lib/dns.h"
+#include "lib/ledger.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/url.h"
@@ -57,8 +58,7 @@ struct proxy_config {
 struct proxy_shared {
 	const struct proxy_config *cfg;
 	atomic_uint_fast64_t tunnels;   /* tunnel numbers, in accept order */
-	FILE *ledger;
-	pthread_mutex_t ledger_lock;
+	struct ledger_file ledger;      /* --ledger, shared by the workers (closed: none) */
 	atomic_int stopping;
 };
 
@@ -85,8 +85,6 @@ bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
 /* The --resolve override for host:port, or NULL. */
 const struct net_addr *server_resolve(const struct proxy_config *cfg, const char *host,
 				      uint16_t port);
-/* Appends one JSON line to the ledger (steals obj). */
-void server_ledger(struct proxy_shared *shared, void *obj);
 /* The session list. */
 void server_add_session(struct pworker *w, struct session *s);
 void server_remove_session(struct pworker *w, struct session *s);

@@ -90,7 +90,7 @@ static unsigned again_events(const struct oconn *c, unsigned plain)
 static void ledger_line(struct oconn *c, const char *end)
 {
 	struct origin_shared *sh = c->w->sh;
-	if (!sh->ledger)
+	if (!ledger_is_open(&sh->ledger))
 		return;
 	long long acked = net_bytes_acked(c->fd);
 	json_t *o = json_object();
@@ -123,15 +123,7 @@ static void ledger_line(struct oconn *c, const char *end)
 	json_object_set_new(o, "fault", cfg->fault ? json_string(faults[cfg->fault]) : json_null());
 	json_object_set_new(o, "t", json_real(c->t_wall));
 	json_object_set_new(o, "duration_ms", json_real((double)(loop_now(&c->w->loop) - c->t0_us) / 1000.0));
-	char *line = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!line)
-		return;
-	pthread_mutex_lock(&sh->ledger_lock);
-	fprintf(sh->ledger, "%s\n", line);
-	fflush(sh->ledger);
-	pthread_mutex_unlock(&sh->ledger_lock);
-	free(line);
+	ledger_write(&sh->ledger, o); /* a line it cannot write counts in sh->ledger.lost */
 }
 
 static void reset_request(struct oconn *c)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/ledger.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/tlsserv.h"
@@ -43,8 +44,7 @@ struct origin_shared {
 	const struct origin_cfg *cfg;
 	struct tlsserv tls;
 	bool tls_ready;
-	FILE *ledger;
-	pthread_mutex_t ledger_lock;
+	struct ledger_file ledger;   /* --ledger, shared by the workers (closed: none) */
 	atomic_uint_fast64_t conns;
 	atomic_int stopping;
 };

@@ -176,7 +176,6 @@ int origin_main(int argc, char **argv)
 	static struct origin_shared sh;
 	memset(&sh, 0, sizeof sh);
 	sh.cfg = &cfg;
-	pthread_mutex_init(&sh.ledger_lock, NULL);
 	bool any_tls = false;
 	for (size_t i = 0; i < cfg.nlisten; i++)
 		any_tls |= cfg.listen_tls[i];
@@ -186,9 +185,10 @@ int origin_main(int argc, char **argv)
 		return 2;
 	}
 	sh.tls_ready = any_tls || cfg.ca_out;
-	if (cfg.ledger_path && !(sh.ledger = fopen(cfg.ledger_path, "a"))) {
+	int err = cfg.ledger_path ? ledger_open(&sh.ledger, cfg.ledger_path) : 0;
+	if (err < 0) {
 		fprintf(stderr, "tunnelprobe origin: cannot write --ledger %s: %s\n", cfg.ledger_path,
-			strerror(errno));
+			strerror(-err));
 		return 2;
 	}
 	struct oworker *ws = calloc(cfg.threads, sizeof *ws);
@@ -250,8 +250,10 @@ out:
 		loop_free(&ws[t].loop);
 	}
 	free(ws);
-	if (sh.ledger)
-		fclose(sh.ledger);
+	if (sh.ledger.lost)
+		fprintf(stderr, "tunnelprobe origin: %llu line(s) not written to --ledger %s: %s\n",
+			(unsigned long long)sh.ledger.lost, cfg.ledger_path, strerror(-sh.ledger.error));
+	ledger_close(&sh.ledger);
 	if (sh.tls_ready)
 		tlsserv_free(&sh.tls);
 	return exit_code;

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
 #include "proxy-under-test/session.h"
 
@@ -511,14 +510,9 @@ static void retire_origin(struct session *s, enum leg_end end)
 {
 	struct fwd *fw = s->fwd;
 	fw->origin_gone = true;
-	if (s->up.fd >= 0) {
-		loop_io_stop(&s->w->loop, &s->up.io);
-		shutdown(s->up.fd, SHUT_WR);
-		close(s->up.fd);
-		s->up.fd = -1;
-	}
 	if (s->up.end == END_OPEN)
 		s->up.end = end;
+	relay_close_leg(s, &s->up, false);
 	s->upf.held = false;
 }
 

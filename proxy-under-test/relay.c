@@ -1,34 +1,15 @@
-/* relay — the byte relay of a reference proxy session (see session.h).
- *
- * Each direction has one bounded buffer: read from the source when it is empty, write
- * to the destination until it is empty. A FIN from one side becomes a FIN (shutdown of
- * the write side) toward the other once the buffer is drained, and the other direction
- * goes on — half-close done right; the session ends when both directions have ended.
- * An RST becomes an RST. Faults change exactly one of these steps, and the counters
- * (bytes, operations, short sends, dropped bytes) record what really happened.
- */
+/* relay — see relay.h. */
+#include "proxy-under-test/relay.h"
+
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "proxy-under-test/forward.h"
 #include "proxy-under-test/server.h"
-#include "proxy-under-test/session.h"
 
 #define RELAY_STEPS 32 /* per event: a fast tunnel cannot starve the others */
-
-const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
-				  enum fault_dir dir)
-{
-	for (size_t i = 0; i < s->nfaults; i++)
-		if (s->faults[i]->kind == kind && (!dir_matters || s->faults[i]->dir == dir))
-			return s->faults[i];
-	return NULL;
-}
 
 void relay_queue_client(struct session *s, const void *data, size_t len)
 {
@@ -116,11 +97,11 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	ledger_write(ledger, o); /* a line it cannot write counts in ledger->lost */
 }
 
-static void close_leg(struct loop *loop, struct leg *leg, bool reset)
+void relay_close_leg(struct session *s, struct leg *leg, bool reset)
 {
 	if (leg->fd < 0)
 		return;
-	loop_io_stop(loop, &leg->io);
+	loop_io_stop(&s->w->loop, &leg->io);
 	if (reset) {
 		net_close_reset(leg->fd);
 		if (leg->end == END_OPEN)
@@ -128,29 +109,19 @@ static void close_leg(struct loop *loop, struct leg *leg, bool reset)
 	} else {
 		/* FIN first: close() alone would send an RST if unread bytes were queued. */
 		if (!leg->shut_wr)
-			shutdown(leg->fd, SHUT_WR);
-		close(leg->fd);
+			net_shutdown_write(leg->fd);
+		net_close(leg->fd);
 		if (leg->end == END_OPEN)
 			leg->end = END_LOCAL;
 	}
 	leg->fd = -1;
 }
 
-void session_close(struct session *s, bool reset_client, bool reset_up)
+void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up)
 {
-	struct loop *loop = &s->w->loop;
-	if (s->state == SS_CLOSED)
-		return;
-	bool relaying = s->state == SS_RELAY;
-	s->state = SS_CLOSED;
-	loop_timer_stop(loop, &s->timer);
-	loop_timer_stop(loop, &s->slow_timer);
-	if (s->dnsq) {
-		dns_cancel(s->dnsq);
-		s->dnsq = NULL;
-	}
-	close_leg(loop, &s->client, reset_client);
-	close_leg(loop, &s->up, reset_up);
+	loop_timer_stop(&s->w->loop, &s->slow_timer);
+	relay_close_leg(s, &s->client, reset_client);
+	relay_close_leg(s, &s->up, reset_up);
 	/* Bytes received and never sent (still in a buffer or a pipe) count as dropped, so
 	 * received == sent + dropped holds for every tunnel. */
 	struct flow *flows[2] = {&s->down, &s->upf};
@@ -161,13 +132,6 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		f->dropped += f->z.pending;
 		zcopy_close(&f->z);
 	}
-	/* Forward sessions write a line per request; one that carried none still gets
-	 * the connection's line (a refused or malformed first request). */
-	if (forward_finish(s) == 0)
-		relay_write_ledger(s, NULL);
-	forward_free(s);
-	server_remove_session(s->w, s);
-	free(s);
 }
 
 void relay_watch(struct session *s)
@@ -282,7 +246,7 @@ bool relay_propagate_eof(struct session *s, struct flow *f)
 		return false;
 	}
 	if (dst->fd >= 0 && !dst->shut_wr) {
-		shutdown(dst->fd, SHUT_WR);
+		net_shutdown_write(dst->fd);
 		dst->shut_wr = true;
 	}
 	return true;

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -128,7 +127,7 @@ static void on_wake(struct loop *loop)
 	for (size_t i = 0; i < w->nlisten; i++) {
 		loop_io_stop(loop, &w->listen_io[i]);
 		if (w->listen_fd[i] >= 0)
-			close(w->listen_fd[i]);
+			net_close(w->listen_fd[i]);
 		w->listen_fd[i] = -1;
 	}
 	if (w->nsessions == 0) {
@@ -413,7 +412,7 @@ out:
 	for (unsigned i = 0; i < cfg.workers; i++) {
 		for (size_t l = 0; l < ws[i].nlisten; l++)
 			if (ws[i].listen_fd[l] >= 0)
-				close(ws[i].listen_fd[l]);
+				net_close(ws[i].listen_fd[l]);
 		if (ws[i].dns.loop)
 			dns_free(&ws[i].dns);
 		loop_free(&ws[i].loop);

@@ -12,13 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/http1.h"
 #include "lib/socks5.h"
 #include "proxy-under-test/forward.h"
+#include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
 
 static void on_timer(struct loop *loop, struct loop_timer *timer);
@@ -372,13 +371,7 @@ static void request_ready(struct session *s)
 
 void session_reconnect(struct session *s)
 {
-	struct loop *loop = &s->w->loop;
-	if (s->up.fd >= 0) {
-		loop_io_stop(loop, &s->up.io);
-		shutdown(s->up.fd, SHUT_WR);
-		close(s->up.fd);
-		s->up.fd = -1;
-	}
+	relay_close_leg(s, &s->up, false);
 	s->up.end = END_OPEN;
 	s->up.shut_wr = false;
 	s->up.local[0] = s->up.peer[0] = '\0';
@@ -692,11 +685,41 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 	}
 }
 
+void session_close(struct session *s, bool reset_client, bool reset_up)
+{
+	if (s->state == SS_CLOSED)
+		return;
+	bool relaying = s->state == SS_RELAY;
+	s->state = SS_CLOSED;
+	loop_timer_stop(&s->w->loop, &s->timer);
+	if (s->dnsq) {
+		dns_cancel(s->dnsq);
+		s->dnsq = NULL;
+	}
+	relay_close(s, relaying, reset_client, reset_up);
+	/* Forward sessions write a line per request; one that carried none still gets
+	 * the connection's line (a refused or malformed first request). */
+	if (forward_finish(s) == 0)
+		relay_write_ledger(s, NULL);
+	forward_free(s);
+	server_remove_session(s->w, s);
+	free(s);
+}
+
+const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
+				  enum fault_dir dir)
+{
+	for (size_t i = 0; i < s->nfaults; i++)
+		if (s->faults[i]->kind == kind && (!dir_matters || s->faults[i]->dir == dir))
+			return s->faults[i];
+	return NULL;
+}
+
 struct session *session_accept(struct pworker *w, int fd, uint64_t number)
 {
 	struct session *s = calloc(1, sizeof *s);
 	if (!s) {
-		close(fd);
+		net_close(fd);
 		return NULL;
 	}
 	s->w = w;

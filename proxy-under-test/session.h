@@ -3,9 +3,9 @@
  * upstream proxy), then the relay of both directions with exact counters, half-close
  * done right, and the faults this tunnel was chosen for.
  *
- * session.c owns the handshake and the outbound leg; relay.c the byte relay, closing
- * and the ledger line. All I/O goes through lib/net and the loop, so an IOCP backend
- * of the loop needs no change here.
+ * session.c owns the handshake, the outbound leg and the session's end; relay.c
+ * (relay.h) the byte relay, closing the legs and the ledger line. All I/O goes through
+ * lib/net and the loop, so an IOCP backend of the loop needs no change here.
  */
 #ifndef TP_PROXY_SESSION_H
 #define TP_PROXY_SESSION_H
@@ -98,8 +98,6 @@ struct session {
 	struct session *next, *prev; /* the worker's list */
 };
 
-/* ---- session.c ---- */
-
 /* Answers the client with an HTTP status (or, for SOCKS5, a reply code) and closes
  * once it is sent. The session may be freed before this returns. */
 void session_refuse(struct session *s, int code, const char *reason);
@@ -114,45 +112,8 @@ struct session *session_accept(struct pworker *w, int fd, uint64_t number);
 /* Loop callback for both legs. */
 void session_on_io(struct loop *loop, struct loop_io *io, unsigned events);
 
-/* ---- relay.c ---- */
-
-/* Reads from a leg (net_read, or splice into zp when zp is given), skipping the syscall
- * when the leg is known to be drained; same returns as net_read. */
-long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp);
-
-/* Prepares the relay's timers (at accept). */
-void relay_init(struct session *s);
-/* Starts relaying both ways (after the reply to the client is queued in down). */
-void relay_start(struct session *s);
-/* Moves bytes until something would block; closes the session when both ways ended. */
-void relay_step(struct session *s);
-/* Queues bytes for the client (replies), sent by the relay. */
-void relay_queue_client(struct session *s, const void *data, size_t len);
-/* The source of f sent FIN: pass it on (or not, per the faults). False when the
- * session was closed. */
-bool relay_propagate_eof(struct session *s, struct flow *f);
-/* leg failed a read or write (a reset): the session closes and the other leg gets an
- * RST. Returns -1 (the session is gone). */
-int relay_leg_reset(struct session *s, struct leg *leg);
-/* Recomputes which events each leg waits for. */
-void relay_watch(struct session *s);
-/* One ledger line's numbers. The session's own line passes NULL to
- * relay_write_ledger(); forward sessions write one per request (forward.c). */
-struct relay_dir {
-	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
-};
-struct relay_counts {
-	struct relay_dir down, up;
-	const char *id, *target, *up_local, *up_peer, *method;
-	int status;
-	int index;          /* the request's position on the connection */
-	double t;
-	uint64_t start_us;
-	bool final;         /* the connection ended: how it ended is known */
-};
-void relay_write_ledger(struct session *s, const struct relay_counts *c);
-/* Ends the session: closes what is open (RST when reset), writes the ledger line,
- * frees it. */
+/* Ends the session: closes what is open (RST toward a leg when reset_*), writes its
+ * ledger line(s), frees it. A closed session is left alone. */
 void session_close(struct session *s, bool reset_client, bool reset_up);
 /* The active fault of a kind for this tunnel (and direction when dir_matters), or NULL. */
 const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,

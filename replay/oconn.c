@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -153,7 +152,7 @@ static void conn_close(struct oconn *c, const char *end, bool reset)
 	if (reset)
 		net_close_reset(c->fd);
 	else
-		close(c->fd);
+		net_close(c->fd);
 	reset_request(c);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -558,7 +557,7 @@ void oconn_on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 			return;
 		struct oconn *c = calloc(1, sizeof *c);
 		if (!c) {
-			close(fd);
+			net_close(fd);
 			continue;
 		}
 		c->w = w;

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "replay/oconn.h"
 
@@ -36,7 +35,7 @@ static void on_wake(struct loop *loop)
 		return;
 	for (size_t i = 0; i < w->nlisten; i++) {
 		loop_io_stop(loop, &w->listen_io[i]);
-		close(w->listen_fd[i]);
+		net_close(w->listen_fd[i]);
 		w->listen_fd[i] = -1;
 	}
 	/* Idle keep-alive connections go now; responses under way finish. */
@@ -246,7 +245,7 @@ out:
 	for (unsigned t = 0; ws && t < cfg.threads; t++) {
 		for (size_t l = 0; l < ws[t].nlisten; l++)
 			if (ws[t].listen_fd[l] >= 0)
-				close(ws[t].listen_fd[l]);
+				net_close(ws[t].listen_fd[l]);
 		loop_free(&ws[t].loop);
 	}
 	free(ws);

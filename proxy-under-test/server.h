@@ -21,7 +21,7 @@
 #define PROXY_MAX_LISTEN 8
 #define PROXY_MAX_ALLOW 16
 #define PROXY_MAX_RESOLVE 32
-#define PROXY_MAX_WORKERS 64
+#define PROXY_MAX_THREADS 64
 
 struct allow_net {
 	struct net_addr addr;  /* network address */
@@ -47,11 +47,11 @@ struct proxy_config {
 	size_t nresolve;
 	char auth_user[256], auth_pass[256]; /* SOCKS5 RFC 1929 / Proxy-Authorization */
 	bool require_auth;
-	unsigned workers;
+	unsigned threads;      /* -t, --threads (--workers): one loop each */
 	double idle_timeout_s, connect_timeout_s, handshake_timeout_s;
 	const char *ledger_path;
 	const char *dns_servers;
-	unsigned max_clients;  /* open client connections per worker (--max-clients / workers) */
+	unsigned max_clients;  /* open client connections per worker (--max-clients / threads) */
 	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */
 };
 
@@ -64,7 +64,7 @@ struct proxy_shared {
 
 struct session;
 
-struct pworker {
+struct proxy_worker {
 	struct proxy_shared *shared;
 	const struct proxy_config *cfg;
 	unsigned index;
@@ -85,8 +85,13 @@ bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
 /* The --resolve override for host:port, or NULL. */
 const struct net_addr *server_resolve(const struct proxy_config *cfg, const char *host,
 				      uint16_t port);
+/* Runs the proxy on a parsed configuration until SIGTERM/SIGINT has drained it; a port
+ * 0 in cfg->listen is replaced by the port bound. Prints "listening ADDR" per listener
+ * once all are bound. Returns 0 after a clean stop, 2 when it cannot start (ledger,
+ * loop, resolver, listener or thread: a message says which). */
+int proxy_serve(struct proxy_config *cfg);
 /* The session list. */
-void server_add_session(struct pworker *w, struct session *s);
-void server_remove_session(struct pworker *w, struct session *s);
+void server_add_session(struct proxy_worker *w, struct session *s);
+void server_remove_session(struct proxy_worker *w, struct session *s);
 
 #endif

@@ -715,7 +715,7 @@ const struct fault *session_fault(const struct session *s, enum fault_kind kind,
 	return NULL;
 }
 
-struct session *session_accept(struct pworker *w, int fd, uint64_t number)
+struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
 {
 	struct session *s = calloc(1, sizeof *s);
 	if (!s) {

@@ -23,7 +23,7 @@
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
 
-struct pworker;
+struct proxy_worker;
 struct fwd;
 
 enum leg_end { END_OPEN = 0, END_FIN, END_RST, END_TIMEOUT, END_LOCAL, END_LOCAL_RST };
@@ -68,7 +68,7 @@ enum session_kind { SK_UNKNOWN = 0, SK_CONNECT, SK_SOCKS5, SK_FORWARD };
 enum socks_step { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST };
 
 struct session {
-	struct pworker *w;
+	struct proxy_worker *w;
 	uint64_t number;            /* accept order across workers: what faults key on */
 	enum session_state state;
 	enum session_kind kind;
@@ -108,7 +108,7 @@ void session_reconnect(struct session *s);
 int session_basic_auth(const char *user, const char *pass, char *out, size_t cap);
 
 /* Takes an accepted client socket. Returns the session or NULL (fd closed). */
-struct session *session_accept(struct pworker *w, int fd, uint64_t number);
+struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number);
 /* Loop callback for both legs. */
 void session_on_io(struct loop *loop, struct loop_io *io, unsigned events);
 

@@ -17,6 +17,7 @@
 #include "lib/http1.h"
 #include "lib/socks5.h"
 #include "proxy-under-test/forward.h"
+#include "proxy-under-test/inject.h"
 #include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
 
@@ -128,14 +129,7 @@ static void established(struct session *s)
 		n = snprintf(buf, sizeof buf, "HTTP/1.1 200 Connection established\r\n\r\n");
 		s->reply = 200;
 	}
-	if (session_fault(s, FAULT_CLOSE_MID_REPLY, false, FAULT_DOWN)) {
-		relay_queue_client(s, buf, (size_t)n / 2);
-		s->close_after_reply = true;
-	} else {
-		relay_queue_client(s, buf, (size_t)n);
-		if (session_fault(s, FAULT_CLOSE_AFTER_ACCEPT, false, FAULT_DOWN))
-			s->close_after_reply = true;
-	}
+	inject_reply(s, buf, (size_t)n);
 	relay_start(s);
 }
 
@@ -350,23 +344,13 @@ static void resolve_and_connect(struct session *s)
 		fail_upstream(s, -ENOMEM, "out of memory");
 }
 
-/* The request is known: apply the handshake faults, then go out. */
+/* The request is known: the handshake faults may take it, else go out. */
 static void request_ready(struct session *s)
 {
 	snprintf(s->target, sizeof s->target, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
 		 s->port);
-	if (session_fault(s, FAULT_CLOSE_BEFORE_REPLY, false, FAULT_DOWN)) {
-		session_close(s, false, false);
-		return;
-	}
-	if (session_fault(s, FAULT_REFUSE, false, FAULT_DOWN)) {
-		if (s->kind == SK_SOCKS5)
-			reply_and_close(s, SOCKS5_REP_NOT_ALLOWED, NULL);
-		else
-			reply_and_close(s, 403, "Forbidden");
-		return;
-	}
-	resolve_and_connect(s);
+	if (!inject_request(s))
+		resolve_and_connect(s);
 }
 
 void session_reconnect(struct session *s)
@@ -696,6 +680,7 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		dns_cancel(s->dnsq);
 		s->dnsq = NULL;
 	}
+	inject_free(s);
 	relay_close(s, relaying, reset_client, reset_up);
 	/* Forward sessions write a line per request; one that carried none still gets
 	 * the connection's line (a refused or malformed first request). */
@@ -704,15 +689,6 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	forward_free(s);
 	server_remove_session(s->w, s);
 	free(s);
-}
-
-const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
-				  enum fault_dir dir)
-{
-	for (size_t i = 0; i < s->nfaults; i++)
-		if (s->faults[i]->kind == kind && (!dir_matters || s->faults[i]->dir == dir))
-			return s->faults[i];
-	return NULL;
 }
 
 struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
@@ -738,10 +714,8 @@ struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
 	if (net_peer_addr(fd, &a) == 0)
 		net_addr_format(&a, s->client.peer);
 	net_nodelay(fd);
-	for (size_t i = 0; i < w->cfg->nfaults; i++)
-		if (fault_hits(&w->cfg->faults[i], number) && s->nfaults < FAULT_MAX)
-			s->faults[s->nfaults++] = &w->cfg->faults[i];
 	loop_timer_init(&s->timer, on_timer, s);
+	inject_init(s);
 	relay_init(s);
 	server_add_session(w, s);
 	s->state = SS_HANDSHAKE;

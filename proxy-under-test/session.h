@@ -4,8 +4,9 @@
  * done right, and the faults this tunnel was chosen for.
  *
  * session.c owns the handshake, the outbound leg and the session's end; relay.c
- * (relay.h) the byte relay, closing the legs and the ledger line. All I/O goes through
- * lib/net and the loop, so an IOCP backend of the loop needs no change here.
+ * (relay.h) the byte relay, closing the legs and the ledger line; forward.c the
+ * forward requests; inject.c what the faults do (fault.h says where). All I/O goes
+ * through lib/net and the loop, so an IOCP backend of the loop needs no change here.
  */
 #ifndef TP_PROXY_SESSION_H
 #define TP_PROXY_SESSION_H
@@ -46,12 +47,14 @@ struct flow {
 	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
 	bool eof;            /* the source sent FIN */
 	bool done;           /* nothing more will be relayed this way */
-	bool stalled;        /* a stall fault stopped it */
-	bool waiting;        /* slow: the budget of this second is spent */
 	bool held;           /* forward: the next request waits for earlier answers */
-	uint64_t window_start_us, window_bytes; /* slow: the current one-second budget */
 	bool zc;             /* bytes go through z (splice) once buf is empty */
 	struct zpipe z;
+	/* What the faults of this direction keep (inject.c). */
+	bool stalled;        /* a stall fault stopped it */
+	bool waiting;        /* slow: the budget of this second is spent */
+	bool cut_short;      /* a write was trimmed to end at a cut fault's byte */
+	uint64_t window_start_us, window_sent; /* slow: the current second, and sent at its start */
 };
 
 enum session_state {
@@ -86,8 +89,7 @@ struct session {
 	char target[URL_MAX_HOST + 8];
 	char id[64];                /* X-Probe-Id when visible (forward requests) */
 	int reply;                  /* CONNECT status or SOCKS reply code sent (-1 none) */
-	const struct fault *faults[FAULT_MAX]; /* the faults that hit this tunnel */
-	size_t nfaults;
+	struct fault_set faults;    /* the faults that hit this tunnel (inject.c) */
 	bool close_after_reply;     /* close-after-accept / close-mid-reply / refusals */
 	const char *first_close;    /* "client" or "upstream" */
 	double t;                   /* start, Unix seconds */
@@ -115,8 +117,19 @@ void session_on_io(struct loop *loop, struct loop_io *io, unsigned events);
 /* Ends the session: closes what is open (RST toward a leg when reset_*), writes its
  * ledger line(s), frees it. A closed session is left alone. */
 void session_close(struct session *s, bool reset_client, bool reset_up);
-/* The active fault of a kind for this tunnel (and direction when dir_matters), or NULL. */
-const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
-				  enum fault_dir dir);
+
+/* The direction of a flow of s, the leg it reads from and the leg it writes to. */
+static inline enum fault_dir session_dir(const struct session *s, const struct flow *f)
+{
+	return f == &s->down ? FAULT_DOWN : FAULT_UP;
+}
+static inline struct leg *session_src(struct session *s, const struct flow *f)
+{
+	return f == &s->down ? &s->up : &s->client;
+}
+static inline struct leg *session_dst(struct session *s, const struct flow *f)
+{
+	return f == &s->down ? &s->client : &s->up;
+}
 
 #endif

@@ -14,6 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "lib/http1.h"
 #include "lib/socks5.h"
 #include "proxy-under-test/forward.h"
@@ -58,27 +60,37 @@ void session_refuse(struct session *s, int code, const char *reason)
 
 int session_basic_auth(const char *user, const char *pass, char *out, size_t cap)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char plain[520];
+	char plain[SESSION_MAX_CREDENTIALS];
 	int len = snprintf(plain, sizeof plain, "%s:%s", user, pass);
-	if (len < 0 || (size_t)len >= sizeof plain)
-		return -ENOSPC;
-	size_t n = (size_t)len, o = 0;
-	if (cap < 6 + (n + 2) / 3 * 4 + 1)
+	if (len < 0 || (size_t)len >= sizeof plain || cap < 6 + ((size_t)len + 2) / 3 * 4 + 1)
 		return -ENOSPC;
 	memcpy(out, "Basic ", 6);
-	o = 6;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)(unsigned char)plain[i] << 16 |
-			     (i + 1 < n ? (unsigned)(unsigned char)plain[i + 1] << 8 : 0) |
-			     (i + 2 < n ? (unsigned char)plain[i + 2] : 0);
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return (int)o;
+	/* Writes the padded encoding and a NUL. */
+	return 6 + EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, len);
+}
+
+bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass)
+{
+	if (len < 6 || strncasecmp(value, "Basic ", 6) != 0)
+		return false; /* the scheme name is case-insensitive; the credentials are not */
+	const char *b64 = value + 6;
+	size_t blen = len - 6;
+	unsigned char plain[SESSION_MAX_CREDENTIALS];
+	if (blen == 0 || blen % 4 != 0 || blen / 4 * 3 > sizeof plain)
+		return false;
+	/* EVP_DecodeBlock takes '=' anywhere as zero bits and counts the padding in its
+	 * result: padding is allowed only as the last one or two characters, and taken off. */
+	size_t pad = 0;
+	while (pad < 2 && b64[blen - 1 - pad] == '=')
+		pad++;
+	if (memchr(b64, '=', blen - pad))
+		return false;
+	int n = EVP_DecodeBlock(plain, (const unsigned char *)b64, (int)blen);
+	if (n < 0 || (size_t)n < pad)
+		return false;
+	size_t got = (size_t)n - pad, ulen = strlen(user), plen = strlen(pass);
+	return got == ulen + 1 + plen && memcmp(plain, user, ulen) == 0 && plain[ulen] == ':' &&
+	       memcmp(plain + ulen + 1, pass, plen) == 0;
 }
 
 static int socks_rep_for(int err)
@@ -432,12 +444,7 @@ static bool auth_ok(const struct session *s, const struct http1_request *req)
 		return true;
 	const struct http1_header *h = http1_find_header(req->headers, req->num_headers,
 							  "Proxy-Authorization");
-	if (!h || h->value_len < 7 || strncasecmp(h->value, "Basic ", 6) != 0)
-		return false;
-	char want[700];
-	int o = session_basic_auth(cfg->auth_user, cfg->auth_pass, want, sizeof want);
-	/* The scheme name is case-insensitive; the credentials are not. */
-	return o > 6 && h->value_len == (size_t)o && memcmp(h->value + 6, want + 6, (size_t)o - 6) == 0;
+	return h && session_basic_auth_ok(h->value, h->value_len, cfg->auth_user, cfg->auth_pass);
 }
 
 static void http_handshake(struct session *s)

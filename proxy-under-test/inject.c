@@ -127,7 +127,8 @@ int inject_write(struct session *s, struct flow *f, size_t *want)
 		uint64_t budget = slow->n > in_window ? slow->n - in_window : 0;
 		if (budget == 0) {
 			f->waiting = true;
-			loop_timer_start_at(&s->w->loop, &s->slow_timer, f->window_start_us + SLOW_WINDOW_US);
+			loop_timer_start_at(&s->w->loop, &s->slow_timer,
+					    f->window_start_us + SLOW_WINDOW_US);
 			return 0;
 		}
 		if (*want > budget)

@@ -22,11 +22,15 @@ void relay_queue_client(struct session *s, const void *data, size_t len)
 	f->ctl += len; /* our own bytes: written first, never counted as relayed */
 }
 
-static const char *end_name(enum leg_end e)
-{
-	static const char *const names[] = {"open", "fin", "rst", "timeout", "local", "local_rst"};
-	return names[e];
-}
+/* The ledger's names (docs/ledgers.md) of how a leg ended and of a session's kind. */
+static const char *const end_names[] = {
+	[END_OPEN] = "open", [END_FIN] = "fin", [END_RST] = "rst", [END_TIMEOUT] = "timeout",
+	[END_LOCAL] = "local", [END_LOCAL_RST] = "local_rst",
+};
+static const char *const kind_names[] = {
+	[SK_UNKNOWN] = "unknown", [SK_CONNECT] = "connect", [SK_SOCKS5] = "socks5",
+	[SK_FORWARD] = "forward",
+};
 
 static json_t *dir_json(const struct relay_dir *d)
 {
@@ -49,7 +53,6 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	struct ledger_file *ledger = &s->w->shared->ledger;
 	if (!ledger_is_open(ledger))
 		return; /* no --ledger: not even the JSON is built (forward writes one per request) */
-	static const char *const kinds[] = {"unknown", "connect", "socks5", "forward"};
 	char faults[FAULT_MAX * 164] = "";
 	for (size_t i = 0; i < s->faults.n; i++) {
 		size_t l = strlen(faults);
@@ -72,7 +75,7 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	double duration = (double)(loop_now(&s->w->loop) - c->start_us) / 1000.0;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", str_or_null(c->id));
-	json_object_set_new(o, "kind", json_string(kinds[s->kind]));
+	json_object_set_new(o, "kind", json_string(kind_names[s->kind]));
 	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
 	if (c->index >= 0) {
 		json_object_set_new(o, "req", json_integer(c->index));
@@ -87,8 +90,8 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	json_object_set_new(o, "down", dir_json(&c->down));
 	json_object_set_new(o, "up", dir_json(&c->up));
 	json_object_set_new(o, "first_close", c->final ? str_or_null(s->first_close) : json_null());
-	json_object_set_new(o, "client_end", json_string(end_name(c->final ? s->client.end : END_OPEN)));
-	json_object_set_new(o, "upstream_end", json_string(end_name(c->final ? s->up.end : END_OPEN)));
+	json_object_set_new(o, "client_end", json_string(end_names[c->final ? s->client.end : END_OPEN]));
+	json_object_set_new(o, "upstream_end", json_string(end_names[c->final ? s->up.end : END_OPEN]));
 	json_object_set_new(o, "shutdown_write_client", json_boolean(c->final && s->client.shut_wr));
 	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
 	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
@@ -166,8 +169,9 @@ void relay_init(struct session *s)
 
 /* The one place that chooses splice: tunnels (CONNECT, SOCKS5) whose faults never look
  * at or hold back individual bytes. Forward sessions parse what they relay; faults
- * that cut, corrupt or pace need the bytes in a buffer (fault.h: sees_bytes). Without a pipe (no splice on
- * this OS, or out of descriptors) the buffer does the job. */
+ * that cut, corrupt or pace need the bytes in a buffer (sees_bytes in fault.h's
+ * table). Without a pipe (no splice on this OS, or out of descriptors) the buffer does
+ * the job. */
 static void choose_zcopy(struct session *s)
 {
 	if (s->w->cfg->no_splice || (s->kind != SK_CONNECT && s->kind != SK_SOCKS5) ||

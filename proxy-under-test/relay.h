@@ -22,7 +22,7 @@
 #include "proxy-under-test/session.h"
 #include "proxy-under-test/zcopy.h"
 
-/* Prepares the relay's timers and pipes (at accept, before anything can close). */
+/* Marks the pipes closed (at accept, before anything can close the session). */
 void relay_init(struct session *s);
 /* Starts relaying both ways (after the reply to the client is queued in down). */
 void relay_start(struct session *s);

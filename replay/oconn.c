@@ -393,9 +393,36 @@ static void response_done(struct oconn *c)
 	process_input(c);
 }
 
-static void do_write(struct oconn *c)
+/* truncate, rst and stall cut the connection once fault_n response bytes are written:
+ * trims *want to reach the cut exactly, or makes it (FIN, RST, or silence until the
+ * idle timer ends it). Returns 1 write *want bytes, 0 stalled, -1 closed. */
+static int fault_cut(struct oconn *c, size_t *want)
 {
 	const struct origin_config *cfg = c->w->sh->cfg;
+	bool cuts = cfg->fault == ORIGIN_FAULT_TRUNCATE || cfg->fault == ORIGIN_FAULT_RST ||
+		    cfg->fault == ORIGIN_FAULT_STALL;
+	if (!cuts || c->conn_written + *want <= cfg->fault_n)
+		return 1;
+	if (c->conn_written < cfg->fault_n) {
+		*want = (size_t)(cfg->fault_n - c->conn_written);
+		return 1;
+	}
+	if (cfg->fault == ORIGIN_FAULT_STALL) {
+		loop_io_stop(&c->w->loop, &c->io);
+		return 0;
+	}
+	if (cfg->fault == ORIGIN_FAULT_RST) {
+		conn_close(c, "local_rst", true);
+		return -1;
+	}
+	net_shutdown_write(c->fd);
+	c->fin_sent = true;
+	conn_close(c, "local", false);
+	return -1;
+}
+
+static void do_write(struct oconn *c)
+{
 	if (c->state != OS_WRITE && c->state != OS_DRIP)
 		return;
 	for (int i = 0; i < 64; i++) {
@@ -430,23 +457,8 @@ static void do_write(struct oconn *c)
 			}
 		}
 		size_t want = c->out_len - c->out_off;
-		/* Origin faults cut the response on this connection after N bytes. */
-		if (cfg->fault == ORIGIN_FAULT_TRUNCATE || cfg->fault == ORIGIN_FAULT_RST || cfg->fault == ORIGIN_FAULT_STALL) {
-			if (c->conn_written >= cfg->fault_n) {
-				if (cfg->fault == ORIGIN_FAULT_STALL) {
-					loop_io_stop(&c->w->loop, &c->io);
-					return; /* the idle timer ends it */
-				}
-				if (cfg->fault == ORIGIN_FAULT_TRUNCATE) {
-					net_shutdown_write(c->fd);
-					c->fin_sent = true;
-				}
-				conn_close(c, cfg->fault == ORIGIN_FAULT_RST ? "local_rst" : "local", cfg->fault == ORIGIN_FAULT_RST);
-				return;
-			}
-			if (c->conn_written + want > cfg->fault_n)
-				want = (size_t)(cfg->fault_n - c->conn_written);
-		}
+		if (fault_cut(c, &want) <= 0)
+			return;
 		long n = c_write(c, c->out + c->out_off, want);
 		if (n == -EAGAIN) {
 			c_watch(c, again_events(c, LOOP_WRITE));

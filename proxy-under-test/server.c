@@ -111,16 +111,6 @@ static void on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 	}
 }
 
-static void close_listeners(struct proxy_worker *w)
-{
-	for (size_t i = 0; i < w->nlisten; i++) {
-		loop_io_stop(&w->loop, &w->listen_io[i]);
-		if (w->listen_fd[i] >= 0)
-			net_close(w->listen_fd[i]);
-		w->listen_fd[i] = -1;
-	}
-}
-
 static void on_drain_deadline(struct loop *loop, struct loop_timer *timer)
 {
 	struct proxy_worker *w = timer->data;
@@ -135,7 +125,7 @@ static void on_wake(struct loop *loop)
 	if (!atomic_load(&w->shared->stopping))
 		return;
 	/* SIGTERM: no new clients; tunnels under way get a few seconds to finish. */
-	close_listeners(w);
+	listeners_close(&w->listeners);
 	if (w->nsessions == 0) {
 		loop_stop(loop);
 		return;
@@ -159,14 +149,14 @@ static void worker_free(struct proxy_worker *w)
 {
 	if (!w)
 		return;
-	close_listeners(w);
+	listeners_close(&w->listeners);
 	dns_free(&w->dns);
 	loop_free(&w->loop);
 }
 
-/* Sets up worker index: its loop, resolver and listeners. The first worker binds and,
- * for port 0, writes the port it got into cfg, so the others share it (SO_REUSEPORT).
- * Returns 0, or -1 after a message, with nothing left to free. */
+/* Sets up worker index: its loop, resolver and listeners (worker 0 binds a port 0 and
+ * writes the port into cfg, so the others share it). Returns 0, or -1 after a message,
+ * with nothing left to free. */
 static int worker_init(struct proxy_worker *w, struct proxy_shared *shared,
 		       struct proxy_config *cfg, unsigned index)
 {
@@ -179,30 +169,21 @@ static int worker_init(struct proxy_worker *w, struct proxy_shared *shared,
 	err = dns_init(&w->dns, &w->loop, cfg->dns_servers);
 	if (err < 0) {
 		fprintf(stderr, "tunnelprobe proxy: cannot create a resolver: %s\n", strerror(-err));
-		dns_free(&w->dns);
-		loop_free(&w->loop);
+		worker_free(w);
 		return -1;
 	}
 	w->loop.data = w;
 	w->loop.on_wake = on_wake;
 	loop_timer_init(&w->drain_timer, on_drain_deadline, w);
-	for (size_t l = 0; l < cfg->nlisten; l++) {
+	size_t l;
+	err = listeners_open(&w->listeners, &w->loop, cfg->listen, cfg->nlisten, cfg->threads > 1,
+			     on_accept, w, &l);
+	if (err < 0) {
 		char addr[NET_ADDRSTRLEN];
-		int fd = net_listen(&cfg->listen[l], 1024, cfg->threads > 1);
-		if (fd < 0) {
-			fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
-				net_addr_format(&cfg->listen[l], addr), strerror(-fd));
-			worker_free(w);
-			return -1;
-		}
-		if (index == 0 && net_addr_port(&cfg->listen[l]) == 0) {
-			struct net_addr bound;
-			net_local_addr(fd, &bound);
-			net_addr_set_port(&cfg->listen[l], net_addr_port(&bound));
-		}
-		w->listen_fd[l] = fd;
-		w->nlisten++;
-		loop_io_start(&w->loop, &w->listen_io[l], fd, LOOP_READ, on_accept, w);
+		fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
+			net_addr_format(&cfg->listen[l], addr), strerror(-err));
+		worker_free(w);
+		return -1;
 	}
 	return 0;
 }
@@ -399,16 +380,11 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	return 0;
 }
 
-int proxy_main(int argc, char **argv)
-{
-	static struct proxy_config cfg;
-	int rc = parse_args(&cfg, argc, argv);
-	if (rc)
-		return rc == 1 ? 0 : rc;
-	return proxy_serve(&cfg);
-}
-
-int proxy_serve(struct proxy_config *cfg)
+/* Runs the proxy on a parsed configuration until SIGTERM/SIGINT has drained it; a port
+ * 0 in cfg->listen becomes the port bound. Prints "listening ADDR" per address once all
+ * are bound. Returns 0 after a clean stop, 2 when it cannot start (ledger, loop,
+ * resolver, listener or thread: a message says which). */
+static int serve(struct proxy_config *cfg)
 {
 	struct proxy_shared shared = {.cfg = cfg};
 	struct proxy_worker *ws = NULL;
@@ -462,4 +438,13 @@ out:
 			(unsigned long long)shared.ledger.lost, cfg->ledger_path, strerror(-shared.ledger.error));
 	ledger_close(&shared.ledger);
 	return exit_code;
+}
+
+int proxy_main(int argc, char **argv)
+{
+	static struct proxy_config cfg;
+	int rc = parse_args(&cfg, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	return serve(&cfg);
 }

@@ -13,12 +13,13 @@
 
 #include "lib/dns.h"
 #include "lib/ledger.h"
+#include "lib/listeners.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
 
-#define PROXY_MAX_LISTEN 8
+#define PROXY_MAX_LISTEN LISTENERS_MAX
 #define PROXY_MAX_ALLOW 16
 #define PROXY_MAX_RESOLVE 32
 #define PROXY_MAX_THREADS 64
@@ -71,9 +72,7 @@ struct proxy_worker {
 	pthread_t thread;
 	struct loop loop;
 	struct dns dns;
-	int listen_fd[PROXY_MAX_LISTEN];
-	struct loop_io listen_io[PROXY_MAX_LISTEN];
-	size_t nlisten;
+	struct listeners listeners;      /* its own, on the configured addresses */
 	struct session *sessions;        /* open sessions, for draining and shutdown */
 	size_t nsessions;
 	struct loop_timer drain_timer;
@@ -85,11 +84,6 @@ bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
 /* The --resolve override for host:port, or NULL. */
 const struct net_addr *server_resolve(const struct proxy_config *cfg, const char *host,
 				      uint16_t port);
-/* Runs the proxy on a parsed configuration until SIGTERM/SIGINT has drained it; a port
- * 0 in cfg->listen is replaced by the port bound. Prints "listening ADDR" per listener
- * once all are bound. Returns 0 after a clean stop, 2 when it cannot start (ledger,
- * loop, resolver, listener or thread: a message says which). */
-int proxy_serve(struct proxy_config *cfg);
 /* The session list. */
 void server_add_session(struct proxy_worker *w, struct session *s);
 void server_remove_session(struct proxy_worker *w, struct session *s);

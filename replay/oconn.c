@@ -559,7 +559,7 @@ static void conn_timer(struct loop *loop, struct loop_timer *timer)
 void oconn_on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 {
 	struct origin_worker *w = io->data;
-	size_t li = (size_t)(io - w->listen_io);
+	size_t li = listeners_index(&w->listeners, io);
 	bool tls = w->sh->cfg->listen_tls[li];
 	for (int i = 0; i < 64; i++) {
 		struct net_addr peer;

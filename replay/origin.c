@@ -29,22 +29,12 @@ static void on_signal(int sig)
 		loop_wake(&ws[i].loop);
 }
 
-static void close_listeners(struct origin_worker *w)
-{
-	for (size_t i = 0; i < w->nlisten; i++) {
-		loop_io_stop(&w->loop, &w->listen_io[i]);
-		if (w->listen_fd[i] >= 0)
-			net_close(w->listen_fd[i]);
-		w->listen_fd[i] = -1;
-	}
-}
-
 static void on_wake(struct loop *loop)
 {
 	struct origin_worker *w = loop->data;
 	if (!atomic_load(&w->sh->stopping))
 		return;
-	close_listeners(w);
+	listeners_close(&w->listeners);
 	/* Idle keep-alive connections go now; responses under way finish. */
 	oconn_close_idle(w);
 	if (w->nconns == 0)
@@ -188,15 +178,15 @@ static void worker_free(struct origin_worker *w)
 {
 	if (!w)
 		return;
-	close_listeners(w);
+	listeners_close(&w->listeners);
 	loop_free(&w->loop);
 }
 
-/* Sets up worker index: its loop and listeners. The first worker binds and, for port 0,
- * writes the port it got into cfg, so the others share it (SO_REUSEPORT). Returns 0,
- * or -1 after a message, with nothing left to free. */
+/* Sets up a worker: its loop and listeners (the first worker set up binds a port 0 and
+ * writes the port into cfg, so the others share it). Returns 0, or -1 after a message,
+ * with nothing left to free. */
 static int worker_init(struct origin_worker *w, struct origin_shared *sh,
-		       struct origin_config *cfg, unsigned index)
+		       struct origin_config *cfg)
 {
 	*w = (struct origin_worker){.sh = sh};
 	int err = loop_init(&w->loop);
@@ -206,23 +196,15 @@ static int worker_init(struct origin_worker *w, struct origin_shared *sh,
 	}
 	w->loop.data = w;
 	w->loop.on_wake = on_wake;
-	for (size_t l = 0; l < cfg->nlisten; l++) {
+	size_t l;
+	err = listeners_open(&w->listeners, &w->loop, cfg->listen, cfg->nlisten, cfg->threads > 1,
+			     oconn_on_accept, w, &l);
+	if (err < 0) {
 		char addr[NET_ADDRSTRLEN];
-		int fd = net_listen(&cfg->listen[l], 1024, cfg->threads > 1);
-		if (fd < 0) {
-			fprintf(stderr, "tunnelprobe origin: cannot listen on %s: %s\n",
-				net_addr_format(&cfg->listen[l], addr), strerror(-fd));
-			worker_free(w);
-			return -1;
-		}
-		if (index == 0 && net_addr_port(&cfg->listen[l]) == 0) {
-			struct net_addr bound;
-			net_local_addr(fd, &bound);
-			net_addr_set_port(&cfg->listen[l], net_addr_port(&bound));
-		}
-		w->listen_fd[l] = fd;
-		w->nlisten++;
-		loop_io_start(&w->loop, &w->listen_io[l], fd, LOOP_READ, oconn_on_accept, w);
+		fprintf(stderr, "tunnelprobe origin: cannot listen on %s: %s\n",
+			net_addr_format(&cfg->listen[l], addr), strerror(-err));
+		worker_free(w);
+		return -1;
 	}
 	return 0;
 }
@@ -258,7 +240,7 @@ static int serve(struct origin_config *cfg)
 		goto out;
 	}
 	for (; ready < cfg->threads; ready++)
-		if (worker_init(&ws[ready], &sh, cfg, ready) < 0)
+		if (worker_init(&ws[ready], &sh, cfg) < 0)
 			goto out;
 	for (size_t l = 0; l < cfg->nlisten; l++) {
 		char addr[NET_ADDRSTRLEN];

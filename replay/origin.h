@@ -18,13 +18,14 @@
 #include <stdint.h>
 
 #include "lib/ledger.h"
+#include "lib/listeners.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/tlsserv.h"
 #include "replay/recording.h"
 #include "replay/sites.h"
 
-#define ORIGIN_MAX_LISTEN 8
+#define ORIGIN_MAX_LISTEN LISTENERS_MAX
 #define ORIGIN_MAX_THREADS 64
 
 /* Origin-side faults (--fault NAME:PARAM=N): truncate, rst and stall cut each
@@ -67,9 +68,7 @@ struct origin_worker {
 	struct origin_shared *sh;
 	pthread_t thread;
 	struct loop loop;
-	int listen_fd[ORIGIN_MAX_LISTEN];
-	struct loop_io listen_io[ORIGIN_MAX_LISTEN];
-	size_t nlisten;
+	struct listeners listeners;  /* its own, on the configured addresses */
 	struct oconn *conns;         /* open connections (oconn.c) */
 	size_t nconns;
 };

@@ -9,7 +9,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,17 +19,7 @@
 
 #include "proxy-under-test/proxy.h"
 #include "replay/origin.h"
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
+#include "tests/unit/fds.h"
 
 /* A listener on 127.0.0.1 without SO_REUSEPORT: no SO_REUSEPORT socket may share its
  * port. Returns the fd; *port is its port. */

@@ -2,6 +2,7 @@
 #include "lib/ledger.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const class_names[TP_CLASS_COUNT] = {
@@ -62,32 +63,51 @@ int tp_phase_from_name(const char *name)
 
 int ledger_open(struct ledger_file *lf, const char *path)
 {
-	if (strcmp(path, "-") == 0) {
-		*lf = (struct ledger_file){.fp = stdout, .owned = false};
-		return 0;
-	}
+	*lf = (struct ledger_file){0};
 	FILE *fp = fopen(path, "a");
 	if (!fp)
 		return -errno;
-	*lf = (struct ledger_file){.fp = fp, .owned = true};
+	int err = pthread_mutex_init(&lf->lock, NULL);
+	if (err) {
+		fclose(fp);
+		return -err;
+	}
+	lf->fp = fp;
 	return 0;
 }
 
 int ledger_write(struct ledger_file *lf, json_t *obj)
 {
-	int rc = 0;
-	if (!lf->fp || json_dumpf(obj, lf->fp, JSON_COMPACT) < 0 || fputc('\n', lf->fp) == EOF ||
-	    fflush(lf->fp) != 0)
-		rc = -EIO;
+	if (!ledger_is_open(lf)) {
+		json_decref(obj);
+		return -EBADF;
+	}
+	char *line = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
+	size_t len = line ? strlen(line) : 0;
+	if (line)
+		line[len] = '\n'; /* json_dumps' NUL becomes the line end: one fwrite per line */
+	pthread_mutex_lock(&lf->lock);
+	int rc = 0;
+	if (!line)
+		rc = -ENOMEM;
+	else if (fwrite(line, 1, len + 1, lf->fp) != len + 1 || fflush(lf->fp) != 0)
+		rc = -EIO;
+	if (rc < 0) {
+		lf->lost++;
+		if (!lf->error)
+			lf->error = rc;
+	}
+	pthread_mutex_unlock(&lf->lock);
+	free(line);
 	return rc;
 }
 
 void ledger_close(struct ledger_file *lf)
 {
-	if (!lf || !lf->fp)
+	if (!ledger_is_open(lf))
 		return;
-	if (lf->owned)
-		fclose(lf->fp);
+	fclose(lf->fp);
 	lf->fp = NULL;
+	pthread_mutex_destroy(&lf->lock);
 }

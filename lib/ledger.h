@@ -6,7 +6,9 @@
 #ifndef TP_LEDGER_H
 #define TP_LEDGER_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -53,18 +55,33 @@ int tp_class_from_name(const char *name);
 const char *tp_phase_name(enum tp_phase p);
 int tp_phase_from_name(const char *name);
 
-/* A JSON Lines file written by one thread at a time (callers serialise or give each
- * thread its own). */
+/* A JSON Lines file shared by threads: the proxy's and the origin's workers all append
+ * to one. The writer owns its lock, so callers need no serialising of their own; each
+ * record is serialised outside the lock and written and flushed as one line under it,
+ * so lines never interleave and a run killed half-way leaves only whole lines.
+ *
+ * Caller memory: a zero-filled struct ledger_file is a closed ledger (ledger_is_open()
+ * false, ledger_close() a no-op); ledger_open() makes it open; ledger_close() makes it
+ * closed again. Open and close from one thread while no other writes. */
 struct ledger_file {
-	FILE *fp;
-	bool owned; /* fclose on ledger_close */
+	FILE *fp;             /* NULL when closed */
+	pthread_mutex_t lock; /* initialised by ledger_open, destroyed by ledger_close */
+	uint64_t lost;        /* lines ledger_write() failed to write (read it once the
+			       * writers are done: the owner reports it) */
+	int error;            /* the first failure's negative errno, 0 when none */
 };
 
-/* Opens path for appending ("-" is stdout). Returns 0 or -errno. */
+/* Opens path for appending. Returns 0 or -errno (the ledger stays closed). */
 int ledger_open(struct ledger_file *lf, const char *path);
-/* Writes obj as one compact line and decrefs it (steals the reference). Returns 0 or
- * -EIO. Flushes so a run killed half-way still leaves complete lines. */
+/* True between a successful ledger_open() and ledger_close(): callers test it before
+ * building a record nobody will read. */
+static inline bool ledger_is_open(const struct ledger_file *lf) { return lf && lf->fp; }
+/* Thread-safe. Writes obj as one compact JSON line, flushed, and decrefs it (steals the
+ * reference, also on failure). Returns 0, -EBADF when the ledger is closed, -ENOMEM
+ * when obj cannot be serialised, -EIO when the line cannot be written; the last two
+ * also count in lost and error. */
 int ledger_write(struct ledger_file *lf, json_t *obj);
+/* Closes the file. NULL-safe; a closed ledger is left alone. */
 void ledger_close(struct ledger_file *lf);
 
 #endif

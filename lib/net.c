@@ -205,6 +205,8 @@ long net_write(int fd, const void *buf, size_t len)
 
 int net_shutdown_write(int fd) { return shutdown(fd, SHUT_WR) < 0 ? -errno : 0; }
 
+int net_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+
 void net_close_reset(int fd)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};

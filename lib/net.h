@@ -57,6 +57,10 @@ long net_read(int fd, void *buf, size_t len);
 long net_write(int fd, const void *buf, size_t len);
 /* shutdown(SHUT_WR): sends FIN. */
 int net_shutdown_write(int fd);
+/* Closes the socket: a FIN if none was sent (an RST instead when unread bytes are
+ * queued, as the OS does). The fd is released whatever the result; never retried, since
+ * after an EINTR it may already name another socket. Returns 0 or -errno. */
+int net_close(int fd);
 /* Closes with an RST instead of a FIN (SO_LINGER 0). */
 void net_close_reset(int fd);
 /* TCP_NODELAY on. */

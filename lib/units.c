@@ -47,3 +47,16 @@ bool units_size(const char *s, uint64_t *out)
 	*out = (uint64_t)v << shift;
 	return true;
 }
+
+bool units_count(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}

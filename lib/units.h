@@ -1,5 +1,6 @@
 /* units — the number formats every command line and file shares: durations ("10",
- * "30s", "250ms", "5m", "1h") and sizes ("1024", "64k", "10M", "1G", binary). */
+ * "30s", "250ms", "5m", "1h"), sizes ("1024", "64k", "10M", "1G", binary) and counts
+ * ("4": threads, clients). */
 #ifndef TP_UNITS_H
 #define TP_UNITS_H
 
@@ -10,5 +11,8 @@
 double units_duration(const char *s);
 /* Bytes into *out; false when s is malformed or overflows. */
 bool units_size(const char *s, uint64_t *out);
+/* A plain decimal count from 0 to max (no sign, no suffix, no spaces) into *out; false
+ * when s is anything else. */
+bool units_count(const char *s, uint64_t max, uint64_t *out);
 
 #endif

@@ -460,7 +460,7 @@ static void on_io(struct loop *loop, struct loop_io *io, unsigned events)
 	}
 }
 
-void conn_init(struct conn *c, struct worker *w, unsigned slot)
+void conn_init(struct conn *c, struct probe_worker *w, unsigned slot)
 {
 	/* c is zeroed memory (calloc): no memset, so the buffers' untouched pages never
 	 * become resident — 10,000 connections must fit in a few tens of MB. */
@@ -471,7 +471,7 @@ void conn_init(struct conn *c, struct worker *w, unsigned slot)
 }
 
 /* "PREFIX-INDEX-SEQ", cut to fit like snprintf; without printf's cost per request. */
-static void format_id(char *out, size_t size, const struct worker *w, uint64_t seq)
+static void format_id(char *out, size_t size, const struct probe_worker *w, uint64_t seq)
 {
 	char digits[20];
 	size_t nd = 0;
@@ -488,7 +488,7 @@ static void format_id(char *out, size_t size, const struct worker *w, uint64_t s
 
 void conn_start_request(struct conn *c, unsigned ti, uint64_t intended_us)
 {
-	struct worker *w = c->w;
+	struct probe_worker *w = c->w;
 	struct probe_record *r = &c->rec;
 	memset(r, 0, sizeof *r);
 	memset(&c->times, 0, sizeof c->times);

@@ -21,7 +21,7 @@
 #include "probe/config.h"
 #include "probe/stats.h"
 
-struct worker;
+struct probe_worker;
 
 enum conn_state {
 	CONN_FREE = 0,   /* no socket */
@@ -47,7 +47,7 @@ struct req_times {
 };
 
 struct conn {
-	struct worker *w;
+	struct probe_worker *w;
 	unsigned slot;
 	int fd;
 	struct loop_io io;
@@ -103,7 +103,7 @@ struct conn {
 /* ---- used by worker.c ---- */
 
 /* Prepares slot number slot of w as a free connection; c must be zeroed memory. */
-void conn_init(struct conn *c, struct worker *w, unsigned slot);
+void conn_init(struct conn *c, struct probe_worker *w, unsigned slot);
 /* Starts a request for target index ti on c (intended_us: its due time in an open-loop
  * run, 0 for now): reuses c's connection when it is idle and connected for an
  * equivalent target, else (re)connects. The request ends in worker_request_done(). */

@@ -17,13 +17,13 @@
 #include "probe/worker.h"
 
 /* Set by probe_main for the SIGINT handler: the workers to abort. */
-static struct worker *volatile running_workers;
+static struct probe_worker *volatile running_workers;
 static volatile unsigned running_count;
 
 static void on_sigint(int sig)
 {
 	(void)sig;
-	struct worker *ws = running_workers;
+	struct probe_worker *ws = running_workers;
 	for (unsigned i = 0; ws && i < running_count; i++)
 		worker_abort(&ws[i]);
 }
@@ -41,7 +41,7 @@ static int run_once(const struct probe_config *cfg, FILE *records, struct probe_
 {
 	pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
 	unsigned n = cfg->threads;
-	struct worker *ws = calloc(n, sizeof *ws);
+	struct probe_worker *ws = calloc(n, sizeof *ws);
 	if (!ws)
 		return -ENOMEM;
 	uint64_t start = loop_clock_us();

@@ -21,15 +21,15 @@
 #define RECORDS_FLUSH 65536
 #define RECORD_MAX 16384 /* the longest line: a 4 KiB URL escaped, and the rest */
 
-static void check_done(struct worker *w);
+static void check_done(struct probe_worker *w);
 
-static uint64_t ol_intended(const struct worker *w, uint64_t k)
+static uint64_t ol_intended(const struct probe_worker *w, uint64_t k)
 {
 	uint64_t i = w->index + k * w->cfg->threads;
 	return w->start_us + (uint64_t)((double)i * 1e6 / w->cfg->rate);
 }
 
-static void records_flush(struct worker *w)
+static void records_flush(struct probe_worker *w)
 {
 	if (!w->records || w->records_len == 0)
 		return;
@@ -40,7 +40,7 @@ static void records_flush(struct worker *w)
 	w->records_len = 0;
 }
 
-static void records_add(struct worker *w, const struct probe_record *rec)
+static void records_add(struct probe_worker *w, const struct probe_record *rec)
 {
 	if (!w->records)
 		return;
@@ -50,7 +50,7 @@ static void records_add(struct worker *w, const struct probe_record *rec)
 }
 
 /* Closed loop: the next request for slot c, or close it when its share is done. */
-static void slot_next(struct worker *w, struct conn *c)
+static void slot_next(struct probe_worker *w, struct conn *c)
 {
 	struct slot_plan *p = &w->plans[c->slot];
 	if (w->stopping || p->left == 0) {
@@ -66,7 +66,7 @@ static void slot_next(struct worker *w, struct conn *c)
 }
 
 /* Open loop: start every due request an available connection can take. */
-static void ol_dispatch(struct worker *w)
+static void ol_dispatch(struct probe_worker *w)
 {
 	const struct probe_config *cfg = w->cfg;
 	while (!w->stopping && w->ol_next < w->ol_due) {
@@ -92,7 +92,7 @@ static void ol_dispatch(struct worker *w)
 
 static void ol_tick(struct loop *loop, struct loop_timer *timer)
 {
-	struct worker *w = timer->data;
+	struct probe_worker *w = timer->data;
 	uint64_t now = loop_now(loop);
 	while (w->ol_due < w->ol_count && ol_intended(w, w->ol_due) <= now &&
 	       (!w->end_us || ol_intended(w, w->ol_due) < w->end_us))
@@ -105,7 +105,7 @@ static void ol_tick(struct loop *loop, struct loop_timer *timer)
 	check_done(w);
 }
 
-void worker_request_done(struct worker *w, struct conn *c)
+void worker_request_done(struct probe_worker *w, struct conn *c)
 {
 	w->inflight--;
 	uint64_t now = loop_now(&w->loop);
@@ -123,13 +123,13 @@ void worker_request_done(struct worker *w, struct conn *c)
 	check_done(w);
 }
 
-void worker_conn_closed_idle(struct worker *w, struct conn *c)
+void worker_conn_closed_idle(struct probe_worker *w, struct conn *c)
 {
 	(void)c;
 	check_done(w);
 }
 
-static bool work_left(const struct worker *w)
+static bool work_left(const struct probe_worker *w)
 {
 	if (w->stopping)
 		return false;
@@ -139,7 +139,7 @@ static bool work_left(const struct worker *w)
 }
 
 /* Ends the loop once nothing is in flight and nothing is left to start. */
-static void check_done(struct worker *w)
+static void check_done(struct probe_worker *w)
 {
 	if (w->inflight > 0 || work_left(w))
 		return;
@@ -152,7 +152,7 @@ static void check_done(struct worker *w)
 
 static void on_end(struct loop *loop, struct loop_timer *timer)
 {
-	struct worker *w = timer->data;
+	struct probe_worker *w = timer->data;
 	w->stopping = true; /* requests in flight finish (bounded by their timeouts) */
 	loop_timer_stop(loop, &w->ol_timer);
 	for (unsigned i = 0; i < w->nconns; i++)
@@ -163,7 +163,7 @@ static void on_end(struct loop *loop, struct loop_timer *timer)
 
 static void on_wake(struct loop *loop)
 {
-	struct worker *w = loop->data;
+	struct probe_worker *w = loop->data;
 	if (!atomic_load(&w->abort_requested))
 		return;
 	/* Abandon everything: requests in flight are not counted. */
@@ -176,13 +176,13 @@ static void on_wake(struct loop *loop)
 	loop_stop(loop);
 }
 
-void worker_abort(struct worker *w)
+void worker_abort(struct probe_worker *w)
 {
 	atomic_store(&w->abort_requested, 1);
 	loop_wake(&w->loop);
 }
 
-int worker_init(struct worker *w, const struct probe_config *cfg, unsigned index,
+int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned index,
 		uint64_t start_us, double wall_start, FILE *records, pthread_mutex_t *records_lock)
 {
 	memset(w, 0, sizeof *w);
@@ -251,7 +251,7 @@ int worker_init(struct worker *w, const struct probe_config *cfg, unsigned index
 	return 0;
 }
 
-void worker_free(struct worker *w)
+void worker_free(struct probe_worker *w)
 {
 	if (!w)
 		return;
@@ -272,7 +272,7 @@ void worker_free(struct worker *w)
 
 void *worker_run(void *arg)
 {
-	struct worker *w = arg;
+	struct probe_worker *w = arg;
 	loop_update_time(&w->loop);
 	if (w->end_us)
 		loop_timer_start_at(&w->loop, &w->end_timer, w->end_us);

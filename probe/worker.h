@@ -20,7 +20,7 @@
 #include "probe/conn.h"
 #include "probe/stats.h"
 
-struct worker;
+struct probe_worker;
 
 struct slot_plan {
 	unsigned first_url, stride, nurls; /* the URLs this slot serves, round robin */
@@ -28,7 +28,7 @@ struct slot_plan {
 	uint64_t left;                  /* requests still to start (UINT64_MAX: until -d ends) */
 };
 
-struct worker {
+struct probe_worker {
 	const struct probe_config *cfg;
 	unsigned index;
 	pthread_t thread;
@@ -76,20 +76,20 @@ struct worker {
 /* Prepares worker index of cfg->threads (allocates its connections). start_us and
  * wall_start are the run's start on the loop clock and in Unix seconds. Returns 0 or
  * -ENOMEM. */
-int worker_init(struct worker *w, const struct probe_config *cfg, unsigned index,
+int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned index,
 		uint64_t start_us, double wall_start, FILE *records, pthread_mutex_t *records_lock);
-void worker_free(struct worker *w);
+void worker_free(struct probe_worker *w);
 /* The thread body: runs until its share of the work is done or it is aborted. */
 void *worker_run(void *arg);
 /* Thread-safe (and async-signal-safe): stop starting requests, abandon those in flight. */
-void worker_abort(struct worker *w);
+void worker_abort(struct probe_worker *w);
 
 /* ---- worker.c, used by conn.c ---- */
 
 /* A request ended (its record is filled): count it, write it, and give the
  * connection its next request or park it. */
-void worker_request_done(struct worker *w, struct conn *c);
+void worker_request_done(struct probe_worker *w, struct conn *c);
 /* An idle kept-alive connection closed (the server's choice): nothing to count. */
-void worker_conn_closed_idle(struct worker *w, struct conn *c);
+void worker_conn_closed_idle(struct probe_worker *w, struct conn *c);
 
 #endif

@@ -6,31 +6,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-	const char *name;
-	enum fault_kind kind;
-	const char *param; /* the one parameter it needs, or NULL */
-} kinds[] = {
-	{"truncate", FAULT_TRUNCATE, "after"},
-	{"rst", FAULT_RST, "after"},
-	{"close-before-reply", FAULT_CLOSE_BEFORE_REPLY, NULL},
-	{"close-mid-reply", FAULT_CLOSE_MID_REPLY, NULL},
-	{"close-after-accept", FAULT_CLOSE_AFTER_ACCEPT, NULL},
-	{"refuse", FAULT_REFUSE, NULL},
-	{"no-fin", FAULT_NO_FIN, NULL},
-	{"full-close", FAULT_FULL_CLOSE, NULL},
-	{"stall", FAULT_STALL, "after"},
-	{"corrupt", FAULT_CORRUPT, "at"},
-	{"slow", FAULT_SLOW, "bps"},
-	{"drop-chunk-end", FAULT_DROP_CHUNK_END, NULL},
+#define ALL FAULT_MODES_ALL
+#define TUNNEL FAULT_MODES_TUNNEL
+
+/* The table of fault.h, indexed by kind: name, parameter, hook, scope, modes by dir=
+ * (down, up), whether it sees bytes. inject.c acts on it; tests/unit/test_proxy_fault.c
+ * checks it is complete. */
+static const struct fault_info table[FAULT_KIND_END] = {
+	[FAULT_TRUNCATE] = {"truncate", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
+	[FAULT_RST] = {"rst", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
+	[FAULT_CLOSE_BEFORE_REPLY] = {"close-before-reply", NULL, FAULT_AT_REQUEST,
+				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
+	[FAULT_CLOSE_MID_REPLY] = {"close-mid-reply", NULL, FAULT_AT_REPLY, FAULT_SCOPE_HANDSHAKE,
+				   {TUNNEL, TUNNEL}, false},
+	[FAULT_CLOSE_AFTER_ACCEPT] = {"close-after-accept", NULL, FAULT_AT_REPLY,
+				      FAULT_SCOPE_HANDSHAKE, {TUNNEL, TUNNEL}, false},
+	[FAULT_REFUSE] = {"refuse", NULL, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
+	[FAULT_NO_FIN] = {"no-fin", NULL, FAULT_AT_EOF, FAULT_SCOPE_DIR, {ALL, ALL}, false},
+	[FAULT_FULL_CLOSE] = {"full-close", NULL, FAULT_AT_EOF, FAULT_SCOPE_EITHER, {ALL, ALL}, false},
+	[FAULT_STALL] = {"stall", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
+	/* Forward requests are parsed, not read into the flow: no upload byte is flipped. */
+	[FAULT_CORRUPT] = {"corrupt", "at", FAULT_AT_READ, FAULT_SCOPE_DIR, {ALL, TUNNEL}, true},
+	[FAULT_SLOW] = {"slow", "bps", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
+	[FAULT_DROP_CHUNK_END] = {"drop-chunk-end", NULL, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DOWN,
+				  {ALL, ALL}, true},
 };
+
+#undef ALL
+#undef TUNNEL
+
+const struct fault_info *fault_info(enum fault_kind kind)
+{
+	return kind > 0 && kind < FAULT_KIND_END ? &table[kind] : NULL;
+}
 
 const char *fault_name(enum fault_kind kind)
 {
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (kinds[i].kind == kind)
-			return kinds[i].name;
-	return "?";
+	const struct fault_info *fi = fault_info(kind);
+	return fi ? fi->name : "?";
+}
+
+bool fault_acts_in(const struct fault *f, enum fault_mode mode)
+{
+	const struct fault_info *fi = fault_info(f->kind);
+	return fi && (fi->modes[f->dir] & mode);
 }
 
 static bool parse_u64(const char *s, size_t len, uint64_t *out)
@@ -112,10 +131,10 @@ int fault_parse(const char *spec, struct fault *f, const char **why)
 	memcpy(f->spec, spec, total + 1);
 	size_t nlen = strcspn(spec, ": ,");
 	const char *param = NULL;
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (strlen(kinds[i].name) == nlen && memcmp(kinds[i].name, spec, nlen) == 0) {
-			f->kind = kinds[i].kind;
-			param = kinds[i].param;
+	for (int k = FAULT_TRUNCATE; k < FAULT_KIND_END; k++)
+		if (strlen(table[k].name) == nlen && memcmp(table[k].name, spec, nlen) == 0) {
+			f->kind = (enum fault_kind)k;
+			param = table[k].param;
 		}
 	if (!f->kind) {
 		*why = "unknown fault name";
@@ -163,4 +182,50 @@ bool fault_hits(const struct fault *f, uint64_t k)
 		return false;
 	double u = (double)(mix(f->seed * 0x100000001b3ull ^ mix(k)) >> 11) / 9007199254740992.0;
 	return u < f->p;
+}
+
+/* Does f act on direction dir, by the scope of its kind? */
+static bool acts_on(const struct fault *f, enum fault_dir dir)
+{
+	switch (table[f->kind].scope) {
+	case FAULT_SCOPE_DIR:
+		return f->dir == dir;
+	case FAULT_SCOPE_DOWN:
+		return dir == FAULT_DOWN;
+	case FAULT_SCOPE_HANDSHAKE:
+	case FAULT_SCOPE_EITHER:
+		break;
+	}
+	return true;
+}
+
+void fault_set_pick(struct fault_set *set, const struct fault *faults, size_t n, uint64_t k)
+{
+	set->n = 0;
+	for (size_t i = 0; i < n && set->n < FAULT_MAX; i++)
+		if (fault_hits(&faults[i], k))
+			set->hit[set->n++] = &faults[i];
+}
+
+const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind kind,
+				   enum fault_dir dir)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->hit[i]->kind == kind && acts_on(set->hit[i], dir))
+			return set->hit[i];
+	return NULL;
+}
+
+bool fault_set_sees_bytes(const struct fault_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (fault_info(set->hit[i]->kind)->sees_bytes)
+			return true;
+	return false;
+}
+
+bool fault_ends_last_chunk(const char *buf, size_t len)
+{
+	return len >= 5 && memcmp(buf + len - 5, "0\r\n\r\n", 5) == 0 &&
+	       (len == 5 || buf[len - 6] == '\n');
 }

@@ -1,11 +1,37 @@
-/* fault — the reference proxy's fault specs (SPEC §5, docs/proxy.md) and the
- * deterministic decision of which tunnels a fault hits.
+/* fault — the reference proxy's fault specs (SPEC §5, docs/proxy.md), the table of
+ * where each fault acts, and the deterministic decision of which tunnels a fault hits.
  *
  * A spec is "NAME[:k=v[,k=v...]]" with optional " p=P seed=S dir=up|down" parts,
  * separated by spaces or commas: "truncate:after=32768 p=0.17 seed=7",
  * "rst:after=1000,dir=up", "slow:bps=20000". Tunnel number k (in accept order across
  * all workers) is hit when hash(seed, k) / 2^64 < p, so a seed hits the same tunnels in
- * every run. Sans-I/O: parse text, answer questions; nothing allocates.
+ * every run. Sans-I/O: parse text, answer questions; nothing allocates. The acts are
+ * inject.c's: one function per hook below, the only code that looks at a tunnel's
+ * faults.
+ *
+ * Where each fault acts — the table in fault.c is this as data (fault_info()):
+ *
+ *   fault               hook: inject_...  called from                  direction     modes
+ *   close-before-reply  request           session.c request_ready      (handshake)   all
+ *   refuse              request           session.c request_ready      (handshake)   all
+ *   close-mid-reply     reply             session.c established        (handshake)   CONNECT SOCKS5
+ *   close-after-accept  reply             session.c established        (handshake)   CONNECT SOCKS5
+ *   corrupt:at=N        read              relay.c fill,                dir=          down: all
+ *                                         forward.c forward_fill_down                up: CONNECT SOCKS5
+ *   drop-chunk-end      last_chunk        relay.c fill,                down always   all
+ *                                         forward.c response_done
+ *   truncate:after=N    write             relay.c flush                dir=          all
+ *   rst:after=N         write             relay.c flush                dir=          all
+ *   stall:after=N       write             relay.c flush                dir=          all
+ *   slow:bps=N          write             relay.c flush                dir=          all
+ *   no-fin              eof               relay.c relay_propagate_eof  dir=          all
+ *   full-close          eof               relay.c relay_propagate_eof  either        all
+ *
+ * "all" is forward (absolute-form requests), CONNECT and SOCKS5, chained or not. Byte
+ * positions (after=, at=) count the direction's relayed bytes from the start of the
+ * tunnel; a forward connection is one tunnel, its requests' bytes counted together.
+ * Inside a CONNECT or SOCKS5 tunnel drop-chunk-end sees plain HTTP only: over TLS the
+ * last chunk is never visible, so it does nothing there.
  */
 #ifndef TP_PROXY_FAULT_H
 #define TP_PROXY_FAULT_H
@@ -29,9 +55,47 @@ enum fault_kind {
 	FAULT_CORRUPT,           /* at=N: flip a bit of byte N */
 	FAULT_SLOW,              /* bps=N: relay at most N bytes per second */
 	FAULT_DROP_CHUNK_END,    /* drop a chunked body's last chunk "0\r\n\r\n", then FIN */
+	FAULT_KIND_END           /* one past the last kind */
 };
 
 enum fault_dir { FAULT_DOWN = 0 /* origin → client */, FAULT_UP /* client → origin */ };
+
+/* How a client uses the proxy (a session's kind). */
+enum fault_mode {
+	FAULT_MODE_FORWARD = 1u << 0, /* absolute-form HTTP requests */
+	FAULT_MODE_CONNECT = 1u << 1, /* HTTP CONNECT tunnels */
+	FAULT_MODE_SOCKS5 = 1u << 2,  /* SOCKS5 CONNECT tunnels */
+};
+#define FAULT_MODES_TUNNEL (FAULT_MODE_CONNECT | FAULT_MODE_SOCKS5)
+#define FAULT_MODES_ALL (FAULT_MODE_FORWARD | FAULT_MODES_TUNNEL)
+
+/* Where a fault acts: the inject.h function of the same name. */
+enum fault_hook {
+	FAULT_AT_REQUEST,    /* the client's request is known, nothing sent to it yet */
+	FAULT_AT_REPLY,      /* the success reply to a CONNECT or SOCKS5 request */
+	FAULT_AT_READ,       /* bytes just read from a leg, before they are relayed */
+	FAULT_AT_LAST_CHUNK, /* a chunked body's last chunk, about to be relayed */
+	FAULT_AT_WRITE,      /* bytes about to be written to a leg */
+	FAULT_AT_EOF,        /* a FIN read from one leg, to pass on to the other */
+};
+
+/* Which direction a fault acts on. */
+enum fault_scope {
+	FAULT_SCOPE_HANDSHAKE, /* the request and the reply to it; dir= is ignored */
+	FAULT_SCOPE_DIR,       /* the direction dir= names (down by default) */
+	FAULT_SCOPE_EITHER,    /* both: whichever direction ends first; dir= is ignored */
+	FAULT_SCOPE_DOWN,      /* origin → client, whatever dir= says */
+};
+
+/* One row of the table above. */
+struct fault_info {
+	const char *name;      /* as in a spec: "truncate", "close-after-accept", ... */
+	const char *param;     /* the one parameter it needs ("after", "at", "bps"), or NULL */
+	enum fault_hook hook;
+	enum fault_scope scope;
+	unsigned modes[2];     /* the FAULT_MODE_* bits it acts in, by the dir= of its spec */
+	bool sees_bytes;       /* it must see relayed bytes in a buffer: no splice(2) */
+};
 
 struct fault {
 	enum fault_kind kind;
@@ -42,11 +106,33 @@ struct fault {
 	char spec[160];    /* as given, for the ledger */
 };
 
+/* The faults that hit one tunnel (pointers into the configuration's faults). */
+struct fault_set {
+	const struct fault *hit[FAULT_MAX];
+	size_t n;
+};
+
 /* Parses one spec. Returns 0, or -EINVAL with a short reason in *why. */
 int fault_parse(const char *spec, struct fault *f, const char **why);
-/* The name of a kind ("truncate", "close-after-accept", ...). */
+/* The row of a kind, or NULL for a value that is not a kind. */
+const struct fault_info *fault_info(enum fault_kind kind);
+/* The name of a kind ("truncate", "close-after-accept", ...), "?" for no kind. */
 const char *fault_name(enum fault_kind kind);
+/* Does f, as specified (its dir=), act in mode (one FAULT_MODE_* bit)? */
+bool fault_acts_in(const struct fault *f, enum fault_mode mode);
 /* Does fault f hit tunnel number k? */
 bool fault_hits(const struct fault *f, uint64_t k);
+
+/* Fills set with those of faults[0..n) that hit tunnel k (at most FAULT_MAX). */
+void fault_set_pick(struct fault_set *set, const struct fault *faults, size_t n, uint64_t k);
+/* The first fault of set of this kind that acts on direction dir (by its scope), or NULL.
+ * Handshake faults ignore dir. */
+const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind kind,
+				   enum fault_dir dir);
+/* True when a fault of set must see relayed bytes (its tunnel is not spliced). */
+bool fault_set_sees_bytes(const struct fault_set *set);
+/* True when buf[0..len) ends with a chunked body's last chunk "0\r\n\r\n" (with no
+ * extension or trailer), at the start of buf or after the line end before it. */
+bool fault_ends_last_chunk(const char *buf, size_t len);
 
 #endif

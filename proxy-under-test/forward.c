@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "proxy-under-test/inject.h"
+#include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
 #include "proxy-under-test/session.h"
 
@@ -390,9 +390,8 @@ int forward_fill(struct session *s, struct flow *f)
 			f->eof = true;
 			return relay_propagate_eof(s, f) ? 1 : -1;
 		}
-		if (n < 0) {
+		if (n < 0)
 			return relay_leg_reset(s, &s->client);
-		}
 		f->received += (uint64_t)n;
 		f->recv_ops++;
 		f->len = (size_t)n;
@@ -479,9 +478,8 @@ int forward_fill(struct session *s, struct flow *f)
 			}
 			return relay_propagate_eof(s, f) ? 1 : -1;
 		}
-		if (n < 0) {
+		if (n < 0)
 			return relay_leg_reset(s, &s->client);
-		}
 		f->received += (uint64_t)n;
 		f->recv_ops++;
 		loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
@@ -511,14 +509,9 @@ static void retire_origin(struct session *s, enum leg_end end)
 {
 	struct fwd *fw = s->fwd;
 	fw->origin_gone = true;
-	if (s->up.fd >= 0) {
-		loop_io_stop(&s->w->loop, &s->up.io);
-		shutdown(s->up.fd, SHUT_WR);
-		close(s->up.fd);
-		s->up.fd = -1;
-	}
 	if (s->up.end == END_OPEN)
 		s->up.end = end;
+	relay_close_leg(s, &s->up, false);
 	s->upf.held = false;
 }
 
@@ -530,12 +523,8 @@ static void response_done(struct session *s, struct flow *f)
 	q->down_g = fw->down_queued;
 	q->down_complete = true;
 	fw->rsp_in_body = false;
-	if (fw->rsp_body.framing == HTTP1_FRAMING_CHUNKED &&
-	    session_fault(s, FAULT_DROP_CHUNK_END, false, FAULT_DOWN) && f->len >= 5 &&
-	    memcmp(f->buf + f->len - 5, "0\r\n\r\n", 5) == 0) {
+	if (fw->rsp_body.framing == HTTP1_FRAMING_CHUNKED && inject_last_chunk(s, f)) {
 		/* The last chunk never reaches the client; then the connection ends. */
-		f->len -= 5;
-		f->dropped += 5;
 		fw->down_queued -= 5;
 		q->down_g -= 5;
 		fw->rsp_close_client = true;
@@ -710,19 +699,12 @@ int forward_fill_down(struct session *s, struct flow *f)
 			return 0;
 		if (n == 0)
 			return origin_eof(s, f);
-		if (n < 0) {
-			s->up.end = END_RST;
-			if (!s->first_close)
-				s->first_close = "upstream";
-			session_close(s, true, false); /* an RST is passed on as an RST */
-			return -1;
-		}
+		if (n < 0)
+			return relay_leg_reset(s, &s->up); /* an RST is passed on as an RST */
 		f->received += (uint64_t)n;
 		f->recv_ops++;
 		loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
-		const struct fault *corrupt = session_fault(s, FAULT_CORRUPT, true, FAULT_DOWN);
-		if (corrupt && corrupt->n >= f->received - (uint64_t)n && corrupt->n < f->received)
-			dst[corrupt->n - (f->received - (uint64_t)n)] ^= 0x01;
+		inject_read(s, f, dst, (size_t)n);
 		if (!direct) {
 			fw->rsp_len += (size_t)n;
 			continue;

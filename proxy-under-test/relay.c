@@ -1,34 +1,16 @@
-/* relay — the byte relay of a reference proxy session (see session.h).
- *
- * Each direction has one bounded buffer: read from the source when it is empty, write
- * to the destination until it is empty. A FIN from one side becomes a FIN (shutdown of
- * the write side) toward the other once the buffer is drained, and the other direction
- * goes on — half-close done right; the session ends when both directions have ended.
- * An RST becomes an RST. Faults change exactly one of these steps, and the counters
- * (bytes, operations, short sends, dropped bytes) record what really happened.
- */
+/* relay — see relay.h. */
+#include "proxy-under-test/relay.h"
+
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "proxy-under-test/forward.h"
+#include "proxy-under-test/inject.h"
 #include "proxy-under-test/server.h"
-#include "proxy-under-test/session.h"
 
 #define RELAY_STEPS 32 /* per event: a fast tunnel cannot starve the others */
-
-const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
-				  enum fault_dir dir)
-{
-	for (size_t i = 0; i < s->nfaults; i++)
-		if (s->faults[i]->kind == kind && (!dir_matters || s->faults[i]->dir == dir))
-			return s->faults[i];
-	return NULL;
-}
 
 void relay_queue_client(struct session *s, const void *data, size_t len)
 {
@@ -40,11 +22,15 @@ void relay_queue_client(struct session *s, const void *data, size_t len)
 	f->ctl += len; /* our own bytes: written first, never counted as relayed */
 }
 
-static const char *end_name(enum leg_end e)
-{
-	static const char *const names[] = {"open", "fin", "rst", "timeout", "local", "local_rst"};
-	return names[e];
-}
+/* The ledger's names (docs/ledgers.md) of how a leg ended and of a session's kind. */
+static const char *const end_names[] = {
+	[END_OPEN] = "open", [END_FIN] = "fin", [END_RST] = "rst", [END_TIMEOUT] = "timeout",
+	[END_LOCAL] = "local", [END_LOCAL_RST] = "local_rst",
+};
+static const char *const kind_names[] = {
+	[SK_UNKNOWN] = "unknown", [SK_CONNECT] = "connect", [SK_SOCKS5] = "socks5",
+	[SK_FORWARD] = "forward",
+};
 
 static json_t *dir_json(const struct relay_dir *d)
 {
@@ -64,13 +50,13 @@ static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : 
 
 void relay_write_ledger(struct session *s, const struct relay_counts *c)
 {
-	if (!s->w->shared->ledger)
+	struct ledger_file *ledger = &s->w->shared->ledger;
+	if (!ledger_is_open(ledger))
 		return; /* no --ledger: not even the JSON is built (forward writes one per request) */
-	static const char *const kinds[] = {"unknown", "connect", "socks5", "forward"};
 	char faults[FAULT_MAX * 164] = "";
-	for (size_t i = 0; i < s->nfaults; i++) {
+	for (size_t i = 0; i < s->faults.n; i++) {
 		size_t l = strlen(faults);
-		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", s->faults[i]->spec);
+		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", s->faults.hit[i]->spec);
 	}
 	struct relay_counts own = {0};
 	if (!c) {
@@ -89,7 +75,7 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	double duration = (double)(loop_now(&s->w->loop) - c->start_us) / 1000.0;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", str_or_null(c->id));
-	json_object_set_new(o, "kind", json_string(kinds[s->kind]));
+	json_object_set_new(o, "kind", json_string(kind_names[s->kind]));
 	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
 	if (c->index >= 0) {
 		json_object_set_new(o, "req", json_integer(c->index));
@@ -104,22 +90,22 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	json_object_set_new(o, "down", dir_json(&c->down));
 	json_object_set_new(o, "up", dir_json(&c->up));
 	json_object_set_new(o, "first_close", c->final ? str_or_null(s->first_close) : json_null());
-	json_object_set_new(o, "client_end", json_string(end_name(c->final ? s->client.end : END_OPEN)));
-	json_object_set_new(o, "upstream_end", json_string(end_name(c->final ? s->up.end : END_OPEN)));
+	json_object_set_new(o, "client_end", json_string(end_names[c->final ? s->client.end : END_OPEN]));
+	json_object_set_new(o, "upstream_end", json_string(end_names[c->final ? s->up.end : END_OPEN]));
 	json_object_set_new(o, "shutdown_write_client", json_boolean(c->final && s->client.shut_wr));
 	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
 	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
-	json_object_set_new(o, "fault", s->nfaults ? json_string(faults) : json_null());
+	json_object_set_new(o, "fault", s->faults.n ? json_string(faults) : json_null());
 	json_object_set_new(o, "t", json_real(c->t));
 	json_object_set_new(o, "duration_ms", json_real(duration));
-	server_ledger(s->w->shared, o);
+	ledger_write(ledger, o); /* a line it cannot write counts in ledger->lost */
 }
 
-static void close_leg(struct loop *loop, struct leg *leg, bool reset)
+void relay_close_leg(struct session *s, struct leg *leg, bool reset)
 {
 	if (leg->fd < 0)
 		return;
-	loop_io_stop(loop, &leg->io);
+	loop_io_stop(&s->w->loop, &leg->io);
 	if (reset) {
 		net_close_reset(leg->fd);
 		if (leg->end == END_OPEN)
@@ -127,29 +113,18 @@ static void close_leg(struct loop *loop, struct leg *leg, bool reset)
 	} else {
 		/* FIN first: close() alone would send an RST if unread bytes were queued. */
 		if (!leg->shut_wr)
-			shutdown(leg->fd, SHUT_WR);
-		close(leg->fd);
+			net_shutdown_write(leg->fd);
+		net_close(leg->fd);
 		if (leg->end == END_OPEN)
 			leg->end = END_LOCAL;
 	}
 	leg->fd = -1;
 }
 
-void session_close(struct session *s, bool reset_client, bool reset_up)
+void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up)
 {
-	struct loop *loop = &s->w->loop;
-	if (s->state == SS_CLOSED)
-		return;
-	bool relaying = s->state == SS_RELAY;
-	s->state = SS_CLOSED;
-	loop_timer_stop(loop, &s->timer);
-	loop_timer_stop(loop, &s->slow_timer);
-	if (s->dnsq) {
-		dns_cancel(s->dnsq);
-		s->dnsq = NULL;
-	}
-	close_leg(loop, &s->client, reset_client);
-	close_leg(loop, &s->up, reset_up);
+	relay_close_leg(s, &s->client, reset_client);
+	relay_close_leg(s, &s->up, reset_up);
 	/* Bytes received and never sent (still in a buffer or a pipe) count as dropped, so
 	 * received == sent + dropped holds for every tunnel. */
 	struct flow *flows[2] = {&s->down, &s->upf};
@@ -160,13 +135,6 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		f->dropped += f->z.pending;
 		zcopy_close(&f->z);
 	}
-	/* Forward sessions write a line per request; one that carried none still gets
-	 * the connection's line (a refused or malformed first request). */
-	if (forward_finish(s) == 0)
-		relay_write_ledger(s, NULL);
-	forward_free(s);
-	server_remove_session(s->w, s);
-	free(s);
 }
 
 void relay_watch(struct session *s)
@@ -194,32 +162,21 @@ void relay_watch(struct session *s)
 		loop_io_start(loop, &s->up.io, s->up.fd, ue, session_on_io, s);
 }
 
-static void on_slow(struct loop *loop, struct loop_timer *timer)
-{
-	struct session *s = timer->data;
-	s->down.waiting = s->upf.waiting = false;
-	relay_step(s);
-}
-
 void relay_init(struct session *s)
 {
-	loop_timer_init(&s->slow_timer, on_slow, s);
 	s->down.z.rd = s->down.z.wr = s->upf.z.rd = s->upf.z.wr = -1;
 }
 
 /* The one place that chooses splice: tunnels (CONNECT, SOCKS5) whose faults never look
  * at or hold back individual bytes. Forward sessions parse what they relay; faults
- * that cut, corrupt or pace need the bytes in a buffer. Without a pipe (no splice on
- * this OS, or out of descriptors) the buffer does the job. */
+ * that cut, corrupt or pace need the bytes in a buffer (sees_bytes in fault.h's
+ * table). Without a pipe (no splice on this OS, or out of descriptors) the buffer does
+ * the job. */
 static void choose_zcopy(struct session *s)
 {
-	static const enum fault_kind byte_faults[] = {FAULT_TRUNCATE, FAULT_RST, FAULT_STALL,
-						      FAULT_CORRUPT, FAULT_SLOW, FAULT_DROP_CHUNK_END};
-	if (s->w->cfg->no_splice || (s->kind != SK_CONNECT && s->kind != SK_SOCKS5))
+	if (s->w->cfg->no_splice || (s->kind != SK_CONNECT && s->kind != SK_SOCKS5) ||
+	    fault_set_sees_bytes(&s->faults))
 		return;
-	for (size_t i = 0; i < sizeof byte_faults / sizeof byte_faults[0]; i++)
-		if (session_fault(s, byte_faults[i], false, FAULT_DOWN))
-			return;
 	if (zcopy_open(&s->down.z) < 0)
 		return;
 	if (zcopy_open(&s->upf.z) < 0) {
@@ -255,33 +212,21 @@ long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp)
 	return n;
 }
 
-/* Which leg a flow reads from and writes to. */
-static struct leg *src_of(struct session *s, struct flow *f) { return f == &s->down ? &s->up : &s->client; }
-static struct leg *dst_of(struct session *s, struct flow *f) { return f == &s->down ? &s->client : &s->up; }
-static enum fault_dir dir_of(const struct session *s, const struct flow *f)
-{
-	return f == &s->down ? FAULT_DOWN : FAULT_UP;
-}
-
 /* The source of f ended (FIN): propagate it, unless a fault says otherwise.
  * Returns false when the session was closed. */
 bool relay_propagate_eof(struct session *s, struct flow *f)
 {
-	struct leg *src = src_of(s, f), *dst = dst_of(s, f);
-	enum fault_dir dir = dir_of(s, f);
+	struct leg *src = session_src(s, f), *dst = session_dst(s, f);
 	f->done = true;
 	if (!s->first_close)
 		s->first_close = src == &s->client ? "client" : "upstream";
 	if (src->end == END_OPEN)
 		src->end = END_FIN;
-	if (session_fault(s, FAULT_NO_FIN, true, dir))
-		return true; /* the end is never signalled: the receiver waits */
-	if (session_fault(s, FAULT_FULL_CLOSE, false, dir)) {
-		session_close(s, false, false);
-		return false;
-	}
+	int r = inject_eof(s, f);
+	if (r <= 0)
+		return r == 0;
 	if (dst->fd >= 0 && !dst->shut_wr) {
-		shutdown(dst->fd, SHUT_WR);
+		net_shutdown_write(dst->fd);
 		dst->shut_wr = true;
 	}
 	return true;
@@ -300,84 +245,33 @@ int relay_leg_reset(struct session *s, struct leg *leg)
  * Returns 1 drained, 0 would block (or held), -1 the session was closed. */
 static int flush(struct session *s, struct flow *f)
 {
-	struct leg *dst = dst_of(s, f);
-	enum fault_dir dir = dir_of(s, f);
-	const struct fault *trunc = session_fault(s, FAULT_TRUNCATE, true, dir);
-	const struct fault *rst = session_fault(s, FAULT_RST, true, dir);
-	const struct fault *stall = session_fault(s, FAULT_STALL, true, dir);
-	const struct fault *slow = session_fault(s, FAULT_SLOW, true, dir);
-	bool cut_partial = false; /* the write that reached the cut was itself short */
+	struct leg *dst = session_dst(s, f);
 	if (dst->fd < 0)
 		return 0; /* forward: the origin leg is being replaced */
 	while (f->ctl > 0) {
 		long n = net_write(dst->fd, f->buf + f->off, f->ctl);
 		if (n == -EAGAIN)
 			return 0;
-		if (n < 0) {
-			dst->end = END_RST;
-			session_close(s, false, false);
-			return -1;
-		}
+		if (n < 0)
+			return relay_leg_reset(s, dst);
 		f->off += (size_t)n;
 		f->ctl -= (size_t)n;
 	}
 	while (f->off < f->len) {
 		size_t want = f->len - f->off;
-		const struct fault *cut = trunc ? trunc : rst ? rst : stall;
-		if (cut && f->sent + want > cut->n) {
-			size_t allowed = cut->n > f->sent ? (size_t)(cut->n - f->sent) : 0;
-			if (allowed < want && cut == stall && allowed == 0) {
-				f->stalled = true; /* hold everything from here on */
-				return 0;
-			}
-			if (allowed == 0) {
-				if (cut == trunc) {
-					/* The IOCP bug: the rest of a short send is dropped, then FIN. */
-					f->dropped += want;
-					if (!cut_partial)
-						f->short_sends++;
-					f->off = f->len;
-					if (!s->first_close)
-						s->first_close = dst == &s->client ? "proxy->client" : "proxy->upstream";
-					session_close(s, false, false);
-				} else {
-					if (!s->first_close)
-						s->first_close = dst == &s->client ? "proxy->client" : "proxy->upstream";
-					session_close(s, dst == &s->client, dst == &s->up);
-				}
-				return -1;
-			}
-			want = allowed;
-			cut_partial = true;
-		}
-		if (slow) {
-			uint64_t now = loop_now(&s->w->loop);
-			if (now - f->window_start_us >= 1000000) {
-				f->window_start_us = now;
-				f->window_bytes = 0;
-			}
-			uint64_t budget = slow->n > f->window_bytes ? slow->n - f->window_bytes : 0;
-			if (budget == 0) {
-				f->waiting = true;
-				loop_timer_start_at(&s->w->loop, &s->slow_timer, f->window_start_us + 1000000);
-				return 0;
-			}
-			if (want > budget)
-				want = (size_t)budget;
-		}
+		int go = inject_write(s, f, &want);
+		if (go <= 0)
+			return go;
 		long n = net_write(dst->fd, f->buf + f->off, want);
 		if (n == -EAGAIN)
 			return 0;
-		if (n < 0) {
+		if (n < 0)
 			return relay_leg_reset(s, dst);
-		}
 		f->send_ops++;
 		if ((size_t)n < f->len - f->off)
 			f->short_sends++;
 		f->sent += (uint64_t)n;
 		f->off += (size_t)n;
-		if (slow)
-			f->window_bytes += (uint64_t)n;
 	}
 	f->off = f->len = 0;
 	while (f->z.pending > 0) {
@@ -385,9 +279,8 @@ static int flush(struct session *s, struct flow *f)
 		long n = zcopy_out(&f->z, dst->fd, want);
 		if (n == -EAGAIN)
 			return 0;
-		if (n <= 0) {
+		if (n <= 0)
 			return relay_leg_reset(s, dst);
-		}
 		f->send_ops++;
 		if ((size_t)n < want)
 			f->short_sends++;
@@ -404,8 +297,7 @@ static int flush(struct session *s, struct flow *f)
  * -1 the session was closed. */
 static int fill(struct session *s, struct flow *f)
 {
-	struct leg *src = src_of(s, f);
-	enum fault_dir dir = dir_of(s, f);
+	struct leg *src = session_src(s, f);
 	if (src->fd < 0 || f->eof || f->done || f->stalled || f->waiting)
 		return 0;
 	if (s->kind == SK_FORWARD && s->fwd)
@@ -417,10 +309,8 @@ static int fill(struct session *s, struct flow *f)
 		f->eof = true;
 		return relay_propagate_eof(s, f) ? 1 : -1;
 	}
-	if (n < 0) {
+	if (n < 0)
 		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
-	}
-	uint64_t before = f->received;
 	f->received += (uint64_t)n;
 	f->recv_ops++;
 	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
@@ -428,17 +318,9 @@ static int fill(struct session *s, struct flow *f)
 		return 1; /* the bytes wait in the pipe; no byte fault is active */
 	f->len = (size_t)n;
 	f->off = 0;
-	const struct fault *corrupt = session_fault(s, FAULT_CORRUPT, true, dir);
-	if (corrupt && corrupt->n >= before && corrupt->n < f->received)
-		f->buf[corrupt->n - before] ^= 0x01;
-	if (dir == FAULT_DOWN && session_fault(s, FAULT_DROP_CHUNK_END, false, dir) && f->len >= 5 &&
-	    memcmp(f->buf + f->len - 5, "0\r\n\r\n", 5) == 0 &&
-	    (f->len == 5 || f->buf[f->len - 6] == '\n')) {
-		/* The last chunk never reaches the client; then the tunnel ends. */
-		f->len -= 5;
-		f->dropped += 5;
-		f->eof = true;
-	}
+	inject_read(s, f, f->buf, f->len);
+	if (inject_last_chunk(s, f))
+		f->eof = true; /* the last chunk never reaches the client; then the tunnel ends */
 	return 1;
 }
 

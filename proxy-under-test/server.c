@@ -6,16 +6,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "lib/units.h"
 #include "proxy-under-test/proxy.h"
 #include "proxy-under-test/session.h"
 
 /* Set by proxy_main for the signal handler: the workers to wake for a drain. */
 static struct proxy_shared *volatile running_shared;
-static struct pworker *volatile running_workers;
+static struct proxy_worker *volatile running_workers;
 static volatile unsigned running_count;
 
 static void on_signal(int sig)
@@ -25,7 +25,7 @@ static void on_signal(int sig)
 	if (!sh)
 		return;
 	atomic_store(&sh->stopping, 1);
-	struct pworker *ws = running_workers;
+	struct proxy_worker *ws = running_workers;
 	for (unsigned i = 0; ws && i < running_count; i++)
 		loop_wake(&ws[i].loop);
 }
@@ -68,23 +68,7 @@ const struct net_addr *server_resolve(const struct proxy_config *cfg, const char
 	return NULL;
 }
 
-void server_ledger(struct proxy_shared *shared, void *obj)
-{
-	json_t *o = obj;
-	if (shared->ledger) {
-		char *line = json_dumps(o, JSON_COMPACT);
-		if (line) {
-			pthread_mutex_lock(&shared->ledger_lock);
-			fprintf(shared->ledger, "%s\n", line);
-			fflush(shared->ledger);
-			pthread_mutex_unlock(&shared->ledger_lock);
-			free(line);
-		}
-	}
-	json_decref(o);
-}
-
-void server_add_session(struct pworker *w, struct session *s)
+void server_add_session(struct proxy_worker *w, struct session *s)
 {
 	s->prev = NULL;
 	s->next = w->sessions;
@@ -94,7 +78,7 @@ void server_add_session(struct pworker *w, struct session *s)
 	w->nsessions++;
 }
 
-void server_remove_session(struct pworker *w, struct session *s)
+void server_remove_session(struct proxy_worker *w, struct session *s)
 {
 	if (s->prev)
 		s->prev->next = s->next;
@@ -109,7 +93,7 @@ void server_remove_session(struct pworker *w, struct session *s)
 
 static void on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 {
-	struct pworker *w = io->data;
+	struct proxy_worker *w = io->data;
 	/* Bounded per event; the rest wait in the backlog for the next iteration. */
 	for (int i = 0; i < 64; i++) {
 		int fd = net_accept(io->fd, NULL);
@@ -129,7 +113,7 @@ static void on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 
 static void on_drain_deadline(struct loop *loop, struct loop_timer *timer)
 {
-	struct pworker *w = timer->data;
+	struct proxy_worker *w = timer->data;
 	while (w->sessions)
 		session_close(w->sessions, false, false);
 	loop_stop(loop);
@@ -137,16 +121,11 @@ static void on_drain_deadline(struct loop *loop, struct loop_timer *timer)
 
 static void on_wake(struct loop *loop)
 {
-	struct pworker *w = loop->data;
+	struct proxy_worker *w = loop->data;
 	if (!atomic_load(&w->shared->stopping))
 		return;
 	/* SIGTERM: no new clients; tunnels under way get a few seconds to finish. */
-	for (size_t i = 0; i < w->nlisten; i++) {
-		loop_io_stop(loop, &w->listen_io[i]);
-		if (w->listen_fd[i] >= 0)
-			close(w->listen_fd[i]);
-		w->listen_fd[i] = -1;
-	}
+	listeners_close(&w->listeners);
 	if (w->nsessions == 0) {
 		loop_stop(loop);
 		return;
@@ -156,12 +135,57 @@ static void on_wake(struct loop *loop)
 
 static void *worker_main(void *arg)
 {
-	struct pworker *w = arg;
+	struct proxy_worker *w = arg;
 	loop_update_time(&w->loop);
 	loop_run(&w->loop);
 	while (w->sessions)
 		session_close(w->sessions, false, false);
 	return NULL;
+}
+
+/* Releases what worker_init() set up. NULL-safe; only for a worker worker_init()
+ * succeeded on. */
+static void worker_free(struct proxy_worker *w)
+{
+	if (!w)
+		return;
+	listeners_close(&w->listeners);
+	dns_free(&w->dns);
+	loop_free(&w->loop);
+}
+
+/* Sets up worker index: its loop, resolver and listeners (worker 0 binds a port 0 and
+ * writes the port into cfg, so the others share it). Returns 0, or -1 after a message,
+ * with nothing left to free. */
+static int worker_init(struct proxy_worker *w, struct proxy_shared *shared,
+		       struct proxy_config *cfg, unsigned index)
+{
+	*w = (struct proxy_worker){.shared = shared, .cfg = cfg, .index = index};
+	int err = loop_init(&w->loop);
+	if (err < 0) {
+		fprintf(stderr, "tunnelprobe proxy: cannot create an event loop: %s\n", strerror(-err));
+		return -1;
+	}
+	err = dns_init(&w->dns, &w->loop, cfg->dns_servers);
+	if (err < 0) {
+		fprintf(stderr, "tunnelprobe proxy: cannot create a resolver: %s\n", strerror(-err));
+		worker_free(w);
+		return -1;
+	}
+	w->loop.data = w;
+	w->loop.on_wake = on_wake;
+	loop_timer_init(&w->drain_timer, on_drain_deadline, w);
+	size_t l;
+	err = listeners_open(&w->listeners, &w->loop, cfg->listen, cfg->nlisten, cfg->threads > 1,
+			     on_accept, w, &l);
+	if (err < 0) {
+		char addr[NET_ADDRSTRLEN];
+		fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
+			net_addr_format(&cfg->listen[l], addr), strerror(-err));
+		worker_free(w);
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_cidr(const char *s, struct allow_net *n)
@@ -243,7 +267,8 @@ static void usage(FILE *out)
 	      "  --allow CIDR           destinations allowed (default: 127.0.0.0/8 and ::1)\n"
 	      "  --resolve H:P:ADDR[:P2] use ADDR (and port P2) for H:P\n"
 	      "  --auth USER:PASS       require SOCKS5 user/pass or Proxy-Authorization Basic\n"
-	      "  --workers N            worker threads (SO_REUSEPORT), default 1\n"
+	      "  -t, --threads N        worker threads, each with its own loop and SO_REUSEPORT\n"
+	      "                         listeners (default 1; --workers N is the same)\n"
 	      "  --no-splice            relay tunnels through buffers, not splice(2)\n"
 	      "  --max-clients N        open client connections at most (default 4096; more are\n"
 	      "                         reset at once)\n"
@@ -261,11 +286,11 @@ static int bad(const char *what, const char *value)
 static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 {
 	memset(cfg, 0, sizeof *cfg);
-	cfg->workers = 1;
+	cfg->threads = 1;
 	cfg->idle_timeout_s = 60;
 	cfg->connect_timeout_s = 10;
 	cfg->handshake_timeout_s = 10;
-	unsigned long max_clients = 4096;
+	uint64_t max_clients = 4096;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -317,35 +342,34 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			strcpy(cfg->auth_pass, colon + 1);
 			cfg->require_auth = true;
 		} else if (strcmp(a, "--max-clients") == 0) {
-			char *end;
-			max_clients = strtoul(v, &end, 10);
-			if (*end || v[0] == '-' || max_clients == 0 || max_clients > 1000000)
+			if (!units_count(v, 1000000, &max_clients) || max_clients == 0)
 				return bad("--max-clients wants 1..1000000, not", v);
 		} else if (strcmp(a, "--dns-servers") == 0) {
 			cfg->dns_servers = v;
-		} else if (strcmp(a, "--workers") == 0 || strcmp(a, "--idle-timeout") == 0 ||
-			   strcmp(a, "--connect-timeout") == 0 || strcmp(a, "--handshake-timeout") == 0) {
+		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0 ||
+			   strcmp(a, "--workers") == 0) { /* --workers: the older name */
+			uint64_t n;
+			if (!units_count(v, PROXY_MAX_THREADS, &n) || n == 0)
+				return bad("--threads wants 1..64, not", v);
+			cfg->threads = (unsigned)n;
+		} else if (strcmp(a, "--idle-timeout") == 0 || strcmp(a, "--connect-timeout") == 0 ||
+			   strcmp(a, "--handshake-timeout") == 0) {
 			char *end;
 			double d = strtod(v, &end);
 			if (*end || !(d > 0) || d > 1e6)
 				return bad("bad number for", a);
-			if (a[2] == 'w') {
-				if (d != (unsigned)d || d > PROXY_MAX_WORKERS)
-					return bad("--workers wants 1..64, not", v);
-				cfg->workers = (unsigned)d;
-			} else if (a[2] == 'i') {
+			if (a[2] == 'i')
 				cfg->idle_timeout_s = d;
-			} else if (a[2] == 'c') {
+			else if (a[2] == 'c')
 				cfg->connect_timeout_s = d;
-			} else {
+			else
 				cfg->handshake_timeout_s = d;
-			}
 		} else {
 			i--;
 			return bad("unknown option", a);
 		}
 	}
-	cfg->max_clients = (unsigned)((max_clients + cfg->workers - 1) / cfg->workers);
+	cfg->max_clients = (unsigned)((max_clients + cfg->threads - 1) / cfg->threads);
 	if (cfg->nlisten == 0)
 		return bad("--listen is required, e.g.", "--listen 127.0.0.1:0");
 	if (cfg->nallow == 0) {
@@ -356,86 +380,71 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* Runs the proxy on a parsed configuration until SIGTERM/SIGINT has drained it; a port
+ * 0 in cfg->listen becomes the port bound. Prints "listening ADDR" per address once all
+ * are bound. Returns 0 after a clean stop, 2 when it cannot start (ledger, loop,
+ * resolver, listener or thread: a message says which). */
+static int serve(struct proxy_config *cfg)
+{
+	struct proxy_shared shared = {.cfg = cfg};
+	struct proxy_worker *ws = NULL;
+	unsigned ready = 0, started = 0; /* workers set up, threads running */
+	int exit_code = 2;
+	int err = cfg->ledger_path ? ledger_open(&shared.ledger, cfg->ledger_path) : 0;
+	if (err < 0) {
+		fprintf(stderr, "tunnelprobe proxy: cannot write --ledger %s: %s\n", cfg->ledger_path,
+			strerror(-err));
+		goto out;
+	}
+	ws = calloc(cfg->threads, sizeof *ws);
+	if (!ws) {
+		fprintf(stderr, "tunnelprobe proxy: out of memory\n");
+		goto out;
+	}
+	for (; ready < cfg->threads; ready++)
+		if (worker_init(&ws[ready], &shared, cfg, ready) < 0)
+			goto out;
+	for (size_t l = 0; l < cfg->nlisten; l++) {
+		char addr[NET_ADDRSTRLEN];
+		printf("listening %s\n", net_addr_format(&cfg->listen[l], addr));
+	}
+	fflush(stdout);
+	running_shared = &shared;
+	running_workers = ws;
+	running_count = cfg->threads;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (; started < cfg->threads; started++) {
+		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0) {
+			/* Fewer threads than asked: those running drain and stop, as on SIGTERM. */
+			fprintf(stderr, "tunnelprobe proxy: cannot start thread %u\n", started);
+			on_signal(SIGTERM);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(ws[i].thread, NULL);
+	exit_code = started == cfg->threads ? 0 : 2;
+out:
+	running_shared = NULL;
+	running_workers = NULL;
+	for (unsigned i = 0; i < ready; i++)
+		worker_free(&ws[i]);
+	free(ws);
+	if (shared.ledger.lost)
+		fprintf(stderr, "tunnelprobe proxy: %llu line(s) not written to --ledger %s: %s\n",
+			(unsigned long long)shared.ledger.lost, cfg->ledger_path, strerror(-shared.ledger.error));
+	ledger_close(&shared.ledger);
+	return exit_code;
+}
+
 int proxy_main(int argc, char **argv)
 {
 	static struct proxy_config cfg;
 	int rc = parse_args(&cfg, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	struct proxy_shared shared = {.cfg = &cfg};
-	pthread_mutex_init(&shared.ledger_lock, NULL);
-	if (cfg.ledger_path && !(shared.ledger = fopen(cfg.ledger_path, "a"))) {
-		fprintf(stderr, "tunnelprobe proxy: cannot write --ledger %s: %s\n", cfg.ledger_path,
-			strerror(errno));
-		return 2;
-	}
-	struct pworker *ws = calloc(cfg.workers, sizeof *ws);
-	if (!ws)
-		return 2;
-	int exit_code = 2;
-	unsigned started = 0;
-	/* Bind: the first worker picks the port (port 0 allowed), the others share it. */
-	for (unsigned i = 0; i < cfg.workers; i++) {
-		struct pworker *w = &ws[i];
-		w->shared = &shared;
-		w->cfg = &cfg;
-		w->index = i;
-		if (loop_init(&w->loop) < 0 || dns_init(&w->dns, &w->loop, cfg.dns_servers) < 0) {
-			fprintf(stderr, "tunnelprobe proxy: cannot create an event loop\n");
-			goto out;
-		}
-		w->loop.data = w;
-		w->loop.on_wake = on_wake;
-		loop_timer_init(&w->drain_timer, on_drain_deadline, w);
-		for (size_t l = 0; l < cfg.nlisten; l++) {
-			int fd = net_listen(&cfg.listen[l], 1024, cfg.workers > 1);
-			char addr[NET_ADDRSTRLEN];
-			if (fd < 0) {
-				fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
-					net_addr_format(&cfg.listen[l], addr), strerror(-fd));
-				goto out;
-			}
-			if (i == 0 && net_addr_port(&cfg.listen[l]) == 0) {
-				struct net_addr bound;
-				net_local_addr(fd, &bound);
-				net_addr_set_port(&cfg.listen[l], net_addr_port(&bound));
-			}
-			w->listen_fd[l] = fd;
-			loop_io_start(&w->loop, &w->listen_io[l], fd, LOOP_READ, on_accept, w);
-			w->nlisten++;
-		}
-	}
-	for (size_t l = 0; l < cfg.nlisten; l++) {
-		char addr[NET_ADDRSTRLEN];
-		printf("listening %s\n", net_addr_format(&cfg.listen[l], addr));
-	}
-	fflush(stdout);
-	running_shared = &shared;
-	running_workers = ws;
-	running_count = cfg.workers;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	for (; started < cfg.workers; started++)
-		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0)
-			break;
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(ws[i].thread, NULL);
-	exit_code = started == cfg.workers ? 0 : 2;
-out:
-	running_shared = NULL;
-	running_workers = NULL;
-	for (unsigned i = 0; i < cfg.workers; i++) {
-		for (size_t l = 0; l < ws[i].nlisten; l++)
-			if (ws[i].listen_fd[l] >= 0)
-				close(ws[i].listen_fd[l]);
-		if (ws[i].dns.loop)
-			dns_free(&ws[i].dns);
-		loop_free(&ws[i].loop);
-	}
-	free(ws);
-	if (shared.ledger)
-		fclose(shared.ledger);
-	return exit_code;
+	return serve(&cfg);
 }

@@ -1,7 +1,7 @@
 /* server — the reference proxy's configuration, worker threads and listeners.
  * Each worker has its own loop, resolver and SO_REUSEPORT listeners; workers share the
  * read-only configuration, the tunnel counter (accept order, for faults), the ledger
- * file (one mutex-guarded line per tunnel) and the stop request. */
+ * (lib/ledger: one line per tunnel, written whole by any thread) and the stop request. */
 #ifndef TP_PROXY_SERVER_H
 #define TP_PROXY_SERVER_H
 
@@ -12,15 +12,17 @@
 #include <stdio.h>
 
 #include "lib/dns.h"
+#include "lib/ledger.h"
+#include "lib/listeners.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
 
-#define PROXY_MAX_LISTEN 8
+#define PROXY_MAX_LISTEN LISTENERS_MAX
 #define PROXY_MAX_ALLOW 16
 #define PROXY_MAX_RESOLVE 32
-#define PROXY_MAX_WORKERS 64
+#define PROXY_MAX_THREADS 64
 
 struct allow_net {
 	struct net_addr addr;  /* network address */
@@ -46,34 +48,31 @@ struct proxy_config {
 	size_t nresolve;
 	char auth_user[256], auth_pass[256]; /* SOCKS5 RFC 1929 / Proxy-Authorization */
 	bool require_auth;
-	unsigned workers;
+	unsigned threads;      /* -t, --threads (--workers): one loop each */
 	double idle_timeout_s, connect_timeout_s, handshake_timeout_s;
 	const char *ledger_path;
 	const char *dns_servers;
-	unsigned max_clients;  /* open client connections per worker (--max-clients / workers) */
+	unsigned max_clients;  /* open client connections per worker (--max-clients / threads) */
 	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */
 };
 
 struct proxy_shared {
 	const struct proxy_config *cfg;
 	atomic_uint_fast64_t tunnels;   /* tunnel numbers, in accept order */
-	FILE *ledger;
-	pthread_mutex_t ledger_lock;
+	struct ledger_file ledger;      /* --ledger, shared by the workers (closed: none) */
 	atomic_int stopping;
 };
 
 struct session;
 
-struct pworker {
+struct proxy_worker {
 	struct proxy_shared *shared;
 	const struct proxy_config *cfg;
 	unsigned index;
 	pthread_t thread;
 	struct loop loop;
 	struct dns dns;
-	int listen_fd[PROXY_MAX_LISTEN];
-	struct loop_io listen_io[PROXY_MAX_LISTEN];
-	size_t nlisten;
+	struct listeners listeners;      /* its own, on the configured addresses */
 	struct session *sessions;        /* open sessions, for draining and shutdown */
 	size_t nsessions;
 	struct loop_timer drain_timer;
@@ -85,10 +84,8 @@ bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
 /* The --resolve override for host:port, or NULL. */
 const struct net_addr *server_resolve(const struct proxy_config *cfg, const char *host,
 				      uint16_t port);
-/* Appends one JSON line to the ledger (steals obj). */
-void server_ledger(struct proxy_shared *shared, void *obj);
 /* The session list. */
-void server_add_session(struct pworker *w, struct session *s);
-void server_remove_session(struct pworker *w, struct session *s);
+void server_add_session(struct proxy_worker *w, struct session *s);
+void server_remove_session(struct proxy_worker *w, struct session *s);
 
 #endif

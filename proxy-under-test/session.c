@@ -12,13 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "lib/http1.h"
 #include "lib/socks5.h"
 #include "proxy-under-test/forward.h"
+#include "proxy-under-test/inject.h"
+#include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
 
 static void on_timer(struct loop *loop, struct loop_timer *timer);
@@ -58,27 +60,37 @@ void session_refuse(struct session *s, int code, const char *reason)
 
 int session_basic_auth(const char *user, const char *pass, char *out, size_t cap)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char plain[520];
+	char plain[SESSION_MAX_CREDENTIALS];
 	int len = snprintf(plain, sizeof plain, "%s:%s", user, pass);
-	if (len < 0 || (size_t)len >= sizeof plain)
-		return -ENOSPC;
-	size_t n = (size_t)len, o = 0;
-	if (cap < 6 + (n + 2) / 3 * 4 + 1)
+	if (len < 0 || (size_t)len >= sizeof plain || cap < 6 + ((size_t)len + 2) / 3 * 4 + 1)
 		return -ENOSPC;
 	memcpy(out, "Basic ", 6);
-	o = 6;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)(unsigned char)plain[i] << 16 |
-			     (i + 1 < n ? (unsigned)(unsigned char)plain[i + 1] << 8 : 0) |
-			     (i + 2 < n ? (unsigned char)plain[i + 2] : 0);
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < n ? b64[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return (int)o;
+	/* Writes the padded encoding and a NUL. */
+	return 6 + EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, len);
+}
+
+bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass)
+{
+	if (len < 6 || strncasecmp(value, "Basic ", 6) != 0)
+		return false; /* the scheme name is case-insensitive; the credentials are not */
+	const char *b64 = value + 6;
+	size_t blen = len - 6;
+	unsigned char plain[SESSION_MAX_CREDENTIALS];
+	if (blen == 0 || blen % 4 != 0 || blen / 4 * 3 > sizeof plain)
+		return false;
+	/* EVP_DecodeBlock takes '=' anywhere as zero bits and counts the padding in its
+	 * result: padding is allowed only as the last one or two characters, and taken off. */
+	size_t pad = 0;
+	while (pad < 2 && b64[blen - 1 - pad] == '=')
+		pad++;
+	if (memchr(b64, '=', blen - pad))
+		return false;
+	int n = EVP_DecodeBlock(plain, (const unsigned char *)b64, (int)blen);
+	if (n < 0 || (size_t)n < pad)
+		return false;
+	size_t got = (size_t)n - pad, ulen = strlen(user), plen = strlen(pass);
+	return got == ulen + 1 + plen && memcmp(plain, user, ulen) == 0 && plain[ulen] == ':' &&
+	       memcmp(plain + ulen + 1, pass, plen) == 0;
 }
 
 static int socks_rep_for(int err)
@@ -129,14 +141,7 @@ static void established(struct session *s)
 		n = snprintf(buf, sizeof buf, "HTTP/1.1 200 Connection established\r\n\r\n");
 		s->reply = 200;
 	}
-	if (session_fault(s, FAULT_CLOSE_MID_REPLY, false, FAULT_DOWN)) {
-		relay_queue_client(s, buf, (size_t)n / 2);
-		s->close_after_reply = true;
-	} else {
-		relay_queue_client(s, buf, (size_t)n);
-		if (session_fault(s, FAULT_CLOSE_AFTER_ACCEPT, false, FAULT_DOWN))
-			s->close_after_reply = true;
-	}
+	inject_reply(s, buf, (size_t)n);
 	relay_start(s);
 }
 
@@ -351,34 +356,18 @@ static void resolve_and_connect(struct session *s)
 		fail_upstream(s, -ENOMEM, "out of memory");
 }
 
-/* The request is known: apply the handshake faults, then go out. */
+/* The request is known: the handshake faults may take it, else go out. */
 static void request_ready(struct session *s)
 {
 	snprintf(s->target, sizeof s->target, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
 		 s->port);
-	if (session_fault(s, FAULT_CLOSE_BEFORE_REPLY, false, FAULT_DOWN)) {
-		session_close(s, false, false);
-		return;
-	}
-	if (session_fault(s, FAULT_REFUSE, false, FAULT_DOWN)) {
-		if (s->kind == SK_SOCKS5)
-			reply_and_close(s, SOCKS5_REP_NOT_ALLOWED, NULL);
-		else
-			reply_and_close(s, 403, "Forbidden");
-		return;
-	}
-	resolve_and_connect(s);
+	if (!inject_request(s))
+		resolve_and_connect(s);
 }
 
 void session_reconnect(struct session *s)
 {
-	struct loop *loop = &s->w->loop;
-	if (s->up.fd >= 0) {
-		loop_io_stop(loop, &s->up.io);
-		shutdown(s->up.fd, SHUT_WR);
-		close(s->up.fd);
-		s->up.fd = -1;
-	}
+	relay_close_leg(s, &s->up, false);
 	s->up.end = END_OPEN;
 	s->up.shut_wr = false;
 	s->up.local[0] = s->up.peer[0] = '\0';
@@ -455,12 +444,7 @@ static bool auth_ok(const struct session *s, const struct http1_request *req)
 		return true;
 	const struct http1_header *h = http1_find_header(req->headers, req->num_headers,
 							  "Proxy-Authorization");
-	if (!h || h->value_len < 7 || strncasecmp(h->value, "Basic ", 6) != 0)
-		return false;
-	char want[700];
-	int o = session_basic_auth(cfg->auth_user, cfg->auth_pass, want, sizeof want);
-	/* The scheme name is case-insensitive; the credentials are not. */
-	return o > 6 && h->value_len == (size_t)o && memcmp(h->value + 6, want + 6, (size_t)o - 6) == 0;
+	return h && session_basic_auth_ok(h->value, h->value_len, cfg->auth_user, cfg->auth_pass);
 }
 
 static void http_handshake(struct session *s)
@@ -692,11 +676,33 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 	}
 }
 
-struct session *session_accept(struct pworker *w, int fd, uint64_t number)
+void session_close(struct session *s, bool reset_client, bool reset_up)
+{
+	if (s->state == SS_CLOSED)
+		return;
+	bool relaying = s->state == SS_RELAY;
+	s->state = SS_CLOSED;
+	loop_timer_stop(&s->w->loop, &s->timer);
+	if (s->dnsq) {
+		dns_cancel(s->dnsq);
+		s->dnsq = NULL;
+	}
+	inject_free(s);
+	relay_close(s, relaying, reset_client, reset_up);
+	/* Forward sessions write a line per request; one that carried none still gets
+	 * the connection's line (a refused or malformed first request). */
+	if (forward_finish(s) == 0)
+		relay_write_ledger(s, NULL);
+	forward_free(s);
+	server_remove_session(s->w, s);
+	free(s);
+}
+
+struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
 {
 	struct session *s = calloc(1, sizeof *s);
 	if (!s) {
-		close(fd);
+		net_close(fd);
 		return NULL;
 	}
 	s->w = w;
@@ -715,10 +721,8 @@ struct session *session_accept(struct pworker *w, int fd, uint64_t number)
 	if (net_peer_addr(fd, &a) == 0)
 		net_addr_format(&a, s->client.peer);
 	net_nodelay(fd);
-	for (size_t i = 0; i < w->cfg->nfaults; i++)
-		if (fault_hits(&w->cfg->faults[i], number) && s->nfaults < FAULT_MAX)
-			s->faults[s->nfaults++] = &w->cfg->faults[i];
 	loop_timer_init(&s->timer, on_timer, s);
+	inject_init(s);
 	relay_init(s);
 	server_add_session(w, s);
 	s->state = SS_HANDSHAKE;

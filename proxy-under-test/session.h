@@ -3,9 +3,10 @@
  * upstream proxy), then the relay of both directions with exact counters, half-close
  * done right, and the faults this tunnel was chosen for.
  *
- * session.c owns the handshake and the outbound leg; relay.c the byte relay, closing
- * and the ledger line. All I/O goes through lib/net and the loop, so an IOCP backend
- * of the loop needs no change here.
+ * session.c owns the handshake, the outbound leg and the session's end; relay.c
+ * (relay.h) the byte relay, closing the legs and the ledger line; forward.c the
+ * forward requests; inject.c what the faults do (fault.h says where). All I/O goes
+ * through lib/net and the loop, so an IOCP backend of the loop needs no change here.
  */
 #ifndef TP_PROXY_SESSION_H
 #define TP_PROXY_SESSION_H
@@ -22,8 +23,9 @@
 #include "proxy-under-test/zcopy.h"
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
+#define SESSION_MAX_CREDENTIALS 520 /* "user:pass" for Basic auth: 255 each (RFC 1929) */
 
-struct pworker;
+struct proxy_worker;
 struct fwd;
 
 enum leg_end { END_OPEN = 0, END_FIN, END_RST, END_TIMEOUT, END_LOCAL, END_LOCAL_RST };
@@ -46,12 +48,14 @@ struct flow {
 	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
 	bool eof;            /* the source sent FIN */
 	bool done;           /* nothing more will be relayed this way */
-	bool stalled;        /* a stall fault stopped it */
-	bool waiting;        /* slow: the budget of this second is spent */
 	bool held;           /* forward: the next request waits for earlier answers */
-	uint64_t window_start_us, window_bytes; /* slow: the current one-second budget */
 	bool zc;             /* bytes go through z (splice) once buf is empty */
 	struct zpipe z;
+	/* What the faults of this direction keep (inject.c). */
+	bool stalled;        /* a stall fault stopped it */
+	bool waiting;        /* slow: the budget of this second is spent */
+	bool cut_short;      /* a write was trimmed to end at a cut fault's byte */
+	uint64_t window_start_us, window_sent; /* slow: the current second, and sent at its start */
 };
 
 enum session_state {
@@ -68,7 +72,7 @@ enum session_kind { SK_UNKNOWN = 0, SK_CONNECT, SK_SOCKS5, SK_FORWARD };
 enum socks_step { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST };
 
 struct session {
-	struct pworker *w;
+	struct proxy_worker *w;
 	uint64_t number;            /* accept order across workers: what faults key on */
 	enum session_state state;
 	enum session_kind kind;
@@ -86,8 +90,7 @@ struct session {
 	char target[URL_MAX_HOST + 8];
 	char id[64];                /* X-Probe-Id when visible (forward requests) */
 	int reply;                  /* CONNECT status or SOCKS reply code sent (-1 none) */
-	const struct fault *faults[FAULT_MAX]; /* the faults that hit this tunnel */
-	size_t nfaults;
+	struct fault_set faults;    /* the faults that hit this tunnel (inject.c) */
 	bool close_after_reply;     /* close-after-accept / close-mid-reply / refusals */
 	const char *first_close;    /* "client" or "upstream" */
 	double t;                   /* start, Unix seconds */
@@ -98,64 +101,40 @@ struct session {
 	struct session *next, *prev; /* the worker's list */
 };
 
-/* ---- session.c ---- */
-
 /* Answers the client with an HTTP status (or, for SOCKS5, a reply code) and closes
  * once it is sent. The session may be freed before this returns. */
 void session_refuse(struct session *s, int code, const char *reason);
 /* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
  * the relay resumes when it is up. The session may be freed before this returns. */
 void session_reconnect(struct session *s);
-/* "Basic base64(user:pass)" into out. Returns its length, or -ENOSPC. */
+/* "Basic base64(user:pass)" (RFC 7617) into out, NUL-terminated. Returns its length, or
+ * -ENOSPC when "user:pass" is SESSION_MAX_CREDENTIALS or longer or out is too small. */
 int session_basic_auth(const char *user, const char *pass, char *out, size_t cap);
+/* Does a Proxy-Authorization value value[0..len) ("Basic " and the base64 of
+ * user:pass) carry exactly these credentials? Malformed base64 never matches. */
+bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass);
 
 /* Takes an accepted client socket. Returns the session or NULL (fd closed). */
-struct session *session_accept(struct pworker *w, int fd, uint64_t number);
+struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number);
 /* Loop callback for both legs. */
 void session_on_io(struct loop *loop, struct loop_io *io, unsigned events);
 
-/* ---- relay.c ---- */
-
-/* Reads from a leg (net_read, or splice into zp when zp is given), skipping the syscall
- * when the leg is known to be drained; same returns as net_read. */
-long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp);
-
-/* Prepares the relay's timers (at accept). */
-void relay_init(struct session *s);
-/* Starts relaying both ways (after the reply to the client is queued in down). */
-void relay_start(struct session *s);
-/* Moves bytes until something would block; closes the session when both ways ended. */
-void relay_step(struct session *s);
-/* Queues bytes for the client (replies), sent by the relay. */
-void relay_queue_client(struct session *s, const void *data, size_t len);
-/* The source of f sent FIN: pass it on (or not, per the faults). False when the
- * session was closed. */
-bool relay_propagate_eof(struct session *s, struct flow *f);
-/* leg failed a read or write (a reset): the session closes and the other leg gets an
- * RST. Returns -1 (the session is gone). */
-int relay_leg_reset(struct session *s, struct leg *leg);
-/* Recomputes which events each leg waits for. */
-void relay_watch(struct session *s);
-/* One ledger line's numbers. The session's own line passes NULL to
- * relay_write_ledger(); forward sessions write one per request (forward.c). */
-struct relay_dir {
-	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
-};
-struct relay_counts {
-	struct relay_dir down, up;
-	const char *id, *target, *up_local, *up_peer, *method;
-	int status;
-	int index;          /* the request's position on the connection */
-	double t;
-	uint64_t start_us;
-	bool final;         /* the connection ended: how it ended is known */
-};
-void relay_write_ledger(struct session *s, const struct relay_counts *c);
-/* Ends the session: closes what is open (RST when reset), writes the ledger line,
- * frees it. */
+/* Ends the session: closes what is open (RST toward a leg when reset_*), writes its
+ * ledger line(s), frees it. A closed session is left alone. */
 void session_close(struct session *s, bool reset_client, bool reset_up);
-/* The active fault of a kind for this tunnel (and direction when dir_matters), or NULL. */
-const struct fault *session_fault(const struct session *s, enum fault_kind kind, bool dir_matters,
-				  enum fault_dir dir);
+
+/* The direction of a flow of s, the leg it reads from and the leg it writes to. */
+static inline enum fault_dir session_dir(const struct session *s, const struct flow *f)
+{
+	return f == &s->down ? FAULT_DOWN : FAULT_UP;
+}
+static inline struct leg *session_src(struct session *s, const struct flow *f)
+{
+	return f == &s->down ? &s->up : &s->client;
+}
+static inline struct leg *session_dst(struct session *s, const struct flow *f)
+{
+	return f == &s->down ? &s->client : &s->up;
+}
 
 #endif

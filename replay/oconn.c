@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,7 +18,7 @@
 enum ostate { OS_HEAD, OS_BODY, OS_DELAY, OS_WRITE, OS_DRIP, OS_PACE, OS_CLOSING };
 
 struct oconn {
-	struct oworker *w;
+	struct origin_worker *w;
 	int fd;
 	struct loop_io io;
 	struct loop_timer timer;
@@ -90,7 +89,7 @@ static unsigned again_events(const struct oconn *c, unsigned plain)
 static void ledger_line(struct oconn *c, const char *end)
 {
 	struct origin_shared *sh = c->w->sh;
-	if (!sh->ledger)
+	if (!ledger_is_open(&sh->ledger))
 		return;
 	long long acked = net_bytes_acked(c->fd);
 	json_t *o = json_object();
@@ -118,20 +117,11 @@ static void ledger_line(struct oconn *c, const char *end)
 		json_object_set_new(o, "fin_received", json_boolean(c->fin_received));
 		json_object_set_new(o, "rst_received", json_boolean(c->rst_received));
 	}
-	const struct origin_cfg *cfg = sh->cfg;
-	static const char *const faults[] = {NULL, "truncate", "rst", "stall", "slow-headers"};
-	json_object_set_new(o, "fault", cfg->fault ? json_string(faults[cfg->fault]) : json_null());
+	const char *fault = origin_fault_name(sh->cfg->fault);
+	json_object_set_new(o, "fault", fault ? json_string(fault) : json_null());
 	json_object_set_new(o, "t", json_real(c->t_wall));
 	json_object_set_new(o, "duration_ms", json_real((double)(loop_now(&c->w->loop) - c->t0_us) / 1000.0));
-	char *line = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!line)
-		return;
-	pthread_mutex_lock(&sh->ledger_lock);
-	fprintf(sh->ledger, "%s\n", line);
-	fflush(sh->ledger);
-	pthread_mutex_unlock(&sh->ledger_lock);
-	free(line);
+	ledger_write(&sh->ledger, o); /* a line it cannot write counts in sh->ledger.lost */
 }
 
 static void reset_request(struct oconn *c)
@@ -148,7 +138,7 @@ static void reset_request(struct oconn *c)
 
 static void conn_close(struct oconn *c, const char *end, bool reset)
 {
-	struct oworker *w = c->w;
+	struct origin_worker *w = c->w;
 	loop_timer_stop(&w->loop, &c->timer);
 	loop_io_stop(&w->loop, &c->io);
 	/* The request in flight (or the last one) carries how the connection ended. */
@@ -161,7 +151,7 @@ static void conn_close(struct oconn *c, const char *end, bool reset)
 	if (reset)
 		net_close_reset(c->fd);
 	else
-		close(c->fd);
+		net_close(c->fd);
 	reset_request(c);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -199,8 +189,8 @@ static void start_response(struct oconn *c)
 	c->out_off = c->out_len = 0;
 	c->pace_due_us = loop_now(&c->w->loop);
 	c->state = c->plan.drip_ms ? OS_DRIP : OS_WRITE;
-	const struct origin_cfg *cfg = c->w->sh->cfg;
-	if (cfg->fault == OF_SLOW_HEADERS && c->req_written == 0)
+	const struct origin_config *cfg = c->w->sh->cfg;
+	if (cfg->fault == ORIGIN_FAULT_SLOW_HEADERS && c->req_written == 0)
 		c->plan.delay_ms += (uint32_t)cfg->fault_n;
 	if (c->plan.delay_ms) {
 		c->state = OS_DELAY;
@@ -245,7 +235,7 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 			hl = (size_t)(colon - h->value);
 		snprintf(host, sizeof host, "%.*s", (int)(hl < 127 ? hl : 127), h->value);
 	}
-	c->keep_alive = req->keep_alive && c->req_index + 1 < MAX_REQUESTS_PER_CONN;
+	c->keep_alive = req->keep_alive && c->req_index + 1 < OCONN_MAX_REQUESTS;
 	struct recording *rec = c->w->sh->cfg->recording;
 	if (rec) {
 		/* --replay: the recorded answer to this method and target, byte for byte. */
@@ -403,9 +393,36 @@ static void response_done(struct oconn *c)
 	process_input(c);
 }
 
+/* truncate, rst and stall cut the connection once fault_n response bytes are written:
+ * trims *want to reach the cut exactly, or makes it (FIN, RST, or silence until the
+ * idle timer ends it). Returns 1 write *want bytes, 0 stalled, -1 closed. */
+static int fault_cut(struct oconn *c, size_t *want)
+{
+	const struct origin_config *cfg = c->w->sh->cfg;
+	bool cuts = cfg->fault == ORIGIN_FAULT_TRUNCATE || cfg->fault == ORIGIN_FAULT_RST ||
+		    cfg->fault == ORIGIN_FAULT_STALL;
+	if (!cuts || c->conn_written + *want <= cfg->fault_n)
+		return 1;
+	if (c->conn_written < cfg->fault_n) {
+		*want = (size_t)(cfg->fault_n - c->conn_written);
+		return 1;
+	}
+	if (cfg->fault == ORIGIN_FAULT_STALL) {
+		loop_io_stop(&c->w->loop, &c->io);
+		return 0;
+	}
+	if (cfg->fault == ORIGIN_FAULT_RST) {
+		conn_close(c, "local_rst", true);
+		return -1;
+	}
+	net_shutdown_write(c->fd);
+	c->fin_sent = true;
+	conn_close(c, "local", false);
+	return -1;
+}
+
 static void do_write(struct oconn *c)
 {
-	const struct origin_cfg *cfg = c->w->sh->cfg;
 	if (c->state != OS_WRITE && c->state != OS_DRIP)
 		return;
 	for (int i = 0; i < 64; i++) {
@@ -440,23 +457,8 @@ static void do_write(struct oconn *c)
 			}
 		}
 		size_t want = c->out_len - c->out_off;
-		/* Origin faults cut the response on this connection after N bytes. */
-		if (cfg->fault == OF_TRUNCATE || cfg->fault == OF_RST || cfg->fault == OF_STALL) {
-			if (c->conn_written >= cfg->fault_n) {
-				if (cfg->fault == OF_STALL) {
-					loop_io_stop(&c->w->loop, &c->io);
-					return; /* the idle timer ends it */
-				}
-				if (cfg->fault == OF_TRUNCATE) {
-					net_shutdown_write(c->fd);
-					c->fin_sent = true;
-				}
-				conn_close(c, cfg->fault == OF_RST ? "local_rst" : "local", cfg->fault == OF_RST);
-				return;
-			}
-			if (c->conn_written + want > cfg->fault_n)
-				want = (size_t)(cfg->fault_n - c->conn_written);
-		}
+		if (fault_cut(c, &want) <= 0)
+			return;
 		long n = c_write(c, c->out + c->out_off, want);
 		if (n == -EAGAIN) {
 			c_watch(c, again_events(c, LOOP_WRITE));
@@ -556,8 +558,8 @@ static void conn_timer(struct loop *loop, struct loop_timer *timer)
 
 void oconn_on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 {
-	struct oworker *w = io->data;
-	size_t li = (size_t)(io - w->listen_io);
+	struct origin_worker *w = io->data;
+	size_t li = listeners_index(&w->listeners, io);
 	bool tls = w->sh->cfg->listen_tls[li];
 	for (int i = 0; i < 64; i++) {
 		struct net_addr peer;
@@ -566,7 +568,7 @@ void oconn_on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 			return;
 		struct oconn *c = calloc(1, sizeof *c);
 		if (!c) {
-			close(fd);
+			net_close(fd);
 			continue;
 		}
 		c->w = w;
@@ -599,7 +601,7 @@ void oconn_on_accept(struct loop *loop, struct loop_io *io, unsigned events)
 }
 
 
-void oconn_close_idle(struct oworker *w)
+void oconn_close_idle(struct origin_worker *w)
 {
 	for (struct oconn *c = w->conns, *next; c; c = next) {
 		next = c->next;
@@ -608,7 +610,7 @@ void oconn_close_idle(struct oworker *w)
 	}
 }
 
-void oconn_close_all(struct oworker *w)
+void oconn_close_all(struct origin_worker *w)
 {
 	while (w->conns)
 		conn_close(w->conns, "local", false);

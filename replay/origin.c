@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "lib/units.h"
 #include "replay/oconn.h"
 
 /* ---- workers and options ---- */
 
 static struct origin_shared *volatile running_sh;
-static struct oworker *volatile running_ws;
+static struct origin_worker *volatile running_ws;
 static volatile unsigned running_n;
 
 static void on_signal(int sig)
@@ -24,21 +24,17 @@ static void on_signal(int sig)
 	if (!sh)
 		return;
 	atomic_store(&sh->stopping, 1);
-	struct oworker *ws = running_ws;
+	struct origin_worker *ws = running_ws;
 	for (unsigned i = 0; ws && i < running_n; i++)
 		loop_wake(&ws[i].loop);
 }
 
 static void on_wake(struct loop *loop)
 {
-	struct oworker *w = loop->data;
+	struct origin_worker *w = loop->data;
 	if (!atomic_load(&w->sh->stopping))
 		return;
-	for (size_t i = 0; i < w->nlisten; i++) {
-		loop_io_stop(loop, &w->listen_io[i]);
-		close(w->listen_fd[i]);
-		w->listen_fd[i] = -1;
-	}
+	listeners_close(&w->listeners);
 	/* Idle keep-alive connections go now; responses under way finish. */
 	oconn_close_idle(w);
 	if (w->nconns == 0)
@@ -47,7 +43,7 @@ static void on_wake(struct loop *loop)
 
 static void *worker_main(void *arg)
 {
-	struct oworker *w = arg;
+	struct origin_worker *w = arg;
 	loop_update_time(&w->loop);
 	loop_run(&w->loop);
 	oconn_close_all(w);
@@ -67,7 +63,8 @@ static void usage(FILE *out)
 	      "  --replay-timing     write recorded responses in their captured segment sizes,\n"
 	      "                      after their captured gaps (pcap recordings)\n"
 	      "  --ledger FILE       one JSON line per request (docs/ledgers.md)\n"
-	      "  --threads N         worker threads (SO_REUSEPORT), default 1\n"
+	      "  -t, --threads N     worker threads, each with its own loop and SO_REUSEPORT\n"
+	      "                      listeners (default 1)\n"
 	      "  --fault SPEC        truncate:after=N | rst:after=N | stall:after=N (bytes written\n"
 	      "                      per connection) | slow-headers:ms=N\n"
 	      "built-in paths: /bytes/N /chunked/N?chunk=K /gzip/N /close/N /status/CODE\n"
@@ -81,29 +78,39 @@ static int bad(const char *what, const char *v)
 	return 2;
 }
 
-static int parse_fault(struct origin_cfg *cfg, const char *v)
+/* Indexed by kind: the name and the one parameter of each origin fault. */
+static const struct {
+	const char *name;
+	const char *param;
+} fault_kinds[ORIGIN_FAULT_COUNT] = {
+	[ORIGIN_FAULT_TRUNCATE] = {"truncate", "after"},
+	[ORIGIN_FAULT_RST] = {"rst", "after"},
+	[ORIGIN_FAULT_STALL] = {"stall", "after"},
+	[ORIGIN_FAULT_SLOW_HEADERS] = {"slow-headers", "ms"},
+};
+
+const char *origin_fault_name(enum origin_fault_kind kind)
 {
-	static const struct { const char *prefix; enum ofault_kind kind; } kinds[] = {
-		{"truncate:after=", OF_TRUNCATE}, {"rst:after=", OF_RST}, {"stall:after=", OF_STALL},
-		{"slow-headers:ms=", OF_SLOW_HEADERS},
-	};
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		size_t n = strlen(kinds[i].prefix);
-		if (strncmp(v, kinds[i].prefix, n) != 0)
+	return (unsigned)kind < ORIGIN_FAULT_COUNT ? fault_kinds[kind].name : NULL;
+}
+
+/* "NAME:PARAM=N" → cfg->fault, cfg->fault_n. Returns 0 or -1. */
+static int parse_fault(struct origin_config *cfg, const char *v)
+{
+	for (int k = ORIGIN_FAULT_NONE + 1; k < ORIGIN_FAULT_COUNT; k++) {
+		size_t nlen = strlen(fault_kinds[k].name), plen = strlen(fault_kinds[k].param);
+		if (strncmp(v, fault_kinds[k].name, nlen) != 0 || v[nlen] != ':' ||
+		    strncmp(v + nlen + 1, fault_kinds[k].param, plen) != 0 || v[nlen + 1 + plen] != '=')
 			continue;
-		char *end;
-		errno = 0;
-		unsigned long long x = strtoull(v + n, &end, 10);
-		if (errno || *end || v[n] == '\0' || v[n] == '-')
+		if (!units_count(v + nlen + plen + 2, UINT64_MAX, &cfg->fault_n))
 			return -1;
-		cfg->fault = kinds[i].kind;
-		cfg->fault_n = x;
+		cfg->fault = (enum origin_fault_kind)k;
 		return 0;
 	}
 	return -1;
 }
 
-static int parse_args(struct origin_cfg *cfg, int argc, char **argv)
+static int parse_args(struct origin_config *cfg, int argc, char **argv)
 {
 	cfg->threads = 1;
 	for (int i = 1; i < argc; i++) {
@@ -120,7 +127,7 @@ static int parse_args(struct origin_cfg *cfg, int argc, char **argv)
 		if (!v)
 			return bad("missing value for", a);
 		if (strcmp(a, "--listen") == 0 || strcmp(a, "--tls-listen") == 0) {
-			if (cfg->nlisten == MAX_LISTEN || net_addr_parse(v, &cfg->listen[cfg->nlisten]) < 0)
+			if (cfg->nlisten == ORIGIN_MAX_LISTEN || net_addr_parse(v, &cfg->listen[cfg->nlisten]) < 0)
 				return bad("bad listen address (want IP:PORT or [IPv6]:PORT)", v);
 			cfg->listen_tls[cfg->nlisten++] = a[2] == 't';
 		} else if (strcmp(a, "--ca-out") == 0) {
@@ -134,10 +141,9 @@ static int parse_args(struct origin_cfg *cfg, int argc, char **argv)
 				return 2;
 			}
 			cfg->sites_path = v;
-		} else if (strcmp(a, "--threads") == 0) {
-			char *end;
-			unsigned long n = strtoul(v, &end, 10);
-			if (*end || n == 0 || n > MAX_WORKERS)
+		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
+			uint64_t n;
+			if (!units_count(v, ORIGIN_MAX_THREADS, &n) || n == 0)
 				return bad("--threads wants 1..64, not", v);
 			cfg->threads = (unsigned)n;
 		} else if (strcmp(a, "--fault") == 0) {
@@ -166,93 +172,121 @@ static int parse_args(struct origin_cfg *cfg, int argc, char **argv)
 	return 0;
 }
 
-int origin_main(int argc, char **argv)
+/* Releases what worker_init() set up. NULL-safe; only for a worker worker_init()
+ * succeeded on. */
+static void worker_free(struct origin_worker *w)
 {
-	static struct origin_cfg cfg;
-	memset(&cfg, 0, sizeof cfg);
-	int rc = parse_args(&cfg, argc, argv);
-	if (rc)
-		return rc == 1 ? 0 : rc;
+	if (!w)
+		return;
+	listeners_close(&w->listeners);
+	loop_free(&w->loop);
+}
+
+/* Sets up a worker: its loop and listeners (the first worker set up binds a port 0 and
+ * writes the port into cfg, so the others share it). Returns 0, or -1 after a message,
+ * with nothing left to free. */
+static int worker_init(struct origin_worker *w, struct origin_shared *sh,
+		       struct origin_config *cfg)
+{
+	*w = (struct origin_worker){.sh = sh};
+	int err = loop_init(&w->loop);
+	if (err < 0) {
+		fprintf(stderr, "tunnelprobe origin: cannot create an event loop: %s\n", strerror(-err));
+		return -1;
+	}
+	w->loop.data = w;
+	w->loop.on_wake = on_wake;
+	size_t l;
+	err = listeners_open(&w->listeners, &w->loop, cfg->listen, cfg->nlisten, cfg->threads > 1,
+			     oconn_on_accept, w, &l);
+	if (err < 0) {
+		char addr[NET_ADDRSTRLEN];
+		fprintf(stderr, "tunnelprobe origin: cannot listen on %s: %s\n",
+			net_addr_format(&cfg->listen[l], addr), strerror(-err));
+		worker_free(w);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the origin on a parsed configuration until SIGTERM/SIGINT. Returns 0 after a
+ * clean stop, 2 when it cannot start. */
+static int serve(struct origin_config *cfg)
+{
 	static struct origin_shared sh;
 	memset(&sh, 0, sizeof sh);
-	sh.cfg = &cfg;
-	pthread_mutex_init(&sh.ledger_lock, NULL);
-	bool any_tls = false;
-	for (size_t i = 0; i < cfg.nlisten; i++)
-		any_tls |= cfg.listen_tls[i];
-	const char *why = NULL;
-	if ((any_tls || cfg.ca_out) && tlsserv_init(&sh.tls, cfg.ca_out, &why) < 0) {
-		fprintf(stderr, "tunnelprobe origin: %s\n", why);
-		return 2;
-	}
-	sh.tls_ready = any_tls || cfg.ca_out;
-	if (cfg.ledger_path && !(sh.ledger = fopen(cfg.ledger_path, "a"))) {
-		fprintf(stderr, "tunnelprobe origin: cannot write --ledger %s: %s\n", cfg.ledger_path,
-			strerror(errno));
-		return 2;
-	}
-	struct oworker *ws = calloc(cfg.threads, sizeof *ws);
+	sh.cfg = cfg;
+	struct origin_worker *ws = NULL;
+	unsigned ready = 0, started = 0; /* workers set up, threads running */
 	int exit_code = 2;
-	unsigned started = 0;
-	for (unsigned t = 0; ws && t < cfg.threads; t++) {
-		struct oworker *w = &ws[t];
-		w->sh = &sh;
-		if (loop_init(&w->loop) < 0)
-			goto out;
-		w->loop.data = w;
-		w->loop.on_wake = on_wake;
-		for (size_t l = 0; l < cfg.nlisten; l++) {
-			int fd = net_listen(&cfg.listen[l], 1024, cfg.threads > 1);
-			char addr[NET_ADDRSTRLEN];
-			if (fd < 0) {
-				fprintf(stderr, "tunnelprobe origin: cannot listen on %s: %s\n",
-					net_addr_format(&cfg.listen[l], addr), strerror(-fd));
-				goto out;
-			}
-			if (t == 0 && net_addr_port(&cfg.listen[l]) == 0) {
-				struct net_addr bound;
-				net_local_addr(fd, &bound);
-				net_addr_set_port(&cfg.listen[l], net_addr_port(&bound));
-			}
-			w->listen_fd[l] = fd;
-			loop_io_start(&w->loop, &w->listen_io[l], fd, LOOP_READ, oconn_on_accept, w);
-			w->nlisten++;
-		}
-	}
-	if (!ws)
+	bool any_tls = cfg->ca_out != NULL;
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		any_tls |= cfg->listen_tls[i];
+	const char *why = NULL;
+	if (any_tls && tlsserv_init(&sh.tls, cfg->ca_out, &why) < 0) {
+		fprintf(stderr, "tunnelprobe origin: %s\n", why);
 		goto out;
-	for (size_t l = 0; l < cfg.nlisten; l++) {
+	}
+	sh.tls_ready = any_tls;
+	int err = cfg->ledger_path ? ledger_open(&sh.ledger, cfg->ledger_path) : 0;
+	if (err < 0) {
+		fprintf(stderr, "tunnelprobe origin: cannot write --ledger %s: %s\n", cfg->ledger_path,
+			strerror(-err));
+		goto out;
+	}
+	ws = calloc(cfg->threads, sizeof *ws);
+	if (!ws) {
+		fprintf(stderr, "tunnelprobe origin: out of memory\n");
+		goto out;
+	}
+	for (; ready < cfg->threads; ready++)
+		if (worker_init(&ws[ready], &sh, cfg) < 0)
+			goto out;
+	for (size_t l = 0; l < cfg->nlisten; l++) {
 		char addr[NET_ADDRSTRLEN];
-		printf("listening %s %s\n", cfg.listen_tls[l] ? "https" : "http",
-		       net_addr_format(&cfg.listen[l], addr));
+		printf("listening %s %s\n", cfg->listen_tls[l] ? "https" : "http",
+		       net_addr_format(&cfg->listen[l], addr));
 	}
 	fflush(stdout);
 	running_sh = &sh;
 	running_ws = ws;
-	running_n = cfg.threads;
+	running_n = cfg->threads;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	for (; started < cfg.threads; started++)
-		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0)
+	for (; started < cfg->threads; started++) {
+		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0) {
+			/* Fewer threads than asked: those running stop, as on SIGTERM. */
+			fprintf(stderr, "tunnelprobe origin: cannot start thread %u\n", started);
+			on_signal(SIGTERM);
 			break;
+		}
+	}
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(ws[t].thread, NULL);
-	exit_code = started == cfg.threads ? 0 : 2;
+	exit_code = started == cfg->threads ? 0 : 2;
 out:
 	running_sh = NULL;
 	running_ws = NULL;
-	for (unsigned t = 0; ws && t < cfg.threads; t++) {
-		for (size_t l = 0; l < ws[t].nlisten; l++)
-			if (ws[t].listen_fd[l] >= 0)
-				close(ws[t].listen_fd[l]);
-		loop_free(&ws[t].loop);
-	}
+	for (unsigned t = 0; t < ready; t++)
+		worker_free(&ws[t]);
 	free(ws);
-	if (sh.ledger)
-		fclose(sh.ledger);
+	if (sh.ledger.lost)
+		fprintf(stderr, "tunnelprobe origin: %llu line(s) not written to --ledger %s: %s\n",
+			(unsigned long long)sh.ledger.lost, cfg->ledger_path, strerror(-sh.ledger.error));
+	ledger_close(&sh.ledger);
 	if (sh.tls_ready)
 		tlsserv_free(&sh.tls);
 	return exit_code;
+}
+
+int origin_main(int argc, char **argv)
+{
+	static struct origin_config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	int rc = parse_args(&cfg, argc, argv);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	return serve(&cfg);
 }

@@ -75,6 +75,10 @@ ofault() { # SPEC CLASS PHASE
 	start_tp "of$2" origin --listen 127.0.0.1:0 --fault "$1" --ledger "$T/of$2.jsonl"
 	"$TP_BIN" probe -q -n 2 --timeout 2 --records "$T/ofr$2.jsonl" "http://127.0.0.1:$TP_HTTP/bytes/100000"
 	expect_eq "origin fault $1 -> $2/$3" "$(records "$T/ofr$2.jsonl" "sorted(set((x['class'], x['phase']) for x in r))")" "[('$2', '$3')]"
+	# A stalled connection writes its line only at its idle timeout, after this test.
+	[ "$2" = timeout ] ||
+		expect_eq "origin fault $1 named in its ledger" \
+			"$(records "$T/of$2.jsonl" "sorted(set(x['fault'] for x in r))")" "['${1%%:*}']"
 }
 ofault "truncate:after=5000" incomplete_read body
 ofault "rst:after=5000" reset body

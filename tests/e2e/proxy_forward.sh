@@ -4,7 +4,8 @@
 # URI, hop-by-hop fields gone, Via added), keep-alive on both legs across origins and
 # across an origin that closes, pipelining, CL/TE conflicts both ways, one ledger line
 # per request matching the probe's records, half-close with the origin closing first,
-# upstream chains for forward requests, and a flood of half-open clients.
+# upstream chains for forward requests, Basic proxy authentication, and a flood of
+# half-open clients.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
 
@@ -201,6 +202,20 @@ for px in "$PX" "$TP_PORT"; do
 		"http://127.0.0.1:$OH/bytes/3000000"
 	expect_eq "SOCKS5 bulk ok (port $px)" "$(json "$T/sp_$px.json" "d['classes']")" "{'ok': 4}"
 done
+
+# --auth: Proxy-Authorization Basic is decoded and compared (forward and CONNECT), with
+# two threads (-t) sharing the port.
+start_tp auth proxy -t 2 --listen 127.0.0.1:0 --auth 'user:pa ss'
+AP=$TP_PORT
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$@"; }
+expect_eq "--auth: no credentials get 407" \
+	"$(code -x "http://127.0.0.1:$AP" "http://127.0.0.1:$OH/bytes/10")" "407"
+expect_eq "--auth: a wrong password gets 407" \
+	"$(code -x "http://127.0.0.1:$AP" -U 'user:pa sS' "http://127.0.0.1:$OH/bytes/10")" "407"
+expect_eq "--auth: forward with the credentials" \
+	"$(code -x "http://127.0.0.1:$AP" -U 'user:pa ss' "http://127.0.0.1:$OH/bytes/10")" "200"
+expect_eq "--auth: CONNECT with the credentials" \
+	"$(code -p -x "http://127.0.0.1:$AP" -U 'user:pa ss' "http://127.0.0.1:$OH/bytes/10")" "200"
 
 # A flood of half-open clients: memory stays bounded (--max-clients), the handshake
 # timeout frees the places, then the proxy serves again; it never dies.

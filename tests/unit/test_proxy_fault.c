@@ -1,10 +1,11 @@
-/* Unit tests for the reference proxy's fault specs: parsing (one line per spec) and
- * the deterministic choice of tunnels. */
+/* Unit tests for the reference proxy's fault specs: parsing (one line per spec), the
+ * deterministic choice of tunnels, and the table of where each fault acts (fault.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "proxy-under-test/fault.h"
@@ -77,12 +78,147 @@ static void test_same_seed_same_tunnels(void **state)
 	assert_true(differ > 500);
 }
 
+/* Every kind has a complete row, and its name parses back to it. */
+static void test_table_complete(void **state)
+{
+	(void)state;
+	assert_null(fault_info(0));
+	assert_null(fault_info(FAULT_KIND_END));
+	assert_string_equal(fault_name(0), "?");
+	for (int k = FAULT_TRUNCATE; k < FAULT_KIND_END; k++) {
+		const struct fault_info *fi = fault_info((enum fault_kind)k);
+		assert_non_null(fi);
+		assert_non_null(fi->name);
+		assert_string_equal(fault_name((enum fault_kind)k), fi->name);
+		char spec[64];
+		snprintf(spec, sizeof spec, "%s%s%s%s", fi->name, fi->param ? ":" : "",
+			 fi->param ? fi->param : "", fi->param ? "=1" : "");
+		struct fault f;
+		const char *why = NULL;
+		if (fault_parse(spec, &f, &why) != 0)
+			fail_msg("'%s' refused: %s", spec, why);
+		assert_int_equal(f.kind, k);
+		/* Every fault acts somewhere whatever dir= it is given, and only in real modes. */
+		for (int d = FAULT_DOWN; d <= FAULT_UP; d++) {
+			if (fi->modes[d] == 0 || (fi->modes[d] & ~(unsigned)FAULT_MODES_ALL))
+				fail_msg("%s: modes[%d] = %#x", fi->name, d, fi->modes[d]);
+		}
+		assert_in_range(fi->hook, FAULT_AT_REQUEST, FAULT_AT_EOF);
+		assert_in_range(fi->scope, FAULT_SCOPE_HANDSHAKE, FAULT_SCOPE_DOWN);
+	}
+}
+
+/* The table of fault.h, one line per fault: what #14's property test will hold the
+ * proxy to. A change here is a change of what the proxy promises. */
+static void test_table_rows(void **state)
+{
+	(void)state;
+	const unsigned all = FAULT_MODES_ALL, tunnel = FAULT_MODES_TUNNEL;
+	const struct {
+		enum fault_kind kind;
+		enum fault_hook hook;
+		enum fault_scope scope;
+		unsigned down, up;
+		bool sees_bytes;
+	} rows[] = {
+		{FAULT_TRUNCATE, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_RST, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_CLOSE_BEFORE_REPLY, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, all, all, false},
+		{FAULT_CLOSE_MID_REPLY, FAULT_AT_REPLY, FAULT_SCOPE_HANDSHAKE, tunnel, tunnel, false},
+		{FAULT_CLOSE_AFTER_ACCEPT, FAULT_AT_REPLY, FAULT_SCOPE_HANDSHAKE, tunnel, tunnel, false},
+		{FAULT_REFUSE, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, all, all, false},
+		{FAULT_NO_FIN, FAULT_AT_EOF, FAULT_SCOPE_DIR, all, all, false},
+		{FAULT_FULL_CLOSE, FAULT_AT_EOF, FAULT_SCOPE_EITHER, all, all, false},
+		{FAULT_STALL, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_CORRUPT, FAULT_AT_READ, FAULT_SCOPE_DIR, all, tunnel, true},
+		{FAULT_SLOW, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_DROP_CHUNK_END, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DOWN, all, all, true},
+	};
+	assert_int_equal(sizeof rows / sizeof rows[0], FAULT_KIND_END - 1);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const struct fault_info *fi = fault_info(rows[i].kind);
+		assert_non_null(fi);
+		if (fi->hook != rows[i].hook || fi->scope != rows[i].scope ||
+		    fi->modes[FAULT_DOWN] != rows[i].down || fi->modes[FAULT_UP] != rows[i].up ||
+		    fi->sees_bytes != rows[i].sees_bytes)
+			fail_msg("%s: row differs from the table of fault.h", fi->name);
+	}
+	struct fault f;
+	const char *why;
+	assert_int_equal(fault_parse("corrupt:at=5000 dir=up", &f, &why), 0);
+	assert_false(fault_acts_in(&f, FAULT_MODE_FORWARD));
+	assert_true(fault_acts_in(&f, FAULT_MODE_CONNECT));
+	assert_true(fault_acts_in(&f, FAULT_MODE_SOCKS5));
+	assert_int_equal(fault_parse("corrupt:at=5000", &f, &why), 0);
+	assert_true(fault_acts_in(&f, FAULT_MODE_FORWARD));
+	assert_int_equal(fault_parse("close-after-accept", &f, &why), 0);
+	assert_false(fault_acts_in(&f, FAULT_MODE_FORWARD));
+	assert_true(fault_acts_in(&f, FAULT_MODE_SOCKS5));
+}
+
+/* fault_set_find follows each kind's scope: dir= where it matters, down only for
+ * drop-chunk-end, either direction for full-close, none for handshake faults. */
+static void test_set_find_by_scope(void **state)
+{
+	(void)state;
+	const char *specs[] = {"truncate:after=1 dir=up", "drop-chunk-end dir=up", "full-close",
+			       "refuse dir=up", "slow:bps=5 p=0"};
+	struct fault faults[5];
+	const char *why;
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(fault_parse(specs[i], &faults[i], &why), 0);
+	struct fault_set set;
+	fault_set_pick(&set, faults, 5, 42);
+	assert_int_equal(set.n, 4); /* p=0 hits nothing */
+	assert_null(fault_set_find(&set, FAULT_TRUNCATE, FAULT_DOWN));
+	assert_ptr_equal(fault_set_find(&set, FAULT_TRUNCATE, FAULT_UP), &faults[0]);
+	assert_ptr_equal(fault_set_find(&set, FAULT_DROP_CHUNK_END, FAULT_DOWN), &faults[1]);
+	assert_null(fault_set_find(&set, FAULT_DROP_CHUNK_END, FAULT_UP));
+	assert_ptr_equal(fault_set_find(&set, FAULT_FULL_CLOSE, FAULT_DOWN), &faults[2]);
+	assert_ptr_equal(fault_set_find(&set, FAULT_FULL_CLOSE, FAULT_UP), &faults[2]);
+	assert_ptr_equal(fault_set_find(&set, FAULT_REFUSE, FAULT_DOWN), &faults[3]);
+	assert_null(fault_set_find(&set, FAULT_SLOW, FAULT_DOWN));
+	assert_null(fault_set_find(&set, FAULT_STALL, FAULT_DOWN));
+	assert_true(fault_set_sees_bytes(&set));
+	fault_set_pick(&set, faults + 2, 2, 42); /* full-close, refuse */
+	assert_false(fault_set_sees_bytes(&set));
+	/* At most FAULT_MAX hit one tunnel. */
+	struct fault many[FAULT_MAX + 2];
+	for (size_t i = 0; i < FAULT_MAX + 2; i++)
+		assert_int_equal(fault_parse("no-fin", &many[i], &why), 0);
+	fault_set_pick(&set, many, FAULT_MAX + 2, 0);
+	assert_int_equal(set.n, FAULT_MAX);
+}
+
+static void test_last_chunk(void **state)
+{
+	(void)state;
+	const struct {
+		const char *buf;
+		bool want;
+	} cases[] = {
+		{"0\r\n\r\n", true},                 /* alone in the read */
+		{"5\r\nhello\r\n0\r\n\r\n", true},  /* after the last data chunk */
+		{"10\r\n\r\n", false},               /* a chunk size of 0x10, not the end */
+		{"0\r\n\r", false},                   /* not all there yet */
+		{"0\r\nX-T: 1\r\n\r\n", false},       /* trailers: not recognised */
+		{"", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (fault_ends_last_chunk(cases[i].buf, strlen(cases[i].buf)) != cases[i].want)
+			fail_msg("case %zu: want %d", i, cases[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_specs),
 		cmocka_unit_test(test_bad_specs),
 		cmocka_unit_test(test_same_seed_same_tunnels),
+		cmocka_unit_test(test_table_complete),
+		cmocka_unit_test(test_table_rows),
+		cmocka_unit_test(test_set_find_by_scope),
+		cmocka_unit_test(test_last_chunk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

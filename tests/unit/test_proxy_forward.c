@@ -130,6 +130,47 @@ static void test_basic_auth(void **state)
 	assert_int_equal(session_basic_auth("u", "p", out, 10), -ENOSPC);
 }
 
+/* The client's credentials are decoded (EVP_DecodeBlock) and compared; padding only at
+ * the end, one line per case. */
+static void test_basic_auth_check(void **state)
+{
+	(void)state;
+	const struct {
+		const char *value, *user, *pass;
+		bool ok;
+	} cases[] = {
+		{"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Aladdin", "open sesame", true},
+		{"basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Aladdin", "open sesame", true}, /* scheme: any case */
+		{"Basic dTpw", "u", "p", true},                       /* no padding needed */
+		{"Basic dTpwcQ==", "u", "pq", true},                  /* two pad characters */
+		{"Basic dTpwcXI=", "u", "pqr", true},                 /* one */
+		{"Basic dTpwcQ==", "u", "p", false},                  /* padding is not content */
+		{"Basic dTpw", "u", "P", false},                      /* credentials: exact case */
+		{"Basic dTpwcQ=", "u", "pq", false},                  /* not whole groups of four */
+		{"Basic dTp=cXI=", "u", "@qr", false},                /* '=' inside */
+		{"Basic dTpwcQ=x", "u", "pq", false},
+		{"Basic ====", "", "", false},
+		{"Basic d!pw", "u", "p", false},                      /* not base64 */
+		{"Basic ", "", "", false},
+		{"Bearer dTpw", "u", "p", false},
+		{"Basic dTo=", "u", "", true},                        /* "u:" */
+		{"Basic dQ==", "u", "", false},                       /* no colon */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (session_basic_auth_ok(cases[i].value, strlen(cases[i].value), cases[i].user,
+					  cases[i].pass) != cases[i].ok)
+			fail_msg("'%s' for %s:%s: want %d", cases[i].value, cases[i].user, cases[i].pass,
+				 cases[i].ok);
+	/* What session_basic_auth writes, session_basic_auth_ok accepts. */
+	char out[700];
+	const char *users[] = {"a", "ab", "abc", "user name", "x"};
+	for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
+		int n = session_basic_auth(users[i], "secret:with:colons", out, sizeof out);
+		assert_true(n > 6);
+		assert_true(session_basic_auth_ok(out, (size_t)n, users[i], "secret:with:colons"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_response_rewrite),
 		cmocka_unit_test(test_hop_by_hop),
 		cmocka_unit_test(test_basic_auth),
+		cmocka_unit_test(test_basic_auth_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,73 @@
+/* relay — the byte relay of a reference proxy session (session.h has the session, its
+ * two legs and its two flows).
+ *
+ * Each direction has one bounded buffer: read from the source when it is empty, write
+ * to the destination until it is empty. A FIN from one side becomes a FIN (shutdown of
+ * the write side) toward the other once the buffer is drained, and the other direction
+ * goes on — half-close done right; the session ends when both directions have ended.
+ * An RST becomes an RST. Faults change exactly one of these steps (fault.h says which),
+ * and the counters (bytes, operations, short sends, dropped bytes) record what really
+ * happened. relay.c also closes the legs and writes the ledger line.
+ *
+ * Functions taking a session may close and free it (session_close()) when a leg fails or
+ * a fault ends the tunnel; the ones that can say so in their return value.
+ */
+#ifndef TP_PROXY_RELAY_H
+#define TP_PROXY_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proxy-under-test/session.h"
+#include "proxy-under-test/zcopy.h"
+
+/* Marks the pipes closed (at accept, before anything can close the session). */
+void relay_init(struct session *s);
+/* Starts relaying both ways (after the reply to the client is queued in down). */
+void relay_start(struct session *s);
+/* Moves bytes until something would block; closes the session when both ways ended. */
+void relay_step(struct session *s);
+/* Recomputes which events each leg waits for. */
+void relay_watch(struct session *s);
+
+/* Queues bytes for the client (replies), sent by the relay before any relayed byte and
+ * never counted as relayed. */
+void relay_queue_client(struct session *s, const void *data, size_t len);
+/* Reads from a leg (net_read, or splice into zp when zp is given), skipping the syscall
+ * when the leg is known to be drained; same returns as net_read. */
+long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp);
+/* The source of f sent FIN: pass it on (or not, per the faults). False when the
+ * session was closed. */
+bool relay_propagate_eof(struct session *s, struct flow *f);
+/* leg failed a read or write (a reset): the session closes and the other leg gets an
+ * RST. Returns -1 (the session is gone). */
+int relay_leg_reset(struct session *s, struct leg *leg);
+
+/* Closes one leg: stops watching it, then an RST when reset, else a FIN (unless one
+ * was sent) and close. Its end becomes local / local_rst unless already known. A closed
+ * leg (fd -1) is left alone. The session stays open. */
+void relay_close_leg(struct session *s, struct leg *leg, bool reset);
+/* The relay's part of session_close(): stops its timer, closes both legs and the
+ * pipes, and counts what was received and never sent as dropped (relaying: the
+ * session was past its handshake, so its buffers held relayed bytes). */
+void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up);
+
+/* One ledger line's numbers. The session's own line passes NULL to
+ * relay_write_ledger(); forward sessions write one per request (forward.c). */
+struct relay_dir {
+	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
+};
+struct relay_counts {
+	struct relay_dir down, up;
+	const char *id, *target, *up_local, *up_peer, *method;
+	int status;
+	int index;          /* the request's position on the connection */
+	double t;
+	uint64_t start_us;
+	bool final;         /* the connection ended: how it ended is known */
+};
+/* Writes one ledger line (nothing without --ledger). */
+void relay_write_ledger(struct session *s, const struct relay_counts *c);
+
+#endif

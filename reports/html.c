@@ -9,6 +9,7 @@
 #include "lib/ledger.h"
 #include "reports/report.h"
 #include "reports/svg.h"
+#include "reports/verdict.h"
 
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -399,7 +400,7 @@ static void failures_section(FILE *out, const struct report_run *runs, size_t n)
 				fprintf(out, "<div class=\"mute\">probe read %s of %s body bytes; no ledger or capture chain "
 					     "for this tunnel</div>\n", got, want);
 			}
-			const char *verdict = gets_(f, "verdict");
+			const char *verdict = report_failure_verdict_text(f);
 			if (verdict) {
 				fprintf(out, "<div>verdict: <b>");
 				esc(out, verdict);

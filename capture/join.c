@@ -453,7 +453,9 @@ static bool judge_ledgers(struct tunnel *t, const struct jprobe *r)
 					     TP_HOP_CLIENT_LEG, p->down.sent);
 		if (e)
 			e->of = p->down.received;
-		if (rst || p->shut_client)
+		/* How the proxy's ledger says it ended the client leg: closed first (by FIN or
+		 * RST), or shut its write side. */
+		if (rst || p->shut_client || strcmp(p->client_end, "local") == 0)
 			fact(v, TP_SRC_PROXY_LEDGER, rst ? TP_FACT_RST : TP_FACT_FIN, TP_HOP_PROXY,
 			     TP_HOP_CLIENT_LEG, p->down.sent);
 		return true;

@@ -30,6 +30,7 @@
 #include "ci/runmerge.h"
 #include "ci/scenario.h"
 #include "lib/units.h"
+#include "lib/verdict.h"
 
 struct run_opts {
 	const char *proxy;     /* --proxy: overrides the scenario's proxy */
@@ -286,8 +287,9 @@ static int write_run(json_t *run, const char *dir, const struct scenario *scn, c
 #endif
 
 /* Joins the ledgers (and the capture when there is one) with `tunnelprobe capture`,
- * then copies each failed tunnel's chain and verdict into the run's failure samples and
- * the verdict sentences into run.verdicts. Without the capture part: nothing to add. */
+ * then copies each failed tunnel's chain and verdict object into the run's failure
+ * samples and the verdict objects into run.verdicts (at most 100). Without the capture
+ * part: nothing to add. */
 static void join_ledgers(struct procs *ps, const char *dir, bool have_pcap, json_t *run)
 {
 #if HAVE_CAPTURE
@@ -320,20 +322,19 @@ static void join_ledgers(struct procs *ps, const char *dir, bool have_pcap, json
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(cap, "tunnels"), i, t) {
-		const char *code = json_string_value(json_object_get(t, "verdict_code"));
-		const char *text = json_string_value(json_object_get(t, "verdict"));
+		json_t *verdict = json_object_get(t, "verdict");
 		const char *local = json_string_value(json_object_get(t, "local"));
-		if (!code || !text || strcmp(code, "ok") == 0)
+		if (!json_is_object(verdict) || tp_verdict_json_code(verdict) == TP_V_OK)
 			continue;
-		json_array_append_new(verdicts, json_string(text));
+		if (json_array_size(verdicts) < 100)
+			json_array_append_new(verdicts, json_deep_copy(verdict));
 		size_t k;
 		json_t *f;
 		json_array_foreach(json_object_get(run, "failures"), k, f) {
 			const char *fl = json_string_value(json_object_get(f, "local"));
 			if (fl && local && strcmp(fl, local) == 0) {
 				json_object_set(f, "chain", json_object_get(t, "down"));
-				json_object_set_new(f, "verdict", json_string(text));
-				json_object_set_new(f, "verdict_code", json_string(code));
+				json_object_set_new(f, "verdict", json_deep_copy(verdict));
 			}
 		}
 	}
@@ -580,11 +581,13 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 			    (long long)json_integer_value(json_object_get(acc, "failed")));
 			/* Thresholds are checked as the soak goes, not only at the end. */
 			struct check_result live[SCN_MAX_LIST];
-			long rss = smp.rss_first >= 0 ? smp.rss_last - smp.rss_first : -1;
-			long fds = smp.fd_first >= 0 ? smp.fd_last - smp.fd_first : -1;
-			checks_run(scn, acc, NULL, json_object_get(acc, "verdicts"), rss, fds, live);
+			struct checks_proxy px = {
+				.started = proxy_pid > 0,
+				.rss_growth_kib = smp.rss_first >= 0 ? smp.rss_last - smp.rss_first : -1,
+				.fd_growth = smp.fd_first >= 0 ? smp.fd_last - smp.fd_first : -1};
+			checks_run(scn, acc, NULL, json_object_get(acc, "verdicts"), &px, live);
 			for (size_t i = 0; i < scn->nexpects; i++)
-				if (!live[i].pass && !live[i].unknown)
+				if (live[i].result == CHECK_FAIL && !live[i].unknown)
 					say(o, "  [%5.0fs] breach: %s\n", t0, live[i].text);
 		}
 	}
@@ -609,13 +612,15 @@ static int run_scenario(const struct scenario *scn, const char *scn_dir, const s
 	}
 	json_t *verdicts = json_object_get(acc, "verdicts");
 	struct check_result results[SCN_MAX_LIST];
-	long rss_growth = smp.rss_first >= 0 ? smp.rss_last - smp.rss_first : -1;
-	long fd_growth = smp.fd_first >= 0 ? smp.fd_last - smp.fd_first : -1;
-	size_t failed = checks_run(scn, acc, baseline, verdicts, rss_growth, fd_growth, results);
+	struct checks_proxy px = {.started = proxy_pid > 0,
+				  .rss_growth_kib = smp.rss_first >= 0 ? smp.rss_last - smp.rss_first : -1,
+				  .fd_growth = smp.fd_first >= 0 ? smp.fd_last - smp.fd_first : -1};
+	size_t failed = checks_run(scn, acc, baseline, verdicts, &px, results);
 	json_object_set_new(acc, "expectations", checks_json(results, scn->nexpects));
 	write_run(acc, dir, scn, label, proxy_url, &smp);
 	for (size_t i = 0; i < scn->nexpects; i++)
-		say(o, "  %s %s\n", results[i].pass ? "pass" : "FAIL", results[i].text);
+		say(o, "  %s %s\n", results[i].result == CHECK_FAIL ? "FAIL" : checks_outcome_name(results[i].result),
+		    results[i].text);
 	json_int_t req = json_integer_value(json_object_get(acc, "requests"));
 	json_int_t ok = json_integer_value(json_object_get(acc, "ok"));
 	char classes[256] = "";

@@ -42,24 +42,29 @@ expect_eq "no baseline: run.verdicts are verdict objects" \
 	"$(json "$T/first/run.json" "sorted({v['code'] + ' ' + v['hop'] + ' ' + v['direction'] for v in d['verdicts']})")" \
 	"['truncated_proxy_client proxy down']"
 
-edit "$T/first/run.json" "$T/slower.json" "d['latency_ms']['p99'] *= 1000"
-"$TP_BIN" run "$T/gate.tps" --out "$T/pass" --baseline "$T/slower.json" -q >/dev/null 2>&1
-expect_eq "baseline that passes: exit 0" "$?" "0"
-expect_eq "baseline that passes: both checks pass" "$(results "$T/pass" | tail -n 2 | cut -d' ' -f1-2)" \
-	"pass no_new_class:
-pass p99_regression_pct"
+# against NAME PYTHON: runs the gate with the first run.json changed by PYTHON as its
+# baseline; prints the exit status, then "result expect..." of the two regression checks
+against() {
+	edit "$T/first/run.json" "$T/$1.json" "$2"
+	"$TP_BIN" run "$T/gate.tps" --out "$T/$1" --baseline "$T/$1.json" -q >/dev/null 2>&1
+	echo "$?"
+	results "$T/$1" | tail -n 2
+}
 
-edit "$T/first/run.json" "$T/faster.json" "d['latency_ms']['p99'] /= 1e6"
-"$TP_BIN" run "$T/gate.tps" --out "$T/slow" --baseline "$T/faster.json" -q >/dev/null 2>&1
-expect_eq "p99 regression: exit 1" "$?" "1"
-expect_eq "p99 regression: only that check fails" "$(results "$T/slow" | tail -n 2 | cut -d' ' -f1-2)" \
-	"pass no_new_class:
-fail p99_regression_pct"
-
-edit "$T/first/run.json" "$T/clean.json" "d['classes'] = {'ok': 4}; d['latency_ms']['p99'] *= 1000"
-"$TP_BIN" run "$T/gate.tps" --out "$T/new" --baseline "$T/clean.json" -q >/dev/null 2>&1
-expect_eq "new class: exit 1" "$?" "1"
-expect_eq "new class: named" "$(results "$T/new" | sed -n 3p)" "fail no_new_class: incomplete_read"
+expect_eq "baseline that passes: exit 0, both pass" \
+	"$(against slower "d['latency_ms']['p99'] *= 1000" | cut -d: -f1)" \
+	"0
+pass no_new_class
+pass p99_regression_pct <= 20"
+expect_eq "p99 regression: exit 1, only that check fails" \
+	"$(against faster "d['latency_ms']['p99'] /= 1e6" | cut -d: -f1)" \
+	"1
+pass no_new_class
+fail p99_regression_pct <= 20"
+expect_eq "new class: exit 1, named" \
+	"$(against clean "d['classes'] = {'ok': 4}; d['latency_ms']['p99'] *= 1000" | head -n 2)" \
+	"1
+fail no_new_class: incomplete_read"
 
 # Direct: run started no proxy, so it could not sample one.
 cat >"$T/direct.tps" <<'SCN'

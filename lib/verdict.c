@@ -415,7 +415,8 @@ static int evidence_from_json(json_t *o, struct tp_evidence *e)
 	    name_field(o, "what", fact_names, TP_FACT_COUNT, &what) < 0 || source < 0 || what < 0)
 		return -EINVAL;
 	tp_evidence_init(e, (enum tp_source)source, (enum tp_fact)what);
-	int by = TP_HOP_NONE, on = TP_HOP_NONE, dir = TP_DIR_NONE, unit = (int)e->unit;
+	/* Absent is unknown, as the writer leaves it out: not the source's usual unit. */
+	int by = TP_HOP_NONE, on = TP_HOP_NONE, dir = TP_DIR_NONE, unit = TP_UNIT_NONE;
 	if (name_field(o, "by", hop_names, TP_HOP_COUNT, &by) < 0 ||
 	    name_field(o, "on", hop_names, TP_HOP_COUNT, &on) < 0 ||
 	    name_field(o, "direction", dir_names, TP_DIR_COUNT, &dir) < 0 ||

@@ -207,11 +207,13 @@ static void at(struct out *o, const struct tp_evidence *e)
 		put(o, " at %sbyte %lld", e->unit == TP_UNIT_BODY ? "body " : "", e->bytes);
 }
 
-/* "N[ of M] bytes" */
+/* " N[ of M] bytes", "?" for an unknown N. */
 static void count(struct out *o, const struct tp_evidence *e)
 {
 	if (e->bytes >= 0)
 		put(o, " %lld", e->bytes);
+	else
+		put(o, " ?");
 	if (e->of >= 0)
 		put(o, " of %lld", e->of);
 	put(o, " %s", units(e));
@@ -222,8 +224,8 @@ static void render_fact(struct out *o, const struct tp_evidence *e)
 	switch (e->what) {
 	case TP_FACT_WROTE:
 		put(o, "%s wrote", who(e));
-		if (e->of >= 0) /* what it wrote of what it had */
-			put(o, " %lld of the %lld %s it received", e->bytes < 0 ? 0 : e->bytes, e->of, units(e));
+		if (e->of >= 0 && e->bytes >= 0) /* what it wrote of what it had */
+			put(o, " %lld of the %lld %s it received", e->bytes, e->of, units(e));
 		else
 			count(o, e);
 		if (e->dir == TP_DIR_UP)
@@ -265,7 +267,9 @@ static void render_fact(struct out *o, const struct tp_evidence *e)
 			put(o, " after %lld %s", e->bytes, units(e));
 		break;
 	case TP_FACT_GAP:
-		put(o, "%lld bytes missing from the capture%s", e->bytes < 0 ? 0 : e->bytes, leg(e->on));
+		if (e->bytes >= 0)
+			put(o, "%lld ", e->bytes);
+		put(o, "bytes missing from the capture%s", leg(e->on));
 		break;
 	case TP_FACT_TLS_ALERT:
 		put(o, "TLS alert from %s: %s", who(e), e->name[0] ? e->name : "unknown");

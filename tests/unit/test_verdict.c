@@ -126,6 +126,14 @@ static void test_evidence_is_bounded(void **state)
 		assert_int_equal(tp_verdict_add(&v, &e), 0);
 	assert_int_equal(tp_verdict_add(&v, &e), -ENOSPC);
 	assert_int_equal(v.nevidence, TP_VERDICT_MAX_EVIDENCE);
+	/* An unknown count is said to be unknown, never 0. */
+	char fact[128];
+	assert_string_equal(tp_evidence_render(&e, fact, sizeof fact), "bytes missing from the capture");
+	struct tp_evidence r;
+	tp_evidence_init(&r, TP_SRC_PROBE, TP_FACT_READ);
+	r.by = TP_HOP_CLIENT;
+	r.of = 10;
+	assert_string_equal(tp_evidence_render(&r, fact, sizeof fact), "client read ? of 10 body bytes");
 	/* Every fact renders within the sentence's bound. */
 	char text[TP_VERDICT_TEXT_MAX];
 	tp_verdict_render(&v, text, sizeof text);

@@ -2,39 +2,11 @@
 #include "capture/join.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/ledger.h"
-
-static const char *const codes[V_COUNT] = {
-	[V_OK] = "ok",
-	[V_TRUNC_PROXY_CLIENT] = "truncated_proxy_client",
-	[V_RESET_BY_PROXY] = "reset_by_proxy",
-	[V_TRUNC_ORIGIN_PROXY] = "truncated_origin_proxy",
-	[V_RESET_BY_ORIGIN] = "reset_by_origin",
-	[V_RESET_UPSTREAM_BY_PROXY] = "reset_upstream_by_proxy",
-	[V_LOST_GAP] = "lost_gap",
-	[V_CLIENT_TIMEOUT] = "client_timeout",
-	[V_NO_FIN] = "no_fin",
-	[V_CLIENT_SHORT_READ] = "client_short_read",
-	[V_RESET_BY_CLIENT] = "reset_by_client",
-	[V_TLS_ALERT] = "tls_alert",
-	[V_CLOSED_EARLY] = "closed_early",
-	[V_FAILED] = "failed_unlocated",
-	[V_FLOW_EARLY_FIN] = "early_fin",
-	[V_FLOW_RESET] = "reset",
-	[V_FLOW_TLS_TRUNCATION] = "tls_truncation",
-	[V_FLOW_GAP] = "gap",
-	[V_UNKNOWN] = "unknown",
-};
-
-const char *verdict_code(enum verdict v)
-{
-	return (unsigned)v < V_COUNT && codes[v] ? codes[v] : "unknown";
-}
 
 void ledgers_init(struct ledgers *l)
 {
@@ -275,22 +247,91 @@ static long long add_known(long long acc, long long v)
 	return acc < 0 ? v : acc + v;
 }
 
-static void set_verdict(struct tunnel *t, enum verdict v, long long off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void set_verdict(struct tunnel *t, enum verdict v, long long off, const char *fmt, ...)
+/* Appends a fact about the down direction to v; returns it for the caller to complete
+ * (of, name, ...), or NULL when the list is full. */
+static struct tp_evidence *fact(struct tp_verdict *v, enum tp_source src, enum tp_fact what,
+				enum tp_hop by, enum tp_hop on, long long bytes)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	t->verdict = v;
-	t->offset = off;
-	vsnprintf(t->text, sizeof t->text, fmt, ap);
-	va_end(ap);
+	struct tp_evidence e;
+	tp_evidence_init(&e, src, what);
+	e.by = by;
+	e.on = on;
+	e.dir = TP_DIR_DOWN;
+	e.bytes = bytes;
+	return tp_verdict_add(v, &e) == 0 ? &v->evidence[v->nevidence - 1] : NULL;
+}
+
+/* The probe's own words on a failed request: class, phase, detail. */
+static void probe_failed(struct tp_verdict *v, const struct jprobe *r)
+{
+	struct tp_evidence *e = fact(v, TP_SRC_PROBE, TP_FACT_FAILED, TP_HOP_CLIENT, TP_HOP_NONE, -1);
+	if (!e)
+		return;
+	snprintf(e->name, sizeof e->name, "%s", r->cls);
+	snprintf(e->phase, sizeof e->phase, "%s", r->phase);
+	snprintf(e->detail, sizeof e->detail, "%s", r->detail);
+}
+
+/* How a leg's stream ended at byte at, from what the capture saw of it: inside a TLS
+ * record or without close_notify, before the end its HTTP framing promised, or a FIN. */
+static void fin_fact(struct tp_verdict *v, const struct flow_dir *d, enum tp_hop by,
+		     enum tp_hop on, long long at)
+{
+	if (d->tls_truncated) {
+		struct tp_evidence *e = fact(v, TP_SRC_CAPTURE, TP_FACT_TLS_CLOSE, by, on, at);
+		if (e)
+			snprintf(e->name, sizeof e->name, "%s", tlsrec_close_name(d->tls_close));
+		return;
+	}
+	struct tp_evidence *e = fact(v, TP_SRC_CAPTURE, d->early_fin ? TP_FACT_EARLY_FIN : TP_FACT_FIN,
+				     by, on, at);
+	if (!e || !d->early_fin)
+		return;
+	if (d->early_fin_expected == UINT64_MAX)
+		snprintf(e->name, sizeof e->name, "chunked");
+	else if (d->early_fin_expected >= tunnel_prefix(d))
+		e->of = (long long)(d->early_fin_expected - tunnel_prefix(d));
+}
+
+/* Whether the client got less than a hop before it, said by any witness. With v, each
+ * witness that says so is added to it as a fact. */
+static bool shortfall(const struct tunnel *t, struct tp_verdict *v)
+{
+	const struct flow *cf = t->client_flow, *of = t->origin_flow;
+	const struct flow_dir *cd = &cf->dir[1];
+	long long C = leg_bytes(cf, 1);
+	bool any = false;
+	if (of && C < leg_bytes(of, 1)) {
+		any = true;
+		if (v)
+			fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_ORIGIN_LEG, leg_bytes(of, 1));
+	}
+	/* The client leg's own end gives it away (the end fact says how). */
+	if (cd->fin_t && (cf->flags & (FLOW_F_EARLY_FIN | FLOW_F_TLS_TRUNCATION)))
+		any = true;
+	if (t->down.expected >= 0 && t->down.probe_read >= 0 && t->down.probe_read < t->down.expected) {
+		any = true;
+		struct tp_evidence *e = v ? fact(v, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT, TP_HOP_NONE,
+						 t->down.probe_read) : NULL;
+		if (e)
+			e->of = t->down.expected;
+	}
+	const struct jproxy *p = t->proxy;
+	if (p && p->down.received >= 0 && p->down.sent < p->down.received) {
+		any = true;
+		struct tp_evidence *e = v ? fact(v, TP_SRC_PROXY_LEDGER, TP_FACT_WROTE, TP_HOP_PROXY,
+						 TP_HOP_CLIENT_LEG, p->down.sent) : NULL;
+		if (e)
+			e->of = p->down.received;
+	}
+	return any;
 }
 
 /* The verdict from the capture's flows (and the ledgers' claims). Returns true when
- * one was set. */
+ * one was made. */
 static bool judge_wire(struct tunnel *t, bool failed, const char *cls)
 {
+	struct tp_verdict *v = &t->verdict;
 	struct flow *cf = t->client_flow, *of = t->origin_flow;
 	/* When the proxy ended the client leg; origin-leg events after it are consequences
 	 * (a proxy that closes the client side often resets the upstream next). */
@@ -308,24 +349,29 @@ static bool judge_wire(struct tunnel *t, bool failed, const char *cls)
 		bool client_reset_first = cf && cf->dir[0].rst_t &&
 					  (!pu->rst_t || cf->dir[0].rst_t <= pu->rst_t);
 		if (BEFORE_CLIENT_END(od->rst_t)) {
-			set_verdict(t, V_RESET_BY_ORIGIN, O, "reset by origin (origin leg, after %lld bytes)", O);
+			tp_verdict_init(v, TP_V_RESET_BY_ORIGIN, O);
+			fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_ORIGIN, TP_HOP_ORIGIN_LEG, O);
 			return true;
 		}
 		if (BEFORE_CLIENT_END(pu->rst_t) && !client_reset_first) {
-			set_verdict(t, V_RESET_UPSTREAM_BY_PROXY, O,
-				    "reset by proxy on the origin leg (after %lld bytes)", O);
+			tp_verdict_init(v, TP_V_RESET_UPSTREAM_BY_PROXY, O);
+			fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_PROXY, TP_HOP_ORIGIN_LEG, O);
 			return true;
 		}
 		if (BEFORE_CLIENT_END(od->fin_t) && od->early_fin) {
 			long long at = (long long)(od->r.fin_off - tunnel_prefix(od));
-			set_verdict(t, V_TRUNC_ORIGIN_PROXY, at,
-				    "truncated at origin→proxy (early FIN by origin at byte %lld)", at);
+			tp_verdict_init(v, TP_V_TRUNCATED_ORIGIN_PROXY, at);
+			fin_fact(v, od, TP_HOP_ORIGIN, TP_HOP_ORIGIN_LEG, at);
 			return true;
 		}
 		if (od->r.bytes_missed && (!cf || leg_bytes(cf, 1) < O)) {
-			set_verdict(t, V_LOST_GAP, (long long)od->r.bytes_missed,
-				    "lost on the wire (gap of %llu bytes on the origin leg)",
-				    (unsigned long long)od->r.bytes_missed);
+			tp_verdict_init(v, TP_V_LOST_GAP, -1);
+			v->hop = TP_HOP_ORIGIN_LEG;
+			fact(v, TP_SRC_CAPTURE, TP_FACT_GAP, TP_HOP_NONE, TP_HOP_ORIGIN_LEG,
+			     (long long)od->r.bytes_missed);
+			if (cf)
+				fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_CLIENT_LEG,
+				     leg_bytes(cf, 1));
 			return true;
 		}
 	}
@@ -334,60 +380,61 @@ static bool judge_wire(struct tunnel *t, bool failed, const char *cls)
 		return false;
 	const struct flow_dir *cd = &cf->dir[1], *cu = &cf->dir[0];
 	long long C = leg_bytes(cf, 1);
-	bool shortfall = (of && C < leg_bytes(of, 1)) ||
-			 (cd->fin_t && (cf->flags & (FLOW_F_EARLY_FIN | FLOW_F_TLS_TRUNCATION))) ||
-			 (t->down.expected >= 0 && t->down.probe_read >= 0 &&
-			  t->down.probe_read < t->down.expected) ||
-			 (t->proxy && t->proxy->down.received >= 0 &&
-			  t->proxy->down.sent < t->proxy->down.received);
+	bool short_of = shortfall(t, NULL);
 	bool client_reset_first = cu->rst_t && (!cd->rst_t || cu->rst_t < cd->rst_t);
 	if (cd->rst_t && !client_reset_first) {
-		set_verdict(t, V_RESET_BY_PROXY, C, "reset by proxy (client leg, at byte %lld)", C);
+		tp_verdict_init(v, TP_V_RESET_BY_PROXY, C);
+		fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_PROXY, TP_HOP_CLIENT_LEG, C);
 		return true;
 	}
-	if (cd->fin_t && (!cu->fin_t || cd->fin_t <= cu->fin_t || shortfall) && shortfall &&
-	    !client_reset_first) {
+	if (cd->fin_t && short_of && !client_reset_first) {
 		long long at = (long long)cd->r.fin_off - (long long)tunnel_prefix(cd);
 		if (at < 0)
 			at = 0;
-		if (at == 0 && cd->http.mode == HS_TUNNEL)
-			set_verdict(t, V_CLOSED_EARLY, 0,
-				    "proxy closed the tunnel after accepting it (early FIN by proxy at byte 0)");
-		else
-			set_verdict(t, V_TRUNC_PROXY_CLIENT, at,
-				    "truncated at proxy→client (early FIN by proxy at byte %lld)", at);
+		tp_verdict_init(v, at == 0 && cd->http.mode == HS_TUNNEL ? TP_V_CLOSED_EARLY :
+									   TP_V_TRUNCATED_PROXY_CLIENT, at);
+		fin_fact(v, cd, TP_HOP_PROXY, TP_HOP_CLIENT_LEG, at);
+		shortfall(t, v);
 		return true;
 	}
-	if (cd->r.bytes_missed && shortfall) {
-		set_verdict(t, V_LOST_GAP, (long long)cd->r.bytes_missed,
-			    "lost on the wire (gap of %llu bytes on the client leg)",
-			    (unsigned long long)cd->r.bytes_missed);
+	if (cd->r.bytes_missed && short_of) {
+		tp_verdict_init(v, TP_V_LOST_GAP, -1);
+		v->hop = TP_HOP_CLIENT_LEG;
+		fact(v, TP_SRC_CAPTURE, TP_FACT_GAP, TP_HOP_NONE, TP_HOP_CLIENT_LEG,
+		     (long long)cd->r.bytes_missed);
+		shortfall(t, v);
 		return true;
 	}
+	const struct jprobe *r = t->first_failed;
 	if (failed && strcmp(cls, "timeout") == 0) {
-		if (!cd->fin_t && !cd->rst_t && !shortfall)
-			set_verdict(t, V_NO_FIN, C,
-				    "client gave up (timeout): all %lld bytes arrived but the proxy never sent FIN", C);
-		else
-			set_verdict(t, V_CLIENT_TIMEOUT, C,
-				    "client gave up (timeout) after %lld bytes on the client leg", C);
+		if (!cd->fin_t && !cd->rst_t && !short_of) {
+			tp_verdict_init(v, TP_V_NO_FIN, C);
+			fact(v, TP_SRC_CAPTURE, TP_FACT_NO_FIN, TP_HOP_PROXY, TP_HOP_CLIENT_LEG, C);
+		} else {
+			tp_verdict_init(v, TP_V_CLIENT_TIMEOUT, C);
+			fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_CLIENT_LEG, C);
+		}
+		probe_failed(v, r);
 		return true;
 	}
 	if (failed && client_reset_first) {
-		set_verdict(t, V_RESET_BY_CLIENT, C, "reset by client (after %lld bytes)", C);
+		tp_verdict_init(v, TP_V_RESET_BY_CLIENT, C);
+		fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_CLIENT, TP_HOP_CLIENT_LEG, C);
 		return true;
 	}
 	if (failed && strcmp(cls, "tls_alert") == 0) {
-		set_verdict(t, V_TLS_ALERT, C, "TLS alert ended the tunnel (%s)",
-			    t->first_failed ? t->first_failed->detail : "");
+		tp_verdict_init(v, TP_V_TLS_ALERT, -1);
+		probe_failed(v, r);
 		return true;
 	}
-	if (failed && t->down.probe_read >= 0 && t->first_failed &&
-	    t->first_failed->wire_received >= 0 && (uint64_t)t->first_failed->wire_received <
-	    flow_dir_bytes(cd) - tunnel_prefix(cd)) {
-		set_verdict(t, V_CLIENT_SHORT_READ, t->first_failed->wire_received,
-			    "the wire carried %lld bytes to the client, the probe read %lld",
-			    C, t->first_failed->wire_received);
+	if (failed && t->down.probe_read >= 0 && r->wire_received >= 0 &&
+	    (uint64_t)r->wire_received < flow_dir_bytes(cd) - tunnel_prefix(cd)) {
+		tp_verdict_init(v, TP_V_CLIENT_SHORT_READ, r->wire_received);
+		struct tp_evidence *e = fact(v, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT, TP_HOP_NONE,
+					     r->wire_received);
+		if (e)
+			e->unit = TP_UNIT_MESSAGE;
+		fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_CLIENT_LEG, C);
 		return true;
 	}
 	return false;
@@ -396,46 +443,56 @@ static bool judge_wire(struct tunnel *t, bool failed, const char *cls)
 /* The verdict from ledgers alone (no capture, or the capture said nothing). */
 static bool judge_ledgers(struct tunnel *t, const struct jprobe *r)
 {
+	struct tp_verdict *v = &t->verdict;
 	const struct jorigin *o = t->origin;
 	const struct jproxy *p = t->proxy;
 	if (p && p->down.received >= 0 && p->down.sent >= 0 && p->down.sent < p->down.received) {
-		if (strcmp(p->client_end, "local_rst") == 0)
-			set_verdict(t, V_RESET_BY_PROXY, p->down.sent,
-				    "reset by proxy (proxy ledger: sent %lld of %lld bytes)",
-				    p->down.sent, p->down.received);
-		else
-			set_verdict(t, V_TRUNC_PROXY_CLIENT, p->down.sent,
-				    "truncated at proxy→client (early FIN by proxy at byte %lld; proxy "
-				    "ledger: sent %lld of %lld)", p->down.sent, p->down.sent, p->down.received);
+		bool rst = strcmp(p->client_end, "local_rst") == 0;
+		tp_verdict_init(v, rst ? TP_V_RESET_BY_PROXY : TP_V_TRUNCATED_PROXY_CLIENT, p->down.sent);
+		struct tp_evidence *e = fact(v, TP_SRC_PROXY_LEDGER, TP_FACT_WROTE, TP_HOP_PROXY,
+					     TP_HOP_CLIENT_LEG, p->down.sent);
+		if (e)
+			e->of = p->down.received;
+		/* How the proxy's ledger says it ended the client leg: closed first (by FIN or
+		 * RST), or shut its write side. */
+		if (rst || p->shut_client || strcmp(p->client_end, "local") == 0)
+			fact(v, TP_SRC_PROXY_LEDGER, rst ? TP_FACT_RST : TP_FACT_FIN, TP_HOP_PROXY,
+			     TP_HOP_CLIENT_LEG, p->down.sent);
 		return true;
 	}
 	if (!r)
 		return false;
 	if (o && (strcmp(o->end, "rst") == 0 || o->rst_received)) {
-		set_verdict(t, V_RESET_UPSTREAM_BY_PROXY, o->bytes_written,
-			    "reset by proxy on the origin leg (origin saw RST after writing %lld bytes)",
-			    o->bytes_written);
+		tp_verdict_init(v, TP_V_RESET_UPSTREAM_BY_PROXY, o->bytes_written);
+		fact(v, TP_SRC_ORIGIN_LEDGER, TP_FACT_RST, TP_HOP_PROXY, TP_HOP_ORIGIN_LEG, o->bytes_written);
 		return true;
 	}
 	if (strcmp(r->cls, "incomplete_read") == 0 || strcmp(r->cls, "reset") == 0) {
+		long long acked = o ? (o->acked_close > o->acked_after ? o->acked_close : o->acked_after) : -1;
 		bool origin_done = o && o->body_bytes >= 0 && r->expected >= 0 &&
-				   o->body_bytes >= r->expected &&
-				   (o->acked_close >= o->bytes_written || o->acked_after >= o->bytes_written);
+				   o->body_bytes >= r->expected && acked >= o->bytes_written;
 		if (origin_done || (o && !o->rst_received)) {
-			if (strcmp(r->cls, "reset") == 0)
-				set_verdict(t, V_RESET_BY_PROXY, r->received,
-					    "reset by proxy (probe read %lld of %lld; the origin wrote all)",
-					    r->received, r->expected);
-			else
-				set_verdict(t, V_TRUNC_PROXY_CLIENT, r->received,
-					    "truncated at proxy→client (early FIN by proxy at body byte %lld; "
-					    "the origin wrote %lld bytes%s)", r->received, o->bytes_written,
-					    origin_done ? " and the proxy acknowledged them" : "");
+			/* The probe saw its peer, the proxy, end the connection early. */
+			bool rst = strcmp(r->cls, "reset") == 0;
+			tp_verdict_init(v, rst ? TP_V_RESET_BY_PROXY : TP_V_TRUNCATED_PROXY_CLIENT, r->received);
+			struct tp_evidence *e = fact(v, TP_SRC_PROBE, rst ? TP_FACT_RST : TP_FACT_EARLY_FIN,
+						     TP_HOP_PROXY, TP_HOP_CLIENT_LEG, r->received);
+			if (e && !rst)
+				e->of = r->expected;
+			fact(v, TP_SRC_ORIGIN_LEDGER, TP_FACT_WROTE, TP_HOP_ORIGIN, TP_HOP_ORIGIN_LEG,
+			     o->bytes_written);
+			if (origin_done)
+				fact(v, TP_SRC_ORIGIN_LEDGER, TP_FACT_ACKED, TP_HOP_PROXY, TP_HOP_ORIGIN_LEG, acked);
 			return true;
 		}
 	}
 	if (strcmp(r->cls, "timeout") == 0) {
-		set_verdict(t, V_CLIENT_TIMEOUT, r->received, "client gave up (timeout in %s)", r->phase);
+		tp_verdict_init(v, TP_V_CLIENT_TIMEOUT, r->received);
+		struct tp_evidence *e = fact(v, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT, TP_HOP_NONE,
+					     r->received);
+		if (e)
+			e->of = r->expected;
+		probe_failed(v, r);
 		return true;
 	}
 	return false;
@@ -449,18 +506,19 @@ static void judge(struct tunnel *t)
 	if (judge_wire(t, failed, cls) || judge_ledgers(t, failed ? r : NULL))
 		return;
 	if (failed) {
-		set_verdict(t, V_FAILED, r->received, "%s in %s (%s): no hop could be named from the inputs",
-			    r->cls, r->phase, r->detail);
+		tp_verdict_init(&t->verdict, TP_V_FAILED_UNLOCATED, -1);
+		probe_failed(&t->verdict, r);
+		struct tp_evidence *e = fact(&t->verdict, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT,
+					     TP_HOP_NONE, r->received);
+		if (e)
+			e->of = r->expected;
 		return;
 	}
 	if (t->client_flow && (t->client_flow->flags & (FLOW_F_GAP | FLOW_F_EARLY_FIN))) {
-		long long off;
-		char text[200];
-		enum verdict v = flow_verdict(t->client_flow, text, sizeof text, &off);
-		set_verdict(t, v, off, "%s", text);
+		flow_verdict(t->client_flow, &t->verdict);
 		return;
 	}
-	set_verdict(t, V_OK, -1, "ok");
+	tp_verdict_init(&t->verdict, TP_V_OK, -1);
 }
 
 static void fill_chains(struct tunnel *t, const struct ledgers *l, const char *local)
@@ -574,7 +632,7 @@ int join_build(struct join *j, const struct ledgers *l, struct flow_table *flows
 		if (t->origin_flow)
 			j->flows_in_tunnels++;
 		judge(t);
-		j->counts[t->verdict]++;
+		j->counts[t->verdict.code]++;
 	}
 out:
 	free(refs);
@@ -589,61 +647,75 @@ void join_free(struct join *j)
 	memset(j, 0, sizeof *j);
 }
 
-enum verdict flow_verdict(const struct flow *f, char *text, size_t textlen, long long *offset)
+/* A fact about one side of a flow of unknown role: down is the responder's stream. */
+static struct tp_evidence *flow_fact(struct tp_verdict *v, enum tp_fact what, int side, long long bytes)
+{
+	struct tp_evidence *e = fact(v, TP_SRC_CAPTURE, what, TP_HOP_NONE, TP_HOP_WIRE, bytes);
+	if (e)
+		e->dir = side ? TP_DIR_DOWN : TP_DIR_UP;
+	return e;
+}
+
+enum tp_verdict_code flow_verdict(const struct flow *f, struct tp_verdict *v)
 {
 	const struct flow_dir *o = &f->dir[0], *r = &f->dir[1];
-	*offset = -1;
 	for (int i = 1; i >= 0; i--) {
 		const struct flow_dir *d = &f->dir[i];
-		const char *who = i ? "responder" : "originator";
 		if (d->rst_t && !(f->dir[1 - i].rst_t && f->dir[1 - i].rst_t < d->rst_t)) {
-			*offset = (long long)flow_dir_bytes(d);
-			snprintf(text, textlen, "reset by %s (after %lld bytes from it)", who, *offset);
-			return V_FLOW_RESET;
+			long long sent = (long long)flow_dir_bytes(d);
+			tp_verdict_init(v, TP_V_RESET, sent);
+			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
+			flow_fact(v, TP_FACT_RST, i, sent);
+			return v->code;
 		}
 	}
 	for (int i = 1; i >= 0; i--) {
 		const struct flow_dir *d = &f->dir[i];
 		if (d->fin_t && d->early_fin) {
-			*offset = (long long)d->r.fin_off;
-			if (d->early_fin_expected != UINT64_MAX)
-				snprintf(text, textlen,
-					 "early FIN by %s at byte %lld (HTTP framing expected %llu)",
-					 i ? "responder" : "originator", *offset,
-					 (unsigned long long)d->early_fin_expected);
-			else
-				snprintf(text, textlen, "early FIN by %s at byte %lld (inside a chunked body)",
-					 i ? "responder" : "originator", *offset);
-			return V_FLOW_EARLY_FIN;
+			tp_verdict_init(v, TP_V_EARLY_FIN, (long long)d->r.fin_off);
+			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
+			struct tp_evidence *e = flow_fact(v, TP_FACT_EARLY_FIN, i, (long long)d->r.fin_off);
+			if (e && d->early_fin_expected == UINT64_MAX)
+				snprintf(e->name, sizeof e->name, "chunked");
+			else if (e)
+				e->of = (long long)d->early_fin_expected;
+			return v->code;
 		}
 	}
 	if (o->r.bytes_missed || r->r.bytes_missed) {
-		*offset = (long long)(o->r.bytes_missed + r->r.bytes_missed);
-		snprintf(text, textlen, "gap: %lld bytes missing from the capture", *offset);
-		return V_FLOW_GAP;
+		tp_verdict_init(v, TP_V_GAP, -1);
+		v->direction = !o->r.bytes_missed ? TP_DIR_DOWN : !r->r.bytes_missed ? TP_DIR_UP : TP_DIR_NONE;
+		struct tp_evidence *e = flow_fact(v, TP_FACT_GAP, 1, (long long)(o->r.bytes_missed + r->r.bytes_missed));
+		if (e)
+			e->dir = v->direction;
+		return v->code;
 	}
 	for (int i = 1; i >= 0; i--) {
 		const struct flow_dir *d = &f->dir[i];
 		const struct tlsrec_alert *al = &d->tls.last_alert;
 		if (d->tls.alerts && !al->encrypted && al->level == 2) {
 			char nb[16];
-			*offset = (long long)al->off;
-			snprintf(text, textlen, "TLS alert from %s: fatal %s",
-				 i ? "responder" : "originator", tlsrec_alert_name(al->desc, nb, sizeof nb));
-			return V_TLS_ALERT;
+			tp_verdict_init(v, TP_V_TLS_ALERT, (long long)al->off);
+			v->hop = TP_HOP_WIRE;
+			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
+			struct tp_evidence *e = flow_fact(v, TP_FACT_TLS_ALERT, i, (long long)al->off);
+			if (e)
+				snprintf(e->name, sizeof e->name, "fatal %s",
+					 tlsrec_alert_name(al->desc, nb, sizeof nb));
+			return v->code;
 		}
 	}
 	for (int i = 1; i >= 0; i--) {
 		const struct flow_dir *d = &f->dir[i];
 		if (d->tls_truncated) {
-			*offset = (long long)d->r.fin_off;
-			snprintf(text, textlen, "TLS truncation candidate: FIN by %s at byte %lld %s",
-				 i ? "responder" : "originator", *offset,
-				 d->tls_close == TLSREC_CLOSE_MID_RECORD ? "inside a TLS record" :
-									   "without close_notify");
-			return V_FLOW_TLS_TRUNCATION;
+			tp_verdict_init(v, TP_V_TLS_TRUNCATION, (long long)d->r.fin_off);
+			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
+			struct tp_evidence *e = flow_fact(v, TP_FACT_TLS_CLOSE, i, (long long)d->r.fin_off);
+			if (e)
+				snprintf(e->name, sizeof e->name, "%s", tlsrec_close_name(d->tls_close));
+			return v->code;
 		}
 	}
-	snprintf(text, textlen, "ok");
-	return V_OK;
+	tp_verdict_init(v, TP_V_OK, -1);
+	return v->code;
 }

@@ -7,7 +7,9 @@
  * leg is the flow whose originator is that address; its origin leg is the flow whose
  * originator is the origin ledger's `peer` (or the proxy ledger's `upstream_local`).
  * Every input is optional: with a pcap alone each flow gets a verdict of its own; with
- * ledgers alone the origin's acknowledged bytes still locate the loss.
+ * ledgers alone the origin's acknowledged bytes still locate the loss. Every verdict is
+ * made here, as data (lib/verdict.h) listing the facts it used; nothing downstream
+ * reads its sentence.
  */
 #ifndef TP_CAPTURE_JOIN_H
 #define TP_CAPTURE_JOIN_H
@@ -19,34 +21,9 @@
 #include <jansson.h>
 
 #include "capture/flow.h"
+#include "lib/verdict.h"
 
 #define JOIN_UNKNOWN (-1LL)
-
-/* Verdict codes: stable names used in JSON (verdict_code) and exit statuses. */
-enum verdict {
-	V_OK = 0,
-	V_TRUNC_PROXY_CLIENT,   /* the proxy sent fewer bytes to the client than it got, then FIN */
-	V_RESET_BY_PROXY,       /* the proxy reset the client leg */
-	V_TRUNC_ORIGIN_PROXY,   /* the origin leg ended early (FIN by the origin before its framing) */
-	V_RESET_BY_ORIGIN,      /* the origin reset the origin leg */
-	V_RESET_UPSTREAM_BY_PROXY, /* the proxy reset the origin leg */
-	V_LOST_GAP,             /* the count drops where the capture has a gap */
-	V_CLIENT_TIMEOUT,       /* everything arrived or the end never came: the client gave up */
-	V_NO_FIN,               /* all bytes delivered but the proxy never signalled the end */
-	V_CLIENT_SHORT_READ,    /* the wire carried more than the probe read */
-	V_RESET_BY_CLIENT,      /* the client reset (gave up) */
-	V_TLS_ALERT,            /* a TLS alert ended it */
-	V_CLOSED_EARLY,         /* the proxy closed before sending any of the response */
-	V_FAILED,               /* the probe says it failed and no hop could be named */
-	V_FLOW_EARLY_FIN,       /* (a flow on its own) FIN before the bytes its framing promised */
-	V_FLOW_RESET,           /* (a flow on its own) reset by one side */
-	V_FLOW_TLS_TRUNCATION,  /* (a flow on its own) FIN with no close_notify / mid-record */
-	V_FLOW_GAP,             /* (a flow on its own) bytes missing from the capture */
-	V_UNKNOWN,              /* not enough evidence */
-	V_COUNT
-};
-
-const char *verdict_code(enum verdict v);
 
 /* One ledger line of each kind, the fields the join needs. */
 struct jprobe {
@@ -113,15 +90,13 @@ struct tunnel {
 	const struct jproxy *proxy;
 	struct flow *client_flow, *origin_flow;
 	struct chain down, up;
-	enum verdict verdict;
-	long long offset;         /* the byte offset the verdict names, or -1 */
-	char text[256];           /* the human verdict */
+	struct tp_verdict verdict; /* made by join_build from the evidence above */
 };
 
 struct join {
 	struct tunnel *t;
 	size_t n;
-	size_t counts[V_COUNT];
+	size_t counts[TP_V_COUNT]; /* tunnels per verdict code */
 	size_t flows_in_tunnels;
 };
 
@@ -129,7 +104,9 @@ struct join {
 int join_build(struct join *j, const struct ledgers *l, struct flow_table *flows);
 void join_free(struct join *j);
 
-/* A verdict for a flow that belongs to no tunnel (pcap alone), into text. */
-enum verdict flow_verdict(const struct flow *f, char *text, size_t textlen, long long *offset);
+/* The verdict for a flow on its own (pcap alone, or a tunnel's client flow when nothing
+ * else decided), into *v: early_fin, reset, gap, tls_alert, tls_truncation or ok, with
+ * the side that did it as the direction (down: the responder). Returns v->code. */
+enum tp_verdict_code flow_verdict(const struct flow *f, struct tp_verdict *v);
 
 #endif

@@ -113,9 +113,9 @@ static json_t *flags_json(uint32_t flags)
 
 static json_t *flow_json(const struct flow *f)
 {
-	char a[64], b[64], text[256];
-	long long off;
-	enum verdict v = flow_verdict(f, text, sizeof text, &off);
+	char a[64], b[64];
+	struct tp_verdict v;
+	flow_verdict(f, &v);
 	json_t *o = json_object();
 	json_object_set_new(o, "orig", json_string(flow_end_format(f, 0, a, sizeof a)));
 	json_object_set_new(o, "resp", json_string(flow_end_format(f, 1, b, sizeof b)));
@@ -131,9 +131,7 @@ static json_t *flow_json(const struct flow *f)
 						   json_real((f->t_ack - f->t_syn) * 1e3) : json_null());
 	json_object_set_new(o, "orig_to_resp", dir_json(&f->dir[0]));
 	json_object_set_new(o, "resp_to_orig", dir_json(&f->dir[1]));
-	json_object_set_new(o, "verdict", json_string(text));
-	json_object_set_new(o, "verdict_code", json_string(verdict_code(v)));
-	json_object_set_new(o, "offset", jint(off));
+	json_object_set_new(o, "verdict", tp_verdict_to_json(&v));
 	return o;
 }
 
@@ -163,9 +161,7 @@ static json_t *tunnel_json(const struct tunnel *t, const struct cap_analysis *a)
 			  "resp", flow_end_format(t->origin_flow, 1, y, sizeof y)) : json_null());
 	json_object_set_new(o, "down", chain_json(&t->down));
 	json_object_set_new(o, "up", chain_json(&t->up));
-	json_object_set_new(o, "verdict", json_string(t->text));
-	json_object_set_new(o, "verdict_code", json_string(verdict_code(t->verdict)));
-	json_object_set_new(o, "offset", jint(t->offset));
+	json_object_set_new(o, "verdict", tp_verdict_to_json(&t->verdict));
 	if (a && a->have_stats)
 		json_object_set_new(o, "pcap_dropped", json_integer((json_int_t)a->ps_drop));
 	return o;
@@ -174,7 +170,7 @@ static json_t *tunnel_json(const struct tunnel *t, const struct cap_analysis *a)
 json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, const struct join *j)
 {
 	json_t *doc = json_object();
-	json_object_set_new(doc, "schema", json_string("tunnelprobe.capture/1"));
+	json_object_set_new(doc, "schema", json_string("tunnelprobe.capture/2"));
 	if (a) {
 		static const char *const skip_names[PKT_E_COUNT + 1] = {
 			"other", "truncated", "unsupported_link", "not_ip", "not_tcp",
@@ -223,9 +219,9 @@ json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, cons
 	json_t *counts = json_object();
 	for (size_t i = 0; i < j->n; i++)
 		json_array_append_new(tunnels, tunnel_json(&j->t[i], a));
-	for (int v = 0; v < V_COUNT; v++)
+	for (int v = 0; v < TP_V_COUNT; v++)
 		if (j->counts[v])
-			json_object_set_new(counts, verdict_code(v), json_integer((json_int_t)j->counts[v]));
+			json_object_set_new(counts, tp_verdict_code_name(v), json_integer((json_int_t)j->counts[v]));
 	json_object_set_new(doc, "tunnels", tunnels);
 	json_object_set_new(doc, "verdicts", counts);
 	return doc;
@@ -259,9 +255,8 @@ static void print_chain(FILE *out, const char *name, const struct chain *c, bool
 
 static bool flow_interesting(const struct flow *f)
 {
-	char text[256];
-	long long off;
-	return flow_verdict(f, text, sizeof text, &off) != V_OK;
+	struct tp_verdict v;
+	return flow_verdict(f, &v) != TP_V_OK;
 }
 
 void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledgers *l,
@@ -296,9 +291,10 @@ void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledge
 				continue;
 			if (shown++ == 0)
 				fprintf(out, "flows:\n");
-			char x[64], y[64], text[256];
-			long long off;
-			flow_verdict(f, text, sizeof text, &off);
+			char x[64], y[64], text[TP_VERDICT_TEXT_MAX];
+			struct tp_verdict v;
+			flow_verdict(f, &v);
+			tp_verdict_render(&v, text, sizeof text);
 			fprintf(out, "  %s → %s  %s %s  up %" PRIu64 " B, down %" PRIu64 " B%s%s  %s\n",
 				flow_end_format(f, 0, x, sizeof x), flow_end_format(f, 1, y, sizeof y),
 				flow_conn_state(f), f->history, flow_dir_bytes(&f->dir[0]),
@@ -314,8 +310,10 @@ void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledge
 			l->nprobe, l->norigin, l->nproxy, l->bad_lines ? " (some lines unreadable)" : "");
 	for (size_t i = 0; i < j->n; i++) {
 		const struct tunnel *t = &j->t[i];
+		char text[TP_VERDICT_TEXT_MAX];
 		fprintf(out, "tunnel %s (%s, %zu requests, %zu failed): %s", t->id[0] ? t->id : "-",
-			t->local, t->nrequests, t->nfailed, t->text);
+			t->local, t->nrequests, t->nfailed,
+			tp_verdict_render(&t->verdict, text, sizeof text));
 		if (a && a->have_stats)
 			fprintf(out, " [pcap dropped %" PRIu64 "]", a->ps_drop);
 		fprintf(out, "\n");
@@ -324,9 +322,9 @@ void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledge
 	}
 	if (j->n) {
 		fprintf(out, "verdicts:");
-		for (int v = 0; v < V_COUNT; v++)
+		for (int v = 0; v < TP_V_COUNT; v++)
 			if (j->counts[v])
-				fprintf(out, " %s %zu", verdict_code(v), j->counts[v]);
+				fprintf(out, " %s %zu", tp_verdict_code_name(v), j->counts[v]);
 		fprintf(out, "\n");
 	}
 }
@@ -334,7 +332,7 @@ void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledge
 bool capture_all_ok(const struct cap_analysis *a, const struct join *j)
 {
 	if (j->n)
-		return j->counts[V_OK] == j->n;
+		return j->counts[TP_V_OK] == j->n;
 	if (!a)
 		return true;
 	for (size_t i = 0; i < a->flows.n; i++)

@@ -1,4 +1,4 @@
-/* output — the capture's results as JSON (schema "tunnelprobe.capture/1", documented in
+/* output — the capture's results as JSON (schema "tunnelprobe.capture/2", documented in
  * docs/capture.md) and as a readable summary. */
 #ifndef TP_CAPTURE_OUTPUT_H
 #define TP_CAPTURE_OUTPUT_H

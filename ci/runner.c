@@ -54,7 +54,9 @@ static int finish(const struct scenario *scn, const struct runner_opts *o, json_
 	json_object_set_new(run, "expectations", checks_json(results, scn->nexpects));
 	checkpoint_write(run, cp);
 	for (size_t i = 0; i < scn->nexpects; i++)
-		say(o->quiet, "  %s %s\n", results[i].pass ? "pass" : "FAIL", results[i].text);
+		say(o->quiet, "  %s %s\n",
+		    results[i].result == CHECK_FAIL ? "FAIL" : checks_outcome_name(results[i].result),
+		    results[i].text);
 	expect_summary(cp->label, run, failed, res->summary, sizeof res->summary);
 	res->status = interrupt_requested() ? 2 : failed ? 1 : 0;
 	return 0;
@@ -80,6 +82,7 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 	    stack_proxies(&st, scn, o->proxy, tg) < 0)
 		goto out;
 	stack_capture_start(&st, scn, o->quiet);
+	smp.proxy_started = procs_pid(st.proxy) > 0;
 	const struct checkpoint cp = {
 		.dir = dir, .scenario = scn->name, .label = name, .proxy_url = st.proxy_url, .samples = &smp};
 	const struct soak_plan plan = {

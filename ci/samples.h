@@ -6,11 +6,14 @@
 #ifndef TP_CI_SAMPLES_H
 #define TP_CI_SAMPLES_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include <jansson.h>
 
 struct samples {
+	bool proxy_started;                /* run started the proxy it samples (else there
+					    * is nothing to sample: a user's proxy) */
 	long rss_first, rss_last, rss_max; /* KiB; rss_first < 0 until the first sample */
 	long fd_first, fd_last;
 	json_t *series;                    /* [[t, rss_kib, fds], ...] (owned) */

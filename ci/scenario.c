@@ -11,6 +11,7 @@
 #include "lib/ledger.h"
 #include "lib/textfile.h"
 #include "lib/units.h"
+#include "lib/verdict.h"
 
 #define MAX_LINE 1024
 #define MAX_WORDS 64
@@ -112,7 +113,82 @@ static int parse_cmp(struct parser *p, const char *s, enum scn_cmp *cmp)
 	return 0;
 }
 
-/* expect lines: "KIND [NAME [NAME2]] OP VALUE", or "verdict TEXT", or "no_new_class". */
+_Static_assert(TP_V_COUNT <= 32, "verdict code sets are 32-bit masks");
+#define CODE(c) (1u << (c))
+
+/* `verdict PHRASE`: the phrases a scenario may write for a set of verdict codes. This
+ * table is the contract docs/scenarios.md lists; a phrase is matched whole, ignoring
+ * case and runs of spaces, with "→" written "->" if one likes. */
+static const struct {
+	const char *phrase;
+	uint32_t codes;
+} verdict_phrases[] = {
+	{"truncated at proxy", CODE(TP_V_TRUNCATED_PROXY_CLIENT)},
+	{"truncated at proxy->client", CODE(TP_V_TRUNCATED_PROXY_CLIENT)},
+	{"truncated at origin", CODE(TP_V_TRUNCATED_ORIGIN_PROXY)},
+	{"truncated at origin->proxy", CODE(TP_V_TRUNCATED_ORIGIN_PROXY)},
+	{"reset by proxy", CODE(TP_V_RESET_BY_PROXY) | CODE(TP_V_RESET_UPSTREAM_BY_PROXY)},
+	{"reset by origin", CODE(TP_V_RESET_BY_ORIGIN)},
+	{"reset by client", CODE(TP_V_RESET_BY_CLIENT)},
+	{"closed early", CODE(TP_V_CLOSED_EARLY)},
+	{"no fin", CODE(TP_V_NO_FIN)},
+	{"proxy->client", CODE(TP_V_TRUNCATED_PROXY_CLIENT) | CODE(TP_V_RESET_BY_PROXY) |
+				  CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN)},
+	{"at proxy", CODE(TP_V_TRUNCATED_PROXY_CLIENT) | CODE(TP_V_RESET_BY_PROXY) |
+			     CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN) | CODE(TP_V_RESET_UPSTREAM_BY_PROXY)},
+	{"at origin", CODE(TP_V_TRUNCATED_ORIGIN_PROXY) | CODE(TP_V_RESET_BY_ORIGIN)},
+	{"lost on the wire", CODE(TP_V_LOST_GAP) | CODE(TP_V_GAP)},
+	{"client timeout", CODE(TP_V_CLIENT_TIMEOUT)},
+	{"tls alert", CODE(TP_V_TLS_ALERT)},
+	{"unlocated", CODE(TP_V_FAILED_UNLOCATED)},
+};
+
+/* The phrase in canonical form: lower case, single spaces, "→" as "->". */
+static void canonical_phrase(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+	bool space = false;
+	for (const char *c = in; *c && n + 3 < cap; c++) {
+		if (*c == ' ' || *c == '\t') {
+			space = n > 0;
+			continue;
+		}
+		if (space)
+			out[n++] = ' ';
+		space = false;
+		if (strncmp(c, "→", strlen("→")) == 0) {
+			out[n++] = '-';
+			out[n++] = '>';
+			c += strlen("→") - 1;
+		} else {
+			out[n++] = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
+		}
+	}
+	out[n] = '\0';
+}
+
+static int parse_verdict(struct parser *p, struct scn_expect *e)
+{
+	int code = tp_verdict_code_from_name(e->text);
+	if (code == TP_V_OK)
+		return perr(p, "'verdict ok' is never met: verdicts lists failed tunnels only (use ok == N)");
+	if (code >= 0) {
+		e->codes = CODE(code);
+		return 0;
+	}
+	char want[SCN_MAX_TEXT];
+	canonical_phrase(e->text, want, sizeof want);
+	for (size_t i = 0; i < sizeof verdict_phrases / sizeof verdict_phrases[0]; i++)
+		if (strcmp(want, verdict_phrases[i].phrase) == 0) {
+			e->codes = verdict_phrases[i].codes;
+			return 0;
+		}
+	return perr(p, "unknown verdict '%s' (a verdict code, docs/capture.md, or a phrase, "
+		    "docs/scenarios.md)", e->text);
+}
+
+/* expect lines: "KIND [NAME [NAME2]] OP VALUE", or "verdict PHRASE|CODE", or
+ * "no_new_class". */
 static int parse_expect(struct parser *p, char **w, int nw, const char *rest)
 {
 	struct scenario *scn = p->scn;
@@ -126,6 +202,8 @@ static int parse_expect(struct parser *p, char **w, int nw, const char *rest)
 	if (strcmp(k, "verdict") == 0) {
 		e->kind = SCN_EXPECT_VERDICT;
 		int rc = copy_text(p, e->text, rest, "verdict");
+		if (rc == 0)
+			rc = parse_verdict(p, e);
 		if (rc == 0)
 			scn->nexpects++;
 		return rc;

@@ -30,7 +30,8 @@ enum scn_expect_kind {
 	SCN_EXPECT_REUSE,       /* reuse_ratio OP X */
 	SCN_EXPECT_STATUS,      /* status CODE OP N */
 	SCN_EXPECT_PHASE,       /* phase CLASS PHASE OP N: failures of CLASS in PHASE */
-	SCN_EXPECT_VERDICT,     /* verdict TEXT: some joined verdict contains TEXT */
+	SCN_EXPECT_VERDICT,     /* verdict PHRASE | CODE: some joined verdict has one of
+				 * the codes the phrase stands for (docs/scenarios.md) */
 	SCN_EXPECT_RSS_GROWTH,  /* rss_growth_mb OP X: the local proxy's RSS, last - first */
 	SCN_EXPECT_FD_GROWTH,   /* fd_growth OP N */
 	SCN_EXPECT_NEW_CLASS,   /* no_new_class: none absent from --baseline appears */
@@ -43,7 +44,8 @@ struct scn_expect {
 	double value;
 	char name[64];       /* class name, latency field, status code, or phase */
 	char name2[64];      /* phase for SCN_EXPECT_PHASE */
-	char text[SCN_MAX_TEXT]; /* verdict text */
+	char text[SCN_MAX_TEXT]; /* verdict: the phrase or code as written */
+	uint32_t codes;      /* verdict: one bit per enum tp_verdict_code it accepts */
 	unsigned line;       /* for messages */
 };
 

@@ -103,7 +103,7 @@ static void live_checks(const struct soak_plan *p, json_t *run, double t)
 	    (long long)json_integer_value(json_object_get(run, "failed")));
 	expect_check(p->scn, run, NULL, p->samples, live);
 	for (size_t i = 0; i < p->scn->nexpects; i++)
-		if (!live[i].pass && !live[i].unknown)
+		if (live[i].result == CHECK_FAIL && !live[i].unknown)
 			say(p->quiet, "  [%5.0fs] breach: %s\n", t, live[i].text);
 }
 

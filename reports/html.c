@@ -12,6 +12,7 @@
 #include "reports/metrics.h"
 #include "reports/svg.h"
 #include "reports/text.h"
+#include "reports/verdict.h"
 
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -402,9 +403,7 @@ static void failures_section(FILE *out, const struct report_run *runs, size_t n)
 				fprintf(out, "<div class=\"mute\">probe read %s of %s body bytes; no ledger or capture chain "
 					     "for this tunnel</div>\n", got, want);
 			}
-			/* The verdict object's sentence (its code when it has none). */
-			json_t *vobj = json_object_get(f, "verdict");
-			const char *verdict = gets_(vobj, "text") ? gets_(vobj, "text") : gets_(vobj, "code");
+			const char *verdict = report_failure_verdict_text(f);
 			if (verdict) {
 				fprintf(out, "<div>verdict: <b>");
 				esc(out, verdict);

@@ -51,21 +51,6 @@ static int write_json(FILE *out, const struct report_run *runs, size_t n)
 	return runfile_dumpf(runs[0].doc, out) < 0 || ferror(out) ? -1 : 0;
 }
 
-/* Bridge, to go when reports/verdict.c reads the code inside the verdict object:
- * verdict.c still looks for a failure's "verdict_code" string, which run files had
- * before version 2. Copies verdict.code there, in memory, for the renderers only
- * (after --json is written, so no run file gets it back). */
-static void verdict_code_bridge(json_t *doc)
-{
-	size_t i;
-	json_t *f;
-	json_array_foreach(json_object_get(doc, "failures"), i, f) {
-		json_t *code = json_object_get(json_object_get(f, "verdict"), "code");
-		if (json_is_string(code))
-			json_object_set(f, "verdict_code", code);
-	}
-}
-
 int report_main(int argc, char **argv)
 {
 	struct report_run runs[REPORT_MAX_RUNS] = {{0}};
@@ -148,7 +133,6 @@ int report_main(int argc, char **argv)
 	if (json && (rc = write_to(json, write_json, runs, n)) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		verdict_code_bridge(runs[i].doc);
 	if (html && (rc = write_to(html, report_html, runs, n)) != 0)
 		goto out;
 	if (text && (rc = write_to(text, report_text, runs, n)) != 0)

@@ -33,24 +33,5 @@ struct report_run {
  * line on stderr). */
 int report_main(int argc, char **argv);
 
-/* ---- verdict.c ---- */
-
-/* One run's verdict: "windows: 10/60 incomplete_read at proxy→client" (every failing
- * class, most frequent first, each with where it happened), or "linux: 0/60". */
-void report_verdict(const struct report_run *run, char *out, size_t cap);
-/* All runs' verdicts joined by "; ", failing runs first. */
-void report_verdict_all(const struct report_run *runs, size_t n, char *out, size_t cap);
-/* Where one failure happened, from its verdict_code, its verdict text, or else its
- * class and phase ("at proxy→client", "in phase body"). Writes "" when unknown. */
-void report_location(json_t *failure, char *out, size_t cap);
-/* Where the failures of class cls (only those of url, unless NULL) happened, from the
- * failure samples: "at proxy→client", "mostly at X (8 of 10 samples)", or what the
- * class alone says; "" when nothing does. */
-void report_class_location(json_t *doc, const char *cls, const char *url, char *out, size_t cap);
-/* The hop of a failure's chain where the bytes were lost: the one its verdict_code
- * names, else the largest drop between consecutive tunnel-byte hops (origin_leg,
- * proxy_received, proxy_sent, client_leg), else "probe" when the probe read less than
- * expected; NULL when nothing dropped. */
-const char *report_chain_drop(json_t *failure);
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "lib/ledger.h"
 #include "reports/metrics.h"
+#include "reports/report.h"
+#include "reports/verdict.h"
 
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }

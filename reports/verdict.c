@@ -1,30 +1,11 @@
-/* verdict — one sentence per run saying what failed and where (see report.h). */
+/* verdict — see verdict.h. */
+#include "reports/verdict.h"
+
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/ledger.h"
-#include "reports/report.h"
-
-/* Capture verdict codes (docs/capture.md) as places. failed_unlocated is not a place. */
-static const struct {
-	const char *code, *place;
-} code_places[] = {
-	{"truncated_proxy_client", "at proxy→client"},
-	{"reset_by_proxy", "reset by proxy on proxy→client"},
-	{"closed_early", "at proxy (closed after accepting the tunnel)"},
-	{"truncated_origin_proxy", "at origin→proxy"},
-	{"reset_by_origin", "reset by origin on origin→proxy"},
-	{"reset_upstream_by_proxy", "reset by proxy on proxy→origin"},
-	{"lost_gap", "lost on the wire"},
-	{"client_timeout", "client timeout"},
-	{"no_fin", "at proxy→client (no FIN)"},
-	{"reset_by_client", "reset by client"},
-	{"client_short_read", "at the client (the wire carried more)"},
-	{"tls_alert", "by a TLS alert"},
-	{"early_fin", "early FIN"},
-	{"reset", "reset"},
-	{"tls_truncation", "TLS truncation"},
-	{"gap", "lost on the wire"},
-};
+#include "lib/verdict.h"
 
 /* What a class alone says about the place, when no hop was located. */
 static void class_place(const char *cls, const char *phase, char *out, size_t cap)
@@ -49,25 +30,26 @@ static void class_place(const char *cls, const char *phase, char *out, size_t ca
 		out[0] = '\0';
 }
 
+int report_failure_code(json_t *failure)
+{
+	json_t *v = json_object_get(failure, "verdict");
+	if (json_is_object(v))
+		return tp_verdict_json_code(v);
+	/* A /1 run file read as it is: the code sat beside the sentence. */
+	return tp_verdict_code_from_name(json_string_value(json_object_get(failure, "verdict_code")));
+}
+
+const char *report_failure_verdict_text(json_t *failure)
+{
+	return tp_verdict_json_text(json_object_get(failure, "verdict"));
+}
+
 void report_location(json_t *failure, char *out, size_t cap)
 {
-	const char *code = json_string_value(json_object_get(failure, "verdict_code"));
-	for (size_t i = 0; code && i < sizeof code_places / sizeof code_places[0]; i++)
-		if (strcmp(code, code_places[i].code) == 0) {
-			snprintf(out, cap, "%s", code_places[i].place);
-			return;
-		}
-	const char *text = json_string_value(json_object_get(failure, "verdict"));
-	if (text && *text && (!code || strcmp(code, "failed_unlocated") != 0) &&
-	    strncmp(text, "the probe failed and no hop", 27) != 0) {
-		/* "truncated at proxy→client (early FIN ...)" → "at proxy→client" */
-		const char *paren = strstr(text, " (");
-		size_t head = paren ? (size_t)(paren - text) : strlen(text);
-		const char *at = strstr(text, " at ");
-		if (at && (size_t)(at - text) < head)
-			snprintf(out, cap, "%.*s", (int)(head - (size_t)(at + 1 - text)), at + 1);
-		else
-			snprintf(out, cap, "%.*s", (int)head, text);
+	int code = report_failure_code(failure);
+	const char *place = code >= 0 ? tp_verdict_place((enum tp_verdict_code)code) : "";
+	if (place[0]) {
+		snprintf(out, cap, "%s", place);
 		return;
 	}
 	class_place(json_string_value(json_object_get(failure, "class")),
@@ -76,22 +58,24 @@ void report_location(json_t *failure, char *out, size_t cap)
 
 const char *report_chain_drop(json_t *failure)
 {
-	/* A located verdict names the hop outright. */
+	/* A located verdict names the hop outright: the chain key, and the one to use when
+	 * that hop had no witness. */
 	static const struct {
-		const char *code, *hop, *fallback;
+		enum tp_verdict_code code;
+		const char *hop, *fallback;
 	} located[] = {
-		{"truncated_proxy_client", "proxy_sent", "client_leg"},
-		{"reset_by_proxy", "proxy_sent", "client_leg"},
-		{"closed_early", "proxy_sent", "client_leg"},
-		{"no_fin", "proxy_sent", "client_leg"},
-		{"truncated_origin_proxy", "origin_leg", "proxy_received"},
-		{"reset_by_origin", "origin_leg", "proxy_received"},
-		{"client_short_read", "probe", "probe"},
+		{TP_V_TRUNCATED_PROXY_CLIENT, "proxy_sent", "client_leg"},
+		{TP_V_RESET_BY_PROXY, "proxy_sent", "client_leg"},
+		{TP_V_CLOSED_EARLY, "proxy_sent", "client_leg"},
+		{TP_V_NO_FIN, "proxy_sent", "client_leg"},
+		{TP_V_TRUNCATED_ORIGIN_PROXY, "origin_leg", "proxy_received"},
+		{TP_V_RESET_BY_ORIGIN, "origin_leg", "proxy_received"},
+		{TP_V_CLIENT_SHORT_READ, "probe", "probe"},
 	};
 	json_t *chain = json_object_get(failure, "chain");
-	const char *code = json_string_value(json_object_get(failure, "verdict_code"));
-	for (size_t i = 0; code && i < sizeof located / sizeof located[0]; i++)
-		if (strcmp(code, located[i].code) == 0)
+	int code = report_failure_code(failure);
+	for (size_t i = 0; i < sizeof located / sizeof located[0]; i++)
+		if (code == (int)located[i].code)
 			return json_is_integer(json_object_get(chain, located[i].hop)) ? located[i].hop
 											: located[i].fallback;
 	/* Tunnel-byte hops (TLS and framing included) are comparable with each other; the

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Live capture on lo of real runs: probe → reference proxy (with each fault) → TLS origin.
 # The capture (started before the run, stopped by SIGINT) must name the hop and the byte
-# offset: truncate:after=N → "truncated at proxy→client (early FIN by proxy at byte N)",
-# rst:after=N → "reset by proxy", no fault → ok. The saved pcapng, analysed offline,
-# must say the same. Needs root (live capture); without it the test says so and skips.
+# offset: truncate:after=N → truncated_proxy_client at byte N, decided by the proxy's
+# FIN on the client leg; rst:after=N → reset_by_proxy; no fault → ok. Verdicts are
+# objects (docs/capture.md): the test reads code, hop, at_byte and the deciding fact,
+# never the sentence. The saved pcapng, analysed offline, must say the same. Needs root
+# (live capture); without it the test says so and skips.
 . "$(dirname "$0")/lib.sh"
 
 need_root "capture_faults" || finish
@@ -43,26 +45,31 @@ run() {
 	[ -s "$T/$name.json" ] || { cat "$T/$name.cap.err"; return 1; }
 }
 
-# verdicts FILE: "code offset" per tunnel, sorted
+# verdicts FILE: per tunnel, sorted: "code hop at_byte | deciding fact (source what by
+# on bytes) | text". A FIN is a FIN whether or not the capture could also tell how it
+# ended TLS (fin, early_fin, tls_close all print "fin").
 verdicts() {
 	python3 - "$1" <<'EOF'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 for t in sorted(doc["tunnels"], key=lambda t: t["local"]):
-    print(t["verdict_code"], -1 if t["offset"] is None else t["offset"], "|", t["verdict"])
+    v = t["verdict"]
+    ev = v["evidence"][0] if v["evidence"] else {}
+    at = -1 if v["at_byte"] is None else v["at_byte"]
+    if ev.get("what") in ("early_fin", "tls_close"):
+        ev["what"] = "fin"
+    print(v["code"], v["hop"], at, "|", *(ev.get(k, "-") for k in ("source", "what", "by", "on", "bytes")),
+          "|", v["text"])
 EOF
 }
 
-check_run() { # NAME WANT_CODE WANT_OFFSET WANT_TEXT
-	local name=$1 code=$2 off=$3 text=$4 got
+check_run() { # NAME WANT_VERDICT("code hop at_byte") WANT_FACT("source what by on bytes")
+	local name=$1 want=$2 fact=$3 got
 	got=$(verdicts "$T/$name.json")
 	expect_eq "$name: both requests joined to tunnels" \
 		"$(python3 -c 'import json,sys; print(sum(t["requests"] for t in json.load(open(sys.argv[1]))["tunnels"]))' "$T/$name.json")" 2
-	expect_eq "$name: verdicts" "$(printf '%s\n' "$got" | cut -d'|' -f1 | sort -u | sed 's/ *$//')" \
-		"$code $off"
-	if [ -n "$text" ]; then
-		expect_eq "$name: verdict text" "$(printf '%s\n' "$got" | cut -d'|' -f2- | sort -u | sed 's/^ //')" "$text"
-	fi
+	expect_eq "$name: verdicts" "$(printf '%s\n' "$got" | cut -d'|' -f1 | sort -u | sed 's/ *$//')" "$want"
+	expect_eq "$name: deciding fact" "$(printf '%s\n' "$got" | cut -d'|' -f2 | sort -u | sed 's/^ //; s/ *$//')" "$fact"
 	expect_eq "$name: no pcap drops" \
 		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pcap_stats"]["dropped"])' "$T/$name.json")" 0
 	# The saved pcapng, read offline, gives the same verdicts.
@@ -72,24 +79,22 @@ check_run() { # NAME WANT_CODE WANT_OFFSET WANT_TEXT
 }
 
 if run "truncate:after=20000" truncate; then
-	check_run truncate truncated_proxy_client 20000 \
-		"truncated at proxy→client (early FIN by proxy at byte 20000)"
+	check_run truncate "truncated_proxy_client proxy 20000" "capture fin proxy client_leg 20000"
 else
 	not_ok "truncate run" "$(cat "$T/truncate.cap.err")"
 fi
 if run "rst:after=30000" rst; then
-	check_run rst reset_by_proxy 30000 "reset by proxy (client leg, at byte 30000)"
+	check_run rst "reset_by_proxy proxy 30000" "capture rst proxy client_leg 30000"
 else
 	not_ok "rst run" "$(cat "$T/rst.cap.err")"
 fi
 if run "truncate:after=25000" socks socks5h; then
-	check_run socks truncated_proxy_client 25000 \
-		"truncated at proxy→client (early FIN by proxy at byte 25000)"
+	check_run socks "truncated_proxy_client proxy 25000" "capture fin proxy client_leg 25000"
 else
 	not_ok "socks5 truncate run" "$(cat "$T/socks.cap.err")"
 fi
 if run "" healthy; then
-	check_run healthy ok -1 ""
+	check_run healthy "ok none -1" "- - - - -"
 else
 	not_ok "healthy run" "$(cat "$T/healthy.cap.err")"
 fi

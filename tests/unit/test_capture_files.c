@@ -144,10 +144,15 @@ static void test_tls_alert_and_sni(void **state)
 	assert_int_equal(f->dir[1].tls.alerts, 1);
 	assert_int_equal(f->dir[1].tls.last_alert.desc, 40);
 	assert_int_equal(f->dir[1].tls.last_alert.level, 2);
-	char text[256];
-	long long off;
-	assert_int_equal(flow_verdict(f, text, sizeof text, &off), V_TLS_ALERT);
-	assert_non_null(strstr(text, "handshake_failure"));
+	struct tp_verdict v;
+	char text[TP_VERDICT_TEXT_MAX];
+	assert_int_equal(flow_verdict(f, &v), TP_V_TLS_ALERT);
+	assert_int_equal(v.direction, TP_DIR_DOWN); /* from the responder */
+	assert_int_equal(v.nevidence, 1);
+	assert_int_equal(v.evidence[0].what, TP_FACT_TLS_ALERT);
+	assert_string_equal(v.evidence[0].name, "fatal handshake_failure");
+	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
+			    "a TLS alert ended it (TLS alert from responder: fatal handshake_failure)");
 }
 
 static void test_tls_close_kinds(void **state)
@@ -175,11 +180,15 @@ static void test_early_fin(void **state)
 	assert_true(f->dir[1].early_fin);
 	assert_int_equal(f->dir[1].r.fin_off, 3042);
 	assert_int_equal(f->dir[1].early_fin_expected, 10042);
-	char text[256];
-	long long off;
-	assert_int_equal(flow_verdict(f, text, sizeof text, &off), V_FLOW_EARLY_FIN);
-	assert_int_equal(off, 3042);
-	assert_string_equal(text, "early FIN by responder at byte 3042 (HTTP framing expected 10042)");
+	struct tp_verdict v;
+	char text[TP_VERDICT_TEXT_MAX];
+	assert_int_equal(flow_verdict(f, &v), TP_V_EARLY_FIN);
+	assert_int_equal(v.at_byte, 3042);
+	assert_int_equal(v.hop, TP_HOP_WIRE);
+	assert_int_equal(v.direction, TP_DIR_DOWN);
+	assert_int_equal(v.evidence[0].of, 10042);
+	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
+			    "early FIN by responder at byte 3042, HTTP framing expected 10042");
 }
 
 static void test_reset_by_responder(void **state)

@@ -13,6 +13,8 @@
 #include "reports/metrics.h"
 #include "reports/report.h"
 #include "reports/text.h"
+#include "reports/verdict.h"
+#include "lib/verdict.h"
 
 static json_t *parse(const char *text)
 {
@@ -29,10 +31,16 @@ static void test_location(void **state)
 	static const struct {
 		const char *failure, *want;
 	} cases[] = {
-		{"{\"verdict_code\":\"truncated_proxy_client\",\"verdict\":\"whatever\"}", "at proxy→client"},
-		{"{\"verdict\":\"truncated at origin→proxy (early FIN by origin at byte 5)\"}", "at origin→proxy"},
-		{"{\"verdict\":\"reset by proxy (client leg, at byte 9)\"}", "reset by proxy"},
-		{"{\"verdict_code\":\"failed_unlocated\",\"verdict\":\"x\",\"class\":\"timeout\",\"phase\":\"fin\"}", "in phase fin"},
+		{"{\"verdict\":{\"code\":\"truncated_proxy_client\",\"text\":\"whatever\"}}", "at proxy→client"},
+		{"{\"verdict\":{\"code\":\"reset_upstream_by_proxy\"}}", "reset by proxy on proxy→origin"},
+		/* A /1 run file as it is: the code beside the sentence. */
+		{"{\"verdict_code\":\"truncated_origin_proxy\",\"verdict\":\"whatever\"}", "at origin→proxy"},
+		/* A sentence alone is shown, never read for a place. */
+		{"{\"verdict\":\"truncated at origin→proxy (early FIN by origin at byte 5)\"}", ""},
+		{"{\"verdict\":\"reset by proxy (client leg, at byte 9)\",\"class\":\"reset\",\"phase\":\"body\"}",
+		 "in phase body"},
+		{"{\"verdict\":{\"code\":\"no_such_code\"},\"class\":\"timeout\",\"phase\":\"fin\"}", "in phase fin"},
+		{"{\"verdict\":{\"code\":\"failed_unlocated\",\"text\":\"x\"},\"class\":\"timeout\",\"phase\":\"fin\"}", "in phase fin"},
 		{"{\"class\":\"proxy_connect_aborted\",\"phase\":\"proxy\"}", "at proxy, before its CONNECT/SOCKS reply"},
 		{"{\"class\":\"incomplete_read\",\"phase\":\"body\"}", "in phase body"},
 		{"{\"class\":\"incomplete_read\"}", ""},
@@ -47,6 +55,23 @@ static void test_location(void **state)
 	}
 }
 
+/* The sentence shown on a failure card: an object's text, or a /1 bare sentence. */
+static void test_failure_verdict_text(void **state)
+{
+	(void)state;
+	json_t *f = parse("{\"verdict\":{\"code\":\"reset_by_proxy\",\"text\":\"reset by proxy (RST)\"}}");
+	assert_string_equal(report_failure_verdict_text(f), "reset by proxy (RST)");
+	assert_int_equal(report_failure_code(f), TP_V_RESET_BY_PROXY);
+	json_decref(f);
+	f = parse("{\"verdict\":\"reset by proxy (client leg, at byte 9)\"}");
+	assert_string_equal(report_failure_verdict_text(f), "reset by proxy (client leg, at byte 9)");
+	assert_int_equal(report_failure_code(f), -1);
+	json_decref(f);
+	f = parse("{\"class\":\"timeout\"}");
+	assert_null(report_failure_verdict_text(f));
+	json_decref(f);
+}
+
 static void test_chain_drop(void **state)
 {
 	(void)state;
@@ -55,9 +80,10 @@ static void test_chain_drop(void **state)
 	} cases[] = {
 		/* The proxy stopped reading: origin_leg > proxy_received by more than the loss,
 		 * yet the verdict names the proxy's send side. */
-		{"{\"verdict_code\":\"truncated_proxy_client\",\"chain\":{\"origin_leg\":116926,\"proxy_received\":34055,"
+		{"{\"verdict\":{\"code\":\"truncated_proxy_client\"},\"chain\":{\"origin_leg\":116926,\"proxy_received\":34055,"
 		 "\"proxy_sent\":32768,\"client_leg\":32768}}", "proxy_sent"},
-		{"{\"verdict_code\":\"truncated_proxy_client\",\"chain\":{\"client_leg\":32768}}", "client_leg"},
+		{"{\"verdict\":{\"code\":\"truncated_proxy_client\"},\"chain\":{\"client_leg\":32768}}", "client_leg"},
+		{"{\"verdict_code\":\"truncated_origin_proxy\",\"chain\":{\"origin_leg\":5}}", "origin_leg"},
 		{"{\"chain\":{\"origin_wrote\":654601,\"proxy_received\":34597,\"proxy_sent\":32768,\"probe\":16384}}", "proxy_sent"},
 		{"{\"chain\":{\"expected\":100,\"probe\":40}}", "probe"},
 		{"{\"chain\":{\"expected\":100,\"probe\":100,\"proxy_received\":5,\"proxy_sent\":5}}", NULL},
@@ -78,9 +104,9 @@ static void test_verdicts(void **state)
 		{.label = "linux", .doc = parse("{\"requests\":60,\"ok\":60,\"classes\":{\"ok\":60}}")},
 		{.label = "windows",
 		 .doc = parse("{\"requests\":60,\"ok\":48,\"classes\":{\"ok\":48,\"incomplete_read\":10,\"timeout\":2},"
-			      "\"failures\":[{\"class\":\"incomplete_read\",\"verdict_code\":\"truncated_proxy_client\"},"
-			      "{\"class\":\"incomplete_read\",\"verdict_code\":\"truncated_proxy_client\"},"
-			      "{\"class\":\"incomplete_read\",\"verdict_code\":\"truncated_origin_proxy\"},"
+			      "\"failures\":[{\"class\":\"incomplete_read\",\"verdict\":{\"code\":\"truncated_proxy_client\"}},"
+			      "{\"class\":\"incomplete_read\",\"verdict\":{\"code\":\"truncated_proxy_client\"}},"
+			      "{\"class\":\"incomplete_read\",\"verdict\":{\"code\":\"truncated_origin_proxy\"}},"
 			      "{\"class\":\"timeout\",\"phase\":\"fin\"}]}")},
 	};
 	char out[512];
@@ -190,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_location),
+		cmocka_unit_test(test_failure_verdict_text),
 		cmocka_unit_test(test_chain_drop),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_metrics),

@@ -21,7 +21,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "probe/exchange.h"
@@ -122,7 +121,7 @@ void conn_close(struct conn *c)
 	if (c->fd >= 0) {
 		loop_io_stop(loop, &c->io);
 		tls_conn_free(&c->tls);
-		close(c->fd);
+		net_close(c->fd);
 	}
 	free_inflate(c);
 	c->fd = -1;

@@ -49,6 +49,8 @@ struct quic_conn_impl {
 	struct quic_stream *q_head, *q_tail;   /* streams with something to send */
 	struct quic_stream *w_head;            /* streams waiting for QUIC_EV_STREAM_WRITABLE */
 	struct quic_stream *all_head;          /* every stream alive */
+	struct quic_stream **smap;             /* stream id -> stream, linear probing */
+	size_t smap_n, smap_len;
 	FILE *log;
 	ngtcp2_connection_close_error ccerr;  /* what our CONNECTION_CLOSE says */
 	uint8_t cc_reason[64];
@@ -365,6 +367,82 @@ static void waiters_wake(struct quic_conn *c)
 	}
 }
 
+/* Stream id map: open addressing with linear probing and backward-shift deletion (no
+ * tombstones). It doubles when half full; streams alive are capped, so is it. */
+static size_t smap_home(int64_t id, size_t n)
+{
+	return (size_t)(((uint64_t)id * 0x9e3779b97f4a7c15ull) >> 32) & (n - 1);
+}
+
+static int smap_put(struct quic_conn_impl *im, struct quic_stream *s)
+{
+	if (2 * (im->smap_len + 1) > im->smap_n) {
+		size_t n = im->smap_n ? 2 * im->smap_n : 16;
+		struct quic_stream **fresh = calloc(n, sizeof *fresh);
+		if (!fresh)
+			return -ENOMEM;
+		for (size_t j = 0; j < im->smap_n; j++) {
+			struct quic_stream *o = im->smap[j];
+			if (!o)
+				continue;
+			size_t i = smap_home(o->id, n);
+			while (fresh[i])
+				i = (i + 1) & (n - 1);
+			fresh[i] = o;
+		}
+		free(im->smap);
+		im->smap = fresh;
+		im->smap_n = n;
+	}
+	size_t i = smap_home(s->id, im->smap_n);
+	while (im->smap[i])
+		i = (i + 1) & (im->smap_n - 1);
+	im->smap[i] = s;
+	im->smap_len++;
+	return 0;
+}
+
+static size_t smap_index(const struct quic_conn_impl *im, int64_t id)
+{
+	if (!im->smap_n)
+		return SIZE_MAX;
+	size_t mask = im->smap_n - 1;
+	for (size_t i = smap_home(id, im->smap_n);; i = (i + 1) & mask) {
+		if (!im->smap[i])
+			return SIZE_MAX;
+		if (im->smap[i]->id == id)
+			return i;
+	}
+}
+
+static void smap_del(struct quic_conn_impl *im, int64_t id)
+{
+	size_t i = smap_index(im, id);
+	if (i == SIZE_MAX)
+		return;
+	size_t mask = im->smap_n - 1;
+	im->smap[i] = NULL;
+	im->smap_len--;
+	/* Pull later entries of the same run back so no lookup stops short. */
+	for (size_t j = (i + 1) & mask; im->smap[j]; j = (j + 1) & mask) {
+		size_t k = smap_home(im->smap[j]->id, im->smap_n);
+		bool movable = i <= j ? (k <= i || k > j) : (k <= i && k > j);
+		if (movable) {
+			im->smap[i] = im->smap[j];
+			im->smap[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+struct quic_stream *quic_stream_find(struct quic_conn *c, int64_t id)
+{
+	if (!c->impl)
+		return NULL;
+	size_t i = smap_index(c->impl, id);
+	return i == SIZE_MAX ? NULL : c->impl->smap[i];
+}
+
 static struct quic_stream *stream_alloc(struct quic_conn *c, int64_t id)
 {
 	struct quic_conn_impl *im = c->impl;
@@ -395,6 +473,8 @@ static struct quic_stream *stream_alloc(struct quic_conn *c, int64_t id)
 static void stream_release(struct quic_conn *c, struct quic_stream *s)
 {
 	struct quic_conn_impl *im = c->impl;
+	if (s->id >= 0)
+		smap_del(im, s->id);
 	queue_remove(im, s);
 	waiters_remove(im, s);
 	quic_sbuf_free(&s->sbuf, &im->pool);
@@ -420,6 +500,11 @@ static struct quic_stream *stream_adopt(struct quic_conn *c, int64_t id)
 	struct quic_stream *s = stream_alloc(c, id);
 	if (!s)
 		return NULL;
+	if (smap_put(c->impl, s) != 0) {
+		s->id = -1;
+		stream_release(c, s);
+		return NULL;
+	}
 	s->opened_by_peer = true;
 	ngtcp2_conn_set_stream_user_data(c->impl->conn, id, s);
 	c->stats.streams_opened_peer++;
@@ -1168,6 +1253,7 @@ void quic_conn_free(struct quic_conn *c)
 		free(s);
 	}
 	quic_chunk_pool_free(&im->pool);
+	free(im->smap);
 	free(im);
 	c->impl = NULL;
 }
@@ -1634,6 +1720,14 @@ int quic_stream_open(struct quic_conn *c, bool bidi, void *user, struct quic_str
 		return rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? -EAGAIN : -ENOMEM;
 	}
 	s->id = id;
+	if (smap_put(im, s) != 0) {
+		/* ngtcp2 has the stream: reset it so it ends, and forget it. */
+		ngtcp2_conn_shutdown_stream(im->conn, id, 0);
+		ngtcp2_conn_set_stream_user_data(im->conn, id, NULL);
+		s->id = -1;
+		stream_release(c, s);
+		return -ENOMEM;
+	}
 	s->user = user;
 	c->stats.streams_opened_local++;
 	*out = s;

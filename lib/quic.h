@@ -410,6 +410,9 @@ size_t quic_conn_cids(const struct quic_conn *c, uint8_t (*cids)[QUIC_MAX_CIDLEN
  * max_streams_alive, -ENOTCONN when closing. */
 int quic_stream_open(struct quic_conn *c, bool bidi, void *user, struct quic_stream **out);
 
+/* The live stream with this id, or NULL. */
+struct quic_stream *quic_stream_find(struct quic_conn *c, int64_t id);
+
 /* Copies up to len bytes into the stream's send buffer; returns the count accepted,
  * possibly short or 0 when the buffer is full (QUIC_EV_STREAM_WRITABLE follows when room
  * frees), -EPIPE once the write side is finished or reset, -ENOTCONN when closing. fin:

@@ -17,19 +17,15 @@
 
 #include "lib/payload.h"
 #include "lib/quic.h"
+#include "tests/helpers/quic_pair.h"
 
 #define MAX_XFERS 512
-#define MAX_ROUNDS 200000
 
 static char certdir[256];
 
 static const char *cert(const char *name)
 {
-	static char path[4][320];
-	static int i;
-	i = (i + 1) % 4;
-	snprintf(path[i], sizeof path[i], "%s/%s", certdir, name);
-	return path[i];
+	return qp_path(certdir, name);
 }
 
 /* ---- one transfer per stream: what each side sends and what it got ---- */
@@ -46,13 +42,9 @@ struct xfer {
 	struct quic_stream_stats final;  /* stats as of STREAM_CLOSED */
 };
 
-struct side {
-	const char *name;
-	struct quic_conn c;
-	bool up;
-	struct sockaddr_in addr;
-	unsigned drop_every, arrived;   /* drop every Nth datagram arriving here */
-	bool deaf;                      /* drop everything arriving here */
+/* What one side's application saw and does. */
+struct app {
+	struct quic_conn *c;
 	bool handshake_done, closed, streams_available;
 	struct quic_close close;
 	uint64_t reply_len;             /* server: bytes to send back on every stream */
@@ -62,26 +54,22 @@ struct side {
 	uint64_t cid_new, cid_retired;
 };
 
-struct world {
-	struct quic_client_ctx cctx;
-	struct quic_cred cred, other;
-	struct quic_server_ctx sctx;
-	struct side cli, srv;
-	struct quic_conn_opts sopts;
-	uint64_t now;
-	uint8_t txbuf[64 * 1024];
-};
+/* The test under way: the wire and both applications. */
+static struct {
+	struct qp_world *w;
+	struct app cli, srv;
+} T;
 
-static uint64_t seed_of(const struct side *sd, int64_t id)
+static uint64_t seed_of(const struct app *a, int64_t id)
 {
 	/* Each direction of each stream has its own payload. */
-	return (sd->c.server ? 2000u : 1000u) + (uint64_t)id;
+	return (a->c->server ? 2000u : 1000u) + (uint64_t)id;
 }
 
-static struct xfer *xfer_new(struct side *sd, struct quic_stream *s, uint64_t to_send)
+static struct xfer *xfer_new(struct app *a, struct quic_stream *s, uint64_t to_send)
 {
-	assert_true(sd->nx < MAX_XFERS);
-	struct xfer *x = &sd->x[sd->nx++];
+	assert_true(a->nx < MAX_XFERS);
+	struct xfer *x = &a->x[a->nx++];
 	memset(x, 0, sizeof *x);
 	x->s = s;
 	x->id = s->id;
@@ -91,43 +79,43 @@ static struct xfer *xfer_new(struct side *sd, struct quic_stream *s, uint64_t to
 }
 
 /* Writes as much of x's payload as the stream takes, FIN with the last byte. */
-static void pump(struct side *sd, struct xfer *x)
+static void pump(struct app *a, struct xfer *x)
 {
 	uint8_t buf[16384];
 	while (x->s && x->written < x->to_send) {
 		size_t n = sizeof buf;
 		if (n > x->to_send - x->written)
 			n = (size_t)(x->to_send - x->written);
-		payload_fill(seed_of(sd, x->id), x->written, buf, n);
-		long w = quic_stream_write(&sd->c, x->s, buf, n, x->written + n == x->to_send);
+		payload_fill(seed_of(a, x->id), x->written, buf, n);
+		long w = quic_stream_write(a->c, x->s, buf, n, x->written + n == x->to_send);
 		if (w <= 0)
 			return;
 		x->written += (uint64_t)w;
 	}
 	if (x->s && x->to_send == 0 && !x->s->fin_wanted)
-		quic_stream_finish(&sd->c, x->s);
+		quic_stream_finish(a->c, x->s);
 }
 
 static void on_event(struct quic_conn *c, const struct quic_event *ev, void *arg)
 {
-	struct side *sd = arg;
+	struct app *a = arg;
 	struct xfer *x = ev->stream ? ev->stream->user : NULL;
-	(void)c;
+	a->c = c;
 	switch (ev->type) {
 	case QUIC_EV_HANDSHAKE_DONE:
-		sd->handshake_done = true;
+		a->handshake_done = true;
 		break;
 	case QUIC_EV_STREAMS_AVAILABLE:
-		sd->streams_available = true;
+		a->streams_available = true;
 		break;
 	case QUIC_EV_STREAM_OPEN:
-		x = xfer_new(sd, ev->stream, sd->reply_len);
-		quic_stream_set_credit(ev->stream, sd->credit_for_peer_streams);
-		pump(sd, x);
+		x = xfer_new(a, ev->stream, a->reply_len);
+		quic_stream_set_credit(ev->stream, a->credit_for_peer_streams);
+		pump(a, x);
 		break;
 	case QUIC_EV_STREAM_DATA: {
 		/* The peer's payload for this stream, checked at its offset. */
-		uint64_t seed = (sd->c.server ? 1000u : 2000u) + (uint64_t)x->id;
+		uint64_t seed = (c->server ? 1000u : 2000u) + (uint64_t)x->id;
 		if (payload_verify(seed, ev->offset, ev->data, ev->len) != -1 ||
 		    ev->offset != x->received)
 			x->bad = true;
@@ -151,7 +139,7 @@ static void on_event(struct quic_conn *c, const struct quic_event *ev, void *arg
 			x->fin_acked = true;
 		break;
 	case QUIC_EV_STREAM_WRITABLE:
-		pump(sd, x);
+		pump(a, x);
 		break;
 	case QUIC_EV_STREAM_CLOSED:
 		if (x) {
@@ -163,115 +151,21 @@ static void on_event(struct quic_conn *c, const struct quic_event *ev, void *arg
 		}
 		break;
 	case QUIC_EV_CID_NEW:
-		sd->cid_new++;
+		a->cid_new++;
 		break;
 	case QUIC_EV_CID_RETIRED:
-		sd->cid_retired++;
+		a->cid_retired++;
 		break;
 	case QUIC_EV_CLOSED:
-		sd->closed = true;
-		sd->close = *ev->close;
+		a->closed = true;
+		a->close = *ev->close;
 		break;
 	}
 }
 
-/* ---- the wire ---- */
-
-static void side_init(struct side *sd, const char *name, const char *ip, uint16_t port)
-{
-	memset(sd, 0, sizeof *sd);
-	sd->name = name;
-	sd->addr.sin_family = AF_INET;
-	sd->addr.sin_port = htons(port);
-	inet_pton(AF_INET, ip, &sd->addr.sin_addr);
-}
-
-static void deliver(struct world *w, struct side *to, struct side *from, const uint8_t *pkt,
-		    size_t len)
-{
-	to->arrived++;
-	if (to->deaf || (to->drop_every && to->arrived % to->drop_every == 0))
-		return;
-	if (!to->up) {
-		/* The server side accepts its connection from the first Initial. */
-		w->sopts.local = (struct sockaddr *)&to->addr;
-		w->sopts.local_len = sizeof to->addr;
-		w->sopts.remote = (struct sockaddr *)&from->addr;
-		w->sopts.remote_len = sizeof from->addr;
-		w->sopts.cb = on_event;
-		w->sopts.arg = to;
-		int rv = quic_conn_init_server(&to->c, &w->sctx, &w->sopts, pkt, len, w->now);
-		if (rv != 0) {
-			quic_conn_free(&to->c);
-			return;
-		}
-		to->up = true;
-	}
-	assert_int_equal(quic_conn_read(&to->c, (struct sockaddr *)&from->addr, sizeof from->addr,
-					pkt, len, w->now),
-			 0);
-}
-
-/* Sends everything from can send now; true when something went out. */
-static bool flush(struct world *w, struct side *from, struct side *to)
-{
-	bool moved = false;
-	struct quic_tx tx = {.buf = w->txbuf, .cap = sizeof w->txbuf};
-	for (int batches = 0; from->up && batches < 256; batches++) {
-		int n = quic_conn_write(&from->c, w->now, &tx);
-		assert_true(n >= 0);
-		if (n == 0)
-			break;
-		assert_true(tx.len <= tx.cap);
-		assert_true(tx.seg * (tx.count - 1) < tx.len && tx.len <= tx.seg * tx.count);
-		for (size_t off = 0; off < tx.len; off += tx.seg) {
-			size_t len = tx.len - off < tx.seg ? tx.len - off : tx.seg;
-			deliver(w, to, from, tx.buf + off, len);
-		}
-		moved = true;
-	}
-	return moved;
-}
-
-static uint64_t expiry(struct side *sd)
-{
-	return sd->up ? quic_conn_expiry(&sd->c) : UINT64_MAX;
-}
-
-typedef bool (*done_fn)(struct world *w);
-
-/* Runs the exchange until done(w) or nothing is left to happen; bounded. */
-static bool run(struct world *w, done_fn done)
-{
-	for (unsigned round = 0; round < MAX_ROUNDS; round++) {
-		if (done(w))
-			return true;
-		bool moved = flush(w, &w->cli, &w->srv);
-		moved |= flush(w, &w->srv, &w->cli);
-		if (moved)
-			continue;
-		uint64_t e = expiry(&w->cli), es = expiry(&w->srv);
-		if (es < e)
-			e = es;
-		if (e == UINT64_MAX)
-			break;
-		if (e > w->now)
-			w->now = e;
-		if (w->cli.up)
-			assert_int_equal(quic_conn_handle_expiry(&w->cli.c, w->now), 0);
-		if (w->srv.up)
-			assert_int_equal(quic_conn_handle_expiry(&w->srv.c, w->now), 0);
-	}
-	return done(w);
-}
-
-static const char *const alpn_h3[] = {"h3"};
-static const char *const alpn_server[] = {"h3", "socks5"};
-static const uint8_t secret[QUIC_SECRET_LEN] = {1, 2, 3, 4};
-
 struct setup {
-	const char *cafile;            /* client trust (NULL: the test CA) */
-	const char *const *alpn;       /* client offer (NULL: {"h3"}) */
+	const char *cafile;
+	const char *const *alpn;
 	size_t nalpn;
 	const char *sni;
 	const char *keylog;
@@ -279,79 +173,66 @@ struct setup {
 	quic_sni_cb sni_cb;
 };
 
-static struct world *world_new(const struct setup *st)
+static struct qp_world *world_new(const struct setup *st)
 {
-	struct world *w = calloc(1, sizeof *w);
-	assert_non_null(w);
-	const char *why = NULL;
-	assert_int_equal(quic_client_ctx_init(&w->cctx, st->cafile ? st->cafile : cert("ca.pem"),
-					      false, st->keylog, &why),
-			 0);
-	assert_int_equal(quic_cred_init_files(&w->cred, cert("chain.pem"), cert("leaf.key"), &why), 0);
-	assert_int_equal(quic_cred_init_files(&w->other, cert("other.pem"), cert("other.key"), &why),
-			 0);
-	assert_int_equal(quic_server_ctx_init(&w->sctx, &w->cred, alpn_server, 2, secret, NULL, &why),
-			 0);
-	w->sctx.sni = st->sni_cb;
-	w->sctx.sni_arg = w;
-	side_init(&w->cli, "client", "10.0.0.1", 40000);
-	side_init(&w->srv, "server", "10.0.0.2", 443);
-	w->now = 5000000; /* 5 s: any start works, not only 0 */
-	w->sopts.params = st->sparams;
-	struct quic_conn_opts o = {
-		.local = (struct sockaddr *)&w->cli.addr,
-		.local_len = sizeof w->cli.addr,
-		.remote = (struct sockaddr *)&w->srv.addr,
-		.remote_len = sizeof w->srv.addr,
-		.sni = st->sni ? st->sni : "localhost",
-		.alpn = st->alpn ? st->alpn : alpn_h3,
-		.nalpn = st->alpn ? st->nalpn : 1,
-		.params = st->cparams,
-		.cb = on_event,
-		.arg = &w->cli,
+	memset(&T, 0, sizeof T);
+	struct qp_setup qs = {
+		.certdir = certdir, .cafile = st->cafile, .alpn = st->alpn, .nalpn = st->nalpn,
+		.sni = st->sni, .keylog = st->keylog, .cparams = st->cparams,
+		.sparams = st->sparams, .sni_cb = st->sni_cb,
+		.cli_cb = on_event, .cli_arg = &T.cli, .srv_cb = on_event, .srv_arg = &T.srv,
 	};
-	assert_int_equal(quic_conn_init_client(&w->cli.c, &w->cctx, &o, w->now), 0);
-	w->cli.up = true;
-	return w;
+	T.w = qp_world_new(&qs);
+	T.cli.c = &T.w->cli.c;
+	T.srv.c = &T.w->srv.c;
+	return T.w;
 }
 
-static void world_free(struct world *w)
+static void world_free(struct qp_world *w)
 {
-	quic_conn_free(&w->cli.c);
-	quic_conn_free(&w->srv.c);
-	quic_server_ctx_free(&w->sctx);
-	quic_cred_free(&w->cred);
-	quic_cred_free(&w->other);
-	quic_client_ctx_free(&w->cctx);
-	free(w);
+	qp_world_free(w);
+	T.w = NULL;
 }
 
-static bool handshake_done(struct world *w)
+static bool run(struct qp_world *w, qp_done_fn done)
 {
-	return w->cli.handshake_done && w->srv.handshake_done;
+	return qp_run(w, done, NULL);
 }
 
-static bool any_closed(struct world *w)
+static void flush(struct qp_world *w, struct qp_peer *from, struct qp_peer *to)
 {
-	return w->cli.closed || w->srv.closed;
+	qp_flush(w, from, to);
 }
 
-static bool both_closed(struct world *w)
+static bool handshake_done(struct qp_world *w, void *arg)
 {
-	return w->cli.closed && w->srv.closed;
+	(void)arg;
+	return T.cli.handshake_done && T.srv.handshake_done;
+}
+
+static bool any_closed(struct qp_world *w, void *arg)
+{
+	(void)arg;
+	return T.cli.closed || T.srv.closed;
+}
+
+static bool both_closed(struct qp_world *w, void *arg)
+{
+	(void)arg;
+	return T.cli.closed && T.srv.closed;
 }
 
 /* Client streams: n streams of out bytes each; the server answers reply bytes. */
-static void open_streams(struct world *w, size_t n, uint64_t out)
+static void open_streams(struct qp_world *w, size_t n, uint64_t out)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct quic_stream *s;
 		assert_int_equal(quic_stream_open(&w->cli.c, true, NULL, &s), 0);
-		pump(&w->cli, xfer_new(&w->cli, s, out));
+		pump(&T.cli, xfer_new(&T.cli, s, out));
 	}
 }
 
-static bool xfers_done(struct side *sd, uint64_t want_in)
+static bool xfers_done(struct app *sd, uint64_t want_in)
 {
 	if (sd->nx == 0)
 		return false;
@@ -365,12 +246,13 @@ static bool xfers_done(struct side *sd, uint64_t want_in)
 
 static uint64_t g_out, g_reply; /* the current transfer's sizes */
 
-static bool transfer_done(struct world *w)
+static bool transfer_done(struct qp_world *w, void *arg)
 {
-	return xfers_done(&w->cli, g_reply) && xfers_done(&w->srv, g_out);
+	(void)arg;
+	return xfers_done(&T.cli, g_reply) && xfers_done(&T.srv, g_out);
 }
 
-static void check_xfers(struct side *sd, uint64_t sent, uint64_t got)
+static void check_xfers(struct app *sd, uint64_t sent, uint64_t got)
 {
 	for (size_t i = 0; i < sd->nx; i++) {
 		const struct xfer *x = &sd->x[i];
@@ -398,14 +280,14 @@ static void test_handshake_alpn_keylog(void **state)
 	snprintf(keylog, sizeof keylog, "%s/keylog.txt", certdir);
 	unlink(keylog);
 	struct setup st = {.keylog = keylog};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	assert_int_equal(w->cli.c.state, QUIC_ST_HANDSHAKE);
 	assert_true(run(w, handshake_done));
 	assert_string_equal(w->cli.c.alpn, "h3");
 	assert_string_equal(w->srv.c.alpn, "h3");
 	assert_int_equal(w->cli.c.state, QUIC_ST_OPEN);
 	assert_int_equal(w->srv.c.state, QUIC_ST_OPEN);
-	assert_true(w->cli.streams_available);
+	assert_true(T.cli.streams_available);
 	assert_true(w->cli.c.stats.datagrams_sent > 0 && w->srv.c.stats.datagrams_received > 0);
 
 	/* The server knows every connection ID it handed out, its own first one included. */
@@ -417,7 +299,7 @@ static void test_handshake_alpn_keylog(void **state)
 	for (size_t i = 0; i < n; i++)
 		found |= lens[i] == QUIC_CID_LEN && memcmp(cids[i], w->srv.c.scid, QUIC_CID_LEN) == 0;
 	assert_true(found);
-	assert_true(w->srv.cid_new > 0);
+	assert_true(T.srv.cid_new > 0);
 	world_free(w);
 
 	/* NSS key log: one line per secret, the label, 32 bytes of client random, the secret. */
@@ -445,25 +327,25 @@ static void test_handshake_alpn_keylog(void **state)
 	world_free(w);
 }
 
-static void transfer(struct world *w, size_t streams, uint64_t out, uint64_t reply)
+static void transfer(struct qp_world *w, size_t streams, uint64_t out, uint64_t reply)
 {
 	g_out = out;
 	g_reply = reply;
-	w->srv.reply_len = reply;
+	T.srv.reply_len = reply;
 	assert_true(run(w, handshake_done));
 	open_streams(w, streams, out);
 	assert_true(run(w, transfer_done));
-	check_xfers(&w->cli, out, reply);
-	check_xfers(&w->srv, reply, out);
-	assert_int_equal(w->cli.nx, streams);
-	assert_int_equal(w->srv.nx, streams);
+	check_xfers(&T.cli, out, reply);
+	check_xfers(&T.srv, reply, out);
+	assert_int_equal(T.cli.nx, streams);
+	assert_int_equal(T.srv.nx, streams);
 }
 
 static void test_one_mib_both_ways(void **state)
 {
 	(void)state;
 	struct setup st = {0};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	transfer(w, 1, 1u << 20, 1u << 20);
 	assert_int_equal(w->cli.c.stats.stream_bytes_sent, 1u << 20);
 	assert_int_equal(w->cli.c.stats.stream_bytes_acked, 1u << 20);
@@ -471,9 +353,10 @@ static void test_one_mib_both_ways(void **state)
 	world_free(w);
 }
 
-static bool streams_available(struct world *w)
+static bool streams_available(struct qp_world *w, void *arg)
 {
-	return w->cli.streams_available;
+	(void)arg;
+	return T.cli.streams_available;
 }
 
 static void test_many_streams(void **state)
@@ -481,10 +364,10 @@ static void test_many_streams(void **state)
 	(void)state;
 	/* More streams than the server allows at once: STREAMS_AVAILABLE as they close. */
 	struct setup st = {.sparams = {.max_streams_bidi = 16}};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	g_out = 3000;
 	g_reply = 20000;
-	w->srv.reply_len = g_reply;
+	T.srv.reply_len = g_reply;
 	assert_true(run(w, handshake_done));
 	size_t opened = 0, waits = 0;
 	while (opened < 300) {
@@ -493,21 +376,27 @@ static void test_many_streams(void **state)
 		if (rv == -EAGAIN) {
 			/* At most 16 open: wait until closed ones let more in. */
 			assert_true(opened >= 16);
-			w->cli.streams_available = false;
+			T.cli.streams_available = false;
 			assert_true(run(w, streams_available));
 			waits++;
 			continue;
 		}
 		assert_int_equal(rv, 0);
-		pump(&w->cli, xfer_new(&w->cli, s, g_out));
+		assert_ptr_equal(quic_stream_find(&w->cli.c, s->id), s);
+		pump(&T.cli, xfer_new(&T.cli, s, g_out));
 		opened++;
 	}
 	assert_true(waits >= 300 / 16 - 1);
 	assert_int_equal(opened, 300);
 	assert_true(run(w, transfer_done));
-	check_xfers(&w->cli, g_out, g_reply);
-	check_xfers(&w->srv, g_reply, g_out);
+	check_xfers(&T.cli, g_out, g_reply);
+	check_xfers(&T.srv, g_reply, g_out);
 	assert_int_equal(w->srv.c.stats.streams_opened_peer, 300);
+	/* Closed streams are gone from the id map (the map shrank back to nothing). */
+	for (size_t i = 0; i < T.cli.nx; i++) {
+		assert_null(quic_stream_find(&w->cli.c, T.cli.x[i].id));
+		assert_null(quic_stream_find(&w->srv.c, T.srv.x[i].id));
+	}
 	world_free(w);
 }
 
@@ -515,7 +404,7 @@ static void test_loss_still_delivers_every_byte(void **state)
 {
 	(void)state;
 	struct setup st = {0};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	w->cli.drop_every = 7;
 	w->srv.drop_every = 5;
 	transfer(w, 3, 300000, 1u << 20);
@@ -523,19 +412,21 @@ static void test_loss_still_delivers_every_byte(void **state)
 	world_free(w);
 }
 
-static bool reset_seen(struct world *w)
+static bool reset_seen(struct qp_world *w, void *arg)
 {
-	return w->srv.nx == 2 && w->srv.x[0].reset_in && w->cli.x[0].reset_in &&
-	       w->cli.x[1].stopped;
+	(void)arg;
+	return T.srv.nx == 2 && T.srv.x[0].reset_in && T.cli.x[0].reset_in &&
+	       T.cli.x[1].stopped;
 }
 
-static bool all_streams_closed(struct world *w)
+static bool all_streams_closed(struct qp_world *w, void *arg)
 {
-	for (size_t i = 0; i < w->cli.nx; i++)
-		if (!w->cli.x[i].closed)
+	(void)arg;
+	for (size_t i = 0; i < T.cli.nx; i++)
+		if (!T.cli.x[i].closed)
 			return false;
-	for (size_t i = 0; i < w->srv.nx; i++)
-		if (!w->srv.x[i].closed)
+	for (size_t i = 0; i < T.srv.nx; i++)
+		if (!T.srv.x[i].closed)
 			return false;
 	return true;
 }
@@ -544,40 +435,40 @@ static void test_reset_delivers_code(void **state)
 {
 	(void)state;
 	struct setup st = {0};
-	struct world *w = world_new(&st);
-	w->srv.reply_len = 1u << 20;
+	struct qp_world *w = world_new(&st);
+	T.srv.reply_len = 1u << 20;
 	assert_true(run(w, handshake_done));
 	/* Stream 0: the client writes a little and resets with H3_REQUEST_CANCELLED. */
 	open_streams(w, 2, 5u << 20);
-	struct quic_stream *s0 = w->cli.x[0].s;
+	struct quic_stream *s0 = T.cli.x[0].s;
 	flush(w, &w->cli, &w->srv);
 	assert_int_equal(quic_stream_shutdown_write(&w->cli.c, s0, 0x10c), 0);
 	assert_int_equal(quic_stream_write(&w->cli.c, s0, "x", 1, false), -EPIPE);
 	assert_int_equal(quic_stream_shutdown_write(&w->cli.c, s0, 0x10c), -EPIPE);
 	flush(w, &w->cli, &w->srv);
-	assert_int_equal(w->srv.nx, 2);
+	assert_int_equal(T.srv.nx, 2);
 	/* The server resets its direction of stream 0 with H3_INTERNAL_ERROR, and asks the
 	 * client to stop sending on stream 1 with H3_REQUEST_REJECTED. */
-	assert_int_equal(quic_stream_shutdown_write(&w->srv.c, w->srv.x[0].s, 0x102), 0);
-	assert_int_equal(quic_stream_shutdown_read(&w->srv.c, w->srv.x[1].s, 0x10b), 0);
+	assert_int_equal(quic_stream_shutdown_write(&w->srv.c, T.srv.x[0].s, 0x102), 0);
+	assert_int_equal(quic_stream_shutdown_read(&w->srv.c, T.srv.x[1].s, 0x10b), 0);
 	assert_true(run(w, reset_seen));
-	assert_int_equal(w->srv.x[0].reset_code, 0x10c);
-	assert_int_equal(w->cli.x[0].reset_code, 0x102);
+	assert_int_equal(T.srv.x[0].reset_code, 0x10c);
+	assert_int_equal(T.cli.x[0].reset_code, 0x102);
 	/* Stream 1's code arrives with its close: ngtcp2 0.12 has no STOP_SENDING callback. */
 	assert_true(run(w, all_streams_closed));
-	assert_true(w->cli.x[0].closed);
-	assert_true(w->cli.x[0].close_has_code);
-	assert_true(w->cli.x[0].final.reset_sent);
-	assert_int_equal(w->cli.x[0].final.reset_code_sent, 0x10c);
-	assert_true(w->cli.x[0].final.reset_received);
-	assert_int_equal(w->cli.x[0].final.reset_code_received, 0x102);
-	assert_true(w->cli.x[1].closed);
-	assert_int_equal(w->cli.x[1].close_code, 0x10b);
-	assert_true(w->cli.x[1].final.stop_sending_received);
-	assert_int_equal(w->cli.x[1].final.stop_sending_code_received, 0x10b);
-	assert_true(w->cli.x[1].final.bytes_sent < 5u << 20);
+	assert_true(T.cli.x[0].closed);
+	assert_true(T.cli.x[0].close_has_code);
+	assert_true(T.cli.x[0].final.reset_sent);
+	assert_int_equal(T.cli.x[0].final.reset_code_sent, 0x10c);
+	assert_true(T.cli.x[0].final.reset_received);
+	assert_int_equal(T.cli.x[0].final.reset_code_received, 0x102);
+	assert_true(T.cli.x[1].closed);
+	assert_int_equal(T.cli.x[1].close_code, 0x10b);
+	assert_true(T.cli.x[1].final.stop_sending_received);
+	assert_int_equal(T.cli.x[1].final.stop_sending_code_received, 0x10b);
+	assert_true(T.cli.x[1].final.bytes_sent < 5u << 20);
 	assert_true(w->srv.c.stats.resets_received >= 1);
-	assert_true(w->srv.x[1].final.stop_sending_sent);
+	assert_true(T.srv.x[1].final.stop_sending_sent);
 	world_free(w);
 }
 
@@ -586,18 +477,18 @@ static void test_idle_timeout_reports(void **state)
 	(void)state;
 	struct setup st = {.cparams = {.idle_timeout_us = 2000000},
 			   .sparams = {.idle_timeout_us = 2000000}};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	assert_true(run(w, handshake_done));
 	uint64_t t0 = w->now;
 	w->srv.deaf = true; /* the server's host vanishes */
 	w->cli.deaf = true;
 	assert_true(run(w, both_closed));
-	assert_int_equal(w->cli.close.reason, QUIC_CLOSE_IDLE);
-	assert_false(w->cli.close.by_peer);
+	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_IDLE);
+	assert_false(T.cli.close.by_peer);
 	assert_int_equal(w->cli.c.state, QUIC_ST_CLOSED);
 	assert_true(w->now - t0 >= 2000000);
 	assert_true(w->now - t0 < 10000000);
-	assert_string_equal(quic_close_reason_name(w->cli.close.reason), "idle_timeout");
+	assert_string_equal(quic_close_reason_name(T.cli.close.reason), "idle_timeout");
 	world_free(w);
 }
 
@@ -605,10 +496,10 @@ static void test_handshake_timeout(void **state)
 {
 	(void)state;
 	struct setup st = {.cparams = {.handshake_timeout_us = 3000000}};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	w->srv.deaf = true; /* nothing answers the Initial */
 	assert_true(run(w, any_closed));
-	assert_int_equal(w->cli.close.reason, QUIC_CLOSE_HANDSHAKE_TIMEOUT);
+	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_HANDSHAKE_TIMEOUT);
 	assert_false(w->srv.up);
 	world_free(w);
 }
@@ -617,21 +508,21 @@ static void test_wrong_ca_fails_with_alert(void **state)
 {
 	(void)state;
 	struct setup st = {.cafile = cert("wrongca.pem")};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	assert_true(run(w, both_closed));
-	assert_false(w->cli.handshake_done);
-	assert_int_equal(w->cli.close.reason, QUIC_CLOSE_TLS);
-	assert_false(w->cli.close.by_peer);
-	assert_true(w->cli.close.tls_alert != 0);
-	assert_string_equal(w->cli.close.detail,
+	assert_false(T.cli.handshake_done);
+	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_TLS);
+	assert_false(T.cli.close.by_peer);
+	assert_true(T.cli.close.tls_alert != 0);
+	assert_string_equal(T.cli.close.detail,
 			    "The certificate is NOT trusted. The certificate issuer is unknown.");
 	/* The server hears the same alert in the client's CONNECTION_CLOSE (0x100 + alert). */
-	assert_int_equal(w->srv.close.reason, QUIC_CLOSE_TLS);
-	assert_true(w->srv.close.by_peer);
-	assert_int_equal(w->srv.close.tls_alert, w->cli.close.tls_alert);
-	assert_int_equal(w->srv.close.code, 0x100u + w->cli.close.tls_alert);
-	assert_string_equal(quic_transport_error_name(w->srv.close.code), "CRYPTO_ERROR");
-	assert_non_null(quic_alert_name(w->cli.close.tls_alert));
+	assert_int_equal(T.srv.close.reason, QUIC_CLOSE_TLS);
+	assert_true(T.srv.close.by_peer);
+	assert_int_equal(T.srv.close.tls_alert, T.cli.close.tls_alert);
+	assert_int_equal(T.srv.close.code, 0x100u + T.cli.close.tls_alert);
+	assert_string_equal(quic_transport_error_name(T.srv.close.code), "CRYPTO_ERROR");
+	assert_non_null(quic_alert_name(T.cli.close.tls_alert));
 	world_free(w);
 }
 
@@ -640,17 +531,17 @@ static void test_alpn_mismatch(void **state)
 	(void)state;
 	static const char *const alpn_other[] = {"hq-interop"};
 	struct setup st = {.alpn = alpn_other, .nalpn = 1};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	assert_true(run(w, any_closed));
-	assert_int_equal(w->cli.close.reason, QUIC_CLOSE_TLS);
-	assert_int_equal(w->cli.close.tls_alert, 120); /* no_application_protocol */
+	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_TLS);
+	assert_int_equal(T.cli.close.tls_alert, 120); /* no_application_protocol */
 	assert_string_equal(quic_alert_name(120), "no application protocol");
 	world_free(w);
 }
 
 static const struct quic_cred *pick_other(void *arg, const char *name)
 {
-	struct world *w = arg;
+	struct qp_world *w = arg;
 	return name && strcmp(name, "other.test") == 0 ? &w->other : NULL;
 }
 
@@ -659,9 +550,9 @@ static void test_sni_picks_certificate(void **state)
 	(void)state;
 	/* Without the SNI callback the default leaf does not match other.test. */
 	struct setup st = {.sni = "other.test"};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	assert_true(run(w, any_closed));
-	assert_int_equal(w->cli.close.reason, QUIC_CLOSE_TLS);
+	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_TLS);
 	world_free(w);
 
 	st.sni_cb = pick_other;
@@ -670,50 +561,39 @@ static void test_sni_picks_certificate(void **state)
 	world_free(w);
 }
 
-static bool stalled(struct world *w)
+static bool stalled(struct qp_world *w, void *arg)
 {
-	return w->cli.nx == 2 && w->cli.x[0].s && w->cli.x[0].s->stats.credit_stalls > 0 &&
-	       w->srv.nx == 2 && w->srv.x[1].received == 200000;
+	(void)arg;
+	return T.cli.nx == 2 && T.cli.x[0].s && T.cli.x[0].s->stats.credit_stalls > 0 &&
+	       T.srv.nx == 2 && T.srv.x[1].received == 200000;
 }
 
 static void test_credit_none_starves_one_stream(void **state)
 {
 	(void)state;
 	struct setup st = {.sparams = {.max_stream_data = 65536}};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	assert_true(run(w, handshake_done));
-	w->srv.credit_for_peer_streams = QUIC_CREDIT_NONE;
+	T.srv.credit_for_peer_streams = QUIC_CREDIT_NONE;
 	open_streams(w, 1, 1u << 20);
 	flush(w, &w->cli, &w->srv);
-	assert_int_equal(w->srv.nx, 1);
+	assert_int_equal(T.srv.nx, 1);
 	/* The second stream opens later, with credit as usual. */
-	w->srv.credit_for_peer_streams = QUIC_CREDIT_AUTO;
+	T.srv.credit_for_peer_streams = QUIC_CREDIT_AUTO;
 	open_streams(w, 1, 200000);
 	assert_true(run(w, stalled));
 	/* Stream 0 stays at its initial window however long we wait. */
-	for (int i = 0; i < 50; i++) {
-		flush(w, &w->cli, &w->srv);
-		flush(w, &w->srv, &w->cli);
-		w->now += 100000;
-		quic_conn_handle_expiry(&w->cli.c, w->now);
-		quic_conn_handle_expiry(&w->srv.c, w->now);
-	}
-	assert_int_equal(w->srv.x[0].received, 65536);
-	assert_int_equal(w->cli.x[0].s->stats.bytes_acked, 65536);
+	qp_idle(w, 50, 100000);
+	assert_int_equal(T.srv.x[0].received, 65536);
+	assert_int_equal(T.cli.x[0].s->stats.bytes_acked, 65536);
 	assert_true(w->cli.c.stats.credit_stalls > 0);
 	/* Manual credit: the window moves only as the server consumes. ngtcp2 sends
 	 * MAX_STREAM_DATA once the pending increase is half the window or more. */
-	quic_stream_set_credit(w->srv.x[0].s, QUIC_CREDIT_MANUAL);
-	quic_stream_consume(&w->srv.c, w->srv.x[0].s, 40000);
-	for (int i = 0; i < 50; i++) {
-		flush(w, &w->cli, &w->srv);
-		flush(w, &w->srv, &w->cli);
-		w->now += 100000;
-		quic_conn_handle_expiry(&w->cli.c, w->now);
-		quic_conn_handle_expiry(&w->srv.c, w->now);
-	}
-	assert_int_equal(w->srv.x[0].received, 65536 + 40000);
-	assert_int_equal(w->srv.x[0].s->stats.bytes_consumed, 40000);
+	quic_stream_set_credit(T.srv.x[0].s, QUIC_CREDIT_MANUAL);
+	quic_stream_consume(&w->srv.c, T.srv.x[0].s, 40000);
+	qp_idle(w, 50, 100000);
+	assert_int_equal(T.srv.x[0].received, 65536 + 40000);
+	assert_int_equal(T.srv.x[0].s->stats.bytes_consumed, 40000);
 	world_free(w);
 }
 
@@ -721,19 +601,19 @@ static void test_close_with_app_code(void **state)
 {
 	(void)state;
 	struct setup st = {0};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	assert_true(run(w, handshake_done));
 	quic_conn_close(&w->cli.c, true, 0x10c, "bye now");
 	assert_int_equal(w->cli.c.state, QUIC_ST_CLOSING);
 	struct quic_stream *s;
 	assert_int_equal(quic_stream_open(&w->cli.c, true, NULL, &s), -ENOTCONN);
 	assert_true(run(w, both_closed));
-	assert_int_equal(w->cli.close.reason, QUIC_CLOSE_LOCAL);
-	assert_int_equal(w->srv.close.reason, QUIC_CLOSE_PEER);
-	assert_true(w->srv.close.by_peer);
-	assert_true(w->srv.close.app);
-	assert_int_equal(w->srv.close.code, 0x10c);
-	assert_string_equal(w->srv.close.detail, "bye now");
+	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_LOCAL);
+	assert_int_equal(T.srv.close.reason, QUIC_CLOSE_PEER);
+	assert_true(T.srv.close.by_peer);
+	assert_true(T.srv.close.app);
+	assert_int_equal(T.srv.close.code, 0x10c);
+	assert_string_equal(T.srv.close.detail, "bye now");
 	assert_int_equal(w->srv.c.state, QUIC_ST_DRAINING);
 	/* Both periods end; the fake clock runs to them. */
 	assert_true(run(w, any_closed));
@@ -827,7 +707,7 @@ static void test_pkt_ids_and_version_negotiation(void **state)
 {
 	(void)state;
 	struct setup st = {0};
-	struct world *w = world_new(&st);
+	struct qp_world *w = world_new(&st);
 	struct quic_tx tx = {.buf = w->txbuf, .cap = sizeof w->txbuf};
 	assert_true(quic_conn_write(&w->cli.c, w->now, &tx) >= 1);
 	struct quic_pkt_ids ids;
@@ -877,7 +757,7 @@ static void test_contexts_report_errors(void **state)
 	quic_cred_free(&cr);
 	quic_cred_free(NULL);
 	struct quic_server_ctx sc;
-	assert_int_equal(quic_server_ctx_init(&sc, &cr, alpn_server, 2, secret, NULL, &why), -EINVAL);
+	assert_int_equal(quic_server_ctx_init(&sc, &cr, qp_alpn_server, 2, qp_secret, NULL, &why), -EINVAL);
 	quic_server_ctx_free(&sc);
 	quic_server_ctx_free(NULL);
 	quic_client_ctx_free(NULL);
@@ -886,22 +766,13 @@ static void test_contexts_report_errors(void **state)
 static int group_setup(void **state)
 {
 	(void)state;
-	const char *root = getenv("TP_ROOT");
-	snprintf(certdir, sizeof certdir, "/tmp/tp-quic-unit.XXXXXX");
-	if (!mkdtemp(certdir))
-		return -1;
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "sh %s/tests/helpers/quic_certs.sh %s", root ? root : ".",
-		 certdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return qp_certs_make(certdir, sizeof certdir);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", certdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return qp_certs_remove(certdir);
 }
 
 int main(void)

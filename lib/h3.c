@@ -475,6 +475,16 @@ static void stream_closed(struct h3_conn *h, const struct quic_event *ev)
 		qs->user = NULL;
 		nghttp3_conn_set_stream_user_data(h->ng, qs->id, s);
 	}
+	if (ev->conn_closed) {
+		/* The connection is gone: no more HTTP/3 on it, just end our stream. */
+		nghttp3_conn_set_stream_user_data(h->ng, qs->id, NULL);
+		if (s && !s->closed_emitted) {
+			s->closed_emitted = true;
+			emit_stream(h, H3_EV_CLOSED, s, 0, false);
+			stream_release(h, s);
+		}
+		return;
+	}
 	int rv = nghttp3_conn_close_stream(h->ng, qs->id, ev->has_code ? ev->code : H3_NO_ERROR);
 	if (rv == NGHTTP3_ERR_STREAM_NOT_FOUND) {
 		/* nghttp3 never saw it (no byte arrived or was sent): end it here. */

@@ -98,7 +98,9 @@ enum h3_event_type {
 	H3_EV_ERROR,      /* we reset the stream for a protocol error: code */
 	H3_EV_ACKED,      /* len more body bytes acknowledged */
 	H3_EV_WRITABLE,   /* the body buffer has room again after a short write */
-	H3_EV_CLOSED,     /* last event of the stream: code when it closed with one */
+	H3_EV_CLOSED,     /* last event of the stream: code when it closed with one. Every
+			   * stream gets one; those still open when the connection ends get
+			   * theirs after H3_EV_QUIC(QUIC_EV_CLOSED), without a code */
 	H3_EV_GOAWAY,     /* the peer is shutting down: id (streams >= id will not be served) */
 	H3_EV_QUIC,       /* a connection-level lib/quic event: quic */
 };

@@ -1274,6 +1274,16 @@ static void announce_close(struct quic_conn *c)
 	im->close_announced = true;
 	struct quic_event ev = {.type = QUIC_EV_CLOSED, .close = &c->close};
 	emit(c, &ev);
+	/* The connection's end is the end of every stream still open: each gets its one
+	 * STREAM_CLOSED (ngtcp2 calls no stream_close on the way out). Nothing is sent from
+	 * here on but CONNECTION_CLOSE, so ngtcp2 no longer reads the send buffers. */
+	while (im->all_head) {
+		struct quic_stream *s = im->all_head;
+		struct quic_event sev = {.type = QUIC_EV_STREAM_CLOSED, .stream = s,
+					 .conn_closed = true};
+		emit(c, &sev);
+		stream_release(c, s);
+	}
 }
 
 /* We end the connection: CONNECTION_CLOSE with im->ccerr goes out on the next write. */

@@ -280,7 +280,9 @@ enum quic_event_type {
 	QUIC_EV_STREAM_ACKED,     /* len more bytes acknowledged, offset = total acked;
 				   * fin: our FIN is acknowledged too */
 	QUIC_EV_STREAM_WRITABLE,  /* the send buffer has room again after a short write */
-	QUIC_EV_STREAM_CLOSED,    /* last event of stream (has_code: closed with code) */
+	QUIC_EV_STREAM_CLOSED,    /* last event of stream (has_code: closed with code;
+				   * conn_closed: the connection ended first). Every stream
+				   * gets exactly one, after QUIC_EV_CLOSED for the latter */
 	QUIC_EV_CID_NEW,          /* server demux: cid now routes to this connection */
 	QUIC_EV_CID_RETIRED,      /* ... no longer */
 	QUIC_EV_CLOSED,           /* the connection is over or closing: see close */
@@ -295,6 +297,7 @@ struct quic_event {
 	uint64_t code;
 	bool has_code;
 	bool fin;
+	bool conn_closed;
 	const uint8_t *cid;
 	size_t cidlen;
 	const struct quic_close *close;

@@ -1,11 +1,14 @@
 /* quic_pair.h — a lib/quic client and server connected in memory, for unit tests
- * (test_quic, test_h3). Include after cmocka.h: failures are cmocka assertions.
+ * (test_quic, test_h3) and the in-memory bench of h3peer. Failures go through QP_ASSERT:
+ * a cmocka assertion unless the includer defines it first.
  *
  * The wire is direct delivery: every datagram one side writes is read by the other at
  * once, unless dropped (drop_every, deaf). The clock is fake: qp_run jumps it to the
  * next expiry whenever neither side has anything to send, so timeouts take no real
  * time. The server connection is made from the first Initial that reaches it, with
- * srv_cb as its event callback. Certificates come from tests/helpers/quic_certs.sh.
+ * srv_cb as its event callback. Certificates come from make_ca in tests/e2e/peers.sh,
+ * run twice: a/ (the CA the client trusts, its leaf for localhost and 127.0.0.1, and
+ * a/chain.pem = leaf + CA) and b/ (an unrelated CA and its own leaf).
  * Every loop is bounded. */
 #ifndef TP_TESTS_QUIC_PAIR_H
 #define TP_TESTS_QUIC_PAIR_H
@@ -16,6 +19,10 @@
 #include <string.h>
 
 #include "lib/quic.h"
+
+#ifndef QP_ASSERT
+#define QP_ASSERT(cond) assert_true(cond)
+#endif
 
 #define QP_MAX_ROUNDS 200000
 
@@ -37,13 +44,15 @@ struct qp_setup {
 	const char *keylog;
 	struct quic_params cparams, sparams;
 	quic_sni_cb sni_cb;        /* server; its arg is the world */
+	bool default_other;        /* the server's default certificate is b/'s leaf */
 	quic_event_cb cli_cb, srv_cb;
 	void *cli_arg, *srv_arg;
+	uint64_t start_us;         /* the clock's start (0: 5 s); a real clock's now for benches */
 };
 
 struct qp_world {
 	struct quic_client_ctx cctx;
-	struct quic_cred cred, other; /* leaf for localhost; leaf for other.test */
+	struct quic_cred cred, other; /* a/'s leaf (trusted); b/'s leaf (unknown issuer) */
 	struct quic_server_ctx sctx;
 	struct qp_peer cli, srv;
 	struct quic_conn_opts sopts;
@@ -69,8 +78,14 @@ static inline int qp_certs_make(char *dir, size_t cap)
 	snprintf(dir, cap, "/tmp/tp-quic-unit.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "sh %s/tests/helpers/quic_certs.sh %s", root ? root : ".", dir);
+	char cmd[2048];
+	int n = snprintf(cmd, sizeof cmd,
+		 "cd %s && for d in a b; do mkdir -p %s/$d && T=%s/$d bash -c "
+		 "'. tests/e2e/peers.sh && make_ca' || exit 1; done && "
+		 "cat %s/a/leaf.pem %s/a/ca.pem >%s/a/chain.pem",
+		 root ? root : ".", dir, dir, dir, dir, dir);
+	if (n < 0 || (size_t)n >= sizeof cmd)
+		return -1;
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -106,9 +121,8 @@ static inline void qp_deliver(struct qp_world *w, struct qp_peer *to, struct qp_
 		}
 		to->up = true;
 	}
-	assert_int_equal(quic_conn_read(&to->c, (struct sockaddr *)&from->addr, sizeof from->addr,
-					pkt, len, w->now),
-			 0);
+	QP_ASSERT(quic_conn_read(&to->c, (struct sockaddr *)&from->addr, sizeof from->addr, pkt,
+				 len, w->now) == 0);
 }
 
 /* Sends everything from can send now; true when something went out. */
@@ -118,12 +132,12 @@ static inline bool qp_flush(struct qp_world *w, struct qp_peer *from, struct qp_
 	struct quic_tx tx = {.buf = w->txbuf, .cap = sizeof w->txbuf};
 	for (int batches = 0; from->up && batches < 256; batches++) {
 		int n = quic_conn_write(&from->c, w->now, &tx);
-		assert_true(n >= 0);
+		QP_ASSERT(n >= 0);
 		if (n == 0)
 			break;
 		/* A batch: equal segments, the last one possibly shorter. */
-		assert_true(tx.len <= tx.cap);
-		assert_true(tx.seg * (tx.count - 1) < tx.len && tx.len <= tx.seg * tx.count);
+		QP_ASSERT(tx.len <= tx.cap);
+		QP_ASSERT(tx.seg * (tx.count - 1) < tx.len && tx.len <= tx.seg * tx.count);
 		for (size_t off = 0; off < tx.len; off += tx.seg) {
 			size_t len = tx.len - off < tx.seg ? tx.len - off : tx.seg;
 			qp_deliver(w, to, from, tx.buf + off, len);
@@ -141,9 +155,9 @@ static inline uint64_t qp_expiry(const struct qp_peer *p)
 static inline void qp_handle_expiry(struct qp_world *w)
 {
 	if (w->cli.up)
-		assert_int_equal(quic_conn_handle_expiry(&w->cli.c, w->now), 0);
+		QP_ASSERT(quic_conn_handle_expiry(&w->cli.c, w->now) == 0);
 	if (w->srv.up)
-		assert_int_equal(quic_conn_handle_expiry(&w->srv.c, w->now), 0);
+		QP_ASSERT(quic_conn_handle_expiry(&w->srv.c, w->now) == 0);
 }
 
 /* Exchanges datagrams until done(w, arg), or until nothing is left to happen. */
@@ -186,26 +200,21 @@ static const uint8_t qp_secret[QUIC_SECRET_LEN] = {1, 2, 3, 4};
 static inline struct qp_world *qp_world_new(const struct qp_setup *st)
 {
 	struct qp_world *w = calloc(1, sizeof *w);
-	assert_non_null(w);
+	QP_ASSERT(w != NULL);
 	const char *dir = st->certdir, *why = NULL;
-	assert_int_equal(quic_client_ctx_init(&w->cctx,
-					      st->cafile ? st->cafile : qp_path(dir, "ca.pem"),
-					      false, st->keylog, &why),
-			 0);
-	assert_int_equal(quic_cred_init_files(&w->cred, qp_path(dir, "chain.pem"),
-					      qp_path(dir, "leaf.key"), &why),
-			 0);
-	assert_int_equal(quic_cred_init_files(&w->other, qp_path(dir, "other.pem"),
-					      qp_path(dir, "other.key"), &why),
-			 0);
-	assert_int_equal(quic_server_ctx_init(&w->sctx, &w->cred, qp_alpn_server, 2, qp_secret,
-					      NULL, &why),
-			 0);
+	const char *ca = st->cafile ? st->cafile : qp_path(dir, "a/ca.pem");
+	QP_ASSERT(quic_client_ctx_init(&w->cctx, ca, false, st->keylog, &why) == 0);
+	QP_ASSERT(quic_cred_init_files(&w->cred, qp_path(dir, "a/chain.pem"),
+				       qp_path(dir, "a/leaf.key"), &why) == 0);
+	QP_ASSERT(quic_cred_init_files(&w->other, qp_path(dir, "b/leaf.pem"),
+				       qp_path(dir, "b/leaf.key"), &why) == 0);
+	QP_ASSERT(quic_server_ctx_init(&w->sctx, st->default_other ? &w->other : &w->cred,
+				       qp_alpn_server, 2, qp_secret, NULL, &why) == 0);
 	w->sctx.sni = st->sni_cb;
 	w->sctx.sni_arg = w;
 	qp_peer_init(&w->cli, "10.0.0.1", 40000);
 	qp_peer_init(&w->srv, "10.0.0.2", 443);
-	w->now = 5000000; /* any start works, not only 0 */
+	w->now = st->start_us ? st->start_us : 5000000; /* any start works, not only 0 */
 	w->sopts.params = st->sparams;
 	w->sopts.cb = st->srv_cb;
 	w->sopts.arg = st->srv_arg;
@@ -221,7 +230,7 @@ static inline struct qp_world *qp_world_new(const struct qp_setup *st)
 		.cb = st->cli_cb,
 		.arg = st->cli_arg,
 	};
-	assert_int_equal(quic_conn_init_client(&w->cli.c, &w->cctx, &o, w->now), 0);
+	QP_ASSERT(quic_conn_init_client(&w->cli.c, &w->cctx, &o, w->now) == 0);
 	w->cli.up = true;
 	return w;
 }

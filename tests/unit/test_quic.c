@@ -35,7 +35,7 @@ struct xfer {
 	int64_t id;
 	uint64_t to_send, written;
 	uint64_t received;
-	bool fin_in, fin_acked, closed, bad, reset_in, stopped;
+	bool fin_in, fin_acked, closed, bad, reset_in, stopped, conn_closed;
 	uint64_t reset_code;
 	bool close_has_code;
 	uint64_t close_code;
@@ -146,6 +146,7 @@ static void on_event(struct quic_conn *c, const struct quic_event *ev, void *arg
 			x->closed = true;
 			x->close_has_code = ev->has_code;
 			x->close_code = ev->code;
+			x->conn_closed = ev->conn_closed;
 			x->final = ev->stream->stats;
 			x->s = NULL;
 		}
@@ -171,6 +172,7 @@ struct setup {
 	const char *keylog;
 	struct quic_params cparams, sparams;
 	quic_sni_cb sni_cb;
+	bool default_other;
 };
 
 static struct qp_world *world_new(const struct setup *st)
@@ -180,6 +182,7 @@ static struct qp_world *world_new(const struct setup *st)
 		.certdir = certdir, .cafile = st->cafile, .alpn = st->alpn, .nalpn = st->nalpn,
 		.sni = st->sni, .keylog = st->keylog, .cparams = st->cparams,
 		.sparams = st->sparams, .sni_cb = st->sni_cb,
+		.default_other = st->default_other,
 		.cli_cb = on_event, .cli_arg = &T.cli, .srv_cb = on_event, .srv_arg = &T.srv,
 	};
 	T.w = qp_world_new(&qs);
@@ -479,10 +482,16 @@ static void test_idle_timeout_reports(void **state)
 			   .sparams = {.idle_timeout_us = 2000000}};
 	struct qp_world *w = world_new(&st);
 	assert_true(run(w, handshake_done));
+	open_streams(w, 1, 100000);
 	uint64_t t0 = w->now;
 	w->srv.deaf = true; /* the server's host vanishes */
 	w->cli.deaf = true;
 	assert_true(run(w, both_closed));
+	/* The open stream ended with the connection: one STREAM_CLOSED, after CLOSED. */
+	assert_true(T.cli.x[0].closed);
+	assert_true(T.cli.x[0].conn_closed);
+	assert_false(T.cli.x[0].close_has_code);
+	assert_int_equal(T.cli.x[0].final.bytes_acked, 0);
 	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_IDLE);
 	assert_false(T.cli.close.by_peer);
 	assert_int_equal(w->cli.c.state, QUIC_ST_CLOSED);
@@ -507,7 +516,7 @@ static void test_handshake_timeout(void **state)
 static void test_wrong_ca_fails_with_alert(void **state)
 {
 	(void)state;
-	struct setup st = {.cafile = cert("wrongca.pem")};
+	struct setup st = {.cafile = cert("b/ca.pem")};
 	struct qp_world *w = world_new(&st);
 	assert_true(run(w, both_closed));
 	assert_false(T.cli.handshake_done);
@@ -539,25 +548,37 @@ static void test_alpn_mismatch(void **state)
 	world_free(w);
 }
 
-static const struct quic_cred *pick_other(void *arg, const char *name)
+static char sni_seen[64];
+
+static const struct quic_cred *pick_trusted(void *arg, const char *name)
 {
 	struct qp_world *w = arg;
-	return name && strcmp(name, "other.test") == 0 ? &w->other : NULL;
+	snprintf(sni_seen, sizeof sni_seen, "%s", name ? name : "(none)");
+	return name && strcmp(name, "localhost") == 0 ? &w->cred : NULL;
 }
 
 static void test_sni_picks_certificate(void **state)
 {
 	(void)state;
-	/* Without the SNI callback the default leaf does not match other.test. */
-	struct setup st = {.sni = "other.test"};
+	/* The default certificate is from a CA the client does not trust... */
+	struct setup st = {.default_other = true};
 	struct qp_world *w = world_new(&st);
 	assert_true(run(w, any_closed));
 	assert_int_equal(T.cli.close.reason, QUIC_CLOSE_TLS);
 	world_free(w);
 
-	st.sni_cb = pick_other;
+	/* ...the SNI callback presents the right one for the name asked for. */
+	st.sni_cb = pick_trusted;
 	w = world_new(&st);
 	assert_true(run(w, handshake_done));
+	assert_string_equal(sni_seen, "localhost");
+	world_free(w);
+
+	/* An IP literal is not sent as SNI: the callback sees no name, the default stays. */
+	st.sni = "127.0.0.1";
+	w = world_new(&st);
+	assert_true(run(w, any_closed));
+	assert_string_equal(sni_seen, "(none)");
 	world_free(w);
 }
 

@@ -71,8 +71,11 @@ static struct h3_stream *stream_alloc(struct h3_conn *h, struct quic_stream *qs)
 	return s;
 }
 
+static void set_want_writable(struct h3_conn *h, struct h3_stream *s, bool want);
+
 static void stream_release(struct h3_conn *h, struct h3_stream *s)
 {
+	set_want_writable(h, s, false);
 	quic_sbuf_free(&s->body, &h->pool);
 	if (s->qs)
 		s->qs->user = NULL;
@@ -119,12 +122,27 @@ static void stream_fail(struct h3_conn *h, struct h3_stream *s, uint64_t code)
 	emit_stream(h, H3_EV_ERROR, s, code, true);
 }
 
+static void set_want_writable(struct h3_conn *h, struct h3_stream *s, bool want)
+{
+	if (s->want_writable == want)
+		return;
+	s->want_writable = want;
+	if (want)
+		h->nwaiting++;
+	else
+		h->nwaiting--;
+}
+
+/* After body bytes were released: WRITABLE for every stream that waits and has room
+ * (in its own buffer and in the connection's pool). */
 static void wake_writers(struct h3_conn *h)
 {
-	for (struct h3_stream *s = h->all_head; s; s = s->next_all) {
+	if (!h->nwaiting || (!h->pool.free && h->pool.allocated >= h->pool.max_chunks))
+		return;
+	for (struct h3_stream *s = h->all_head; s && h->nwaiting; s = s->next_all) {
 		if (!s->want_writable || s->body.written - s->body.acked >= s->body.cap)
 			continue;
-		s->want_writable = false;
+		set_want_writable(h, s, false);
 		if (!s->body_ended)
 			emit_stream(h, H3_EV_WRITABLE, s, 0, false);
 	}
@@ -785,7 +803,7 @@ long h3_stream_write(struct h3_conn *h, struct h3_stream *s, const void *data, s
 	s->body_written += n;
 	h->stats.body_bytes_sent += n;
 	if (n < len)
-		s->want_writable = true;
+		set_want_writable(h, s, true);
 	if (n) {
 		nghttp3_conn_resume_stream(h->ng, s->id);
 		maybe_flush(h);

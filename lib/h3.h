@@ -146,6 +146,7 @@ struct h3_conn {
 	struct quic_chunk_pool pool;
 	struct h3_stream *all_head, *free_streams;
 	size_t nalive, nfree;
+	size_t nwaiting;        /* streams waiting for H3_EV_WRITABLE */
 	unsigned depth;         /* nesting of our callbacks: flush only at depth 0 */
 	bool failed;
 };

@@ -521,6 +521,16 @@ static struct quic_stream *stream_of(struct quic_conn *c, int64_t id, void *stre
 	return stream_adopt(c, id);
 }
 
+/* A callback for a stream we have no struct for: one of ours we let go (ignore it),
+ * or a peer's beyond max_streams_alive (a configuration below the transport limits:
+ * the connection fails). */
+static int unknown_stream(struct quic_conn *c, int64_t id)
+{
+	if (ngtcp2_conn_is_local_stream(c->impl->conn, id))
+		return 0;
+	return NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
 /* ---------------------------------------------------------------- ngtcp2 callbacks */
 
 static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
@@ -581,7 +591,7 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t id, ui
 	struct quic_conn *c = user;
 	struct quic_stream *s = stream_of(c, id, suser);
 	if (!s)
-		return NGTCP2_ERR_CALLBACK_FAILURE;
+		return unknown_stream(c, id);
 	s->stats.bytes_received += len;
 	c->stats.stream_bytes_received += len;
 	if (len) {
@@ -688,7 +698,7 @@ static int cb_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t final_size, u
 	struct quic_conn *c = user;
 	struct quic_stream *s = stream_of(c, id, suser);
 	if (!s)
-		return NGTCP2_ERR_CALLBACK_FAILURE;
+		return unknown_stream(c, id);
 	s->stats.reset_received = true;
 	s->stats.reset_code_received = code;
 	s->stats.final_size = final_size;

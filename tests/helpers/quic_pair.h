@@ -96,6 +96,21 @@ static inline int qp_certs_remove(const char *dir)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* cmocka group fixtures: the certificates live in qp_certdir for the whole group. */
+static char qp_certdir[256];
+
+static inline int qp_group_setup(void **state)
+{
+	(void)state;
+	return qp_certs_make(qp_certdir, sizeof qp_certdir);
+}
+
+static inline int qp_group_teardown(void **state)
+{
+	(void)state;
+	return qp_certs_remove(qp_certdir);
+}
+
 static inline void qp_peer_init(struct qp_peer *p, const char *ip, uint16_t port)
 {
 	memset(p, 0, sizeof *p);

@@ -24,7 +24,6 @@
 
 #define MAX_REQS 128
 
-static char certdir[256];
 
 /* ---- server ---- */
 
@@ -274,7 +273,7 @@ static struct {
 static struct qp_world *world_new(void)
 {
 	memset(&T, 0, sizeof T);
-	struct qp_setup st = {.certdir = certdir, .srv_cb = server_quic_event, .srv_arg = &T.srv};
+	struct qp_setup st = {.certdir = qp_certdir, .srv_cb = server_quic_event, .srv_arg = &T.srv};
 	T.w = qp_world_new(&st);
 	struct h3_opts o = {.cb = client_h3_event, .arg = &T.cli};
 	assert_int_equal(h3_conn_init(&T.cli.h, &T.w->cli.c, &o), 0);
@@ -512,18 +511,6 @@ static void test_error_names(void **state)
 	assert_string_equal(h3_error_name(0), "unknown");
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return qp_certs_make(certdir, sizeof certdir);
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return qp_certs_remove(certdir);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,5 +522,5 @@ int main(void)
 		cmocka_unit_test(test_reset_mid_body),
 		cmocka_unit_test(test_too_many_fields_fail_the_stream),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, qp_group_setup, qp_group_teardown);
 }

@@ -21,11 +21,10 @@
 
 #define MAX_XFERS 512
 
-static char certdir[256];
 
 static const char *cert(const char *name)
 {
-	return qp_path(certdir, name);
+	return qp_path(qp_certdir, name);
 }
 
 /* ---- one transfer per stream: what each side sends and what it got ---- */
@@ -179,7 +178,7 @@ static struct qp_world *world_new(const struct setup *st)
 {
 	memset(&T, 0, sizeof T);
 	struct qp_setup qs = {
-		.certdir = certdir, .cafile = st->cafile, .alpn = st->alpn, .nalpn = st->nalpn,
+		.certdir = qp_certdir, .cafile = st->cafile, .alpn = st->alpn, .nalpn = st->nalpn,
 		.sni = st->sni, .keylog = st->keylog, .cparams = st->cparams,
 		.sparams = st->sparams, .sni_cb = st->sni_cb,
 		.default_other = st->default_other,
@@ -280,7 +279,7 @@ static void test_handshake_alpn_keylog(void **state)
 {
 	(void)state;
 	char keylog[300];
-	snprintf(keylog, sizeof keylog, "%s/keylog.txt", certdir);
+	snprintf(keylog, sizeof keylog, "%s/keylog.txt", qp_certdir);
 	unlink(keylog);
 	struct setup st = {.keylog = keylog};
 	struct qp_world *w = world_new(&st);
@@ -784,18 +783,6 @@ static void test_contexts_report_errors(void **state)
 	quic_client_ctx_free(NULL);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	return qp_certs_make(certdir, sizeof certdir);
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return qp_certs_remove(certdir);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -816,5 +803,5 @@ int main(void)
 		cmocka_unit_test(test_credit_none_starves_one_stream),
 		cmocka_unit_test(test_close_with_app_code),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, qp_group_setup, qp_group_teardown);
 }

@@ -19,7 +19,7 @@ BUILD   ?= build
 SANFLAGS =
 endif
 
-PKGS     = openssl libcares jansson zlib libpcap
+PKGS     = openssl libcares jansson zlib libpcap libngtcp2 libngtcp2_crypto_gnutls libnghttp3 gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  ?= -O2 -g

@@ -8,6 +8,7 @@ pkgs=(
   libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev libgnutls28-dev
   openssl curl python3 iproute2 procps
   nginx-light tinyproxy squid microsocks wrk nghttp2-client tcpdump tshark
+  ngtcp2-client ngtcp2-server
   chromium
 )
 missing=()

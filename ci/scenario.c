@@ -65,19 +65,6 @@ static bool parse_number(const char *s, double *out)
 	return true;
 }
 
-static bool parse_count(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return false;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static int copy_text(struct parser *p, char *dst, const char *src, const char *what)
 {
 	size_t n = strlen(src);
@@ -264,7 +251,7 @@ static int parse_expect(struct parser *p, char **w, int nw, const char *rest)
 		return perr(p, "unknown phase '%s'", e->name2);
 	if (e->kind == SCN_EXPECT_STATUS) {
 		uint64_t code;
-		if (!parse_count(e->name, 999, &code) || code < 100)
+		if (!units_count(e->name, 999, &code) || code < 100)
 			return perr(p, "bad status code '%s'", e->name);
 	}
 	int rc = parse_cmp(p, w[1 + names], &e->cmp);
@@ -390,13 +377,13 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		if (strcmp(k, "url") == 0 && nw == 2)
 			return add_text(p, scn->urls, &scn->nurls, SCN_MAX_LIST, w[1], "url");
 		if (strcmp(k, "requests") == 0 && nw == 2) {
-			if (!parse_count(w[1], 1000000000, &count) || count == 0)
+			if (!units_count(w[1], 1000000000, &count) || count == 0)
 				return perr(p, "requests wants a positive count, not '%s'", w[1]);
 			scn->requests = count;
 			return 0;
 		}
 		if ((strcmp(k, "concurrency") == 0 || strcmp(k, "threads") == 0) && nw == 2) {
-			if (!parse_count(w[1], 100000, &count) || count == 0)
+			if (!units_count(w[1], 100000, &count) || count == 0)
 				return perr(p, "%s wants a positive count, not '%s'", k, w[1]);
 			*(k[0] == 'c' ? &scn->concurrency : &scn->threads) = (unsigned)count;
 			return 0;

@@ -471,6 +471,53 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* The options that say where requests go, gathered while parsing. */
+struct where_opts {
+	const char *proxy, *noproxy;
+	bool proxytunnel;
+	size_t cap; /* of cfg->targets */
+};
+
+/* Handles the options about targets and their paths (proxy, --urls-file, --resolve,
+ * --connect-to, --run-id). 1 when opt was one of them, 0 when not, -EINVAL after a
+ * message. */
+static int where_option(struct probe_config *cfg, int opt, const char *arg, struct where_opts *w)
+{
+	switch (opt) {
+	case 'x': w->proxy = arg; return 1;
+	case OPT_NOPROXY: w->noproxy = arg; return 1;
+	case 'p': w->proxytunnel = true; return 1;
+	case OPT_URLS_FILE:
+		return read_urls_file(cfg, arg, &w->cap, &cfg->urls_storage) < 0 ? -EINVAL : 1;
+	case OPT_RESOLVE:
+		return parse_resolve(cfg, arg) < 0 ? -EINVAL : 1;
+	case OPT_CONNECT_TO:
+		return parse_connect_to(cfg, arg) < 0 ? -EINVAL : 1;
+	case OPT_RUN_ID:
+		if (!probe_run_id_valid(arg))
+			return fail("--run-id wants 1-64 characters of A-Z a-z 0-9 . _ -, not '%s'", arg);
+		snprintf(cfg->run_id, sizeof cfg->run_id, "%s", arg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The TLS context (and the system CA store, a few ms to load) only when a target is
+ * https, or a TLS option must be checked now (an unreadable --cacert is exit 2 even
+ * for an http run). 0 or -EINVAL after a message. */
+static int prepare_tls(struct probe_config *cfg)
+{
+	bool need_tls = cfg->cacert || cfg->keylog;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		need_tls |= cfg->targets[i].url.scheme == URL_HTTPS;
+	const char *why = NULL;
+	if (need_tls && tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
+		return fail("%s", why);
+	cfg->tls_ready = need_tls;
+	return 0;
+}
+
 int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		       const char *(*env)(const char *))
 {
@@ -485,35 +532,19 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	cfg->argc = argc;
 	cfg->argv = argv;
 	parse_statuses("2xx,3xx", cfg->expect_status);
-	const char *proxy = NULL, *noproxy = NULL;
-	bool proxytunnel = false, have_n = false;
-	size_t cap = 0;
+	struct where_opts w = {0};
+	bool have_n = false;
 	unsigned long long v;
-	int opt;
+	int opt, rc;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":x:pt:c:R:d:n:X:kq46h", long_opts, NULL)) != -1) {
+		if ((rc = where_option(cfg, opt, optarg, &w)) != 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		switch (opt) {
-		case 'x': proxy = optarg; break;
-		case OPT_NOPROXY: noproxy = optarg; break;
-		case 'p': proxytunnel = true; break;
-		case OPT_URLS_FILE:
-			if (read_urls_file(cfg, optarg, &cap, &cfg->urls_storage) < 0)
-				return -EINVAL;
-			break;
-		case OPT_RESOLVE:
-			if (parse_resolve(cfg, optarg) < 0)
-				return -EINVAL;
-			break;
-		case OPT_CONNECT_TO:
-			if (parse_connect_to(cfg, optarg) < 0)
-				return -EINVAL;
-			break;
-		case OPT_RUN_ID:
-			if (!probe_run_id_valid(optarg))
-				return fail("--run-id wants 1-64 characters of A-Z a-z 0-9 . _ -, not '%s'", optarg);
-			snprintf(cfg->run_id, sizeof cfg->run_id, "%s", optarg);
-			break;
 		case 't':
 			if (!parse_uint(optarg, 256, &v) || v == 0)
 				return fail("-t wants 1..256 threads, not '%s'", optarg);
@@ -590,7 +621,7 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		}
 	}
 	for (int i = optind; i < argc; i++)
-		if (add_target(cfg, argv[i], &cap) < 0)
+		if (add_target(cfg, argv[i], &w.cap) < 0)
 			return -EINVAL;
 	if (cfg->ntargets == 0)
 		return fail("no URL given (see --help)%s", "");
@@ -608,18 +639,10 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	if (cfg->method[0] == '\0')
 		return fail("empty method%s", "");
 	for (size_t i = 0; i < cfg->ntargets; i++)
-		if (finish_target(cfg, &cfg->targets[i], proxy, noproxy, proxytunnel, env) < 0)
+		if (finish_target(cfg, &cfg->targets[i], w.proxy, w.noproxy, w.proxytunnel, env) < 0)
 			return -EINVAL;
-	/* The TLS context (and the system CA store, a few ms to load) only when a target
-	 * is https, or a TLS option must be checked now (an unreadable --cacert is exit 2
-	 * even for an http run). */
-	bool need_tls = cfg->cacert || cfg->keylog;
-	for (size_t i = 0; i < cfg->ntargets; i++)
-		need_tls |= cfg->targets[i].url.scheme == URL_HTTPS;
-	const char *why = NULL;
-	if (need_tls && tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
-		return fail("%s", why);
-	cfg->tls_ready = need_tls;
+	if (prepare_tls(cfg) < 0)
+		return -EINVAL;
 	new_id_prefix(cfg);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "lib/histjson.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -92,6 +93,35 @@ int histjson_read_qhist(json_t *hj, struct qhist *q)
 			return -EINVAL;
 		q->counts[i] = (uint32_t)counts[i];
 		q->total += (uint32_t)counts[i];
+	}
+	return 0;
+}
+
+static double ms(uint64_t us) { return (double)us / 1000.0; }
+
+json_t *histjson_summary_ms(const struct hist *h)
+{
+	return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "min", h->total ? ms(h->min) : 0.0, "mean",
+			 hist_mean(h) / 1000.0, "p50", ms(hist_percentile(h, 50)), "p90",
+			 ms(hist_percentile(h, 90)), "p99", ms(hist_percentile(h, 99)), "p999",
+			 ms(hist_percentile(h, 99.9)), "max", ms(h->max));
+}
+
+int histjson_read_hist_exact(json_t *hj, json_t *summary, struct hist *h)
+{
+	int rc = histjson_read_hist(hj, h);
+	if (rc < 0)
+		return rc;
+	json_t *mn_j = json_object_get(summary, "min"), *mx_j = json_object_get(summary, "max");
+	if (h->total && json_is_number(mn_j) && json_is_number(mx_j)) {
+		double mn = json_number_value(mn_j) * 1000.0, mx = json_number_value(mx_j) * 1000.0;
+		if (mn >= 0 && mn <= mx && mx < 1e15) {
+			h->min = (uint64_t)llround(mn);
+			h->max = (uint64_t)llround(mx);
+		}
+		json_t *mean = json_object_get(summary, "mean");
+		if (json_is_number(mean))
+			h->sum = json_number_value(mean) * 1000.0 * (double)h->total;
 	}
 	return 0;
 }

@@ -24,4 +24,13 @@ int histjson_read_hist(json_t *hj, struct hist *h);
 /* The same for a coarse histogram; also -EINVAL for a count past its 32 bits. */
 int histjson_read_qhist(json_t *hj, struct qhist *q);
 
+/* What a run file says of a histogram in milliseconds:
+ * {"min", "mean", "p50", "p90", "p99", "p999", "max"} (a new reference). */
+json_t *histjson_summary_ms(const struct hist *h);
+
+/* histjson_read_hist, then the exact min, max and mean taken from summary (the object
+ * histjson_summary_ms wrote beside the buckets) when it states them: the buckets hold
+ * them only within 1%. Returns what histjson_read_hist returns. */
+int histjson_read_hist_exact(json_t *hj, json_t *summary, struct hist *h);
+
 #endif

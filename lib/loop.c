@@ -131,11 +131,17 @@ void loop_timers_run(struct loop *loop)
 
 int loop_timers_timeout_ms(const struct loop *loop)
 {
+	int64_t us = loop_timers_timeout_us(loop);
+	return us < 0 ? -1 : (int)((us + 999) / 1000);
+}
+
+int64_t loop_timers_timeout_us(const struct loop *loop)
+{
 	if (loop->heap_len == 0)
 		return -1;
 	uint64_t due = loop->heap[0]->due_us;
 	if (due <= loop->now_us)
 		return 0;
-	uint64_t ms = (due - loop->now_us + 999) / 1000;
-	return ms > 60000 ? 60000 : (int)ms;
+	uint64_t us = due - loop->now_us;
+	return us > 60000000u ? 60000000 : (int64_t)us;
 }

@@ -226,8 +226,10 @@ void loop_stream_close(struct loop *loop, struct loop_stream *st, loop_close_cb 
  *  - loop_clock_us(): a monotonic clock (clock_gettime / QueryPerformanceCounter).
  *  - loop_wake(): the only thread-safe call (eventfd / PostQueuedCompletionStatus).
  *  - loop_run(): until loop->stop or loop_active() == 0, each iteration
- *      1. waits for the OS, no longer than loop_timers_timeout_ms() (not at all when
- *         completions are already queued),
+ *      1. waits for the OS, no longer than loop_timers_timeout_us() (not at all when
+ *         completions are already queued; a backend that can only wait whole
+ *         milliseconds uses loop_timers_timeout_ms(), and its timers fire up to 1 ms
+ *         late),
  *      2. calls loop_update_time(),
  *      3. delivers what the OS reported: io callbacks, stream callbacks, on_wake,
  *      4. calls loop_timers_run().
@@ -271,5 +273,9 @@ void loop_timers_run(struct loop *loop);
 /* For backends only: how long the wait may block: -1 (no timer), or milliseconds to
  * the first due timer, rounded up, at most 60000. */
 int loop_timers_timeout_ms(const struct loop *loop);
+/* The same in microseconds (-1, or at most 60 s): timers fire within microseconds of
+ * their due time on a backend that can wait that precisely (epoll_pwait2, a timerfd),
+ * which an open-loop probe at sub-millisecond intervals needs. */
+int64_t loop_timers_timeout_us(const struct loop *loop);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "lib/histjson.h"
 #include "lib/ledger.h"
+#include "lib/runload.h"
 #include "lib/version.h"
 
 /* 17 significant digits: every double reads back as the value written, and a Unix
@@ -28,12 +29,7 @@ static double getf(json_t *o, const char *k) { return json_number_value(json_obj
 static bool is_count(json_t *v) { return json_is_integer(v) && json_integer_value(v) >= 0; }
 static double ms(uint64_t us) { return (double)us / 1000.0; }
 
-/* a + b for counts from files: saturates instead of overflowing on hostile values. */
-static json_int_t add(json_int_t a, json_int_t b)
-{
-	json_int_t sum;
-	return __builtin_add_overflow(a, b, &sum) ? (b > 0 ? INT64_MAX : INT64_MIN) : sum;
-}
+static json_int_t add(json_int_t a, json_int_t b) { return runcount_add_sat(a, b); }
 
 /* ---- writing ---- */
 
@@ -52,18 +48,17 @@ static json_t *classes_json(const uint64_t classes[TP_CLASS_COUNT])
 	return o;
 }
 
-static json_t *latency_json(const struct hist *h)
+/* A target's percentile: its coarse bucket's upper bound, which can lie above every
+ * value recorded, so no higher than the target's exact maximum. */
+static double target_pct(const struct qhist *q, double p, double max_ms)
 {
-	return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "min", h->total ? ms(h->min) : 0.0, "mean",
-			 hist_mean(h) / 1000.0, "p50", ms(hist_percentile(h, 50)), "p90",
-			 ms(hist_percentile(h, 90)), "p99", ms(hist_percentile(h, 99)), "p999",
-			 ms(hist_percentile(h, 99.9)), "max", ms(h->max));
+	return fmin(ms(qhist_percentile(q, p)), max_ms);
 }
 
 static json_t *target_latency_json(const struct qhist *q, double mean_ms, double max_ms)
 {
-	return json_pack("{s:f,s:f,s:f,s:f,s:f}", "mean", mean_ms, "p50", ms(qhist_percentile(q, 50)), "p90",
-			 ms(qhist_percentile(q, 90)), "p99", ms(qhist_percentile(q, 99)), "max", max_ms);
+	return json_pack("{s:f,s:f,s:f,s:f,s:f}", "mean", mean_ms, "p50", target_pct(q, 50, max_ms), "p90",
+			 target_pct(q, 90, max_ms), "p99", target_pct(q, 99, max_ms), "max", max_ms);
 }
 
 int runfile_set_totals(json_t *doc, const struct runcount_totals *t)
@@ -90,8 +85,9 @@ int runfile_set_totals(json_t *doc, const struct runcount_totals *t)
 	rc |= json_object_set_new(doc, "bytes", json_pack("{s:I,s:I}", "sent", (json_int_t)t->bytes_sent,
 							  "received", (json_int_t)t->bytes_received));
 	rc |= json_object_set_new(doc, "connections", conns);
-	rc |= json_object_set_new(doc, "latency_ms", latency_json(&t->lat));
+	rc |= json_object_set_new(doc, "latency_ms", histjson_summary_ms(&t->lat));
 	rc |= json_object_set_new(doc, "histogram", histjson_hist(&t->lat));
+	rc |= runload_set(doc, t);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -141,25 +137,9 @@ int runfile_dumpf(json_t *doc, FILE *fp)
 
 /* ---- histograms from JSON ---- */
 
-/* ---- histograms from JSON ---- */
-
 int runfile_hist(json_t *doc, struct hist *h)
 {
-	int rc = histjson_read_hist(json_object_get(doc, "histogram"), h);
-	if (rc < 0)
-		return rc;
-	/* The exact extremes and mean, when the run states them. */
-	json_t *lat = json_object_get(doc, "latency_ms");
-	if (h->total && json_is_number(json_object_get(lat, "min")) && json_is_number(json_object_get(lat, "max"))) {
-		double mn = getf(lat, "min") * 1000.0, mx = getf(lat, "max") * 1000.0;
-		if (mn >= 0 && mn <= mx && mx < 1e15) {
-			h->min = (uint64_t)llround(mn);
-			h->max = (uint64_t)llround(mx);
-		}
-		if (json_is_number(json_object_get(lat, "mean")))
-			h->sum = getf(lat, "mean") * 1000.0 * (double)h->total;
-	}
-	return 0;
+	return histjson_read_hist_exact(json_object_get(doc, "histogram"), json_object_get(doc, "latency_ms"), h);
 }
 
 /* A target's coarse histogram. 0, -ENOENT (none: a file from before they were
@@ -584,7 +564,7 @@ json_t *runfile_merge(json_t *a, json_t *b, char *err, size_t cap)
 	if (json_is_object(conn))
 		json_object_set_new(conn, "reuse_ratio",
 				    json_real(req ? (double)geti(conn, "requests_on_reused") / (double)req : 0.0));
-	json_object_set_new(out, "latency_ms", latency_json(ha));
+	json_object_set_new(out, "latency_ms", histjson_summary_ms(ha));
 	json_object_set_new(out, "histogram", histjson_hist(ha));
 	json_object_set_new(out, "timeseries", merge_series(a, b, out));
 	json_object_set_new(out, "targets", merge_targets(json_object_get(a, "targets"), json_object_get(b, "targets")));
@@ -606,6 +586,11 @@ json_t *runfile_merge(json_t *a, json_t *b, char *err, size_t cap)
 	json_decref(segments);
 	json_object_del(out, "expectations"); /* checks of one input say nothing of the sum */
 	merge_span(out, a, b);
+	if (runload_merge(out, a, b) < 0) {
+		snprintf(err, cap, "out of memory");
+		json_decref(out);
+		out = NULL;
+	}
 out:
 	free(ha);
 	free(hb);

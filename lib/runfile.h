@@ -45,7 +45,8 @@
 json_t *runfile_new(void);
 
 /* Sets doc's requests, ok, failed, classes, status_codes, bytes, connections,
- * latency_ms and histogram from t. Returns 0 or -ENOMEM. */
+ * latency_ms and histogram from t, and (lib/runload.h) verified, unverified, open_loop,
+ * phases_ms and phase_histograms. Returns 0 or -ENOMEM. */
 int runfile_set_totals(json_t *doc, const struct runcount_totals *t);
 
 /* One "targets" entry: url, counts, classes, latency_ms and the per-target histogram

@@ -348,6 +348,94 @@ int url_absolute(const struct url *u, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }
 
+/* ---- --connect-to, as curl parses it ---- */
+
+/* The next ':'-separated field of s at *pos (a bracketed IPv6 literal is one field);
+ * its bounds in *start and *len, brackets excluded and *bracketed set. -1 when malformed. */
+static int next_field(const char *s, size_t *pos, bool last, const char **start, size_t *len,
+		      bool *bracketed)
+{
+	const char *p = s + *pos;
+	*bracketed = *p == '[';
+	if (*bracketed) {
+		const char *close = strchr(p, ']');
+		if (!close)
+			return -1;
+		*start = p + 1;
+		*len = (size_t)(close - p - 1);
+		p = close + 1;
+		if (*p != (last ? '\0' : ':'))
+			return -1;
+	} else {
+		const char *end = last ? p + strlen(p) : strchr(p, ':');
+		if (!end)
+			return -1;
+		*start = p;
+		*len = (size_t)(end - p);
+		p = end;
+	}
+	*pos = (size_t)(p - s) + (last ? 0 : 1);
+	return 0;
+}
+
+/* A rule's host field into out ("" stays ""); literal/ipv6 as url_parse sets them. */
+static int connect_to_host(const char *h, size_t n, bool bracketed, char *out, bool *ipv6,
+			   bool *literal, const char **why)
+{
+	struct url u;
+	memset(&u, 0, sizeof u);
+	if (n == 0 && !bracketed) {
+		out[0] = '\0';
+		return 0;
+	}
+	int r = bracketed ? parse_ipv6_host(h, n, &u, why) : parse_name_host(h, n, &u, why);
+	if (r < 0)
+		return r;
+	memcpy(out, u.host, sizeof u.host);
+	if (ipv6)
+		*ipv6 = u.host_is_ipv6;
+	if (literal)
+		*literal = u.host_is_literal;
+	return 0;
+}
+
+static int connect_to_port(const char *p, size_t n, uint16_t *out, const char **why)
+{
+	struct url u;
+	*out = 0;
+	if (n == 0)
+		return 0;
+	if (parse_port(p, n, &u, why) < 0)
+		return -EINVAL;
+	*out = u.port;
+	return 0;
+}
+
+int url_parse_connect_to(const char *s, struct url_connect_to *c, const char **why)
+{
+	memset(c, 0, sizeof *c);
+	size_t pos = 0;
+	const char *f[4];
+	size_t len[4];
+	bool br[4];
+	for (int i = 0; i < 4; i++)
+		if (next_field(s, &pos, i == 3, &f[i], &len[i], &br[i]) < 0)
+			return fail(why, "want HOST:PORT:ADDR:PORT");
+	if (br[1] || br[3])
+		return fail(why, "bad port");
+	if (connect_to_host(f[0], len[0], br[0], c->host, NULL, NULL, why) < 0 ||
+	    connect_to_port(f[1], len[1], &c->port, why) < 0 ||
+	    connect_to_host(f[2], len[2], br[2], c->to_host, &c->to_is_ipv6, &c->to_is_literal, why) < 0 ||
+	    connect_to_port(f[3], len[3], &c->to_port, why) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+bool url_connect_to_matches(const struct url_connect_to *c, const struct url *u)
+{
+	return (!c->host[0] || strcmp(c->host, u->host) == 0) && (!c->port || c->port == u->port);
+}
+
 /* ---- no_proxy, as curl (7.86+) matches it ---- */
 
 /* Reads the "/bits" suffix as curl does with atoi: leading digits, else 0. Returns

@@ -65,6 +65,26 @@ int url_absolute(const struct url *u, char *out, size_t cap);
  * the path's on return. */
 const char *url_origin_form(const char *target, size_t *len);
 
+/* One --connect-to rule (curl's "HOST1:PORT1:HOST2:PORT2"): a target whose host and
+ * port match is connected to another host and port, while requests keep its name. */
+struct url_connect_to {
+	char host[URL_MAX_HOST];    /* host to match, canonical as url_parse stores it; "" any */
+	uint16_t port;              /* port to match; 0 matches any */
+	char to_host[URL_MAX_HOST]; /* where to connect instead; "" keeps the target's host */
+	bool to_is_ipv6;            /* to_host is an IPv6 literal (written in brackets) */
+	bool to_is_literal;         /* to_host is an address literal: never resolved */
+	uint16_t to_port;           /* 0 keeps the target's port */
+};
+
+/* Parses "HOST1:PORT1:HOST2:PORT2" (IPv6 hosts in brackets; any field may be empty, as
+ * in curl). Hosts are checked and stored as url_parse stores them (lower case, IPv6
+ * canonical without brackets); ports are 1..65535. Returns 0, or -EINVAL with *why set
+ * to a short static reason. */
+int url_parse_connect_to(const char *s, struct url_connect_to *c, const char **why);
+
+/* Whether rule c applies to target u (host and port match, empty fields match any). */
+bool url_connect_to_matches(const struct url_connect_to *c, const struct url *u);
+
 /* Chooses the proxy for target as curl (7.86+) does: "http_proxy" (lower case only)
  * for http URLs, "https_proxy" or "HTTPS_PROXY" for https URLs, then "all_proxy" or
  * "ALL_PROXY"; an empty variable counts as unset. "no_proxy", else "NO_PROXY",

@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "lib/hex.h"
 #include "lib/payload.h"
 #include "lib/units.h"
 
@@ -27,8 +28,12 @@ void probe_usage(FILE *out)
 	      "                          all_proxy (as curl)\n"
 	      "      --noproxy LIST      hosts reached directly ('*': ignore proxy variables)\n"
 	      "  -p, --proxytunnel       CONNECT through an http:// proxy for http URLs too\n"
-	      "      --urls-file FILE    more targets, one per line, # comments\n"
+	      "      --urls-file FILE    more targets, one per line, # comments; a line may add\n"
+	      "                          sha256=HEX length=N: what the body must be\n"
 	      "      --resolve H:P:ADDR  use ADDR for host H port P (as curl)\n"
+	      "      --connect-to H:P:ADDR:PORT  connect to ADDR:PORT for host H port P (as\n"
+	      "                          curl; through a proxy, ask it for ADDR:PORT); Host,\n"
+	      "                          SNI and certificate checks keep H\n"
 	      "  -4, -6                  IPv4 / IPv6 only\n"
 	      "Load:\n"
 	      "  -n N                    requests per URL (default 1)\n"
@@ -55,6 +60,7 @@ void probe_usage(FILE *out)
 	      "      --records FILE      one JSON line per request\n"
 	      "      --keylog FILE       TLS keys in NSS key log format (Wireshark)\n"
 	      "      --label TEXT        a name for this run in reports\n"
+	      "      --run-id ID         put \"run\": ID in every record (ledgers are joined by it)\n"
 	      "  -q, --quiet             no summary on stdout\n"
 	      "Exit status: 0 all requests ok, 1 some failed, 2 bad usage or configuration.\n",
 	      out);
@@ -123,6 +129,7 @@ static int add_target(struct probe_config *cfg, const char *spec, size_t *cap)
 	struct probe_target *t = &cfg->targets[cfg->ntargets];
 	memset(t, 0, sizeof *t);
 	t->spec = spec;
+	t->known.length = -1;
 	if (url_parse(spec, &t->url, &why) < 0) {
 		fprintf(stderr, "tunnelprobe probe: bad URL '%s': %s\n", spec, why);
 		return -EINVAL;
@@ -176,17 +183,126 @@ static int read_urls_file(struct probe_config *cfg, const char *path, size_t *ca
 	*storage = buf;
 	if (rc < 0)
 		return rc;
-	for (size_t off = 0; off < len; off += strlen(buf + off) + 1) {
+	for (size_t off = 0, next; off < len; off = next) {
+		next = off + strlen(buf + off) + 1; /* before the line is split in place */
 		const char *why = NULL;
 		struct url tmp;
+		struct probe_known known;
+		if (probe_parse_urls_line(buf + off, &known, &why) < 0) {
+			fprintf(stderr, "tunnelprobe probe: %s: bad line '%s': %s\n", path, buf + off, why);
+			return -EINVAL;
+		}
 		if (url_parse(buf + off, &tmp, &why) < 0) {
 			fprintf(stderr, "tunnelprobe probe: %s: bad URL '%s': %s\n", path, buf + off, why);
 			return -EINVAL;
 		}
 		if ((rc = add_target(cfg, buf + off, cap)) < 0)
 			return rc;
+		cfg->targets[cfg->ntargets - 1].known = known;
 	}
 	return 0;
+}
+
+int probe_parse_urls_line(char *line, struct probe_known *known, const char **why)
+{
+	memset(known, 0, sizeof *known);
+	known->length = -1;
+	char *p = line + strcspn(line, " \t");
+	bool have_length = false;
+	while (*p) {
+		*p++ = '\0';
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		size_t n = strcspn(p, " \t");
+		if (n == 7 + 64 && strncmp(p, "sha256=", 7) == 0 && !known->has_sha256) {
+			for (size_t i = 0; i < 32; i++) {
+				int hi = hex_digit(p[7 + 2 * i]), lo = hex_digit(p[8 + 2 * i]);
+				if (hi < 0 || lo < 0) {
+					*why = "sha256= wants 64 hex digits";
+					return -EINVAL;
+				}
+				known->sha256[i] = (uint8_t)(hi << 4 | lo);
+			}
+			known->has_sha256 = true;
+		} else if (n > 7 && strncmp(p, "length=", 7) == 0 && !have_length) {
+			char num[24];
+			unsigned long long v;
+			if (n - 7 >= sizeof num) {
+				*why = "length= wants a byte count";
+				return -EINVAL;
+			}
+			memcpy(num, p + 7, n - 7);
+			num[n - 7] = '\0';
+			if (!parse_uint(num, INT64_MAX, &v)) {
+				*why = "length= wants a byte count";
+				return -EINVAL;
+			}
+			known->length = (int64_t)v;
+			have_length = true;
+		} else {
+			*why = "after the URL only sha256=HEX and length=N, once each";
+			return -EINVAL;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+bool probe_run_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > PROBE_RUN_ID_MAX)
+		return false;
+	for (const char *c = id; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      *c == '.' || *c == '_' || *c == '-'))
+			return false;
+	return true;
+}
+
+static int parse_connect_to(struct probe_config *cfg, const char *s)
+{
+	const char *why = NULL;
+	if (cfg->nconnect_to == PROBE_MAX_CONNECT_TO)
+		return fail("too many --connect-to entries (at most %s)", "32");
+	if (url_parse_connect_to(s, &cfg->connect_to[cfg->nconnect_to], &why) < 0) {
+		fprintf(stderr, "tunnelprobe probe: bad --connect-to '%s': %s (want HOST:PORT:ADDR:PORT)\n", s,
+			why);
+		return -EINVAL;
+	}
+	cfg->nconnect_to++;
+	return 0;
+}
+
+/* t's dial host and port: the URL's, or the first matching --connect-to rule's. */
+static void apply_connect_to(const struct probe_config *cfg, struct probe_target *t)
+{
+	memcpy(t->dial_host, t->url.host, sizeof t->dial_host);
+	t->dial_port = t->url.port;
+	t->dial_is_ipv6 = t->url.host_is_ipv6;
+	t->dial_is_literal = t->url.host_is_literal;
+	for (size_t i = 0; i < cfg->nconnect_to; i++) {
+		const struct url_connect_to *r = &cfg->connect_to[i];
+		if (!url_connect_to_matches(r, &t->url))
+			continue;
+		t->connect_to = true;
+		if (r->to_host[0]) {
+			memcpy(t->dial_host, r->to_host, sizeof t->dial_host);
+			t->dial_is_ipv6 = r->to_is_ipv6;
+			t->dial_is_literal = r->to_is_literal;
+		}
+		if (r->to_port)
+			t->dial_port = r->to_port;
+		return;
+	}
+}
+
+int probe_target_dial_authority(const struct probe_target *t, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s%s%s:%u", t->dial_is_ipv6 ? "[" : "", t->dial_host,
+			 t->dial_is_ipv6 ? "]" : "", (unsigned)t->dial_port);
+	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }
 
 static int parse_resolve(struct probe_config *cfg, const char *s)
@@ -224,6 +340,15 @@ static int parse_resolve(struct probe_config *cfg, const char *s)
 		return fail("bad --resolve address in '%s' (want an IP literal)", s);
 	cfg->nresolve++;
 	return 0;
+}
+
+/* A fresh random prefix for the run's X-Probe-Ids: 6 hex digits. */
+static void new_id_prefix(struct probe_config *cfg)
+{
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+	snprintf(cfg->id_prefix, sizeof cfg->id_prefix, "%06x", rnd & 0xffffff);
 }
 
 /* The request head of a target without its last line (X-Probe-Id, added per request),
@@ -275,12 +400,20 @@ static int finish_target(struct probe_config *cfg, struct probe_target *t, const
 	}
 	if (url_authority(&t->url, true, t->host_header, sizeof t->host_header) < 0)
 		return fail("host too long in '%s'", t->spec);
+	apply_connect_to(cfg, t);
 	bool absolute = t->has_proxy && t->proxy.scheme == URL_HTTP && !t->tunnel;
 	size_t cap = URL_MAX_PATH + URL_MAX_HOST + 32;
 	t->request_target = malloc(cap);
 	if (!t->request_target)
 		return fail("out of memory%s", "");
-	if (absolute) {
+	if (absolute && t->connect_to) {
+		/* The proxy is asked for the dial address; Host: still names the site. */
+		char auth[URL_MAX_HOST + 16];
+		probe_target_dial_authority(t, auth, sizeof auth);
+		int n = snprintf(t->request_target, cap, "http://%s%s", auth, t->url.path);
+		if (n < 0 || (size_t)n >= cap)
+			return fail("URL too long: '%s'", t->spec);
+	} else if (absolute) {
 		if (url_absolute(&t->url, t->request_target, cap) < 0)
 			return fail("URL too long: '%s'", t->spec);
 	} else {
@@ -300,6 +433,7 @@ enum {
 	OPT_NOPROXY = 256, OPT_URLS_FILE, OPT_RESOLVE, OPT_NO_KEEPALIVE, OPT_UPLOAD, OPT_COMPRESSED,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_EXPECT_STATUS, OPT_NO_VERIFY, OPT_CACERT,
 	OPT_COMPARE_DIRECT, OPT_HALF_CLOSE, OPT_JSON, OPT_RECORDS, OPT_KEYLOG, OPT_LABEL, OPT_DNS_SERVERS,
+	OPT_CONNECT_TO, OPT_RUN_ID,
 };
 
 static const struct option long_opts[] = {
@@ -308,6 +442,8 @@ static const struct option long_opts[] = {
 	{"proxytunnel", no_argument, NULL, 'p'},
 	{"urls-file", required_argument, NULL, OPT_URLS_FILE},
 	{"resolve", required_argument, NULL, OPT_RESOLVE},
+	{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
+	{"run-id", required_argument, NULL, OPT_RUN_ID},
 	{"threads", required_argument, NULL, 't'},
 	{"connections", required_argument, NULL, 'c'},
 	{"rate", required_argument, NULL, 'R'},
@@ -335,6 +471,53 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* The options that say where requests go, gathered while parsing. */
+struct where_opts {
+	const char *proxy, *noproxy;
+	bool proxytunnel;
+	size_t cap; /* of cfg->targets */
+};
+
+/* Handles the options about targets and their paths (proxy, --urls-file, --resolve,
+ * --connect-to, --run-id). 1 when opt was one of them, 0 when not, -EINVAL after a
+ * message. */
+static int where_option(struct probe_config *cfg, int opt, const char *arg, struct where_opts *w)
+{
+	switch (opt) {
+	case 'x': w->proxy = arg; return 1;
+	case OPT_NOPROXY: w->noproxy = arg; return 1;
+	case 'p': w->proxytunnel = true; return 1;
+	case OPT_URLS_FILE:
+		return read_urls_file(cfg, arg, &w->cap, &cfg->urls_storage) < 0 ? -EINVAL : 1;
+	case OPT_RESOLVE:
+		return parse_resolve(cfg, arg) < 0 ? -EINVAL : 1;
+	case OPT_CONNECT_TO:
+		return parse_connect_to(cfg, arg) < 0 ? -EINVAL : 1;
+	case OPT_RUN_ID:
+		if (!probe_run_id_valid(arg))
+			return fail("--run-id wants 1-64 characters of A-Z a-z 0-9 . _ -, not '%s'", arg);
+		snprintf(cfg->run_id, sizeof cfg->run_id, "%s", arg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The TLS context (and the system CA store, a few ms to load) only when a target is
+ * https, or a TLS option must be checked now (an unreadable --cacert is exit 2 even
+ * for an http run). 0 or -EINVAL after a message. */
+static int prepare_tls(struct probe_config *cfg)
+{
+	bool need_tls = cfg->cacert || cfg->keylog;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		need_tls |= cfg->targets[i].url.scheme == URL_HTTPS;
+	const char *why = NULL;
+	if (need_tls && tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
+		return fail("%s", why);
+	cfg->tls_ready = need_tls;
+	return 0;
+}
+
 int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		       const char *(*env)(const char *))
 {
@@ -349,26 +532,19 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	cfg->argc = argc;
 	cfg->argv = argv;
 	parse_statuses("2xx,3xx", cfg->expect_status);
-	const char *proxy = NULL, *noproxy = NULL;
-	bool proxytunnel = false, have_n = false;
-	size_t cap = 0;
+	struct where_opts w = {0};
+	bool have_n = false;
 	unsigned long long v;
-	int opt;
+	int opt, rc;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":x:pt:c:R:d:n:X:kq46h", long_opts, NULL)) != -1) {
+		if ((rc = where_option(cfg, opt, optarg, &w)) != 0) {
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		switch (opt) {
-		case 'x': proxy = optarg; break;
-		case OPT_NOPROXY: noproxy = optarg; break;
-		case 'p': proxytunnel = true; break;
-		case OPT_URLS_FILE:
-			if (read_urls_file(cfg, optarg, &cap, &cfg->urls_storage) < 0)
-				return -EINVAL;
-			break;
-		case OPT_RESOLVE:
-			if (parse_resolve(cfg, optarg) < 0)
-				return -EINVAL;
-			break;
 		case 't':
 			if (!parse_uint(optarg, 256, &v) || v == 0)
 				return fail("-t wants 1..256 threads, not '%s'", optarg);
@@ -445,7 +621,7 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		}
 	}
 	for (int i = optind; i < argc; i++)
-		if (add_target(cfg, argv[i], &cap) < 0)
+		if (add_target(cfg, argv[i], &w.cap) < 0)
 			return -EINVAL;
 	if (cfg->ntargets == 0)
 		return fail("no URL given (see --help)%s", "");
@@ -463,22 +639,11 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	if (cfg->method[0] == '\0')
 		return fail("empty method%s", "");
 	for (size_t i = 0; i < cfg->ntargets; i++)
-		if (finish_target(cfg, &cfg->targets[i], proxy, noproxy, proxytunnel, env) < 0)
+		if (finish_target(cfg, &cfg->targets[i], w.proxy, w.noproxy, w.proxytunnel, env) < 0)
 			return -EINVAL;
-	/* The TLS context (and the system CA store, a few ms to load) only when a target
-	 * is https, or a TLS option must be checked now (an unreadable --cacert is exit 2
-	 * even for an http run). */
-	bool need_tls = cfg->cacert || cfg->keylog;
-	for (size_t i = 0; i < cfg->ntargets; i++)
-		need_tls |= cfg->targets[i].url.scheme == URL_HTTPS;
-	const char *why = NULL;
-	if (need_tls && tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
-		return fail("%s", why);
-	cfg->tls_ready = need_tls;
-	uint32_t rnd = 0;
-	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
-		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
-	snprintf(cfg->id_prefix, sizeof cfg->id_prefix, "%06x", rnd & 0xffffff);
+	if (prepare_tls(cfg) < 0)
+		return -EINVAL;
+	new_id_prefix(cfg);
 	return 0;
 }
 
@@ -504,6 +669,11 @@ int probe_config_direct(const struct probe_config *cfg, struct probe_config *dir
 {
 	*direct = *cfg;
 	direct->is_copy = true;
+	direct->learn_bodies = true;
+	/* Its own ids: the origin's ledger must not see one id twice in a run. */
+	do
+		new_id_prefix(direct);
+	while (strcmp(direct->id_prefix, cfg->id_prefix) == 0);
 	direct->targets = calloc(cfg->ntargets, sizeof *direct->targets);
 	if (!direct->targets)
 		return -ENOMEM;

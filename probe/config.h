@@ -14,6 +14,17 @@
 
 #define PROBE_MAX_TARGETS 4096
 #define PROBE_MAX_RESOLVE 32
+#define PROBE_MAX_CONNECT_TO 32
+#define PROBE_RUN_ID_MAX 64
+
+/* What a body is known to be without X-Tp-Seed: from a --urls-file line
+ * (sha256=HEX length=N), or learnt from --compare-direct's direct fetches. */
+struct probe_known {
+	bool has_sha256;
+	uint8_t sha256[32];
+	int64_t length;            /* decoded body bytes; -1 unknown */
+	bool from_direct;          /* learnt from the direct fetch, not given */
+};
 
 /* One URL and how it is reached. */
 struct probe_target {
@@ -23,6 +34,14 @@ struct probe_target {
 	struct url proxy;
 	const char *proxy_spec;
 	bool tunnel;               /* CONNECT through an http:// proxy */
+	/* Where the connection goes, or what the proxy is asked for: the URL's host and
+	 * port, or those of the first --connect-to rule that matched. The Host header,
+	 * TLS SNI and certificate verification always keep url.host. */
+	char dial_host[URL_MAX_HOST];
+	uint16_t dial_port;
+	bool dial_is_ipv6, dial_is_literal;
+	bool connect_to;           /* a --connect-to rule matched */
+	struct probe_known known;
 	char host_header[URL_MAX_HOST + 8];
 	char *request_target;      /* request-line target: origin-form or absolute-form */
 	char proxy_auth[URL_MAX_USERINFO * 2 + 32]; /* "Basic ..." for an http proxy, or "" */
@@ -52,6 +71,8 @@ struct probe_config {
 	bool verify;                /* --no-verify clears it */
 	bool compressed;            /* --compressed: send Accept-Encoding: gzip */
 	bool compare_direct;        /* --compare-direct */
+	bool learn_bodies;          /* hash ok bodies without a seed (--compare-direct's
+				     * direct run: what the proxied run compares with) */
 	bool half_close;            /* --half-close: FIN after the request (plain HTTP only) */
 	bool quiet;                 /* -q */
 	const char *method;         /* -X, default GET (POST with --upload) */
@@ -67,6 +88,9 @@ struct probe_config {
 	char id_prefix[24];         /* prefix of every X-Probe-Id in this run */
 	struct probe_resolve resolve[PROBE_MAX_RESOLVE];
 	size_t nresolve;
+	struct url_connect_to connect_to[PROBE_MAX_CONNECT_TO];
+	size_t nconnect_to;
+	char run_id[PROBE_RUN_ID_MAX + 1]; /* --run-id, "" when not given */
 	const char *dns_servers;    /* --dns-servers, for tests */
 	int argc;
 	char **argv;
@@ -86,5 +110,18 @@ void probe_config_free(struct probe_config *cfg);
  * Returns 0 or -ENOMEM. */
 int probe_config_direct(const struct probe_config *cfg, struct probe_config *direct);
 void probe_usage(FILE *out);
+
+/* "HOST:PORT" of t's dial host and port (IPv6 in brackets, the port always written):
+ * what a CONNECT asks for. Returns the length, or -ENOSPC. */
+int probe_target_dial_authority(const struct probe_target *t, char *out, size_t cap);
+
+/* Splits one --urls-file line (trimmed, not a comment) in place: the URL is the first
+ * word, NUL-terminated in line; the words after it may be "sha256=<64 hex>" and
+ * "length=<decimal>", each at most once, into *known (zeroed, length -1 first).
+ * Returns 0, or -EINVAL with *why a short static reason. */
+int probe_parse_urls_line(char *line, struct probe_known *known, const char **why);
+
+/* Whether id is a --run-id: 1..PROBE_RUN_ID_MAX characters of [A-Za-z0-9._-]. */
+bool probe_run_id_valid(const char *id);
 
 #endif

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include <openssl/evp.h>
+
 #include "probe/exchange.h"
 #include "probe/tunnel.h"
 #include "probe/worker.h"
@@ -96,7 +98,8 @@ bool conn_fits(const struct conn *c, unsigned ti)
 		return true;
 	if (a->url.scheme != b->url.scheme || a->url.port != b->url.port ||
 	    strcmp(a->url.host, b->url.host) != 0 || a->has_proxy != b->has_proxy ||
-	    a->tunnel != b->tunnel)
+	    a->tunnel != b->tunnel || a->dial_port != b->dial_port ||
+	    strcmp(a->dial_host, b->dial_host) != 0)
 		return false;
 	return !a->has_proxy || strcmp(a->proxy_spec, b->proxy_spec) == 0;
 }
@@ -133,6 +136,13 @@ void conn_close(struct conn *c)
 	c->in_len = 0;
 	c->socks_dst_resolved = false;
 	c->pending_err = 0;
+}
+
+void conn_free(struct conn *c)
+{
+	conn_close(c);
+	EVP_MD_CTX_free(c->md);
+	c->md = NULL;
 }
 
 /* Ends the request in flight with a class, the phase it happened in and a detail. */
@@ -207,7 +217,7 @@ static void on_resolved(void *arg, int status, const char *why, const struct net
 	const struct probe_target *t = conn_target(c);
 	c->dnsq = NULL;
 	bool for_socks_dst = c->state == CONN_RESOLVING && c->resolving_dst;
-	const char *host = for_socks_dst || !t->has_proxy ? t->url.host : t->proxy.host;
+	const char *host = for_socks_dst || !t->has_proxy ? t->dial_host : t->proxy.host;
 	if (status < 0) {
 		conn_finish(c, TP_DNS_ERROR, TP_PHASE_DNS, "%s: %s", host, why ? why : "resolution failed");
 		return;
@@ -228,28 +238,30 @@ static void resolve_or_connect(struct conn *c)
 	const struct probe_config *cfg = c->w->cfg;
 	const struct probe_target *t = conn_target(c);
 	bool socks_local = t->has_proxy && t->proxy.scheme == URL_SOCKS5;
-	const struct url *hop = t->has_proxy ? &t->proxy : &t->url;
+	/* The first hop: the proxy, or the origin's dial address (--connect-to). */
+	const char *hop_host = t->has_proxy ? t->proxy.host : t->dial_host;
+	uint16_t hop_port = t->has_proxy ? t->proxy.port : t->dial_port;
 	const char *host = NULL;
 	uint16_t port = 0;
 	c->resolving_dst = false;
 	if (!c->remote_ready) {
-		const struct net_addr *o = override_for(cfg, hop->host, hop->port);
+		const struct net_addr *o = override_for(cfg, hop_host, hop_port);
 		if (o) {
 			c->remote = *o;
 			c->remote_ready = true;
 		} else {
-			host = hop->host;
-			port = hop->port;
+			host = hop_host;
+			port = hop_port;
 		}
 	}
 	if (!host && socks_local && !c->socks_dst_resolved) {
-		const struct net_addr *o = override_for(cfg, t->url.host, t->url.port);
+		const struct net_addr *o = override_for(cfg, t->dial_host, t->dial_port);
 		if (o) {
 			c->socks_dst = *o;
 			c->socks_dst_resolved = true;
 		} else {
-			host = t->url.host;
-			port = t->url.port;
+			host = t->dial_host;
+			port = t->dial_port;
 			c->resolving_dst = true;
 		}
 	}
@@ -469,23 +481,34 @@ void conn_init(struct conn *c, struct probe_worker *w, unsigned slot)
 	loop_timer_init(&c->timer, on_timer, c);
 }
 
-/* "PREFIX-INDEX-SEQ", cut to fit like snprintf; without printf's cost per request. */
-static void format_id(char *out, size_t size, const struct probe_worker *w, uint64_t seq)
+/* Appends the decimal digits of v at p; returns the end. */
+static char *put_u64(char *p, uint64_t v)
 {
 	char digits[20];
 	size_t nd = 0;
 	do {
-		digits[sizeof digits - ++nd] = (char)('0' + seq % 10);
-		seq /= 10;
-	} while (seq);
-	size_t head = w->id_head_len < size - 1 ? w->id_head_len : size - 1;
-	memcpy(out, w->id_head, head);
-	size_t tail = nd < size - 1 - head ? nd : size - 1 - head;
-	memcpy(out + head, digits + sizeof digits - nd, tail);
-	out[head + tail] = '\0';
+		digits[sizeof digits - ++nd] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(p, digits + sizeof digits - nd, nd);
+	return p + nd;
 }
 
-void conn_start_request(struct conn *c, unsigned ti, uint64_t intended_us)
+/* "PREFIX-TARGET-SEQ" without printf's cost per request; the prefix is at most 23
+ * characters and each number at most 20, so it always fits the record's id. */
+static void format_id(char *out, const struct probe_config *cfg, unsigned ti, uint64_t seq)
+{
+	size_t n = strlen(cfg->id_prefix);
+	memcpy(out, cfg->id_prefix, n);
+	char *p = out + n;
+	*p++ = '-';
+	p = put_u64(p, ti);
+	*p++ = '-';
+	p = put_u64(p, seq);
+	*p = '\0';
+}
+
+void conn_start_request(struct conn *c, unsigned ti, uint64_t seq, uint64_t intended_us)
 {
 	struct probe_worker *w = c->w;
 	struct probe_record *r = &c->rec;
@@ -495,8 +518,8 @@ void conn_start_request(struct conn *c, unsigned ti, uint64_t intended_us)
 	w->inflight++;
 	c->retried = false;
 	c->req_target = ti;
-	c->req_seq = w->seq++;
-	format_id(r->id, sizeof r->id, w, c->req_seq);
+	c->req_seq = seq;
+	format_id(r->id, w->cfg, ti, seq);
 	r->target = ti;
 	r->bytes_expected = -1;
 	c->times.intended = intended_us ? intended_us : conn_now(c);

@@ -73,7 +73,7 @@ struct conn {
 	/* The request in flight. */
 	bool busy;
 	unsigned req_target;
-	uint64_t req_seq;
+	uint64_t req_seq;               /* the request's number among its target's */
 	bool retried;
 	struct req_times times;
 	struct probe_record rec;
@@ -81,6 +81,10 @@ struct conn {
 	/* The response being read. */
 	enum http1_framing framing;
 	bool resp_keepalive, gzip, has_seed;
+	bool check_seed;                /* body checked against the generator */
+	bool check_sha;                 /* body hashed: a known SHA-256, or one to learn */
+	bool inflating;                 /* gzip body decoded (records count decoded bytes) */
+	void *md;                       /* EVP_MD_CTX *, kept for the connection's life */
 	uint64_t seed;
 	int64_t tp_length;              /* X-Tp-Length, -1 when absent */
 	struct http1_body body;
@@ -104,12 +108,15 @@ struct conn {
 
 /* Prepares slot number slot of w as a free connection; c must be zeroed memory. */
 void conn_init(struct conn *c, struct probe_worker *w, unsigned slot);
-/* Starts a request for target index ti on c (intended_us: its due time in an open-loop
- * run, 0 for now): reuses c's connection when it is idle and connected for an
+/* Starts a request for target index ti on c, the seq-th of that target in the run (its
+ * X-Probe-Id is "PREFIX-ti-seq"; intended_us: its due time in an open-loop run, 0 for
+ * now): reuses c's connection when it is idle and connected for an
  * equivalent target, else (re)connects. The request ends in worker_request_done(). */
-void conn_start_request(struct conn *c, unsigned ti, uint64_t intended_us);
+void conn_start_request(struct conn *c, unsigned ti, uint64_t seq, uint64_t intended_us);
 /* Closes the socket and forgets the connection state (no record written). */
 void conn_close(struct conn *c);
+/* conn_close, and frees what the slot keeps across connections (the SHA-256 context). */
+void conn_free(struct conn *c);
 /* True when c is idle and connected for a target equivalent to ti (same origin, same
  * proxy path), so a request for ti can reuse it. */
 bool conn_fits(const struct conn *c, unsigned ti);

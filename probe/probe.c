@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,12 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The wall clock on the microsecond grid, rounded down (up): records print their start
+ * t to the microsecond, so a run's started (ended) on the same grid, taken before the
+ * first request (after the last), keeps started <= every t <= ended. */
+static double wall_floor_us(void) { return floor(wall_now() * 1e6) / 1e6; }
+static double wall_ceil_us(void) { return ceil(wall_now() * 1e6) / 1e6; }
+
 /* Runs cfg once with all its threads; fills merged (caller frees with stats_free). */
 static int run_once(const struct probe_config *cfg, FILE *records, struct probe_stats *merged,
 		    double *elapsed)
@@ -50,7 +57,7 @@ static int run_once(const struct probe_config *cfg, FILE *records, struct probe_
 	unsigned started = 0;
 	for (unsigned i = 0; i < n && rc == 0; i++)
 		rc = worker_init(&ws[i], cfg, i, start, wall_start, records, &records_lock);
-	if (rc == 0 && (rc = stats_init(merged, cfg->ntargets, start)) == 0) {
+	if (rc == 0 && (rc = stats_init(merged, cfg->ntargets, start, cfg->learn_bodies)) == 0) {
 		running_workers = ws;
 		running_count = n;
 		for (; started < n; started++)
@@ -117,13 +124,9 @@ int probe_main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	double started = wall_now(), elapsed = 0;
-	if (run_once(&cfg, records, &st, &elapsed) < 0) {
-		fprintf(stderr, "tunnelprobe probe: cannot start the workers\n");
-		goto out;
-	}
-	double ended = wall_now();
 	if (cfg.compare_direct) {
+		/* The direct run goes first: bodies without a seed are then compared with
+		 * what the same URL gave without the proxy (stats_known_body). */
 		double direct_elapsed;
 		if (probe_config_direct(&cfg, &direct_cfg) < 0 ||
 		    run_once(&direct_cfg, NULL, &direct_st, &direct_elapsed) < 0) {
@@ -131,7 +134,16 @@ int probe_main(int argc, char **argv)
 			goto out;
 		}
 		have_direct = true;
+		for (size_t i = 0; i < cfg.ntargets; i++)
+			if (!cfg.targets[i].known.has_sha256)
+				stats_known_body(&direct_st, i, &cfg.targets[i].known);
 	}
+	double started = wall_floor_us(), elapsed = 0;
+	if (run_once(&cfg, records, &st, &elapsed) < 0) {
+		fprintf(stderr, "tunnelprobe probe: cannot start the workers\n");
+		goto out;
+	}
+	double ended = wall_ceil_us();
 	if (!cfg.quiet) {
 		summary_print(&st, &cfg, elapsed, stdout);
 		if (have_direct)

@@ -9,14 +9,16 @@
 
 /* ---- counting ---- */
 
-int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us)
+int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us, bool learn)
 {
 	memset(st, 0, sizeof *st);
 	runcount_totals_init(&st->tot);
 	st->start_us = start_us;
 	st->ntargets = ntargets;
 	st->targets = calloc(ntargets ? ntargets : 1, sizeof *st->targets);
-	return st->targets ? 0 : -ENOMEM;
+	if (learn)
+		st->bodies = calloc(ntargets ? ntargets : 1, sizeof *st->bodies);
+	return st->targets && (!learn || st->bodies) ? 0 : -ENOMEM;
 }
 
 void stats_free(struct probe_stats *st)
@@ -25,8 +27,33 @@ void stats_free(struct probe_stats *st)
 		return;
 	free(st->targets);
 	free(st->seconds);
+	free(st->bodies);
 	st->targets = NULL;
 	st->seconds = NULL;
+	st->bodies = NULL;
+}
+
+/* One more ok body of a target: the first is kept, a different one marks the target. */
+static void body_seen(struct stats_body *b, const uint8_t sha256[32], uint64_t length)
+{
+	if (!b->seen) {
+		b->seen = true;
+		memcpy(b->sha256, sha256, sizeof b->sha256);
+		b->length = length;
+	} else if (b->length != length || memcmp(b->sha256, sha256, sizeof b->sha256) != 0) {
+		b->differs = true;
+	}
+}
+
+bool stats_known_body(const struct probe_stats *st, size_t i, struct probe_known *known)
+{
+	if (!st->bodies || i >= st->ntargets || !st->bodies[i].seen || st->bodies[i].differs)
+		return false;
+	known->has_sha256 = true;
+	memcpy(known->sha256, st->bodies[i].sha256, sizeof known->sha256);
+	known->length = (int64_t)st->bodies[i].length;
+	known->from_direct = true;
+	return true;
 }
 
 /* The time-series cell for monotonic time now_us, or NULL past the cap / on ENOMEM. */
@@ -63,14 +90,23 @@ void stats_started(struct probe_stats *st, uint64_t now_us)
 void stats_add(struct probe_stats *st, const struct probe_record *rec, uint64_t latency_us,
 	       uint64_t now_us)
 {
-	const struct runcount_request req = {
+	struct runcount_request req = {
 		.cls = rec->cls,
 		.status = rec->status,
 		.bytes_sent = rec->bytes_sent,
 		.bytes_received = rec->wire_received,
 		.reused = rec->reused,
+		.verified = rec->verified,
 		.latency_us = latency_us,
 	};
+	const double ends[RUNCOUNT_PHASES] = {
+		[RUNCOUNT_PHASE_DNS] = rec->dns_ms,
+		[RUNCOUNT_PHASE_CONNECT] = rec->connect_ms,
+		[RUNCOUNT_PHASE_PROXY] = rec->proxy_ms,
+		[RUNCOUNT_PHASE_TLS] = rec->tls_ms,
+		[RUNCOUNT_PHASE_FIRST_BYTE] = rec->first_byte_ms,
+	};
+	runcount_phases_from_ends(ends, req.phase_us);
 	runcount_totals_add(&st->tot, &req);
 	if (rec->target < st->ntargets)
 		runcount_target_add(&st->targets[rec->target], &req);
@@ -79,6 +115,8 @@ void stats_add(struct probe_stats *st, const struct probe_record *rec, uint64_t 
 		runcount_second_done(s, &req);
 	if (rec->cls != TP_OK && st->nfailures < STATS_MAX_FAILURES)
 		st->failures[st->nfailures++] = *rec;
+	if (st->bodies && rec->cls == TP_OK && rec->has_body_sha256 && rec->target < st->ntargets)
+		body_seen(&st->bodies[rec->target], rec->body_sha256, rec->bytes_received);
 }
 
 static int cmp_failure(const void *a, const void *b)
@@ -96,6 +134,11 @@ int stats_merge(struct probe_stats *dst, const struct probe_stats *src)
 		return -ENOMEM;
 	for (size_t i = 0; i < src->nseconds; i++)
 		runcount_second_merge(&dst->seconds[i], &src->seconds[i]);
+	for (size_t i = 0; dst->bodies && src->bodies && i < dst->ntargets && i < src->ntargets; i++) {
+		if (src->bodies[i].seen)
+			body_seen(&dst->bodies[i], src->bodies[i].sha256, src->bodies[i].length);
+		dst->bodies[i].differs |= src->bodies[i].differs;
+	}
 	for (size_t i = 0; i < src->nfailures && dst->nfailures < STATS_MAX_FAILURES; i++)
 		dst->failures[dst->nfailures++] = src->failures[i];
 	qsort(dst->failures, dst->nfailures, sizeof dst->failures[0], cmp_failure);
@@ -154,6 +197,10 @@ size_t record_format(const struct probe_record *rec, const struct probe_config *
 	    ",\"bytes_sent\":%" PRIu64 ",\"wire_received\":%" PRIu64 ",\"local\":\"%s\",\"remote\":\"%s\"",
 	    rec->status, rec->bytes_expected, rec->bytes_received, rec->bytes_sent,
 	    rec->wire_received, rec->local, rec->remote);
+	if (cfg->run_id[0]) {
+		PUT(",\"run\":");
+		PUTSTR(cfg->run_id);
+	}
 	PUT(",\"proxy\":");
 	if (t->has_proxy)
 		PUTSTR(t->proxy_spec);

@@ -22,7 +22,7 @@
 
 /* One request's outcome: a line of --records and a failure sample. */
 struct probe_record {
-	char id[48];
+	char id[72];               /* X-Probe-Id: PREFIX-TARGET-SEQ */
 	unsigned target;           /* index into cfg->targets */
 	enum tp_class cls;
 	enum tp_phase phase;
@@ -35,7 +35,9 @@ struct probe_record {
 	char local[NET_ADDRSTRLEN];
 	char remote[NET_ADDRSTRLEN];
 	bool reused;
-	bool verified;
+	bool verified;             /* the body was checked byte for byte (seed or SHA-256) */
+	bool has_body_sha256;      /* body_sha256 holds the body's SHA-256 (no seed) */
+	uint8_t body_sha256[32];
 	double t;                  /* start, Unix seconds */
 	double latency_ms;
 	/* Phase ends, ms from the request start; < 0 when the phase did not happen. */
@@ -54,10 +56,23 @@ struct probe_stats {
 	size_t seconds_cap;
 	struct probe_record failures[STATS_MAX_FAILURES];
 	size_t nfailures;
+	struct stats_body *bodies;  /* per target, when learning (else NULL) */
 };
 
-/* Returns 0 or -ENOMEM. */
-int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us);
+/* What the ok bodies of one target were, learnt by a run that hashes bodies without a
+ * seed (the direct run of --compare-direct). */
+struct stats_body {
+	bool seen;                 /* an ok body was hashed */
+	bool differs;              /* two ok bodies differed: the URL is not a fixed file */
+	uint8_t sha256[32];
+	uint64_t length;
+};
+
+/* learn: keep a stats_body per target. Returns 0 or -ENOMEM. */
+int stats_init(struct probe_stats *st, size_t ntargets, uint64_t start_us, bool learn);
+/* The known body of target i learnt by st (a run with learn set): true with *known
+ * filled when every ok body hashed for it was the same. */
+bool stats_known_body(const struct probe_stats *st, size_t i, struct probe_known *known);
 void stats_free(struct probe_stats *st);
 /* A request started at monotonic time now_us (for the time series). */
 void stats_started(struct probe_stats *st, uint64_t now_us);

@@ -56,6 +56,8 @@ json_t *summary_json(const struct probe_stats *st, const struct probe_config *cf
 	json_object_set_new(o, "scenario", json_null());
 	const char *proxy = cfg->ntargets && cfg->targets[0].has_proxy ? cfg->targets[0].proxy_spec : NULL;
 	json_object_set_new(o, "proxy", proxy ? json_string(proxy) : json_null());
+	if (cfg->run_id[0])
+		json_object_set_new(o, "run_id", json_string(cfg->run_id));
 	json_object_set_new(o, "started", json_real(started));
 	json_object_set_new(o, "ended", json_real(ended));
 	json_object_set_new(o, "duration_s", json_real(ended - started));
@@ -75,6 +77,32 @@ static void print_classes(const uint64_t classes[TP_CLASS_COUNT], uint64_t total
 		if (classes[c])
 			fprintf(out, "    %-22s %10" PRIu64 "  %5.1f%%\n", tp_class_name(c), classes[c],
 				total ? 100.0 * (double)classes[c] / (double)total : 0.0);
+}
+
+/* What was verified, how the phases went, and whether an open loop kept its schedule. */
+static void print_checks(const struct runcount_totals *t, FILE *out)
+{
+	fprintf(out, "verified %" PRIu64 " ok bodies byte for byte, %" PRIu64
+		" ok but unverified (nothing to check them against)\n", t->verified, t->unverified);
+	bool any = false;
+	for (int p = 0; p < RUNCOUNT_PHASES; p++) {
+		const struct hist *h = &t->phases[p];
+		if (!h->total)
+			continue;
+		if (!any)
+			fprintf(out, "phases ms (p50/p99/max):");
+		any = true;
+		fprintf(out, "  %s %.3f/%.3f/%.3f", runcount_phase_name(p), us_to_ms(hist_percentile(h, 50)),
+			us_to_ms(hist_percentile(h, 99)), us_to_ms(h->max));
+	}
+	if (any)
+		fputc('\n', out);
+	const struct runcount_open_loop *ol = &t->open_loop;
+	if (ol->rate > 0 && ol->due > ol->sent)
+		fprintf(out, "missed %" PRIu64 " of %" PRIu64 " scheduled starts (-c too low or generator saturated)\n",
+			ol->due - ol->sent, ol->due);
+	else if (ol->rate > 0)
+		fprintf(out, "open loop at %.1f req/s: all %" PRIu64 " scheduled starts made\n", ol->rate, ol->due);
 }
 
 struct worst { size_t index; uint64_t failed; };
@@ -104,13 +132,14 @@ void summary_print(const struct probe_stats *st, const struct probe_config *cfg,
 		hist_mean(h) / 1000.0, us_to_ms(hist_percentile(h, 50)),
 		us_to_ms(hist_percentile(h, 90)), us_to_ms(hist_percentile(h, 99)),
 		us_to_ms(hist_percentile(h, 99.9)), us_to_ms(h->max));
+	print_checks(&st->tot, out);
 	if (st->ntargets > 1) {
 		fprintf(out, "targets:\n    %8s %8s %8s %10s  %s\n", "requests", "ok", "failed",
 			"p99 ms", "url");
 		for (size_t i = 0; i < st->ntargets && i < 50; i++) {
 			const struct runcount_target *t = &st->targets[i];
 			fprintf(out, "    %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10.3f  %s\n", t->requests,
-				t->ok, t->requests - t->ok, us_to_ms(qhist_percentile(&t->lat, 99)),
+				t->ok, t->requests - t->ok, us_to_ms(runcount_target_percentile(t, 99)),
 				cfg->targets[i].spec);
 		}
 		if (st->ntargets > 50)

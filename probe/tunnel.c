@@ -57,13 +57,15 @@ void tunnel_start(struct conn *c)
 	c->state = CONN_PROXY;
 	conn_arm(c, c->w->cfg->timeout_s);
 	if (t->proxy.scheme == URL_HTTP) {
+		/* The proxy is asked for the dial address (--connect-to), and told the id of
+		 * the request the tunnel is opened for, so its ledger can name the tunnel. */
 		char authority[URL_MAX_HOST + 16];
-		url_authority(&t->url, false, authority, sizeof authority);
+		probe_target_dial_authority(t, authority, sizeof authority);
 		int n = snprintf(c->out, sizeof c->out,
 				 "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tunnelprobe/0.1\r\n"
-				 "%s%s%s\r\n",
+				 "%s%s%sX-Probe-Id: %s\r\n\r\n",
 				 authority, authority, t->proxy_auth[0] ? "Proxy-Authorization: " : "",
-				 t->proxy_auth, t->proxy_auth[0] ? "\r\n" : "");
+				 t->proxy_auth, t->proxy_auth[0] ? "\r\n" : "", c->rec.id);
 		send_proxy_message(c, PX_CONNECT_SEND, n < (int)sizeof c->out ? n : -1);
 	} else {
 		int n = socks5_client_greeting((uint8_t *)c->out, sizeof c->out, t->proxy.has_userinfo);
@@ -101,8 +103,8 @@ static enum reply malformed(struct conn *c, const char *what, const char *why)
 	return REPLY_DONE;
 }
 
-/* Sends the SOCKS5 CONNECT request: with the address we resolved for socks5://, with
- * the name for socks5h://. */
+/* Sends the SOCKS5 CONNECT request for the dial host: with the address we resolved
+ * for socks5://, with the name (or the literal, as an address) for socks5h://. */
 static enum reply socks_request(struct conn *c)
 {
 	const struct probe_target *t = conn_target(c);
@@ -114,9 +116,9 @@ static enum reply socks_request(struct conn *c)
 					? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
 					: (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
 		inet_ntop(ss->ss_family, a, ip, sizeof ip);
-		socks5_addr_from_host(&dst, ip, t->url.port);
+		socks5_addr_from_host(&dst, ip, t->dial_port);
 	} else {
-		socks5_addr_from_host(&dst, t->url.host, t->url.port);
+		socks5_addr_from_host(&dst, t->dial_host, t->dial_port);
 	}
 	int n = socks5_client_request((uint8_t *)c->out, sizeof c->out, SOCKS5_CMD_CONNECT, &dst);
 	send_proxy_message(c, PX_SOCKS_REQUEST, n);

@@ -61,8 +61,10 @@ static void slot_next(struct probe_worker *w, struct conn *c)
 	if (p->left != UINT64_MAX && --p->left == 0)
 		w->plans_left--;
 	unsigned u = p->first_url + p->stride * p->cursor;
+	uint64_t seq = p->started / p->nurls * p->serving + p->rank;
 	p->cursor = (p->cursor + 1) % p->nurls;
-	conn_start_request(c, u, 0);
+	p->started++;
+	conn_start_request(c, u, seq, 0);
 }
 
 /* Open loop: start every due request an available connection can take. */
@@ -70,7 +72,8 @@ static void ol_dispatch(struct probe_worker *w)
 {
 	const struct probe_config *cfg = w->cfg;
 	while (!w->stopping && w->ol_next < w->ol_due) {
-		unsigned u = (unsigned)((w->index + w->ol_next * cfg->threads) % cfg->ntargets);
+		uint64_t num = w->index + w->ol_next * cfg->threads;
+		unsigned u = (unsigned)(num % cfg->ntargets);
 		struct conn *best = NULL;
 		for (unsigned i = 0; i < w->nconns; i++) {
 			struct conn *c = &w->conns[i];
@@ -86,17 +89,22 @@ static void ol_dispatch(struct probe_worker *w)
 		if (!best)
 			return; /* all busy: the request waits, its clock already running */
 		uint64_t k = w->ol_next++;
-		conn_start_request(best, u, ol_intended(w, k));
+		conn_start_request(best, u, num / cfg->ntargets, ol_intended(w, k));
 	}
+}
+
+/* Counts the starts due by now (and before the -d end). */
+static void ol_advance(struct probe_worker *w, uint64_t now)
+{
+	while (w->ol_due < w->ol_count && ol_intended(w, w->ol_due) <= now &&
+	       (!w->end_us || ol_intended(w, w->ol_due) < w->end_us))
+		w->ol_due++;
 }
 
 static void ol_tick(struct loop *loop, struct loop_timer *timer)
 {
 	struct probe_worker *w = timer->data;
-	uint64_t now = loop_now(loop);
-	while (w->ol_due < w->ol_count && ol_intended(w, w->ol_due) <= now &&
-	       (!w->end_us || ol_intended(w, w->ol_due) < w->end_us))
-		w->ol_due++;
+	ol_advance(w, loop_now(loop));
 	if (w->end_us && w->ol_due < w->ol_count && ol_intended(w, w->ol_due) >= w->end_us)
 		w->ol_count = w->ol_due; /* -d: nothing is due after the end */
 	ol_dispatch(w);
@@ -153,6 +161,8 @@ static void check_done(struct probe_worker *w)
 static void on_end(struct loop *loop, struct loop_timer *timer)
 {
 	struct probe_worker *w = timer->data;
+	if (w->open_loop)
+		ol_advance(w, w->end_us); /* every start due before the end, started or not */
 	w->stopping = true; /* requests in flight finish (bounded by their timeouts) */
 	loop_timer_stop(loop, &w->ol_timer);
 	for (unsigned i = 0; i < w->nconns; i++)
@@ -191,8 +201,6 @@ int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned
 	w->cfg = cfg;
 	w->index = index;
 	w->start_us = start_us;
-	int head = snprintf(w->id_head, sizeof w->id_head, "%s-%u-", cfg->id_prefix, index);
-	w->id_head_len = head > 0 && (size_t)head < sizeof w->id_head ? (size_t)head : 0;
 	w->wall_start = wall_start;
 	w->records = records;
 	w->records_lock = records_lock;
@@ -207,7 +215,7 @@ int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned
 	if ((rc = dns_init(&w->dns, &w->loop, cfg->dns_servers)) < 0)
 		return rc;
 	w->dns_ready = true;
-	if ((rc = stats_init(&w->stats, cfg->ntargets, start_us)) < 0)
+	if ((rc = stats_init(&w->stats, cfg->ntargets, start_us, cfg->learn_bodies)) < 0)
 		return rc;
 	if (records && !(w->records_buf = malloc(RECORDS_FLUSH + RECORD_MAX)))
 		return -ENOMEM;
@@ -227,17 +235,20 @@ int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned
 		p->first_url = j % groups;
 		p->stride = groups;
 		p->nurls = (nurls - p->first_url + groups - 1) / groups;
-		if (cfg->duration_s > 0) {
-			p->left = UINT64_MAX;
-		} else if (c >= nurls) {
+		p->serving = 1;
+		if (c >= nurls) {
 			/* URL u is served by the connections j ≡ u (mod urls): split its N. */
-			unsigned u = j % nurls, rank = j / nurls;
-			unsigned serving = c / nurls + (u < c % nurls ? 1 : 0);
-			uint64_t n = cfg->requests_per_url;
-			p->left = n / serving + (rank < n % serving ? 1 : 0);
-		} else {
-			p->left = cfg->requests_per_url * p->nurls;
+			unsigned u = j % nurls;
+			p->rank = j / nurls;
+			p->serving = c / nurls + (u < c % nurls ? 1 : 0);
 		}
+		uint64_t n = cfg->requests_per_url;
+		if (cfg->duration_s > 0)
+			p->left = UINT64_MAX;
+		else if (c >= nurls)
+			p->left = n / p->serving + (p->rank < n % p->serving ? 1 : 0);
+		else
+			p->left = n * p->nurls;
 		if (p->left)
 			w->plans_left++;
 	}
@@ -257,7 +268,7 @@ void worker_free(struct probe_worker *w)
 		return;
 	if (w->conns)
 		for (unsigned i = 0; i < w->nconns; i++)
-			conn_close(&w->conns[i]);
+			conn_free(&w->conns[i]);
 	if (w->dns_ready)
 		dns_free(&w->dns);
 	loop_free(&w->loop);
@@ -286,6 +297,9 @@ void *worker_run(void *arg)
 	check_done(w);
 	int rc = loop_run(&w->loop);
 	records_flush(w);
+	if (w->open_loop)
+		w->stats.tot.open_loop = (struct runcount_open_loop){
+			.rate = w->cfg->rate, .due = w->ol_due, .sent = w->ol_next};
 	w->rc = rc;
 	atomic_store(&w->finished, 1);
 	return NULL;

@@ -26,6 +26,11 @@ struct slot_plan {
 	unsigned first_url, stride, nurls; /* the URLs this slot serves, round robin */
 	unsigned cursor;
 	uint64_t left;                  /* requests still to start (UINT64_MAX: until -d ends) */
+	uint64_t started;               /* requests this slot started */
+	/* Per-target sequence numbers: of the `serving` slots that serve a URL this slot
+	 * takes every serving-th number from `rank` on, so the numbers of a URL are
+	 * unique and, with -n, exactly 0..N-1, whatever the timing. */
+	unsigned serving, rank;
 };
 
 struct probe_worker {
@@ -38,20 +43,17 @@ struct probe_worker {
 	struct conn *conns;
 	struct slot_plan *plans;
 	unsigned nconns;
-	uint64_t seq;                   /* requests started, for ids */
-	char id_head[40];               /* "PREFIX-INDEX-": every id of this worker starts so */
-	size_t id_head_len;
 	double wall_start;              /* Unix seconds at start_us: records' t without a
 					 * clock call per request */
 	unsigned inflight;              /* connections with a request in flight */
 	unsigned plans_left;            /* closed loop: connections with requests left */
 
-	/* Open loop: this worker starts global request numbers index + k * threads at
-	 * start + number * 1e6 / rate us. */
+	/* Open loop: this worker starts global request numbers i = index + k * threads at
+	 * start + i * 1e6 / rate us; number i is request i / urls of URL i % urls. */
 	bool open_loop;
 	uint64_t ol_next;               /* k of the next request to start */
 	uint64_t ol_count;              /* how many this worker starts (UINT64_MAX: -d) */
-	uint64_t ol_due;                /* k of the first request not yet due */
+	uint64_t ol_due;                /* k of the first request not yet due: how many came due */
 	struct loop_timer ol_timer;
 
 	uint64_t start_us, end_us;      /* end_us: -d deadline (0: none) */

@@ -129,10 +129,23 @@ static struct runcount_second *slot_for(struct records_agg *a, int64_t sec)
 
 struct rec {
 	int cls;
-	bool has_latency, reused, has_t;
+	bool has_latency, reused, has_t, verified;
 	double latency_ms, t;
 	int64_t status, bytes_sent, wire_received, bytes_received;
+	double phase_end_ms[RUNCOUNT_PHASES]; /* timings_ms; -1 when absent */
 };
+
+/* A record's timings_ms object: the phases' end times (the phases_ms aggregates). */
+static void read_timings(const struct jscan_member *obj, struct rec *r)
+{
+	struct jscan s;
+	struct jscan_member m;
+	jscan_init(&s, obj->val, obj->val_len);
+	while (jscan_next(&s, &m) == 1)
+		for (int p = 0; p < RUNCOUNT_PHASES; p++)
+			if (m.type == JSCAN_NUMBER && jscan_key_is(&m, runcount_phase_name(p)))
+				r->phase_end_ms[p] = jscan_number(&m);
+}
 
 static int64_t count_of(const struct jscan_member *m)
 {
@@ -149,6 +162,8 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 		return 0;
 	a->lines++;
 	struct rec r = {.cls = -1, .bytes_received = -1, .wire_received = -1};
+	for (int p = 0; p < RUNCOUNT_PHASES; p++)
+		r.phase_end_ms[p] = -1;
 	struct jscan s;
 	struct jscan_member m;
 	int rc;
@@ -177,6 +192,10 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 			r.bytes_received = count_of(&m);
 		} else if (jscan_key_is(&m, "reused")) {
 			r.reused = m.type == JSCAN_TRUE;
+		} else if (jscan_key_is(&m, "verified")) {
+			r.verified = m.type == JSCAN_TRUE;
+		} else if (jscan_key_is(&m, "timings_ms") && m.type == JSCAN_OBJECT) {
+			read_timings(&m, &r);
 		}
 	}
 	if (rc < 0 || r.cls < 0 || !r.has_latency) {
@@ -191,14 +210,16 @@ int records_line(struct records_agg *a, const char *line, size_t len)
 		return -ENOMEM;
 	}
 	int64_t received = r.wire_received >= 0 ? r.wire_received : r.bytes_received > 0 ? r.bytes_received : 0;
-	const struct runcount_request req = {
+	struct runcount_request req = {
 		.cls = (enum tp_class)r.cls,
 		.status = (int)(r.status < RUNCOUNT_STATUS_MAX ? r.status : 0),
 		.bytes_sent = (uint64_t)r.bytes_sent,
 		.bytes_received = (uint64_t)received,
 		.reused = r.reused,
+		.verified = r.verified,
 		.latency_us = (uint64_t)llround(r.latency_ms * 1000.0 < 1e15 ? r.latency_ms * 1000.0 : 1e15),
 	};
+	runcount_phases_from_ends(r.phase_end_ms, req.phase_us);
 	bool ok = r.cls == TP_OK;
 	runcount_totals_add(a->tot, &req);
 	a->tot->conns_opened += !r.reused; /* a request that did not ride one opened one */

@@ -61,7 +61,7 @@ expect_eq "origin ledger = probe records per id" "$agree" "14 []"
 	"https://www.baidu.com:$OS/" "https://www.qq.com:$OS/" "https://www.taobao.com:$OS/" "http://api.test:$OH/limit"
 expect_eq "site routes by Host" \
 	"$(records "$T/sites.jsonl" "[(x['class'], x['status'], x['bytes_expected']) for x in r]")" \
-	"[('ok', 200, 654397), ('ok', 200, 123456), ('ok', 200, -1), ('ok', 429, 20)]"
+	"[('ok', 200, 654397), ('ok', 200, 123456), ('ok', 200, 230000), ('ok', 429, 20)]"
 
 # Uploads: POST /sink verifies the body against its X-Tp-Seed.
 "$TP_BIN" probe -q -n 2 --upload 2M --cacert "$T/ca.pem" --json "$T/up.json" \

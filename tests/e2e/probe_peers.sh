@@ -40,8 +40,11 @@ run_probe microsocks-socks5 -x "socks5://127.0.0.1:$SOCKS_PORT"
 run_probe microsocks-socks5h -x "socks5h://127.0.0.1:$SOCKS_PORT"
 run_probe tinyproxy-connect -p -x "http://127.0.0.1:$TINYPROXY_PORT"
 
-# Framing: nginx gzip responses are chunked, the plain ones Content-Length.
-expect_eq "chunked responses seen" "$(records "$T/direct.jsonl" "sorted(set(x['bytes_expected'] for x in r if '/gz/' in x['url']))")" "[-1]"
+# nginx gzip responses are chunked: their records count decoded bytes, expected as
+# X-Tp-Length announces them (docs/ledgers.md).
+expect_eq "gzip records: decoded bytes of X-Tp-Length" \
+	"$(records "$T/direct.jsonl" "sorted(set((x['bytes_expected'], x['bytes_received']) for x in r if '/gz/' in x['url']))")" \
+	"[(100000, 100000)]"
 
 # Environment proxies as curl: https_proxy for https URLs.
 https_proxy="http://127.0.0.1:$SQUID_PORT" "$TP_BIN" probe -q -n 1 --cacert "$T/ca.pem" \

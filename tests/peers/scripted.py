@@ -33,7 +33,8 @@ def rst(c):
 
 
 def serve_http(c):
-    if read_head(c) is None:
+    head = read_head(c)
+    if head is None:
         return
     if MODE == "truncate":       # Content-Length 654397, 34016 bytes, FIN
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 654397\r\n\r\n" + b"y" * 34016)
@@ -74,6 +75,25 @@ def serve_http(c):
         time.sleep(30)
     elif MODE == "silent":       # accepts, reads, never answers
         time.sleep(30)
+    elif MODE == "continue-flood":  # interim 100 responses as fast as the socket takes them
+        try:
+            burst = b"HTTP/1.1 100 Continue\r\n\r\n" * 1000
+            end = time.time() + 30
+            while time.time() < end:
+                c.sendall(burst)
+        except OSError:
+            pass
+    elif MODE == "tp-headers":   # the path names a malformed X-Tp-* announcement
+        path = head.split(b" ")[1] if len(head.split(b" ")) > 1 else b"/"
+        bad = {
+            b"/len-max": b"X-Tp-Length: 18446744073709551615\r\n",
+            b"/len-overflow": b"X-Tp-Length: 99999999999999999999\r\n",
+            b"/len-alpha": b"X-Tp-Length: 12ab\r\n",
+            b"/len-negative": b"X-Tp-Length: -5\r\n",
+            b"/seed-dup": b"X-Tp-Seed: zz\r\nX-Tp-Seed: 0123456789abcdef\r\n",
+        }.get(path, b"")
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n" + bad + b"\r\nhello")
+        time.sleep(0.5)
     c.close()
 
 

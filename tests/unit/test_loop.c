@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,6 +60,62 @@ struct due_log {
 	int fired;
 	bool in_order;
 };
+
+/* Sub-millisecond timers: a chain of 100 timers, each re-armed from its callback for
+ * 300 us later. Waiting whole milliseconds (epoll_wait) makes every one ~700 us late
+ * (none on time, measured); a microsecond wait fires them within ~60 us (epoll_pwait2's
+ * default timer slack) or ~15 us (timerfd). Counted, not timed to
+ * the microsecond, so a loaded machine's odd late wake-up does not fail the test. */
+struct precision {
+	int fired, on_time;
+};
+
+static void precise_tick(struct loop *loop, struct loop_timer *t)
+{
+	struct precision *p = t->data;
+	uint64_t late = loop_clock_us() - t->due_us;
+	p->on_time += late < 350;
+	if (++p->fired < 100)
+		loop_timer_start(loop, t, 300);
+}
+
+static void run_precision(bool timerfd)
+{
+	if (timerfd)
+		setenv("TP_LOOP_TIMERFD", "1", 1);
+	struct loop loop;
+	assert_int_equal(loop_init(&loop), 0);
+	unsetenv("TP_LOOP_TIMERFD");
+	struct precision p = {0};
+	struct loop_timer t;
+	loop_timer_init(&t, precise_tick, &p);
+	loop_update_time(&loop);
+	loop_timer_start(&loop, &t, 300);
+	assert_int_equal(loop_run(&loop), 0);
+	assert_int_equal(p.fired, 100);
+	if (p.on_time < 50)
+		fail_msg("%s: only %d of 100 timers fired within 350 us of their due time",
+			 timerfd ? "timerfd" : "epoll_pwait2", p.on_time);
+	assert_int_equal(loop_active(&loop), 0);
+	loop_free(&loop);
+}
+
+static void test_timers_have_microsecond_precision(void **state)
+{
+	(void)state;
+	struct loop loop;
+	assert_int_equal(loop_init(&loop), 0);
+	struct loop_timer t;
+	loop_timer_init(&t, record_timer, NULL);
+	loop_timer_start(&loop, &t, 250);
+	assert_int_equal(loop_timers_timeout_us(&loop), 250); /* not rounded to 1 ms */
+	assert_int_equal(loop_timers_timeout_ms(&loop), 1);
+	loop_timer_stop(&loop, &t);
+	assert_int_equal(loop_timers_timeout_us(&loop), -1);
+	loop_free(&loop);
+	run_precision(false);
+	run_precision(true);
+}
 
 static void check_due_order(struct loop *loop, struct loop_timer *t)
 {
@@ -473,6 +530,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timers_fire_in_due_order),
 		cmocka_unit_test(test_timer_heap_survives_many_stops),
+		cmocka_unit_test(test_timers_have_microsecond_precision),
 		cmocka_unit_test(test_io_and_stop_from_callback),
 		cmocka_unit_test(test_readiness_is_level_triggered),
 		cmocka_unit_test(test_wake_from_another_thread),

@@ -5,6 +5,7 @@
  * expectations kept per segment; times written with their microseconds; version 1 files
  * upgraded; the capture join in both capture.json forms; the histogram round trip. */
 #include <math.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,13 +46,24 @@ static size_t record(size_t i, char *line, size_t cap)
 	double t = 1795390000.25 + (double)i * 0.027 + (double)(rng(&s) % 1000) / 1e6;
 	const char *cls = classes[rng(&s) % (sizeof classes / sizeof classes[0])];
 	int status = strcmp(cls, "ok") == 0 ? 200 : rng(&s) % 2 ? 200 : 0;
+	bool reused = rng(&s) % 4;
+	/* Phase ends from the start: a new connection has dns, connect (and tls for
+	 * https); every request its first byte. */
+	double dns = (double)(rng(&s) % 3000) / 1000.0, connect = dns + (double)(rng(&s) % 900) / 1000.0;
+	double tls = connect + (double)(rng(&s) % 5000) / 1000.0, first = tls + (double)(rng(&s) % 200000) / 1000.0;
+	char timings[200];
+	if (reused)
+		snprintf(timings, sizeof timings, "{\"first_byte\":%.3f,\"total\":%.3f}", first, latency_ms);
+	else
+		snprintf(timings, sizeof timings, "{\"dns\":%.3f,\"connect\":%.3f%s%.3f,\"first_byte\":%.3f}", dns,
+			 connect, i % 3 == 2 ? ",\"proxy\":" : ",\"tls\":", tls, first);
 	return (size_t)snprintf(line, cap,
 				"{\"id\":\"r-%zu\",\"url\":\"%s\",\"class\":\"%s\",\"phase\":\"%s\",\"status\":%d,"
 				"\"bytes_sent\":%llu,\"wire_received\":%llu,\"reused\":%s,\"local\":\"127.0.0.1:%zu\","
-				"\"latency_ms\":%.3f,\"t\":%.6f}",
+				"\"latency_ms\":%.3f,\"t\":%.6f,\"verified\":%s,\"timings_ms\":%s}",
 				i, urls[i % 3], cls, strcmp(cls, "ok") == 0 ? "done" : "body", status,
 				(unsigned long long)(100 + rng(&s) % 50), (unsigned long long)(rng(&s) % 100000),
-				rng(&s) % 4 ? "true" : "false", 20000 + i, latency_ms, t);
+				reused ? "true" : "false", 20000 + i, latency_ms, t, i % 5 ? "true" : "false", timings);
 }
 
 /* The run of the records i in [0, NRECORDS) with part_of(i) == part (all when part <
@@ -187,6 +199,21 @@ static void split_and_merge(size_t nparts, size_t (*part_of)(size_t, size_t))
 			json_object_set_new(m, "mean", json_real(0));
 		}
 		assert_same(w, m, objects[k]);
+	}
+	assert_int_equal(geti(whole, "verified"), geti(merged, "verified"));
+	assert_int_equal(geti(whole, "unverified"), geti(merged, "unverified"));
+	assert_true(geti(whole, "verified") > 0 && geti(whole, "unverified") > 0);
+	assert_same(json_object_get(whole, "phase_histograms"), json_object_get(merged, "phase_histograms"),
+		    "phase histograms");
+	const char *phases[] = {"dns", "connect", "proxy", "tls", "first_byte"};
+	for (size_t k = 0; k < 5; k++) {
+		json_t *w = json_object_get(json_object_get(whole, "phases_ms"), phases[k]);
+		json_t *m = json_object_get(json_object_get(merged, "phases_ms"), phases[k]);
+		assert_true(geti(w, "count") > 0);
+		assert_close(getf(w, "mean"), getf(m, "mean"), "phase mean");
+		json_object_set_new(w, "mean", json_real(0));
+		json_object_set_new(m, "mean", json_real(0));
+		assert_same(w, m, phases[k]);
 	}
 	assert_true(getf(whole, "started") == getf(merged, "started"));
 	assert_true(getf(whole, "ended") == getf(merged, "ended"));
@@ -433,6 +460,64 @@ static void test_join_capture_both_forms(void **state)
 	json_decref(doc);
 }
 
+/* A target's p99 comes from a coarse bucket whose upper bound can pass every value in
+ * it (1000 us lies in [960, 1023]): it is never reported above the target's max. */
+static void test_target_p99_within_max(void **state)
+{
+	(void)state;
+	struct runcount_target t;
+	memset(&t, 0, sizeof t);
+	const struct runcount_request r = {.cls = TP_OK, .latency_us = 1000};
+	runcount_target_add(&t, &r);
+	assert_true(qhist_percentile(&t.lat, 99) > 1000); /* the cause */
+	assert_int_equal(runcount_target_percentile(&t, 99), 1000);
+	json_t *j = runfile_target_json("http://a.test/", &t);
+	json_t *lat = json_object_get(j, "latency_ms");
+	assert_true(getf(lat, "p99") <= getf(lat, "max"));
+	assert_true(getf(lat, "p50") == 1.0 && getf(lat, "max") == 1.0);
+	/* and after a merge of two such runs' targets */
+	json_t *a = json_pack("{s:s,s:I,s:I,s:[],s:[],s:{},s:{s:f,s:f,s:f},s:{s:s,s:i,s:[[i,i,i]]},s:[O]}", "schema",
+			      RUNFILE_SCHEMA, "requests", (json_int_t)1, "ok", (json_int_t)1, "timeseries", "failures",
+			      "classes", "latency_ms", "min", 1.0, "mean", 1.0, "max", 1.0, "histogram", "unit", "us",
+			      "sub_bucket_bits", HIST_SUB_BITS, "buckets", 1000, 1003, 1, "targets", j);
+	char err[200];
+	json_t *m = runfile_merge(a, a, err, sizeof err);
+	assert_non_null(m);
+	lat = json_object_get(json_array_get(json_object_get(m, "targets"), 0), "latency_ms");
+	assert_true(getf(lat, "p99") <= getf(lat, "max"));
+	json_decref(m);
+	json_decref(a);
+	json_decref(j);
+}
+
+/* open_loop adds up; the rate is kept; a run without it leaves the other's. */
+static void test_open_loop_merges(void **state)
+{
+	(void)state;
+	struct runcount_totals *t = malloc(sizeof *t);
+	assert_non_null(t);
+	runcount_totals_init(t);
+	t->open_loop = (struct runcount_open_loop){.rate = 100, .due = 200, .sent = 40};
+	json_t *a = mini_run(1795390000.0, (const int[]){0}, 1, 5), *b = mini_run(1795390010.0, (const int[]){0}, 1, 5);
+	assert_int_equal(runfile_set_totals(a, t), 0);
+	assert_json(json_pack("{s:f,s:i,s:i,s:i}", "rate", 100.0, "due", 200, "sent", 40, "missed", 160),
+		    json_object_get(a, "open_loop"), "open_loop written");
+	char err[200];
+	json_t *m = runfile_merge(a, b, err, sizeof err);
+	assert_json(json_pack("{s:f,s:i,s:i,s:i}", "rate", 100.0, "due", 200, "sent", 40, "missed", 160),
+		    json_object_get(m, "open_loop"), "one side");
+	assert_null(json_object_get(m, "verified")); /* b does not say: the sum is unknown */
+	json_t *m2 = runfile_merge(a, a, err, sizeof err);
+	assert_json(json_pack("{s:f,s:i,s:i,s:i}", "rate", 100.0, "due", 400, "sent", 80, "missed", 320),
+		    json_object_get(m2, "open_loop"), "both sides");
+	assert_int_equal(geti(m2, "verified"), 0);
+	json_decref(m);
+	json_decref(m2);
+	json_decref(a);
+	json_decref(b);
+	free(t);
+}
+
 static void test_hist_roundtrip(void **state)
 {
 	(void)state;
@@ -494,6 +579,8 @@ int main(void)
 		cmocka_unit_test(test_version_1_upgraded),
 		cmocka_unit_test(test_join_capture_both_forms),
 		cmocka_unit_test(test_hist_roundtrip),
+		cmocka_unit_test(test_target_p99_within_max),
+		cmocka_unit_test(test_open_loop_merges),
 		cmocka_unit_test(test_qhist_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

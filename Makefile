@@ -132,7 +132,8 @@ WIN_CFLAGS  = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-paramet
 WIN_LDLIBS  = -static -lws2_32 -lmswsock
 WIN_OBJ     = $(patsubst %,$(WIN_BUILD)/lib/%.o,$(WIN_LIB))
 WIN_TEST_SRC = $(wildcard tests/win/test_*.c)
-WIN_TEST_BIN = $(patsubst tests/win/%.c,$(WIN_BUILD)/tests/%.exe,$(WIN_TEST_SRC))
+WIN_TEST_BIN = $(patsubst tests/win/%.c,$(WIN_BUILD)/tests/%.exe,$(WIN_TEST_SRC) \
+               $(wildcard tests/win/measure_*.c))
 
 windows: $(WIN_BUILD)/liblib.a $(WIN_TEST_BIN)
 

@@ -125,7 +125,7 @@ clean:
 WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
 WIN_AR     ?= x86_64-w64-mingw32-gcc-ar-posix
 WIN_BUILD   = build/win64
-WIN_LIB     = hex http1 jsonw ledger listeners loop loop_iocp net net_addr net_win \
+WIN_LIB     = dns_win hex http1 jsonw ledger listeners loop loop_iocp net net_addr net_win \
               payload pkt socks5 textfile units url
 WIN_CFLAGS  = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -I. \
               -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 -MMD -MP

@@ -742,9 +742,23 @@ int loop_post_send(struct loop *loop, struct loop_post *post)
 	return 0;
 }
 
+void loop_post_forget(struct loop *loop, struct loop_post *post)
+{
+	struct op *op = post->os;
+	if (!op)
+		return;
+	op->owner = NULL; /* a packet still to come returns it to the pool */
+	post->os = NULL;
+	loop->active--;
+}
+
 static void deliver_post(struct loop *loop, struct op *op)
 {
 	struct loop_post *post = op->owner;
+	if (!post) {
+		op_put(loop->backend, op);
+		return;
+	}
 	op_put(loop->backend, op);
 	post->os = NULL;
 	loop->active--;

@@ -28,6 +28,11 @@ int loop_post_arm(struct loop *loop, struct loop_post *post, loop_post_cb cb, vo
 /* Any thread, exactly once per arm: queues the post on the loop's completion port; cb
  * runs from loop_run() in the loop's thread. Returns 0 or -errno (the port is gone). */
 int loop_post_send(struct loop *loop, struct loop_post *post);
+/* Loop thread, once no thread will send the post any more (it sent it, or never
+ * will): its callback will not run, it no longer counts in loop_active(), and its
+ * memory is the caller's again at once. A packet already queued is then only
+ * recycled when it arrives. */
+void loop_post_forget(struct loop *loop, struct loop_post *post);
 
 #endif
 #endif

@@ -314,6 +314,71 @@ static void acceptor_close_with_accept_in_flight(void)
 	loop_free(&loop);
 }
 
+/* A burst of waiting connections: AcceptEx takes them one at a time, all of them. */
+enum { BURST = 74 };
+
+struct burst {
+	struct loop_acceptor ac;
+	int fds[BURST];
+	int accepts, closes, errors;
+};
+
+static void burst_closed(struct loop *loop, struct loop_acceptor *ac)
+{
+	struct burst *b = ac->data;
+	b->closes++;
+}
+
+static void burst_accept(struct loop *loop, struct loop_acceptor *ac, int fd, int err)
+{
+	struct burst *b = ac->data;
+	if (err || fd < 0) {
+		b->errors++;
+		return;
+	}
+	b->fds[b->accepts++] = fd;
+	if (b->accepts == BURST)
+		loop_accept_close(loop, ac, burst_closed);
+}
+
+static bool burst_done(void *arg)
+{
+	struct burst *b = arg;
+	return b->closes == 1;
+}
+
+static void burst_of_connections(void)
+{
+	struct loop loop;
+	WT_EQ(loop_init(&loop), 0);
+	static struct burst b;
+	memset(&b, 0, sizeof b);
+	struct net_addr addr;
+	WT_EQ(net_addr_parse("127.0.0.1:0", &addr), 0);
+	int lfd = net_listen(&addr, 128, false);
+	WT_TRUE(lfd >= 0);
+	WT_EQ(net_local_addr(lfd, &addr), 0);
+	int clients[BURST];
+	for (int i = 0; i < BURST; i++) {
+		clients[i] = net_connect(&addr);
+		WT_TRUE(clients[i] >= 0);
+	}
+	WT_EQ(loop_accept_start(&loop, &b.ac, lfd, burst_accept, &b), 0);
+	struct watchdog wd;
+	watchdog_start(&loop, &wd, 20, burst_done, &b);
+	WT_EQ(loop_run(&loop), 0);
+	WT_TRUE(!wd.fired);
+	WT_EQ(b.errors, 0);
+	WT_EQ(b.accepts, BURST);
+	WT_EQ(loop_active(&loop), 0);
+	for (int i = 0; i < BURST; i++) {
+		net_close(clients[i]);
+		net_close(b.fds[i]);
+	}
+	net_close(lfd);
+	loop_free(&loop);
+}
+
 /* ---- streams: 10 MiB echoed ---- */
 
 enum { ECHO_LEN = 10 << 20, ECHO_CHUNK = 64 << 10 };
@@ -806,6 +871,7 @@ int main(int argc, char **argv)
 		{"iocp: AcceptEx and ConnectEx", accept_and_connect},
 		{"iocp: ConnectEx refused", connect_refused},
 		{"iocp: acceptor closed with AcceptEx in flight", acceptor_close_with_accept_in_flight},
+		{"iocp: a burst of connections, all accepted", burst_of_connections},
 		{"iocp: 10 MiB echoed byte-exact", echo_10mib_byte_exact},
 		{"iocp: close with read and write in flight", close_with_requests_in_flight},
 		{"iocp: 32 MiB write to a slow reader", big_write_to_slow_reader},

@@ -151,6 +151,7 @@ static void op_issued(struct loop_backend *b, struct op *op, bool ok, DWORD err)
 	if (ok || err == ERROR_IO_PENDING) {
 		op->pending = true;
 		op->os_holds = true;
+		op->error = 0; /* a record issued again forgets its last refusal */
 		return;
 	}
 	op_queue(b, op, net_wsa_error(err));

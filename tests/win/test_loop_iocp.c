@@ -689,6 +689,56 @@ static void partial_flag_reports_what_was_taken(void)
 	free(d.rx);
 }
 
+/* A write the OS refuses at once (the write side was shut down) is still answered from
+ * loop_run(), with the errno a Linux socket gives (-EPIPE); the stream stays usable. */
+struct refused {
+	struct loop_stream st;
+	int write_err, write_cbs, closes;
+	bool inside_call;
+};
+
+static void refused_closed(struct loop *loop, struct loop_stream *st)
+{
+	struct refused *r = st->data;
+	r->closes++;
+}
+
+static void refused_wrote(struct loop *loop, struct loop_stream *st, size_t written, int err)
+{
+	struct refused *r = st->data;
+	WT_TRUE(!r->inside_call);
+	r->write_err = err;
+	r->write_cbs++;
+	WT_EQ(written, 0);
+	if (r->write_cbs == 2)
+		loop_stream_close(loop, st, refused_closed);
+	else /* the same request again: its record comes back clean */
+		WT_EQ(loop_stream_write(loop, st, "again", 5, 0, refused_wrote), 0);
+}
+
+static void refused_request_answered_from_loop(void)
+{
+	struct loop loop;
+	WT_EQ(loop_init(&loop), 0);
+	int fds[2];
+	socket_pair(fds);
+	struct refused r = {0};
+	WT_EQ(loop_stream_init(&loop, &r.st, fds[0], &r), 0);
+	WT_EQ(net_shutdown_write(fds[0]), 0);
+	r.inside_call = true;
+	WT_EQ(loop_stream_write(&loop, &r.st, "late", 4, 0, refused_wrote), 0);
+	r.inside_call = false;
+	WT_EQ(r.write_cbs, 0);
+	WT_EQ(loop_run(&loop), 0);
+	WT_EQ(r.write_cbs, 2);
+	WT_EQ(r.write_err, -EPIPE);
+	WT_EQ(r.closes, 1);
+	WT_EQ(loop_active(&loop), 0);
+	net_close(fds[0]);
+	net_close(fds[1]);
+	loop_free(&loop);
+}
+
 /* ---- readiness ---- */
 
 struct drip {
@@ -876,6 +926,7 @@ int main(int argc, char **argv)
 		{"iocp: close with read and write in flight", close_with_requests_in_flight},
 		{"iocp: 32 MiB write to a slow reader", big_write_to_slow_reader},
 		{"iocp: LOOP_WRITE_PARTIAL reports what was taken", partial_flag_reports_what_was_taken},
+		{"iocp: a refused request is answered from the loop", refused_request_answered_from_loop},
 		{"iocp: readiness is level-triggered", readiness_is_level_triggered},
 		{"iocp: writable reported while there is room", writable_reported_while_room},
 		{"iocp: stop from a callback drops collected events",

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/listeners.h"
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "tests/win/wintest.h"
@@ -913,6 +914,49 @@ static void net_differences_are_reported(void)
 	net_close(lfd);
 }
 
+struct lst {
+	struct listeners ls;
+	int accepted;
+};
+
+static void lst_ready(struct loop *loop, struct loop_io *io, unsigned events)
+{
+	struct lst *l = io->data;
+	int fd = net_accept(io->fd, NULL);
+	if (fd >= 0) {
+		l->accepted = fd;
+		listeners_close(&l->ls);
+	}
+}
+
+/* lib/listeners on Windows: one set per port works (readiness accept by AFD poll); a
+ * second set asking for the same port, as a second worker would, is refused whole —
+ * there is no SO_REUSEPORT to share it. */
+static void listeners_one_set_per_port(void)
+{
+	struct loop loop;
+	WT_EQ(loop_init(&loop), 0);
+	struct net_addr addr[2];
+	WT_EQ(net_addr_parse("127.0.0.1:0", &addr[0]), 0);
+	WT_EQ(net_addr_parse("127.0.0.1:0", &addr[1]), 0);
+	struct lst l = {.accepted = -1}, second;
+	size_t failed;
+	WT_EQ(listeners_open(&l.ls, &loop, addr, 2, true, lst_ready, &l, &failed), 0);
+	WT_TRUE(net_addr_port(&addr[0]) != 0 && net_addr_port(&addr[1]) != 0);
+	WT_EQ(listeners_open(&second.ls, &loop, addr, 2, true, lst_ready, &second, &failed),
+	      -EADDRINUSE);
+	WT_EQ(failed, 0);
+	WT_EQ(second.ls.n, 0);
+	int client = net_connect(&addr[1]);
+	WT_TRUE(client >= 0);
+	WT_EQ(loop_run(&loop), 0);
+	WT_TRUE(l.accepted >= 0);
+	WT_EQ(loop_active(&loop), 0);
+	net_close(l.accepted);
+	net_close(client);
+	loop_free(&loop);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct wt_case cases[] = {
@@ -933,6 +977,7 @@ int main(int argc, char **argv)
 		 stop_from_callback_drops_collected_events},
 		{"iocp: watcher freed with its poll in flight", watcher_freed_with_poll_in_flight},
 		{"net: Windows differences are reported", net_differences_are_reported},
+		{"listeners: one set per port (no SO_REUSEPORT)", listeners_one_set_per_port},
 	};
 	return wt_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }

@@ -271,7 +271,7 @@ void loop_accept_close(struct loop *loop, struct loop_acceptor *ac, loop_accepto
 
 /* ---- What a backend provides ----
  * A backend is one file, lib/loop_<name>.c, that compiles to nothing off its platform
- * (loop_epoll.c is wrapped in #ifdef __linux__, loop_iocp.c would be in #ifdef _WIN32)
+ * (loop_epoll.c is wrapped in #ifdef __linux__, loop_iocp.c in #ifdef _WIN32)
  * because the Makefile builds every .c file in lib/. lib/loop.c holds what no backend
  * repeats: loop_init/loop_free around the backend's own, the timer heap,
  * loop_timer_*, loop_stop, loop_update_time and loop_active. The backend defines

@@ -9,12 +9,10 @@
 # `wine` package is installed too; WINE=path overrides the search.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-wine=${WINE:-}
-if [ -z "$wine" ]; then
-	for c in /usr/lib/wine/wine64 "$(command -v wine64 2>/dev/null)" "$(command -v wine 2>/dev/null)"; do
-		[ -n "$c" ] && [ -x "$c" ] && { wine=$c; break; }
-	done
-fi
+wine=
+for c in ${WINE:-/usr/lib/wine/wine64 "$(command -v wine64 2>/dev/null)" "$(command -v wine 2>/dev/null)"}; do
+	[ -n "$c" ] && [ -x "$c" ] && { wine=$c; break; }
+done
 wineserver=$(dirname "${wine:-/usr/lib/wine/wine64}")/wineserver
 [ -x "$wineserver" ] || wineserver=$(command -v wineserver 2>/dev/null || echo wineserver)
 export WINEPREFIX=${WINEPREFIX:-$root/build/win64/wineprefix}

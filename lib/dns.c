@@ -1,6 +1,8 @@
 /* dns — see dns.h. c-ares tells us which sockets it wants watched through its
  * socket-state callback; we mirror them as loop_io watchers and drive
- * ares_process_fd() from their events and from one timer for ares_timeout(). */
+ * ares_process_fd() from their events and from one timer for ares_timeout().
+ * Windows has its own backend, dns_win.c. */
+#ifndef _WIN32
 #include "lib/dns.h"
 
 #include <ares.h>
@@ -228,3 +230,5 @@ void dns_cancel(struct dns_query *q)
 	 * done with it; it just forgets whom to tell. */
 	q->cb = NULL;
 }
+
+#endif /* !_WIN32 */

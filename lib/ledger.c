@@ -64,7 +64,7 @@ int tp_phase_from_name(const char *name)
 int ledger_open(struct ledger_file *lf, const char *path)
 {
 	*lf = (struct ledger_file){0};
-	FILE *fp = fopen(path, "a");
+	FILE *fp = fopen(path, "ab"); /* binary: Windows would end lines with CR LF */
 	if (!fp)
 		return -errno;
 	int err = pthread_mutex_init(&lf->lock, NULL);
@@ -76,6 +76,38 @@ int ledger_open(struct ledger_file *lf, const char *path)
 	return 0;
 }
 
+/* Counts a line that was lost, remembering the first reason. Under the lock. */
+static void count_lost(struct ledger_file *lf, int rc)
+{
+	lf->lost++;
+	if (!lf->error)
+		lf->error = rc;
+}
+
+int ledger_write_line(struct ledger_file *lf, char *line, long len)
+{
+	if (!ledger_is_open(lf))
+		return -EBADF;
+	if (len >= 0 && memchr(line, '\n', (size_t)len))
+		return -EINVAL;
+	pthread_mutex_lock(&lf->lock);
+	int rc = 0;
+	if (len < 0) {
+		rc = (int)len; /* the caller could not build it: counted as lost */
+	} else {
+		char end = line[len];
+		line[len] = '\n'; /* one fwrite per line: a run killed half-way leaves whole lines */
+		if (fwrite(line, 1, (size_t)len + 1, lf->fp) != (size_t)len + 1 || fflush(lf->fp) != 0)
+			rc = -EIO;
+		line[len] = end;
+	}
+	if (rc < 0)
+		count_lost(lf, rc);
+	pthread_mutex_unlock(&lf->lock);
+	return rc;
+}
+
+#ifndef _WIN32
 int ledger_write(struct ledger_file *lf, json_t *obj)
 {
 	if (!ledger_is_open(lf)) {
@@ -84,24 +116,11 @@ int ledger_write(struct ledger_file *lf, json_t *obj)
 	}
 	char *line = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
-	size_t len = line ? strlen(line) : 0;
-	if (line)
-		line[len] = '\n'; /* json_dumps' NUL becomes the line end: one fwrite per line */
-	pthread_mutex_lock(&lf->lock);
-	int rc = 0;
-	if (!line)
-		rc = -ENOMEM;
-	else if (fwrite(line, 1, len + 1, lf->fp) != len + 1 || fflush(lf->fp) != 0)
-		rc = -EIO;
-	if (rc < 0) {
-		lf->lost++;
-		if (!lf->error)
-			lf->error = rc;
-	}
-	pthread_mutex_unlock(&lf->lock);
+	int rc = ledger_write_line(lf, line, line ? (long)strlen(line) : -ENOMEM);
 	free(line);
 	return rc;
 }
+#endif
 
 void ledger_close(struct ledger_file *lf)
 {

@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifndef _WIN32 /* no jansson for mingw: Windows builds write lines with lib/jsonw */
 #include <jansson.h>
+#endif
 
 enum tp_class {
 	TP_OK = 0,
@@ -76,11 +78,21 @@ int ledger_open(struct ledger_file *lf, const char *path);
 /* True between a successful ledger_open() and ledger_close(): callers test it before
  * building a record nobody will read. */
 static inline bool ledger_is_open(const struct ledger_file *lf) { return lf && lf->fp; }
+#ifndef _WIN32
 /* Thread-safe. Writes obj as one compact JSON line, flushed, and decrefs it (steals the
  * reference, also on failure). Returns 0, -EBADF when the ledger is closed, -ENOMEM
  * when obj cannot be serialised, -EIO when the line cannot be written; the last two
  * also count in lost and error. */
 int ledger_write(struct ledger_file *lf, json_t *obj);
+#endif
+/* Thread-safe. Writes a finished line — line[0..len), one JSON document without a
+ * newline, as lib/jsonw makes it — followed by '\n', in one write, flushed. line[len]
+ * must be writable (jsonw_finish() leaves a NUL there): it holds the '\n' during the
+ * write and is given back. Returns 0, -EBADF when the ledger is closed, -EINVAL for a
+ * line holding a newline, -EIO when the line cannot be written (counted in lost and
+ * error, as a caller's failure to build the line should be: pass a negative len, its
+ * errno, to count it the same way). */
+int ledger_write_line(struct ledger_file *lf, char *line, long len);
 /* Closes the file. NULL-safe; a closed ledger is left alone. */
 void ledger_close(struct ledger_file *lf);
 

@@ -1,6 +1,7 @@
 /* loop — the part of loop.h every backend shares: init/free around the backend's own,
  * the timer heap, the cached clock, stop, and the count of what keeps a loop running.
- * Backends: loop_epoll.c. */
+ * Backends: loop_epoll.c (Linux), loop_iocp.c (Windows); loop_ready.c gives readiness
+ * backends the completion-style connect and accept. */
 #include "lib/loop.h"
 
 #include <errno.h>

@@ -63,6 +63,8 @@ struct loop_io {
 	unsigned events;  /* what is being watched; 0 when stopped */
 	loop_io_cb cb;
 	void *data;       /* the caller's; untouched by the loop */
+	void *os;         /* private: IOCP's poll record in flight; meaningful only while
+			   * started (epoll leaves it alone) */
 };
 
 struct loop_timer {
@@ -186,6 +188,7 @@ struct loop_stream {
 	size_t wlen, wdone;
 	unsigned wflags;
 	loop_write_cb write_cb; /* non-NULL while a write is in flight */
+	void (*connect_cb)(struct loop *loop, struct loop_stream *st, int err); /* in flight */
 	loop_close_cb close_cb;
 	bool closing;
 	struct loop_stream *next_closing;
@@ -211,9 +214,64 @@ int loop_stream_write(struct loop *loop, struct loop_stream *st, const void *buf
  * calling it twice is a bug. */
 void loop_stream_close(struct loop *loop, struct loop_stream *st, loop_close_cb cb);
 
+/* Connects st — made by loop_stream_init() on an fd from net_stream_socket(), not yet
+ * connected — to addr (a struct sockaddr_in or sockaddr_in6 of addrlen bytes); cb runs
+ * once, from loop_run(), with 0 when connected or -errno (-ECONNREFUSED, -ETIMEDOUT,
+ * -ECANCELED after loop_stream_close()). IOCP: ConnectEx (binding the socket to the
+ * wildcard address first, as ConnectEx requires); readiness backends: a non-blocking
+ * connect() finished at writability. Start no read or write before cb has run.
+ * Returns 0, -EBUSY (a connect or write is in flight), -EINVAL, -EBADF (closing) or
+ * -errno. */
+struct sockaddr;
+typedef void (*loop_connect_cb)(struct loop *loop, struct loop_stream *st, int err);
+int loop_stream_connect(struct loop *loop, struct loop_stream *st, const struct sockaddr *addr,
+			int addrlen, loop_connect_cb cb);
+
+/* ---- completion-style accept ----
+ * An acceptor accepts connections on a listening socket and hands each one over as a
+ * connected, non-blocking fd (the caller's: close it through lib/net). IOCP keeps one
+ * AcceptEx in flight per acceptor (the listen backlog queues the rest); readiness
+ * backends accept at readability, at most LOOP_ACCEPT_BATCH per event. Connections a
+ * peer abandoned before they were accepted (reset, aborted) are skipped, not reported.
+ * Closing is asynchronous like a stream's. */
+
+#define LOOP_ACCEPT_BATCH 64
+
+struct loop_acceptor;
+/* fd >= 0 with err 0: a new connection; fd -1 with err < 0: accepting failed (-EMFILE,
+ * -ENFILE, -ENOBUFS, ...) and the acceptor goes on trying; stop it if that is not
+ * wanted. The callback may close the acceptor. */
+typedef void (*loop_accept_cb)(struct loop *loop, struct loop_acceptor *ac, int fd, int err);
+/* The acceptor's memory and its listening fd are the caller's again. */
+typedef void (*loop_acceptor_close_cb)(struct loop *loop, struct loop_acceptor *ac);
+
+struct loop_acceptor {
+	int fd;     /* the listening socket (from net_listen) */
+	void *data; /* the caller's; untouched by the loop */
+
+	/* Private to the backend. */
+	loop_accept_cb cb;
+	loop_acceptor_close_cb close_cb;
+	struct loop_io io;         /* readiness backends: the listener's watcher */
+	struct loop_timer closing; /* readiness backends: runs close_cb from loop_run() */
+	void *os;                  /* IOCP: the AcceptEx record in flight */
+	void *os_close;            /* IOCP: the close record until it came back */
+	bool is_closing;
+};
+
+/* Accepts on listen_fd (non-blocking, listening) until loop_accept_close(); cb runs
+ * once per connection, from loop_run(). Returns 0 or -errno (IOCP: the socket cannot be
+ * tied to the completion port, -ENOMEM). */
+int loop_accept_start(struct loop *loop, struct loop_acceptor *ac, int listen_fd,
+		      loop_accept_cb cb, void *data);
+/* Stops accepting: the accept callback does not run again, a connection accepted but
+ * not yet handed over is closed, and cb (not NULL) runs from loop_run() once nothing is
+ * in flight. Calling it twice is a bug. */
+void loop_accept_close(struct loop *loop, struct loop_acceptor *ac, loop_acceptor_close_cb cb);
+
 /* ---- What a backend provides ----
  * A backend is one file, lib/loop_<name>.c, that compiles to nothing off its platform
- * (loop_epoll.c is wrapped in #ifdef __linux__, loop_iocp.c would be in #ifdef _WIN32)
+ * (loop_epoll.c is wrapped in #ifdef __linux__, loop_iocp.c in #ifdef _WIN32)
  * because the Makefile builds every .c file in lib/. lib/loop.c holds what no backend
  * repeats: loop_init/loop_free around the backend's own, the timer heap,
  * loop_timer_*, loop_stop, loop_update_time and loop_active. The backend defines
@@ -245,6 +303,8 @@ void loop_stream_close(struct loop *loop, struct loop_stream *st, loop_close_cb 
  *    took fewer bytes than posted, posts the remainder (or, with LOOP_WRITE_PARTIAL,
  *    completes). Closing is CancelIoEx() plus waiting for both records to come back
  *    through the port. A readiness backend emulates streams with a loop_io.
+ *  - loop_stream_connect and loop_accept_*: IOCP with ConnectEx and AcceptEx;
+ *    readiness backends share lib/loop_ready.c, built on the calls above.
  *
  * and keeps these rules:
  *  - Callbacks run only from loop_run() (an IOCP operation that completes at once

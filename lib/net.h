@@ -5,6 +5,15 @@
  * the call would block (wait for the loop event, then call again). What one OS lacks
  * is reported, not faked: -ENOTSUP where a call has no equivalent (TCP_INFO off
  * Linux), and the UDP calls say whether the kernel segments and coalesces datagrams.
+ *
+ * Files: net_addr.c (addresses, every OS), net.c (BSD sockets), net_win.c (Winsock2).
+ * On Windows an fd is a SOCKET held in an int (lib/loop.h says why that is safe),
+ * sockets are created overlapped (so a completion port can drive them) and
+ * non-blocking, Winsock errors become negative errno values (net_wsa_error), and
+ * these differ from Linux: SO_REUSEPORT does not exist (net_listen ignores
+ * reuseport, so a second listener on one port fails with -EADDRINUSE), listeners use
+ * SO_EXCLUSIVEADDRUSE instead of SO_REUSEADDR, net_bytes_acked() is -ENOTSUP, and
+ * the UDP calls are -ENOTSUP (nothing built for Windows uses UDP yet).
  */
 #ifndef TP_NET_H
 #define TP_NET_H
@@ -12,8 +21,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <sys/socket.h>
 #include <sys/types.h>
+#endif
 
 /* "[v6]:port" or "v4:port" plus NUL. */
 #define NET_ADDRSTRLEN 64
@@ -34,6 +48,21 @@ uint16_t net_addr_port(const struct net_addr *addr);
 void net_addr_set_port(struct net_addr *addr, uint16_t port);
 /* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
 bool net_addr_is_loopback(const struct net_addr *addr);
+
+/* Windows: WSAStartup once per process, thread-safe; every net call that makes a
+ * socket calls it, and so may anything else that needs Winsock first. Returns 0 or
+ * -errno. Elsewhere: 0. */
+int net_startup(void);
+#ifdef _WIN32
+/* A Winsock or Win32 error (WSAGetLastError(), GetLastError(), an IOCP completion's)
+ * as a negative errno: WSAEWOULDBLOCK -EAGAIN, WSAECONNRESET and ERROR_NETNAME_DELETED
+ * -ECONNRESET, WSA_OPERATION_ABORTED -ECANCELED, ...; -EIO for one not in the table. */
+int net_wsa_error(unsigned long err);
+#endif
+
+/* A new unconnected, non-blocking TCP socket of family (AF_INET, AF_INET6), for
+ * loop_stream_connect(). Returns the fd or a negative errno. */
+int net_stream_socket(int family);
 
 /* Starts a non-blocking connect. Returns the fd (>= 0) — the connection completes when
  * it becomes writable; check net_connect_result() then — or a negative errno. */

@@ -3,7 +3,11 @@
  * message one byte at a time gives NEED_MORE until it is complete or provably bad. */
 #include "lib/socks5.h"
 
+#ifdef _WIN32
+#include <ws2tcpip.h> /* inet_pton, inet_ntop */
+#else
 #include <arpa/inet.h>
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -5,7 +5,11 @@
  */
 #include "lib/url.h"
 
+#ifdef _WIN32
+#include <ws2tcpip.h> /* inet_pton, inet_ntop */
+#else
 #include <arpa/inet.h>
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

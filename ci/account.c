@@ -104,6 +104,8 @@ static int idset_add(struct idset *s, const char *id, size_t len)
 /* What one ledger or record line says, as far as accounting goes. */
 struct line {
 	char id[ID_MAX];
+	char addr[ID_MAX];   /* "@" + the probe socket's address: a record's `local`, a proxy
+			      * line's `client_peer` ("" none) */
 	bool has_id, other_run, reused, reached;
 };
 
@@ -130,6 +132,11 @@ static int parse_line(const char *buf, size_t len, const char *run_id, struct li
 		strcpy(l->id, id);
 		l->has_id = true;
 	}
+	const char *addr = json_string_value(json_object_get(o, "local"));
+	if (!addr)
+		addr = json_string_value(json_object_get(o, "client_peer"));
+	if (addr && *addr && strlen(addr) + 1 < sizeof l->addr)
+		snprintf(l->addr, sizeof l->addr, "@%s", addr);
 	const char *run = json_string_value(json_object_get(o, "run"));
 	l->other_run = run_id && run && strcmp(run, run_id) != 0;
 	l->reused = json_is_true(json_object_get(o, "reused"));
@@ -173,6 +180,16 @@ static int add_ledger_id(void *ctx, const struct line *l)
 	return l->has_id ? idset_add(ctx, l->id, strlen(l->id)) : 0;
 }
 
+/* A proxy line: its id, and its client address, which names a tunnel whose request
+ * id the proxy could not see (a CONNECT without X-Probe-Id, SOCKS5). */
+static int add_proxy_line(void *ctx, const struct line *l)
+{
+	int rc = add_ledger_id(ctx, l);
+	if (rc == 0 && l->addr[0])
+		rc = idset_add(ctx, l->addr, strlen(l->addr));
+	return rc;
+}
+
 struct tally {
 	struct account *a;
 	struct idset *origin, *proxy, *records;
@@ -201,7 +218,8 @@ static int tally_record(void *ctx, const struct line *l)
 	}
 	if (a->proxy_checked && !l->reused) {
 		a->want_proxy++;
-		if (!idset_has(t->proxy, l->id, strlen(l->id))) {
+		if (!idset_has(t->proxy, l->id, strlen(l->id)) &&
+		    !(l->addr[0] && idset_has(t->proxy, l->addr, strlen(l->addr)))) {
 			a->missing_proxy++;
 			missing(a, l->id);
 		}
@@ -216,7 +234,7 @@ static void unknown_ids(struct account *a, const struct idset *ledger, const str
 		if (!ledger->slots[i])
 			continue;
 		const char *id = ledger->arena + ledger->slots[i] - 1;
-		if (!idset_has(records, id, strlen(id))) {
+		if (id[0] != '@' && !idset_has(records, id, strlen(id))) {
 			a->unknown_ids++;
 			missing(a, id);
 		}
@@ -243,7 +261,7 @@ int account_run(const char *dir, const char *run_id, bool with_proxy, struct acc
 		goto out;
 	}
 	if (with_proxy) {
-		if ((rc = each_line(dir, "proxy.jsonl", run_id, add_ledger_id, &proxy)) < 0) {
+		if ((rc = each_line(dir, "proxy.jsonl", run_id, add_proxy_line, &proxy)) < 0) {
 			unknown_because(a, "the proxy ledger", rc);
 			goto out;
 		}

@@ -7,9 +7,11 @@
  * A record is accounted for when
  *   - the origin ledger has its id, if its request got far enough to reach the origin
  *     (class ok, or a failure in phase first_byte, headers, body, fin or done);
- *   - the proxy ledger has its id, if the proxy ledger names tunnels by id at all and
- *     the record opened its connection (not `reused`) and got as far: a proxy logs the
- *     id of the request that opened a tunnel or a forward connection;
+ *   - the proxy ledger has its tunnel, if run started the proxy and the record opened
+ *     its connection (not `reused`) and got as far: a proxy line with the record's id
+ *     (a proxy logs the id of the request that opened a tunnel or a forward
+ *     connection), or, for a line the proxy could not name (a CONNECT without
+ *     X-Probe-Id, SOCKS5), whose `client_peer` is the record's `local` address;
  * and no ledger holds an id that no record has (a request the probe lost track of).
  * Records failed earlier (dns, connect, proxy, tls, request) are accounted for by the
  * probe's own record.
@@ -34,7 +36,7 @@ struct account {
 	uint64_t records;         /* probe records of this run */
 	uint64_t want_origin;     /* records that must be in the origin ledger */
 	uint64_t missing_origin;  /* of those, not there */
-	bool proxy_checked;       /* the proxy ledger was read and names tunnels by id */
+	bool proxy_checked;       /* the proxy ledger was read and has lines */
 	uint64_t want_proxy;      /* records that must be in the proxy ledger */
 	uint64_t missing_proxy;   /* of those, not there */
 	uint64_t unknown_ids;     /* ledger ids (origin or proxy) no record has */

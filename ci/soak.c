@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ci/args.h"
@@ -110,6 +111,15 @@ static void live_checks(const struct soak_plan *p, json_t *run, double t)
 			say(p->quiet, "  [%5.0fs] breach: %s\n", t, live[i].text);
 }
 
+/* The probe of a segment has exited, but the proxy may still be closing the tunnels
+ * it saw end: a moment before sampling, so every sample counts an idle proxy and
+ * growth between samples is growth, not the last segment's tail. */
+static void settle(void)
+{
+	struct timespec ts = {0, 200 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+}
+
 int soak_run(const struct soak_plan *p, json_t **run)
 {
 	double total = p->duration_s;
@@ -138,6 +148,8 @@ int soak_run(const struct soak_plan *p, json_t **run)
 		}
 		acc = one;
 		t0 += seconds;
+		if (nseg > 1 && p->proxy_pid)
+			settle();
 		samples_take(p->samples, p->proxy_pid, t0);
 		checkpoint_write(acc, p->cp);
 		if (nseg > 1)

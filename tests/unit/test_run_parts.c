@@ -278,6 +278,18 @@ static void test_account(void **state)
 	assert_int_equal(a.missing_origin, 1);
 	assert_int_equal(a.unknown_ids, 1);
 	assert_string_equal(a.example, "p-1-0");
+	/* A tunnel the proxy could not name (CONNECT without X-Probe-Id) is found by the
+	 * probe's local address. */
+	write_file(dir, "origin.jsonl", "{\"id\":\"p-0-0\"}\n{\"id\":\"p-0-1\"}\n{\"id\":\"p-1-0\"}\n");
+	write_file(dir, "proxy.jsonl", "{\"id\":\"p-0-0\"}\n{\"id\":null,\"client_peer\":\"127.0.0.1:5000\"}\n");
+	assert_int_equal(account_run(dir, "R", true, &a), 0);
+	assert_int_equal(a.missing_proxy, 1);
+	write_file(dir, "records.jsonl",
+		   "{\"id\":\"p-0-0\",\"class\":\"ok\",\"phase\":\"done\"}\n"
+		   "{\"id\":\"p-1-0\",\"class\":\"ok\",\"phase\":\"done\",\"local\":\"127.0.0.1:5000\"}\n");
+	assert_int_equal(account_run(dir, "R", true, &a), 0);
+	assert_int_equal(a.missing_proxy, 0);
+	assert_int_equal(a.unknown_ids, 1); /* p-0-1: in the origin ledger, in no record */
 	/* Without the proxy ledger (a user's proxy) only the origin is checked. */
 	assert_int_equal(account_run(dir, "R", false, &a), 0);
 	assert_false(a.proxy_checked);

@@ -31,16 +31,32 @@ static double phase_count(json_t *run, const char *cls, const char *phase)
 	return n;
 }
 
-/* Verdicts whose code is one of codes (bit per enum tp_verdict_code). A verdict without
- * a code we know (a bare sentence) matches nothing: sentences are never read. */
-static double verdict_count(json_t *verdicts, uint32_t codes)
+/* The evidence sources (bit per enum tp_source) a verdict object's facts came from. */
+static uint32_t verdict_sources(json_t *v)
+{
+	uint32_t got = 0;
+	size_t i;
+	json_t *fact;
+	json_array_foreach(json_object_get(v, "evidence"), i, fact) {
+		const char *name = json_string_value(json_object_get(fact, "source"));
+		for (int s = 0; name && s < TP_SRC_COUNT; s++)
+			if (strcmp(name, tp_verdict_source_name((enum tp_source)s)) == 0)
+				got |= 1u << s;
+	}
+	return got;
+}
+
+/* Verdicts whose code is one of codes (bit per enum tp_verdict_code) and whose facts
+ * came from every source of sources. A verdict without a code we know (a bare
+ * sentence) matches nothing: sentences are never read. */
+static double verdict_count(json_t *verdicts, uint32_t codes, uint32_t sources)
 {
 	double n = 0;
 	size_t i;
 	json_t *v;
 	json_array_foreach(verdicts, i, v) {
 		int code = tp_verdict_json_code(v);
-		if (code >= 0 && (codes & (1u << code)))
+		if (code >= 0 && (codes & (1u << code)) && (verdict_sources(v) & sources) == sources)
 			n++;
 	}
 	return n;
@@ -196,7 +212,7 @@ static void verdict(struct check_result *r, json_t *verdicts)
 		set(r, CHECK_FAIL, true, 0, "verdict %s: no verdicts (no ledgers joined)", e->text);
 		return;
 	}
-	double got = verdict_count(verdicts, e->codes);
+	double got = verdict_count(verdicts, e->codes, e->sources);
 	set(r, got > 0 ? CHECK_PASS : CHECK_FAIL, false, got, "verdict %s: %s", e->text, got > 0 ? "found" : "not found");
 }
 

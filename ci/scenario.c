@@ -169,9 +169,39 @@ static void canonical_phrase(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* "PHRASE from SOURCE[,SOURCE...]": the evidence sources (lib/verdict.h) a matching
+ * verdict must have used, into e->sources; phrase is cut before " from ". */
+static int verdict_sources(struct parser *p, struct scn_expect *e, char *phrase)
+{
+	char *from = strstr(phrase, " from ");
+	if (!from)
+		return 0;
+	*from = '\0';
+	char list[SCN_MAX_TEXT], *save = NULL;
+	snprintf(list, sizeof list, "%s", from + 6);
+	for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+		int src = -1;
+		for (int i = 0; i < TP_SRC_COUNT && src < 0; i++)
+			if (strcmp(name, tp_verdict_source_name((enum tp_source)i)) == 0)
+				src = i;
+		if (src < 0)
+			return perr(p, "unknown evidence source '%s' (probe, origin_ledger, proxy_ledger, capture)",
+				    name);
+		e->sources |= 1u << src;
+	}
+	if (!e->sources)
+		return perr(p, "'from' wants evidence sources: probe, origin_ledger, proxy_ledger, capture");
+	return 0;
+}
+
 static int parse_verdict(struct parser *p, struct scn_expect *e)
 {
-	int code = tp_verdict_code_from_name(e->text);
+	char phrase[SCN_MAX_TEXT];
+	snprintf(phrase, sizeof phrase, "%s", e->text);
+	int rc = verdict_sources(p, e, phrase);
+	if (rc < 0)
+		return rc;
+	int code = tp_verdict_code_from_name(phrase);
 	if (code == TP_V_OK)
 		return perr(p, "'verdict ok' is never met: verdicts lists failed tunnels only (use ok == N)");
 	if (code >= 0) {
@@ -179,14 +209,14 @@ static int parse_verdict(struct parser *p, struct scn_expect *e)
 		return 0;
 	}
 	char want[SCN_MAX_TEXT];
-	canonical_phrase(e->text, want, sizeof want);
+	canonical_phrase(phrase, want, sizeof want);
 	for (size_t i = 0; i < sizeof verdict_phrases / sizeof verdict_phrases[0]; i++)
 		if (strcmp(want, verdict_phrases[i].phrase) == 0) {
 			e->codes = verdict_phrases[i].codes;
 			return 0;
 		}
 	return perr(p, "unknown verdict '%s' (a verdict code, docs/capture.md, or a phrase, "
-		    "docs/scenarios.md)", e->text);
+		    "docs/scenarios.md)", phrase);
 }
 
 /* The expectation words of "KIND [NAME [NAME2]] OP VALUE" lines and how many names

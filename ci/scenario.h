@@ -36,8 +36,9 @@ enum scn_expect_kind {
 	SCN_EXPECT_REUSE,       /* reuse_ratio OP X */
 	SCN_EXPECT_STATUS,      /* status CODE OP N */
 	SCN_EXPECT_PHASE,       /* phase CLASS PHASE OP N: failures of CLASS in PHASE */
-	SCN_EXPECT_VERDICT,     /* verdict PHRASE | CODE: some joined verdict has one of
-				 * the codes the phrase stands for (docs/scenarios.md) */
+	SCN_EXPECT_VERDICT,     /* verdict PHRASE | CODE [from SOURCE,...]: some joined
+				 * verdict has one of the codes the phrase stands for
+				 * (docs/scenarios.md), and facts from every SOURCE named */
 	SCN_EXPECT_RSS_GROWTH,  /* rss_growth_mb OP X: the local proxy's RSS, last - first */
 	SCN_EXPECT_FD_GROWTH,   /* fd_growth OP N */
 	SCN_EXPECT_NEW_CLASS,   /* no_new_class: none absent from --baseline appears */
@@ -69,6 +70,8 @@ struct scn_expect {
 	char name2[64];      /* phase for SCN_EXPECT_PHASE and SCN_EXPECT_PHASE_LATENCY */
 	char text[SCN_MAX_TEXT]; /* verdict: the phrase or code as written */
 	uint32_t codes;      /* verdict: one bit per enum tp_verdict_code it accepts */
+	uint32_t sources;    /* verdict "... from SOURCE,...": one bit per enum tp_source a
+			      * matching verdict's evidence must include; 0 any */
 	unsigned line;       /* for messages */
 };
 

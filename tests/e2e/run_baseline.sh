@@ -111,4 +111,13 @@ expect_eq "scenario duration 9999999999999999h: exit 2, one line naming file:lin
 sed 's/verdict truncated_proxy_client/verdict truncated_proxy/' "$T/gate.tps" >"$T/bad.tps"
 "$TP_BIN" run "$T/bad.tps" --out "$T/bad" 2>"$T/bad.err"
 expect_eq "unknown verdict code: exit 2, one line naming file:line" "$? $(wc -l <"$T/bad.err") $(grep -c 'bad.tps:12: unknown verdict' "$T/bad.err")" "2 1 1"
+# ... and so is evidence no verdict can have used.
+sed 's/verdict truncated_proxy_client/verdict truncated_proxy_client from hearsay/' "$T/gate.tps" >"$T/bad2.tps"
+"$TP_BIN" run "$T/bad2.tps" --out "$T/bad2" 2>"$T/bad2.err"
+expect_eq "unknown evidence source: exit 2, one line naming file:line" "$? $(wc -l <"$T/bad2.err") $(grep -c "bad2.tps:12: unknown evidence source 'hearsay'" "$T/bad2.err")" "2 1 1"
+# A verdict asked with the evidence it used: the reference proxy's ledger placed it.
+sed 's/verdict truncated_proxy_client/verdict truncated at proxy from proxy_ledger/' "$T/gate.tps" >"$T/evidence.tps"
+"$TP_BIN" run "$T/evidence.tps" --out "$T/evidence" -q
+expect_eq "verdict with its evidence: found" "$? $(results "$T/evidence" | sed -n 2p)" \
+	"0 pass verdict truncated at proxy from proxy_ledger: found"
 finish

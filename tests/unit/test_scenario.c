@@ -149,6 +149,10 @@ static void test_bad_files_name_the_line(void **state)
 		{"scenario x\nprobe\n url http://a/\nexpect\n  missed <= -1\n", "t.tps:5:"},
 		{"scenario x\nprobe\n url http://a/\nexpect\n  verified\n", "t.tps:5:"},
 		{"scenario x\nprobe\n url http://a/\nexpect\n  p42_ms <= 5\n", "t.tps:5:"},
+		/* the evidence a verdict used: only the sources lib/verdict names */
+		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict no_fin from hearsay\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict no_fin from \n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict nosuch from probe\n", "t.tps:5:"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int rc = PARSE(cases[i].text);
@@ -461,6 +465,39 @@ static void test_new_fields(void **state)
 	json_decref(run);
 }
 
+/* `verdict ... from SOURCE,...`: the verdict must also have used facts of every source
+ * named — how a scenario asks that a loss was placed without the proxy's ledger. */
+static void test_verdict_evidence(void **state)
+{
+	(void)state;
+	PARSE_OK("scenario x\nprobe\n url http://a/\nexpect\n"
+		 "  verdict truncated at proxy from probe, origin_ledger\n"
+		 "  verdict truncated_proxy_client from proxy_ledger\n"
+		 "  verdict truncated at proxy\n");
+	assert_int_equal(scn.expects[0].codes, 1u << TP_V_TRUNCATED_PROXY_CLIENT);
+	assert_int_equal(scn.expects[0].sources, (1u << TP_SRC_PROBE) | (1u << TP_SRC_ORIGIN_LEDGER));
+	assert_int_equal(scn.expects[1].sources, 1u << TP_SRC_PROXY_LEDGER);
+	assert_int_equal(scn.expects[2].sources, 0);
+	/* A verdict made from the probe's record and the origin's ledger alone. */
+	struct tp_verdict v;
+	struct tp_evidence ev;
+	tp_verdict_init(&v, TP_V_TRUNCATED_PROXY_CLIENT, 34016);
+	tp_evidence_init(&ev, TP_SRC_ORIGIN_LEDGER, TP_FACT_ACKED);
+	tp_verdict_add(&v, &ev);
+	tp_evidence_init(&ev, TP_SRC_PROBE, TP_FACT_READ);
+	tp_verdict_add(&v, &ev);
+	json_t *verdicts = json_pack("[o]", tp_verdict_to_json(&v));
+	json_t *run = run_fixture(8, 2, 1000);
+	struct check_result r[SCN_MAX_LIST];
+	assert_int_equal(check(run, NULL, verdicts, NULL, r), 1);
+	assert_int_equal(r[0].result, CHECK_PASS);
+	assert_string_equal(r[0].text, "verdict truncated at proxy from probe, origin_ledger: found");
+	assert_int_equal(r[1].result, CHECK_FAIL); /* no proxy ledger fact */
+	assert_int_equal(r[2].result, CHECK_PASS);
+	json_decref(verdicts);
+	json_decref(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_new_lines),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_new_fields),
+		cmocka_unit_test(test_verdict_evidence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

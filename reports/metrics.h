@@ -43,7 +43,8 @@ bool report_is_worse(const struct report_metric *m, size_t n, size_t i);
 /* Whether some value of rows[0..n) is apart (the tables then explain the mark). */
 bool report_any_apart(const struct report_metric *rows, size_t nrows, size_t nruns);
 /* The mark after a value apart. */
-#define REPORT_APART_MARK " †"
+#define REPORT_APART_SYMBOL "†"
+#define REPORT_APART_MARK " " REPORT_APART_SYMBOL
 /* Writes value i of the row, a value apart with REPORT_APART_MARK, and its delta
  * against run 0 when both are comparable and differ ("10 (+10)"). */
 void report_metric_cell(const struct report_metric *m, size_t i, bool delta, char *out, size_t cap);

@@ -204,7 +204,7 @@ int report_text(FILE *out, const struct report_run *runs, size_t n)
 		fputs("(* the worse value; deltas against the first run)\n", out);
 	if (report_any_apart(rows, nrows, n))
 		fprintf(out, "(%s: all requests, failures included — the run file has no ok-only latency; shown, "
-			     "not compared)\n", REPORT_APART_MARK + 1);
+			     "not compared)\n", REPORT_APART_SYMBOL);
 	for (size_t i = 0; i < n; i++)
 		text_failures(out, &runs[i]);
 	return ferror(out) ? -1 : 0;
@@ -243,7 +243,7 @@ int report_markdown(FILE *out, const struct report_run *runs, size_t n)
 	}
 	if (report_any_apart(rows, nrows, n))
 		fprintf(out, "\n%s all requests, failures included: the run file has no ok-only latency; shown, not "
-			     "compared.\n", REPORT_APART_MARK + 1);
+			     "compared.\n", REPORT_APART_SYMBOL);
 	/* Targets that failed somewhere, aligned across runs. */
 	bool header = false;
 	size_t shown = 0;

@@ -17,6 +17,13 @@
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 static void esc(FILE *out, const char *s) { report_escape(out, s ? s : ""); }
+/* before, s escaped, after: one element of run text. */
+static void wrap(FILE *out, const char *before, const char *s, const char *after)
+{
+	fputs(before, out);
+	esc(out, s);
+	fputs(after, out);
+}
 
 static const char css[] =
 	":root{color-scheme:light dark;--bg:#fff;--fg:#1d232a;--mute:#5f6b7a;--line:#d5dbe3;--bad:#c92a2a;"
@@ -185,15 +192,24 @@ static void proxy_cell(FILE *out, json_t *proxy)
 	}
 }
 
-static void proxy_row(FILE *out, const struct report_run *runs, size_t n)
+/* A row of the runs table: its name, then cell(run document) per run. */
+static void cell_row(FILE *out, const struct report_run *runs, size_t n, const char *name,
+		     void (*cell)(FILE *, json_t *))
 {
-	fprintf(out, "<tr><td>proxy</td>");
+	fprintf(out, "<tr><td>%s</td>", name);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "<td class=\"l\">");
-		proxy_cell(out, json_object_get(runs[i].doc, "proxy"));
+		cell(out, runs[i].doc);
 		fprintf(out, "</td>");
 	}
 	fprintf(out, "</tr>\n");
+}
+
+static void proxy_of(FILE *out, json_t *doc) { proxy_cell(out, json_object_get(doc, "proxy")); }
+static void started_of(FILE *out, json_t *doc) { utc(out, json_object_get(doc, "started")); }
+static void duration_of(FILE *out, json_t *doc)
+{
+	fprintf(out, "%.2f s", json_number_value(json_object_get(doc, "duration_s")));
 }
 
 /* The load as configured, and what an open loop did not manage. */
@@ -234,23 +250,11 @@ static void runs_table(FILE *out, const struct report_run *runs, size_t n)
 	meta_row(out, runs, n, "scenario", "scenario");
 	meta_row(out, runs, n, "run id", "run_id");
 	meta_row(out, runs, n, "host", "host");
-	proxy_row(out, runs, n);
-	fprintf(out, "<tr><td>started</td>");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "<td class=\"l\">");
-		utc(out, json_object_get(runs[i].doc, "started"));
-		fprintf(out, "</td>");
-	}
-	fprintf(out, "</tr>\n<tr><td>duration</td>");
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "<td class=\"l\">%.2f s</td>", json_number_value(json_object_get(runs[i].doc, "duration_s")));
-	fprintf(out, "</tr>\n<tr><td>load</td>");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "<td class=\"l\">");
-		load_cell(out, runs[i].doc);
-		fprintf(out, "</td>");
-	}
-	fprintf(out, "</tr>\n<tr><td>tool</td>");
+	cell_row(out, runs, n, "proxy", proxy_of);
+	cell_row(out, runs, n, "started", started_of);
+	cell_row(out, runs, n, "duration", duration_of);
+	cell_row(out, runs, n, "load", load_cell);
+	fprintf(out, "<tr><td>tool</td>");
 	for (size_t i = 0; i < n; i++) {
 		json_t *tool = json_object_get(runs[i].doc, "tool");
 		fprintf(out, "<td class=\"l\">");
@@ -421,13 +425,9 @@ static void flags_html(FILE *out, json_t *flags)
 /* One failure in full: what, where, its chain, verdict and capture flags. */
 static void failure_detail(FILE *out, json_t *f)
 {
-	fprintf(out, "<span class=\"mute\">id ");
-	esc(out, gets_(f, "id"));
-	fprintf(out, ", local ");
-	esc(out, gets_(f, "local"));
-	fprintf(out, "</span><br><code>");
-	esc(out, gets_(f, "url"));
-	fprintf(out, "</code> ");
+	wrap(out, "<span class=\"mute\">id ", gets_(f, "id"), "");
+	wrap(out, ", local ", gets_(f, "local"), "</span>");
+	wrap(out, "<br><code>", gets_(f, "url"), "</code> ");
 	esc(out, gets_(f, "detail"));
 	if (json_is_object(json_object_get(f, "chain"))) {
 		chain_html(out, f);
@@ -439,11 +439,8 @@ static void failure_detail(FILE *out, json_t *f)
 			     "for this tunnel</div>\n", got, want);
 	}
 	const char *verdict = report_failure_verdict_text(f);
-	if (verdict) {
-		fprintf(out, "<div>verdict: <b>");
-		esc(out, verdict);
-		fprintf(out, "</b></div>");
-	}
+	if (verdict)
+		wrap(out, "<div>verdict: <b>", verdict, "</b></div>");
 	if (json_is_object(json_object_get(f, "flags"))) {
 		fprintf(out, "<div>capture flags: ");
 		flags_html(out, json_object_get(f, "flags"));
@@ -468,17 +465,11 @@ static void group_samples(FILE *out, json_t *failures, const struct report_group
 		}
 		char chain[256];
 		report_chain_text(f, chain, sizeof chain);
-		fprintf(out, "<tr><td class=\"l\">");
-		esc(out, gets_(f, "id"));
-		fprintf(out, "</td><td class=\"l\">");
-		esc(out, gets_(f, "local"));
-		fprintf(out, "</td><td class=\"l\"><code>");
-		esc(out, gets_(f, "url"));
-		fprintf(out, "</code></td><td class=\"l\">");
-		esc(out, gets_(f, "detail"));
-		fprintf(out, "</td><td class=\"l\">");
-		esc(out, chain);
-		fprintf(out, "</td></tr>\n");
+		wrap(out, "<tr><td class=\"l\">", gets_(f, "id"), "</td>");
+		wrap(out, "<td class=\"l\">", gets_(f, "local"), "</td>");
+		wrap(out, "<td class=\"l\"><code>", gets_(f, "url"), "</code></td>");
+		wrap(out, "<td class=\"l\">", gets_(f, "detail"), "</td>");
+		wrap(out, "<td class=\"l\">", chain, "</td></tr>\n");
 	}
 	fprintf(out, "</table></details>\n");
 }

@@ -383,11 +383,18 @@ static int on_off(struct parser *p, const char *s, bool *out)
 	return 0;
 }
 
-static int parse_line(struct parser *p, char **w, int nw, const char *rest)
+/* A parse result for header_line: an error as it is, success as "handled". */
+static int handled(int rc)
+{
+	return rc < 0 ? rc : 1;
+}
+
+/* Section headers and the lines that may stand anywhere. Returns 1 when the line was
+ * one (handled), 0 when it is not, or -EINVAL. */
+static int header_line(struct parser *p, char **w, int nw, const char *rest)
 {
 	struct scenario *scn = p->scn;
 	const char *k = w[0];
-	uint64_t count;
 	/* Section headers. */
 	if (strcmp(k, "scenario") == 0) {
 		if (nw != 2)
@@ -402,16 +409,16 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		strcpy(scn->name, w[1]);
 		p->seen_scenario = true;
 		p->sec = SEC_TOP;
-		return 0;
+		return 1;
 	}
 	if (strcmp(k, "description") == 0 && p->sec == SEC_TOP)
-		return copy_text(p, scn->description, rest, "description");
+		return handled(copy_text(p, scn->description, rest, "description"));
 	if (strcmp(k, "origin") == 0) {
 		if (nw != 1)
 			return perr(p, "origin takes no value; its settings follow on their own lines");
 		scn->origin = true;
 		p->sec = SEC_ORIGIN;
-		return 0;
+		return 1;
 	}
 	if (strcmp(k, "proxy") == 0) {
 		p->sec = SEC_PROXY;
@@ -424,16 +431,16 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 					    scheme);
 			scn->proxy_reference = true;
 			strcpy(scn->proxy_scheme, scheme);
-			return 0;
+			return 1;
 		}
 		if (nw == 3 && strcmp(w[1], "external") == 0) {
 			scn->proxy_reference = false;
-			return copy_text(p, scn->proxy_url, w[2], "proxy URL");
+			return handled(copy_text(p, scn->proxy_url, w[2], "proxy URL"));
 		}
 		if (nw == 2 && strcmp(w[1], "none") == 0) {
 			scn->proxy_reference = false;
 			scn->proxy_url[0] = '\0';
-			return 0;
+			return 1;
 		}
 		return perr(p, "proxy wants 'reference [http|socks5|socks5h]', 'external URL' or 'none'");
 	}
@@ -441,13 +448,13 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		if (nw != 2)
 			return perr(p, "capture on|off");
 		p->sec = SEC_TOP;
-		return on_off(p, w[1], &scn->capture);
+		return handled(on_off(p, w[1], &scn->capture));
 	}
 	if (strcmp(k, "probe") == 0) {
 		if (nw != 1)
 			return perr(p, "probe takes no value; its settings follow on their own lines");
 		p->sec = SEC_PROBE;
-		return 0;
+		return 1;
 	}
 	if (strcmp(k, "expect") == 0) {
 		if (nw > 2)
@@ -461,14 +468,23 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		else
 			return perr(p, "expect [reference|user], not 'expect %s'", w[1]);
 		p->sec = SEC_EXPECT;
-		return 0;
+		return 1;
 	}
 	if (strcmp(k, "proxy_resolves_names") == 0) {
 		if (nw != 1)
 			return perr(p, "proxy_resolves_names takes no value");
 		scn->proxy_resolves_names = true;
-		return 0;
+		return 1;
 	}
+	return 0;
+}
+
+/* A setting of the section we are in. */
+static int section_line(struct parser *p, char **w, int nw, const char *rest)
+{
+	struct scenario *scn = p->scn;
+	const char *k = w[0];
+	uint64_t count;
 	switch (p->sec) {
 	case SEC_ORIGIN:
 		if (strcmp(k, "sites") == 0 && nw == 2)
@@ -537,6 +553,12 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 	if (p->sec == SEC_TOP)
 		return perr(p, "'%s' outside a section (origin, proxy, probe, expect)", k);
 	return perr(p, "unknown or malformed setting '%s' in this section", k);
+}
+
+static int parse_line(struct parser *p, char **w, int nw, const char *rest)
+{
+	int rc = header_line(p, w, nw, rest);
+	return rc != 0 ? (rc < 0 ? rc : 0) : section_line(p, w, nw, rest);
 }
 
 int scenario_parse(struct scenario *scn, const char *text, size_t len, const char *name,

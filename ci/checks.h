@@ -7,7 +7,8 @@
  * compare with, for a reason the text names:
  *   - no baseline given (`no_new_class`, `p99_regression_pct`);
  *   - run did not start the proxy, so it could not sample it (`rss_growth_*`,
- *     `fd_growth*`: "skipped (not measured: proxy not started by run)");
+ *     `fd_growth*`: "skipped (not measured: proxy not started by run)") nor read its
+ *     ledger (`verdict ... from proxy_ledger`);
  *   - the expectation's group does not apply to this proxy: `expect reference` lines
  *     against a proxy run did not start (they check the reference proxy's faults),
  *     `expect user` lines when run started the reference proxy or went direct.

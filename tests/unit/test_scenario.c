@@ -494,6 +494,12 @@ static void test_verdict_evidence(void **state)
 	assert_string_equal(r[0].text, "verdict truncated at proxy from probe, origin_ledger: found");
 	assert_int_equal(r[1].result, CHECK_FAIL); /* no proxy ledger fact */
 	assert_int_equal(r[2].result, CHECK_PASS);
+	/* A proxy of the user's has no ledger of ours: asking for its facts is skipped. */
+	struct checks_proxy user = {.user = true, .rss_growth_kib = -1, .fd_growth = -1};
+	assert_int_equal(check(run, NULL, verdicts, &user, r), 0);
+	assert_int_equal(r[1].result, CHECK_SKIP);
+	assert_string_equal(r[1].text, "verdict truncated_proxy_client from proxy_ledger: skipped (not measured: "
+				       "proxy not started by run, so no proxy ledger)");
 	json_decref(verdicts);
 	json_decref(run);
 }

@@ -489,7 +489,8 @@ static void test_verdict_evidence(void **state)
 	json_t *verdicts = json_pack("[o]", tp_verdict_to_json(&v));
 	json_t *run = run_fixture(8, 2, 1000);
 	struct check_result r[SCN_MAX_LIST];
-	assert_int_equal(check(run, NULL, verdicts, NULL, r), 1);
+	struct checks_proxy reference = {.started = true, .rss_growth_kib = -1, .fd_growth = -1};
+	assert_int_equal(check(run, NULL, verdicts, &reference, r), 1);
 	assert_int_equal(r[0].result, CHECK_PASS);
 	assert_string_equal(r[0].text, "verdict truncated at proxy from probe, origin_ledger: found");
 	assert_int_equal(r[1].result, CHECK_FAIL); /* no proxy ledger fact */

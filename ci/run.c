@@ -33,10 +33,14 @@ static void usage(FILE *out)
 	fputs("usage: tunnelprobe run [SCENARIO] [--proxy URL] [--out DIR] [--duration SECS]\n"
 	      "                       [--baseline PREV/run.json] [--label NAME] [-q]\n"
 	      "  SCENARIO          a scenario file (docs/scenarios.md); none: the built-in demo\n"
-	      "  --proxy URL       test this proxy instead of the scenario's (your own build)\n"
-	      "  --out DIR         the run folder (default: runs/NAME-YYYYmmdd-HHMMSS)\n"
-	      "  --duration SECS   soak: run the load for this long, checkpointing as it goes\n"
-	      "  --baseline FILE   a previous run.json for regression expectations\n"
+	      "  --proxy URL       test this proxy instead of the scenario's (your own build): it is\n"
+	      "                    asked for 127.0.0.1:PORT while Host and SNI keep the site names\n"
+	      "                    (unless the scenario says proxy_resolves_names); `expect user`\n"
+	      "                    lines apply, `expect reference` lines are skipped\n"
+	      "  --out DIR         the run folder (default: runs/NAME-UNIXTIME)\n"
+	      "  --duration SECS   soak: run the load for this long (at most 168h), checkpointing\n"
+	      "  --baseline FILE   a previous run.json for regression expectations (checked first)\n"
+	      "  --label NAME      the run's name in reports\n"
 	      "Exit status: 0 expectations met, 1 not met, 2 bad input or the run failed.\n",
 	      out);
 }

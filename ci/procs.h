@@ -39,7 +39,10 @@ int procs_init(struct procs *ps, const char *logdir);
 
 /* Starts `tunnelprobe ARGV...` (argv[0] is the subcommand; NULL-terminated) with
  * stderr (and, when capture_stdout is false, stdout) appended to LOGDIR/NAME.log.
- * Returns the proc, or NULL with a message on stderr. */
+ * A finished (reaped) child's slot of the same name is taken again, so PROCS_MAX
+ * bounds the children alive, not the ones a soak starts over its segments; a pointer
+ * to a reaped proc may then name its successor. Returns the proc, or NULL with a
+ * message on stderr. */
 struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 			 bool capture_stdout);
 

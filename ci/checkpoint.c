@@ -12,7 +12,9 @@ int checkpoint_write(json_t *run, const struct checkpoint *c)
 {
 	json_object_set_new(run, "scenario", json_string(c->scenario));
 	json_object_set_new(run, "label", json_string(c->label));
-	json_object_set_new(run, "proxy", c->proxy_url && *c->proxy_url ? json_string(c->proxy_url) : json_null());
+	if (c->run_id)
+		json_object_set_new(run, "run_id", json_string(c->run_id));
+	json_object_set_new(run, "proxy", c->proxy ? proxyinfo_json(c->proxy) : json_null());
 	json_t *res = c->samples ? samples_json(c->samples) : NULL;
 	if (res)
 		json_object_set_new(run, "proxy_resources", res);

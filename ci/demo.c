@@ -36,11 +36,12 @@ static const struct demo_part parts[] = {
 	 "proxy reference http\n" DEMO_LOAD
 	 "expect\n"
 	 "  class ok == 60\n"},
-	{"windows-iocp",
-	 "scenario demo-windows-iocp\n"
-	 "description the IOCP short-send bug: a partial write whose rest is dropped, then FIN\n"
+	{"linux-short-send",
+	 "scenario demo-iocp-simulated\n"
+	 "description the IOCP incident's symptom, simulated: a partial write whose rest is dropped, then FIN\n"
 	 "proxy reference http\n"
-	 "  fault truncate:after=32768 p=0.34 seed=6\n" DEMO_LOAD
+	 "  fault truncate:after=32768 p=0.34 seed=6\n"
+	 "  simulated Linux reference proxy with a short-send fault, not a Windows build\n" DEMO_LOAD
 	 "expect\n"
 	 "  class incomplete_read >= 1\n"
 	 "  phase incomplete_read body >= 1\n"
@@ -58,7 +59,7 @@ int demo_run(const char *out, const struct runner_opts *o)
 	size_t nparts;
 	const struct demo_part *part = demo_parts(&nparts);
 	struct scenario *scn = malloc(sizeof *scn);
-	char dirs[DEMO_MAX_PARTS][PATH_MAX], summaries[DEMO_MAX_PARTS][512], err[600];
+	char dirs[DEMO_MAX_PARTS][PATH_MAX], summaries[DEMO_MAX_PARTS][1024], err[600];
 	const char *labels[DEMO_MAX_PARTS];
 	struct runner_outcome res;
 	int status = 2, worst = 0;

@@ -1,8 +1,10 @@
 /* demo — the built-in demo of `tunnelprobe run` with no scenario: the six sites of the
  * Windows IOCP incident served by the local TLS origin, probed through the reference
- * proxy twice — healthy, and with the IOCP-like truncation fault on about one tunnel
- * in six — and compared side by side. demo_run runs them (ci/runner.h) into one folder
- * with a report of both. */
+ * proxy twice — healthy ("linux-healthy"), and with a short-send truncation fault on
+ * about a third of the tunnels ("linux-short-send": the Linux reference proxy
+ * simulating the incident's symptom, recorded as simulated in its run file; no Windows
+ * build runs here) — and compared side by side. demo_run runs them (ci/runner.h) into
+ * one folder with a report of both. */
 #ifndef TP_CI_DEMO_H
 #define TP_CI_DEMO_H
 
@@ -11,7 +13,7 @@
 #include "ci/runner.h"
 
 struct demo_part {
-	const char *label;  /* "linux-healthy", "windows-iocp" */
+	const char *label;  /* "linux-healthy", "linux-short-send" */
 	const char *text;   /* scenario text (docs/scenarios.md) */
 };
 

@@ -37,7 +37,13 @@ int procs_init(struct procs *ps, const char *logdir)
 struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 			 bool capture_stdout)
 {
-	if (ps->n == PROCS_MAX) {
+	/* A soak starts one probe per segment: a finished child's slot of the same name is
+	 * taken again, so the table bounds the children alive, not the segments. */
+	struct proc *slot = NULL;
+	for (size_t i = 0; i < ps->n && !slot; i++)
+		if (ps->list[i].reaped && strcmp(ps->list[i].name, name) == 0)
+			slot = &ps->list[i];
+	if (!slot && ps->n == PROCS_MAX) {
 		fprintf(stderr, "tunnelprobe run: too many processes\n");
 		return NULL;
 	}
@@ -85,7 +91,7 @@ struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 		_exit(127);
 	}
 	close(logfd);
-	struct proc *p = &ps->list[ps->n++];
+	struct proc *p = slot ? slot : &ps->list[ps->n++];
 	memset(p, 0, sizeof *p);
 	snprintf(p->name, sizeof p->name, "%s", name);
 	p->pid = pid;
@@ -97,15 +103,25 @@ struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 	return p;
 }
 
-int procs_wait_listening(struct proc *p, size_t want, int timeout_ms)
+/* One line of a child's stdout: a "listening" or a "build" line is kept. */
+static void stdout_line(struct proc *p, const char *line)
+{
+	if (strncmp(line, "listening ", 10) == 0 && p->nlistening < PROCS_MAX_LISTEN)
+		snprintf(p->listening[p->nlistening++], sizeof p->listening[0], "%s", line + 10);
+	else if (strncmp(line, "build: ", 7) == 0)
+		snprintf(p->build, sizeof p->build, "%s", line + 7);
+}
+
+/* Reads p's stdout line by line until done(p, want) or timeout_ms. */
+static int read_stdout(struct proc *p, bool (*done)(const struct proc *, size_t), size_t want, int timeout_ms)
 {
 	char buf[4096];
 	size_t len = 0;
 	long deadline = now_ms() + timeout_ms;
-	while (p->nlistening < want) {
+	while (!done(p, want)) {
 		long left = deadline - now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
+		if (left <= 0 || p->out_fd < 0)
+			return p->out_fd < 0 ? -ECHILD : -ETIMEDOUT;
 		struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
 		int r = poll(&pfd, 1, (int)left);
 		if (r < 0 && errno == EINTR)
@@ -120,9 +136,7 @@ int procs_wait_listening(struct proc *p, size_t want, int timeout_ms)
 		char *line = buf, *nl;
 		while ((nl = strchr(line, '\n'))) {
 			*nl = '\0';
-			if (strncmp(line, "listening ", 10) == 0 && p->nlistening < PROCS_MAX_LISTEN)
-				snprintf(p->listening[p->nlistening++], sizeof p->listening[0], "%s",
-					 line + 10);
+			stdout_line(p, line);
 			line = nl + 1;
 		}
 		len = strlen(line);
@@ -131,6 +145,27 @@ int procs_wait_listening(struct proc *p, size_t want, int timeout_ms)
 			len = 0; /* an endless line: drop it */
 	}
 	return 0;
+}
+
+static bool listening_done(const struct proc *p, size_t want)
+{
+	return p->nlistening >= want;
+}
+
+static bool build_done(const struct proc *p, size_t want)
+{
+	(void)want;
+	return p->build[0] != '\0';
+}
+
+int procs_wait_listening(struct proc *p, size_t want, int timeout_ms)
+{
+	return read_stdout(p, listening_done, want, timeout_ms);
+}
+
+int procs_wait_build(struct proc *p, int timeout_ms)
+{
+	return read_stdout(p, build_done, 0, timeout_ms);
 }
 
 unsigned procs_port(const struct proc *p, const char *kind)

@@ -24,6 +24,7 @@ struct proc {
 	bool reaped;
 	char listening[PROCS_MAX_LISTEN][96]; /* "https 127.0.0.1:4431" or "127.0.0.1:3128" */
 	size_t nlistening;
+	char build[128];     /* its "build: ..." line, without "build: "; "" when none seen */
 };
 
 struct procs {
@@ -38,13 +39,20 @@ int procs_init(struct procs *ps, const char *logdir);
 
 /* Starts `tunnelprobe ARGV...` (argv[0] is the subcommand; NULL-terminated) with
  * stderr (and, when capture_stdout is false, stdout) appended to LOGDIR/NAME.log.
- * Returns the proc, or NULL with a message on stderr. */
+ * A finished (reaped) child's slot of the same name is taken again, so PROCS_MAX
+ * bounds the children alive, not the ones a soak starts over its segments; a pointer
+ * to a reaped proc may then name its successor. Returns the proc, or NULL with a
+ * message on stderr. */
 struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 			 bool capture_stdout);
 
 /* Reads p's stdout until it printed `want` "listening" lines, it exited, or timeout_ms
- * passed. Returns 0, or -ETIMEDOUT / -ECHILD (it exited: see its log). */
+ * passed; a "build: ..." line seen on the way is kept in p->build. Returns 0, or
+ * -ETIMEDOUT / -ECHILD (it exited: see its log). */
 int procs_wait_listening(struct proc *p, size_t want, int timeout_ms);
+/* Reads p's stdout until it printed its "build: ..." line (kept in p->build), for at
+ * most timeout_ms. Returns 0, or -ETIMEDOUT / -ECHILD when it printed none. */
+int procs_wait_build(struct proc *p, int timeout_ms);
 
 /* The port of p's listening line number i whose text contains `kind` ("https",
  * "http", or "" for any); 0 when absent. */

@@ -18,10 +18,11 @@
 #include "ci/runner.h"
 #include "ci/say.h"
 #include "ci/scenario.h"
-#include "lib/units.h"
+#include "lib/runfile.h"
 
 struct run_cli {
 	struct runner_opts o;
+	const char *baseline;  /* --baseline: read into o.baseline before anything starts */
 	const char *out;       /* --out */
 	const char *label;     /* --label */
 	const char *scenario;  /* SCENARIO; NULL: the demo */
@@ -32,10 +33,14 @@ static void usage(FILE *out)
 	fputs("usage: tunnelprobe run [SCENARIO] [--proxy URL] [--out DIR] [--duration SECS]\n"
 	      "                       [--baseline PREV/run.json] [--label NAME] [-q]\n"
 	      "  SCENARIO          a scenario file (docs/scenarios.md); none: the built-in demo\n"
-	      "  --proxy URL       test this proxy instead of the scenario's (your own build)\n"
-	      "  --out DIR         the run folder (default: runs/NAME-YYYYmmdd-HHMMSS)\n"
-	      "  --duration SECS   soak: run the load for this long, checkpointing as it goes\n"
-	      "  --baseline FILE   a previous run.json for regression expectations\n"
+	      "  --proxy URL       test this proxy instead of the scenario's (your own build): it is\n"
+	      "                    asked for 127.0.0.1:PORT while Host and SNI keep the site names\n"
+	      "                    (unless the scenario says proxy_resolves_names); `expect user`\n"
+	      "                    lines apply, `expect reference` lines are skipped\n"
+	      "  --out DIR         the run folder (default: runs/NAME-UNIXTIME)\n"
+	      "  --duration SECS   soak: run the load for this long (at most 168h), checkpointing\n"
+	      "  --baseline FILE   a previous run.json for regression expectations (checked first)\n"
+	      "  --label NAME      the run's name in reports\n"
 	      "Exit status: 0 expectations met, 1 not met, 2 bad input or the run failed.\n",
 	      out);
 }
@@ -57,13 +62,14 @@ static int parse(struct run_cli *c, int argc, char **argv)
 		} else if (strcmp(a, "--out") == 0 && has_value) {
 			c->out = argv[++i];
 		} else if (strcmp(a, "--baseline") == 0 && has_value) {
-			c->o.baseline = argv[++i];
+			c->baseline = argv[++i];
 		} else if (strcmp(a, "--label") == 0 && has_value) {
 			c->label = argv[++i];
 		} else if (strcmp(a, "--duration") == 0 && has_value) {
-			c->o.duration_s = units_duration(argv[++i]);
+			c->o.duration_s = scn_duration(argv[++i], SCN_MAX_DURATION_S);
 			if (!(c->o.duration_s > 0)) {
-				fprintf(stderr, "tunnelprobe run: --duration wants 30s, 5m, 1h, not '%s'\n", argv[i]);
+				fprintf(stderr, "tunnelprobe run: --duration wants 30s, 5m, 1h (at most %gh), not '%s'\n",
+					SCN_MAX_DURATION_S / 3600, argv[i]);
 				return 2;
 			}
 		} else if (a[0] == '-') {
@@ -112,11 +118,17 @@ out:
 int run_main(int argc, char **argv)
 {
 	struct run_cli c;
+	char err[600];
 	int rc = parse(&c, argc, argv);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	/* Checked as `report` checks a run file (lib/runfile.h), before anything starts. */
+	if (c.baseline && runfile_read(c.baseline, &c.o.baseline, err, sizeof err) < 0) {
+		fprintf(stderr, "tunnelprobe run: --baseline %s\n", err);
+		return 2;
+	}
 	interrupt_install();
-	if (c.scenario)
-		return run_file(&c);
-	return demo_run(c.out ? c.out : "runs/demo", &c.o);
+	rc = c.scenario ? run_file(&c) : demo_run(c.out ? c.out : "runs/demo", &c.o);
+	json_decref(c.o.baseline);
+	return rc;
 }

@@ -9,7 +9,7 @@
 #include "ci/rundir.h"
 #include "lib/runfile.h"
 
-int runjoin_ledgers(struct procs *ps, const char *dir, bool have_pcap, json_t *run)
+int runjoin_ledgers(struct procs *ps, const char *dir, bool have_pcap, const char *run_id, json_t *run)
 {
 	struct args a;
 	args_init(&a);
@@ -18,6 +18,8 @@ int runjoin_ledgers(struct procs *ps, const char *dir, bool have_pcap, json_t *r
 	args_opt(&a, "--json", "%s/capture.json", dir);
 	if (have_pcap)
 		args_opt(&a, "--read", "%s/capture.pcapng", dir);
+	if (run_id)
+		args_opt(&a, "--run-id", "%s", run_id);
 	const char *ledgers[] = {"records.jsonl", "origin.jsonl", "proxy.jsonl", "upstream-proxy.jsonl"};
 	char path[PATH_MAX];
 	for (size_t i = 0; i < sizeof ledgers / sizeof ledgers[0]; i++)

@@ -12,8 +12,10 @@
 
 #include "ci/procs.h"
 
-/* Joins into run (borrowed, modified). Returns the number of failures enriched, or -1
- * with a message on stderr when the join could not be made (the run stays as it was). */
-int runjoin_ledgers(struct procs *ps, const char *dir, bool have_pcap, json_t *run);
+/* Joins into run (borrowed, modified); run_id: `capture --run-id`, so only this run's
+ * ledger lines are joined (NULL: not passed). Returns the number of failures enriched,
+ * or -1 with a message on stderr when the join could not be made (the run stays as it
+ * was). */
+int runjoin_ledgers(struct procs *ps, const char *dir, bool have_pcap, const char *run_id, json_t *run);
 
 #endif

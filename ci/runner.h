@@ -1,9 +1,14 @@
 /* runner — one scenario run, start to end:
- *   1. the run folder made, the stack started (ci/stack.h: origin, reference proxies,
- *      live capture), the scenario's URLs made concrete (ci/targets.h);
+ *   1. the run folder made, the run id made (`<scenario>-<unix seconds>-<pid>`), the
+ *      stack started (ci/stack.h: origin, reference proxies, live capture), the
+ *      scenario's URLs made concrete (ci/targets.h): names mapped with --resolve for
+ *      the proxies run starts, with --connect-to through a proxy it did not start
+ *      (unless `proxy_resolves_names`); what the run is said up front;
  *   2. the load (ci/soak.h), checkpointing DIR/run.json as it goes;
- *   3. everything stopped, the ledgers joined (ci/runjoin.h), the expectations checked
- *      (ci/expect.h) and written into run.json.
+ *   3. everything stopped, the ledgers joined (ci/runjoin.h) and accounted
+ *      (ci/account.h), the ok requests' latency taken from the records
+ *      (ci/oklatency.h), the expectations checked (ci/expect.h) and written into
+ *      run.json, with a diagnosis when every request failed for a fixable reason.
  * Every child is ours and stopped on every path out, also on SIGINT/SIGTERM
  * (ci/interrupt.h, installed by the caller).
  */
@@ -12,19 +17,30 @@
 
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "ci/scenario.h"
+
+#define RUNNER_RUN_ID_MAX 64 /* the run id contract: 1-64 chars of [A-Za-z0-9._-] */
 
 struct runner_opts {
 	const char *proxy;     /* --proxy: overrides the scenario's proxy; NULL */
 	double duration_s;     /* --duration: overrides the scenario's load with a soak; 0 */
-	const char *baseline;  /* --baseline PREV/run.json; NULL */
+	json_t *baseline;      /* --baseline PREV/run.json, read and checked (borrowed); NULL */
 	bool quiet;            /* -q */
 };
 
 struct runner_outcome {
 	int status;            /* 0 expectations met, 1 not met, 2 could not run */
-	char summary[512];     /* "NAME: 50/60 ok (10 incomplete_read), expectations met" */
+	char summary[1024];    /* "NAME: 50/60 ok (10 incomplete_read), expectations met",
+				* and what a simulated run stands in for */
+	char diagnosis[1024];  /* "cause: ..." when every request failed for a reason the
+				* user can fix; "" otherwise (ci/expect.h) */
 };
+
+/* The run id of scenario `name` started now by this process into out (cap >
+ * RUNNER_RUN_ID_MAX): `<name>-<unix seconds>-<pid>`, the name cut to fit. */
+void runner_run_id(const char *name, char *out, size_t cap);
 
 /* Runs scn (its files relative to scn_dir) into the folder dir, named label (NULL:
  * the scenario's name). Returns res->status. */

@@ -23,6 +23,7 @@ struct parser {
 	const char *name;
 	unsigned line;
 	enum section sec;
+	enum scn_group group; /* of the `expect` section we are in */
 	char *err;
 	size_t errlen;
 	bool seen_scenario;
@@ -52,6 +53,20 @@ bool scn_compare(double got, enum scn_cmp cmp, double want)
 	case SCN_GE: return got >= want;
 	default: return fabs(got - want) < 1e-9;
 	}
+}
+
+double scn_duration(const char *s, double max)
+{
+	double d = units_duration(s);
+	return d > 0 && d <= max ? d : -1;
+}
+
+bool scn_has_group(const struct scenario *scn, enum scn_group g)
+{
+	for (size_t i = 0; i < scn->nexpects; i++)
+		if (scn->expects[i].group == g)
+			return true;
+	return false;
 }
 
 static bool parse_number(const char *s, double *out)
@@ -154,9 +169,39 @@ static void canonical_phrase(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* "PHRASE from SOURCE[,SOURCE...]": the evidence sources (lib/verdict.h) a matching
+ * verdict must have used, into e->sources; phrase is cut before " from ". */
+static int verdict_sources(struct parser *p, struct scn_expect *e, char *phrase)
+{
+	char *from = strstr(phrase, " from ");
+	if (!from)
+		return 0;
+	*from = '\0';
+	char list[SCN_MAX_TEXT], *save = NULL;
+	snprintf(list, sizeof list, "%s", from + 6);
+	for (char *name = strtok_r(list, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+		int src = -1;
+		for (int i = 0; i < TP_SRC_COUNT && src < 0; i++)
+			if (strcmp(name, tp_verdict_source_name((enum tp_source)i)) == 0)
+				src = i;
+		if (src < 0)
+			return perr(p, "unknown evidence source '%s' (probe, origin_ledger, proxy_ledger, capture)",
+				    name);
+		e->sources |= 1u << src;
+	}
+	if (!e->sources)
+		return perr(p, "'from' wants evidence sources: probe, origin_ledger, proxy_ledger, capture");
+	return 0;
+}
+
 static int parse_verdict(struct parser *p, struct scn_expect *e)
 {
-	int code = tp_verdict_code_from_name(e->text);
+	char phrase[SCN_MAX_TEXT];
+	snprintf(phrase, sizeof phrase, "%s", e->text);
+	int rc = verdict_sources(p, e, phrase);
+	if (rc < 0)
+		return rc;
+	int code = tp_verdict_code_from_name(phrase);
 	if (code == TP_V_OK)
 		return perr(p, "'verdict ok' is never met: verdicts lists failed tunnels only (use ok == N)");
 	if (code >= 0) {
@@ -164,18 +209,121 @@ static int parse_verdict(struct parser *p, struct scn_expect *e)
 		return 0;
 	}
 	char want[SCN_MAX_TEXT];
-	canonical_phrase(e->text, want, sizeof want);
+	canonical_phrase(phrase, want, sizeof want);
 	for (size_t i = 0; i < sizeof verdict_phrases / sizeof verdict_phrases[0]; i++)
 		if (strcmp(want, verdict_phrases[i].phrase) == 0) {
 			e->codes = verdict_phrases[i].codes;
 			return 0;
 		}
 	return perr(p, "unknown verdict '%s' (a verdict code, docs/capture.md, or a phrase, "
-		    "docs/scenarios.md)", e->text);
+		    "docs/scenarios.md)", phrase);
+}
+
+/* The expectation words of "KIND [NAME [NAME2]] OP VALUE" lines and how many names
+ * each takes before OP (verdict and no_new_class have lines of their own). */
+static const struct {
+	const char *word;
+	enum scn_expect_kind kind;
+	int names;
+} expect_words[] = {
+	{"class", SCN_EXPECT_CLASS, 1},
+	{"phase", SCN_EXPECT_PHASE, 2},
+	{"status", SCN_EXPECT_STATUS, 1},
+	{"ok", SCN_EXPECT_OK, 0},
+	{"requests", SCN_EXPECT_REQUESTS, 0},
+	{"error_rate", SCN_EXPECT_ERROR_RATE, 0},
+	{"reuse_ratio", SCN_EXPECT_REUSE, 0},
+	{"rss_growth_mb", SCN_EXPECT_RSS_GROWTH, 0},
+	{"fd_growth", SCN_EXPECT_FD_GROWTH, 0},
+	{"rss_growth_pct", SCN_EXPECT_RSS_GROWTH_PCT, 0},
+	{"fd_growth_pct", SCN_EXPECT_FD_GROWTH_PCT, 0},
+	{"p99_regression_pct", SCN_EXPECT_P99_REGRESSION, 0},
+	{"missed", SCN_EXPECT_MISSED, 0},
+	{"verified", SCN_EXPECT_VERIFIED, 0},
+	{"unverified", SCN_EXPECT_UNVERIFIED, 0},
+	{"accounted", SCN_EXPECT_ACCOUNTED, 0},
+};
+
+/* The percentile words of p99_ms and phase_p99_ms lines. */
+static const char *const latency_fields[] = {"mean", "p50", "p90", "p99", "p999", "max"};
+/* The phases of the run file's phases_ms (docs/run-json.md). */
+static const char *const timed_phases[] = {"dns", "connect", "proxy", "tls", "first_byte"};
+
+static bool in_list(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* "p99_ms" (prefix "") or "phase_p99_ms" (prefix "phase_"): the field ("p99") into out.
+ * p999 is not kept per phase. */
+static bool latency_word(const char *k, const char *prefix, char *out, size_t cap)
+{
+	size_t lp = strlen(prefix), lk = strlen(k);
+	if (strncmp(k, prefix, lp) != 0 || lk < lp + 4 || strcmp(k + lk - 3, "_ms") != 0 || lk - lp - 3 >= cap)
+		return false;
+	snprintf(out, cap, "%.*s", (int)(lk - lp - 3), k + lp);
+	if (lp && strcmp(out, "p999") == 0)
+		return false;
+	return in_list(latency_fields, sizeof latency_fields / sizeof latency_fields[0], out);
+}
+
+/* The kind of expectation word k (and its latency field into e->name); names before OP
+ * into *names. Returns false when k is not one. */
+static bool expect_kind(const char *k, struct scn_expect *e, int *names)
+{
+	for (size_t i = 0; i < sizeof expect_words / sizeof expect_words[0]; i++)
+		if (strcmp(k, expect_words[i].word) == 0) {
+			e->kind = expect_words[i].kind;
+			*names = expect_words[i].names;
+			return true;
+		}
+	if (latency_word(k, "", e->name, sizeof e->name)) {
+		e->kind = SCN_EXPECT_LATENCY;
+		*names = 0;
+		return true;
+	}
+	if (latency_word(k, "phase_", e->name, sizeof e->name)) {
+		e->kind = SCN_EXPECT_PHASE_LATENCY;
+		*names = 1; /* the phase, kept in name2 */
+		return true;
+	}
+	return false;
+}
+
+/* The names of a "KIND NAME [NAME2] OP VALUE" line checked and stored. */
+static int expect_names(struct parser *p, struct scn_expect *e, char **w, int names)
+{
+	char *name = e->kind == SCN_EXPECT_PHASE_LATENCY ? e->name2 : e->name;
+	if (names >= 1) {
+		if (strlen(w[1]) >= sizeof e->name)
+			return perr(p, "name too long");
+		strcpy(name, w[1]);
+	}
+	if (names == 2) {
+		if (strlen(w[2]) >= sizeof e->name2)
+			return perr(p, "phase too long");
+		strcpy(e->name2, w[2]);
+	}
+	if ((e->kind == SCN_EXPECT_CLASS || e->kind == SCN_EXPECT_PHASE) && tp_class_from_name(e->name) < 0)
+		return perr(p, "unknown class '%s'", e->name);
+	if (e->kind == SCN_EXPECT_PHASE && tp_phase_from_name(e->name2) < 0)
+		return perr(p, "unknown phase '%s'", e->name2);
+	if (e->kind == SCN_EXPECT_PHASE_LATENCY &&
+	    !in_list(timed_phases, sizeof timed_phases / sizeof timed_phases[0], e->name2))
+		return perr(p, "phases_ms has dns, connect, proxy, tls and first_byte, not '%s'", e->name2);
+	if (e->kind == SCN_EXPECT_STATUS) {
+		uint64_t code;
+		if (!units_count(e->name, 999, &code) || code < 100)
+			return perr(p, "bad status code '%s'", e->name);
+	}
+	return 0;
 }
 
 /* expect lines: "KIND [NAME [NAME2]] OP VALUE", or "verdict PHRASE|CODE", or
- * "no_new_class". */
+ * "no_new_class"; group: the `expect` section they are in. */
 static int parse_expect(struct parser *p, char **w, int nw, const char *rest)
 {
 	struct scenario *scn = p->scn;
@@ -184,6 +332,7 @@ static int parse_expect(struct parser *p, char **w, int nw, const char *rest)
 	struct scn_expect *e = &scn->expects[scn->nexpects];
 	memset(e, 0, sizeof *e);
 	e->line = p->line;
+	e->group = p->group;
 	const char *k = w[0];
 	int names = 0;
 	if (strcmp(k, "verdict") == 0) {
@@ -202,65 +351,23 @@ static int parse_expect(struct parser *p, char **w, int nw, const char *rest)
 		scn->nexpects++;
 		return 0;
 	}
-	if (strcmp(k, "class") == 0) {
-		e->kind = SCN_EXPECT_CLASS;
-		names = 1;
-	} else if (strcmp(k, "phase") == 0) {
-		e->kind = SCN_EXPECT_PHASE;
-		names = 2;
-	} else if (strcmp(k, "status") == 0) {
-		e->kind = SCN_EXPECT_STATUS;
-		names = 1;
-	} else if (strcmp(k, "ok") == 0) {
-		e->kind = SCN_EXPECT_OK;
-	} else if (strcmp(k, "requests") == 0) {
-		e->kind = SCN_EXPECT_REQUESTS;
-	} else if (strcmp(k, "error_rate") == 0) {
-		e->kind = SCN_EXPECT_ERROR_RATE;
-	} else if (strcmp(k, "reuse_ratio") == 0) {
-		e->kind = SCN_EXPECT_REUSE;
-	} else if (strcmp(k, "rss_growth_mb") == 0) {
-		e->kind = SCN_EXPECT_RSS_GROWTH;
-	} else if (strcmp(k, "fd_growth") == 0) {
-		e->kind = SCN_EXPECT_FD_GROWTH;
-	} else if (strcmp(k, "p99_regression_pct") == 0) {
-		e->kind = SCN_EXPECT_P99_REGRESSION;
-	} else if (strcmp(k, "p50_ms") == 0 || strcmp(k, "p90_ms") == 0 || strcmp(k, "p99_ms") == 0 ||
-		   strcmp(k, "p999_ms") == 0 || strcmp(k, "max_ms") == 0 || strcmp(k, "mean_ms") == 0) {
-		e->kind = SCN_EXPECT_LATENCY;
-		snprintf(e->name, sizeof e->name, "%.*s", (int)(strlen(k) - 3), k);
-	} else {
+	if (!expect_kind(k, e, &names))
 		return perr(p, "unknown expectation '%s'", k);
-	}
 	if (nw != 3 + names)
-		return perr(p, "'%s' wants %s%sOP VALUE", k, names ? "NAME " : "", names > 1 ? "PHASE " : "");
-	if (names >= 1) {
-		if (strlen(w[1]) >= sizeof e->name)
-			return perr(p, "name too long");
-		strcpy(e->name, w[1]);
-	}
-	if (names == 2) {
-		if (strlen(w[2]) >= sizeof e->name2)
-			return perr(p, "phase too long");
-		strcpy(e->name2, w[2]);
-	}
-	if ((e->kind == SCN_EXPECT_CLASS || e->kind == SCN_EXPECT_PHASE) &&
-	    tp_class_from_name(e->name) < 0)
-		return perr(p, "unknown class '%s'", e->name);
-	if (e->kind == SCN_EXPECT_PHASE && tp_phase_from_name(e->name2) < 0)
-		return perr(p, "unknown phase '%s'", e->name2);
-	if (e->kind == SCN_EXPECT_STATUS) {
-		uint64_t code;
-		if (!units_count(e->name, 999, &code) || code < 100)
-			return perr(p, "bad status code '%s'", e->name);
-	}
-	int rc = parse_cmp(p, w[1 + names], &e->cmp);
+		return perr(p, "'%s' wants %s%sOP VALUE", k,
+			    e->kind == SCN_EXPECT_PHASE_LATENCY ? "PHASE " : names ? "NAME " : "",
+			    names > 1 ? "PHASE " : "");
+	int rc = expect_names(p, e, w, names);
+	if (rc == 0)
+		rc = parse_cmp(p, w[1 + names], &e->cmp);
 	if (rc < 0)
 		return rc;
 	if (!parse_number(w[2 + names], &e->value) || e->value < 0)
 		return perr(p, "bad number '%s'", w[2 + names]);
 	if (e->kind == SCN_EXPECT_ERROR_RATE && e->value > 1)
 		return perr(p, "error_rate is a fraction from 0 to 1");
+	if (e->kind == SCN_EXPECT_ACCOUNTED && e->value != 0 && e->value != 1)
+		return perr(p, "accounted is 1 (every request found in the ledgers) or 0");
 	scn->nexpects++;
 	return 0;
 }
@@ -276,11 +383,18 @@ static int on_off(struct parser *p, const char *s, bool *out)
 	return 0;
 }
 
-static int parse_line(struct parser *p, char **w, int nw, const char *rest)
+/* A parse result for header_line: an error as it is, success as "handled". */
+static int handled(int rc)
+{
+	return rc < 0 ? rc : 1;
+}
+
+/* Section headers and the lines that may stand anywhere. Returns 1 when the line was
+ * one (handled), 0 when it is not, or -EINVAL. */
+static int header_line(struct parser *p, char **w, int nw, const char *rest)
 {
 	struct scenario *scn = p->scn;
 	const char *k = w[0];
-	uint64_t count;
 	/* Section headers. */
 	if (strcmp(k, "scenario") == 0) {
 		if (nw != 2)
@@ -295,16 +409,16 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		strcpy(scn->name, w[1]);
 		p->seen_scenario = true;
 		p->sec = SEC_TOP;
-		return 0;
+		return 1;
 	}
 	if (strcmp(k, "description") == 0 && p->sec == SEC_TOP)
-		return copy_text(p, scn->description, rest, "description");
+		return handled(copy_text(p, scn->description, rest, "description"));
 	if (strcmp(k, "origin") == 0) {
 		if (nw != 1)
 			return perr(p, "origin takes no value; its settings follow on their own lines");
 		scn->origin = true;
 		p->sec = SEC_ORIGIN;
-		return 0;
+		return 1;
 	}
 	if (strcmp(k, "proxy") == 0) {
 		p->sec = SEC_PROXY;
@@ -317,16 +431,16 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 					    scheme);
 			scn->proxy_reference = true;
 			strcpy(scn->proxy_scheme, scheme);
-			return 0;
+			return 1;
 		}
 		if (nw == 3 && strcmp(w[1], "external") == 0) {
 			scn->proxy_reference = false;
-			return copy_text(p, scn->proxy_url, w[2], "proxy URL");
+			return handled(copy_text(p, scn->proxy_url, w[2], "proxy URL"));
 		}
 		if (nw == 2 && strcmp(w[1], "none") == 0) {
 			scn->proxy_reference = false;
 			scn->proxy_url[0] = '\0';
-			return 0;
+			return 1;
 		}
 		return perr(p, "proxy wants 'reference [http|socks5|socks5h]', 'external URL' or 'none'");
 	}
@@ -334,20 +448,43 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		if (nw != 2)
 			return perr(p, "capture on|off");
 		p->sec = SEC_TOP;
-		return on_off(p, w[1], &scn->capture);
+		return handled(on_off(p, w[1], &scn->capture));
 	}
 	if (strcmp(k, "probe") == 0) {
 		if (nw != 1)
 			return perr(p, "probe takes no value; its settings follow on their own lines");
 		p->sec = SEC_PROBE;
-		return 0;
+		return 1;
 	}
 	if (strcmp(k, "expect") == 0) {
-		if (nw != 1)
-			return perr(p, "expect takes no value; expectations follow on their own lines");
+		if (nw > 2)
+			return perr(p, "expect [reference|user]; expectations follow on their own lines");
+		if (nw == 1)
+			p->group = SCN_GROUP_ALWAYS;
+		else if (strcmp(w[1], "reference") == 0)
+			p->group = SCN_GROUP_REFERENCE;
+		else if (strcmp(w[1], "user") == 0)
+			p->group = SCN_GROUP_USER;
+		else
+			return perr(p, "expect [reference|user], not 'expect %s'", w[1]);
 		p->sec = SEC_EXPECT;
-		return 0;
+		return 1;
 	}
+	if (strcmp(k, "proxy_resolves_names") == 0) {
+		if (nw != 1)
+			return perr(p, "proxy_resolves_names takes no value");
+		scn->proxy_resolves_names = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* A setting of the section we are in. */
+static int section_line(struct parser *p, char **w, int nw, const char *rest)
+{
+	struct scenario *scn = p->scn;
+	const char *k = w[0];
+	uint64_t count;
 	switch (p->sec) {
 	case SEC_ORIGIN:
 		if (strcmp(k, "sites") == 0 && nw == 2)
@@ -372,6 +509,8 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 					"upstream_fault");
 		if (strcmp(k, "arg") == 0 && nw == 2)
 			return add_text(p, scn->proxy_args, &scn->nproxy_args, SCN_MAX_ARGS, w[1], "arg");
+		if (strcmp(k, "simulated") == 0 && nw >= 2)
+			return copy_text(p, scn->simulated, rest, "simulated");
 		break;
 	case SEC_PROBE:
 		if (strcmp(k, "url") == 0 && nw == 2)
@@ -390,15 +529,17 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 		}
 		if ((strcmp(k, "duration") == 0 || strcmp(k, "timeout") == 0 ||
 		     strcmp(k, "segment") == 0) && nw == 2) {
-			double d = units_duration(w[1]);
+			double max = k[0] == 'd' ? SCN_MAX_DURATION_S : SCN_MAX_TIMEOUT_S;
+			double d = scn_duration(w[1], max);
 			if (!(d > 0))
-				return perr(p, "%s wants a duration like 30s, 5m, not '%s'", k, w[1]);
+				return perr(p, "%s wants a duration like 30s, 5m, at most %gh, not '%s'", k,
+					    max / 3600, w[1]);
 			*(k[0] == 'd' ? &scn->duration_s : k[0] == 't' ? &scn->timeout_s : &scn->segment_s) = d;
 			return 0;
 		}
 		if (strcmp(k, "rate") == 0 && nw == 2) {
-			if (!parse_number(w[1], &scn->rate) || !(scn->rate > 0))
-				return perr(p, "rate wants requests per second, not '%s'", w[1]);
+			if (!parse_number(w[1], &scn->rate) || !(scn->rate > 0) || scn->rate > SCN_MAX_RATE)
+				return perr(p, "rate wants requests per second up to %g, not '%s'", SCN_MAX_RATE, w[1]);
 			return 0;
 		}
 		if (strcmp(k, "arg") == 0 && nw == 2)
@@ -412,6 +553,12 @@ static int parse_line(struct parser *p, char **w, int nw, const char *rest)
 	if (p->sec == SEC_TOP)
 		return perr(p, "'%s' outside a section (origin, proxy, probe, expect)", k);
 	return perr(p, "unknown or malformed setting '%s' in this section", k);
+}
+
+static int parse_line(struct parser *p, char **w, int nw, const char *rest)
+{
+	int rc = header_line(p, w, nw, rest);
+	return rc != 0 ? (rc < 0 ? rc : 0) : section_line(p, w, nw, rest);
 }
 
 int scenario_parse(struct scenario *scn, const char *text, size_t len, const char *name,
@@ -477,6 +624,11 @@ int scenario_parse(struct scenario *scn, const char *text, size_t len, const cha
 		return perr(&p, "no probe url");
 	if (scn->requests && scn->duration_s > 0)
 		return perr(&p, "requests and duration exclude each other");
+	/* Lines that would never take effect are mistakes: say so rather than ignore them. */
+	if (!scn->proxy_reference && scn_has_group(scn, SCN_GROUP_REFERENCE))
+		return perr(&p, "'expect reference' needs 'proxy reference' (it checks the reference proxy's faults)");
+	if (!scn->proxy_reference && scn->simulated[0])
+		return perr(&p, "'simulated' needs 'proxy reference' (it says what its faults stand in for)");
 	if (!scn->requests && scn->duration_s == 0)
 		scn->requests = 1;
 	return 0;

@@ -18,6 +18,12 @@
 #define SCN_MAX_LIST 32    /* urls, faults, expectations, extra args */
 #define SCN_MAX_ARGS 16
 
+/* Upper bounds of the durations a scenario (or `run --duration`) may ask for: longer
+ * is a typo, refused at parse time rather than run for centuries. */
+#define SCN_MAX_DURATION_S (7.0 * 86400) /* duration, --duration: a week */
+#define SCN_MAX_TIMEOUT_S 3600.0         /* timeout, segment: an hour */
+#define SCN_MAX_RATE 1e6                 /* rate, requests/s */
+
 enum scn_cmp { SCN_LE, SCN_GE, SCN_EQ };
 
 /* One expectation, checked against the run summary (and the capture verdicts). */
@@ -30,22 +36,42 @@ enum scn_expect_kind {
 	SCN_EXPECT_REUSE,       /* reuse_ratio OP X */
 	SCN_EXPECT_STATUS,      /* status CODE OP N */
 	SCN_EXPECT_PHASE,       /* phase CLASS PHASE OP N: failures of CLASS in PHASE */
-	SCN_EXPECT_VERDICT,     /* verdict PHRASE | CODE: some joined verdict has one of
-				 * the codes the phrase stands for (docs/scenarios.md) */
+	SCN_EXPECT_VERDICT,     /* verdict PHRASE | CODE [from SOURCE,...]: some joined
+				 * verdict has one of the codes the phrase stands for
+				 * (docs/scenarios.md), and facts from every SOURCE named */
 	SCN_EXPECT_RSS_GROWTH,  /* rss_growth_mb OP X: the local proxy's RSS, last - first */
 	SCN_EXPECT_FD_GROWTH,   /* fd_growth OP N */
 	SCN_EXPECT_NEW_CLASS,   /* no_new_class: none absent from --baseline appears */
 	SCN_EXPECT_P99_REGRESSION, /* p99_regression_pct <= X against --baseline */
+	SCN_EXPECT_MISSED,      /* missed OP N: open-loop starts not made (open_loop.missed) */
+	SCN_EXPECT_VERIFIED,    /* verified OP N: bodies checked byte for byte */
+	SCN_EXPECT_UNVERIFIED,  /* unverified OP N: ok bodies with nothing to check against */
+	SCN_EXPECT_PHASE_LATENCY, /* phase_p99_ms PHASE OP X (also p50, p90, mean, max):
+				   * phases_ms.PHASE.p99 */
+	SCN_EXPECT_ACCOUNTED,   /* accounted OP 0|1: every probe id found in the ledgers */
+	SCN_EXPECT_RSS_GROWTH_PCT, /* rss_growth_pct OP X: last - first sample under load */
+	SCN_EXPECT_FD_GROWTH_PCT,  /* fd_growth_pct OP X */
+};
+
+/* When an expectation is checked (`expect`, `expect reference`, `expect user`). */
+enum scn_group {
+	SCN_GROUP_ALWAYS = 0,   /* whatever the proxy */
+	SCN_GROUP_REFERENCE,    /* only when run started the reference proxy (its faults) */
+	SCN_GROUP_USER,         /* only against a proxy run did not start (--proxy URL,
+				 * proxy external) */
 };
 
 struct scn_expect {
 	enum scn_expect_kind kind;
+	enum scn_group group;
 	enum scn_cmp cmp;
 	double value;
 	char name[64];       /* class name, latency field, status code, or phase */
-	char name2[64];      /* phase for SCN_EXPECT_PHASE */
+	char name2[64];      /* phase for SCN_EXPECT_PHASE and SCN_EXPECT_PHASE_LATENCY */
 	char text[SCN_MAX_TEXT]; /* verdict: the phrase or code as written */
 	uint32_t codes;      /* verdict: one bit per enum tp_verdict_code it accepts */
+	uint32_t sources;    /* verdict "... from SOURCE,...": one bit per enum tp_source a
+			      * matching verdict's evidence must include; 0 any */
 	unsigned line;       /* for messages */
 };
 
@@ -72,6 +98,11 @@ struct scenario {
 	char proxy_args[SCN_MAX_ARGS][SCN_MAX_TEXT];
 	size_t nproxy_args;
 	char proxy_scheme[16];   /* "http" or "socks5" / "socks5h" for the reference proxy */
+	char simulated[SCN_MAX_TEXT]; /* "simulated NOTE": what the reference proxy's
+				       * faults stand in for ("Linux reference proxy with a
+				       * short-send fault, not a Windows build"); "" none */
+	bool proxy_resolves_names; /* a proxy run did not start gets the site names (no
+				    * --connect-to): the user's proxy must resolve them */
 
 	bool capture;
 
@@ -100,5 +131,12 @@ int scenario_load(struct scenario *scn, const char *path, char *err, size_t errl
 
 const char *scn_cmp_name(enum scn_cmp cmp);
 bool scn_compare(double got, enum scn_cmp cmp, double want);
+
+/* A duration ("30s", "5m", "1h") of more than 0 and at most max seconds; -1 when s is
+ * anything else. */
+double scn_duration(const char *s, double max);
+
+/* Whether scn holds an expectation of this group (e.g. `expect user` lines). */
+bool scn_has_group(const struct scenario *scn, enum scn_group g);
 
 #endif

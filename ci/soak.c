@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ci/args.h"
@@ -34,7 +35,10 @@ static void probe_args(struct args *a, const struct soak_plan *p, const char *js
 	else
 		args_opt(a, "--noproxy", "*");
 	for (size_t i = 0; i < p->targets->nresolve; i++)
-		args_opt(a, "--resolve", "%s", p->targets->resolve[i]);
+		args_opt(a, p->connect_to ? "--connect-to" : "--resolve", "%s",
+			 p->connect_to ? p->targets->connect_to[i] : p->targets->resolve[i]);
+	if (p->run_id)
+		args_opt(a, "--run-id", "%s", p->run_id);
 	args_opt(a, "-c", "%u", scn->concurrency);
 	args_opt(a, "-t", "%u", scn->threads);
 	args_opt(a, "--timeout", "%g", scn->timeout_s);
@@ -101,10 +105,19 @@ static void live_checks(const struct soak_plan *p, json_t *run, double t)
 	say(p->quiet, "  [%5.0fs] %lld requests, %lld failed\n", t,
 	    (long long)json_integer_value(json_object_get(run, "requests")),
 	    (long long)json_integer_value(json_object_get(run, "failed")));
-	expect_check(p->scn, run, NULL, p->samples, live);
+	expect_evaluate(p->scn, run, NULL, p->env, live);
 	for (size_t i = 0; i < p->scn->nexpects; i++)
 		if (live[i].result == CHECK_FAIL && !live[i].unknown)
 			say(p->quiet, "  [%5.0fs] breach: %s\n", t, live[i].text);
+}
+
+/* The probe of a segment has exited, but the proxy may still be closing the tunnels
+ * it saw end: a moment before sampling, so every sample counts an idle proxy and
+ * growth between samples is growth, not the last segment's tail. */
+static void settle(void)
+{
+	struct timespec ts = {0, 200 * 1000 * 1000};
+	nanosleep(&ts, NULL);
 }
 
 int soak_run(const struct soak_plan *p, json_t **run)
@@ -135,6 +148,8 @@ int soak_run(const struct soak_plan *p, json_t **run)
 		}
 		acc = one;
 		t0 += seconds;
+		if (nseg > 1 && p->proxy_pid)
+			settle();
 		samples_take(p->samples, p->proxy_pid, t0);
 		checkpoint_write(acc, p->cp);
 		if (nseg > 1)

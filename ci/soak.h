@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "ci/checkpoint.h"
+#include "ci/expect.h"
 #include "ci/procs.h"
 #include "ci/samples.h"
 #include "ci/scenario.h"
@@ -20,13 +21,17 @@
 
 struct soak_plan {
 	const struct scenario *scn;
-	const struct targets *targets;  /* the URLs and --resolve entries */
+	const struct targets *targets;  /* the URLs and --resolve / --connect-to entries */
+	bool connect_to;                /* map names with --connect-to (a proxy run did not
+					 * start), else --resolve */
+	const char *run_id;             /* --run-id for the probe; NULL: not passed */
 	const struct checkpoint *cp;    /* the run folder, names, proxy URL, samples */
 	double duration_s;              /* > 0: a soak this long (--duration or the scenario's) */
 	bool quiet;
 	struct procs *ps;               /* where the probe children go */
 	pid_t proxy_pid;                /* the local reference proxy, 0 when none */
 	struct samples *samples;        /* sampled after each segment */
+	const struct expect_env *env;   /* for the live checks of a soak */
 };
 
 /* Runs the load. *run gets the merged run (a new reference; NULL when no segment

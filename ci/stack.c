@@ -12,11 +12,13 @@
 #include "ci/rundir.h"
 #include "ci/say.h"
 
-void stack_init(struct stack *st, struct procs *ps, const char *dir)
+void stack_init(struct stack *st, struct procs *ps, const char *dir, const char *run_id, const struct caps *caps)
 {
 	memset(st, 0, sizeof *st);
 	st->ps = ps;
 	st->dir = dir;
+	st->run_id = run_id;
+	st->caps = caps;
 }
 
 int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_dir)
@@ -29,6 +31,8 @@ int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_d
 	args_opt(&a, "--tls-listen", "127.0.0.1:0");
 	args_opt(&a, "--ca-out", "%s/ca.pem", st->dir);
 	args_opt(&a, "--ledger", "%s/origin.jsonl", st->dir);
+	if (st->run_id && st->caps->origin_run_id)
+		args_opt(&a, "--run-id", "%s", st->run_id);
 	if (scn->sites[0]) {
 		if (rundir_resolve(path, sizeof path, scn_dir, scn->sites) < 0)
 			a.overflow = true;
@@ -62,6 +66,8 @@ static struct proc *start_proxy(struct stack *st, const char *name, const char (
 	args_add(&a, "proxy");
 	args_opt(&a, "--listen", "127.0.0.1:0");
 	args_opt(&a, "--ledger", "%s/%s.jsonl", st->dir, name);
+	if (st->run_id && st->caps->proxy_run_id)
+		args_opt(&a, "--run-id", "%s", st->run_id);
 	if (upstream && *upstream)
 		args_opt(&a, "--upstream", "%s", upstream);
 	for (size_t i = 0; i < t->nresolve; i++)
@@ -75,18 +81,20 @@ static struct proc *start_proxy(struct stack *st, const char *name, const char (
 		fprintf(stderr, "tunnelprobe run: the %s did not start (see %s/%s.log)\n", name, st->dir, name);
 		return NULL;
 	}
+	/* Its build line comes beside the listening line; a proxy that prints none (an
+	 * older build) costs this wait once. */
+	if (!p->build[0])
+		procs_wait_build(p, 300);
 	return p;
 }
 
 int stack_proxies(struct stack *st, const struct scenario *scn, const char *proxy_override,
 		  const struct targets *t)
 {
-	if (proxy_override) {
-		snprintf(st->proxy_url, sizeof st->proxy_url, "%s", proxy_override);
-		return 0;
-	}
-	if (!scn->proxy_reference) {
-		snprintf(st->proxy_url, sizeof st->proxy_url, "%s", scn->proxy_url);
+	if (proxy_override || !scn->proxy_reference) {
+		snprintf(st->proxy_url, sizeof st->proxy_url, "%s", proxy_override ? proxy_override : scn->proxy_url);
+		if (st->proxy_url[0])
+			proxyinfo_user(&st->info, st->proxy_url);
 		return 0;
 	}
 	char upstream[SCN_MAX_TEXT + 32];
@@ -104,6 +112,7 @@ int stack_proxies(struct stack *st, const struct scenario *scn, const char *prox
 		return -1;
 	snprintf(st->proxy_url, sizeof st->proxy_url, "%s://127.0.0.1:%u", scn->proxy_scheme,
 		 procs_port(st->proxy, ""));
+	proxyinfo_reference(&st->info, st->proxy_url, st->proxy->build, scn);
 	return 0;
 }
 

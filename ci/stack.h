@@ -9,28 +9,35 @@
 
 #include <stdbool.h>
 
+#include "ci/caps.h"
 #include "ci/procs.h"
+#include "ci/proxyinfo.h"
 #include "ci/scenario.h"
 #include "ci/targets.h"
 
 struct stack {
 	struct procs *ps;              /* borrowed */
 	const char *dir;               /* the run folder: ledgers, logs, ca.pem */
+	const char *run_id;            /* --run-id for the origin and proxies (borrowed) */
+	const struct caps *caps;       /* which parts take it (borrowed) */
 	unsigned http_port, tls_port;  /* the origin's; 0 without one */
 	struct proc *proxy;            /* the local reference proxy; NULL when none */
 	struct proc *capture;          /* the live capture; NULL when none */
 	char proxy_url[SCN_MAX_TEXT + 64]; /* what the probe goes through; "" direct */
+	struct proxyinfo info;         /* what that proxy is (the run file's "proxy") */
 };
 
-void stack_init(struct stack *st, struct procs *ps, const char *dir);
+/* ps, run_id and caps are borrowed for the stack's life. */
+void stack_init(struct stack *st, struct procs *ps, const char *dir, const char *run_id, const struct caps *caps);
 
 /* Starts the origin (scenario files relative to scn_dir). Returns 0, or -1 with a
  * message on stderr naming its log. */
 int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_dir);
 
-/* Sets proxy_url: proxy_override (--proxy) when given, else the scenario's reference
- * proxy started (its upstream first, both resolving t's names to the origin), else the
- * scenario's external proxy or none. Returns 0, or -1 with a message on stderr. */
+/* Sets proxy_url and info: proxy_override (--proxy) when given, else the scenario's
+ * reference proxy started (its upstream first, both resolving t's names to the origin;
+ * its "build:" line read), else the scenario's external proxy or none. Returns 0, or
+ * -1 with a message on stderr. */
 int stack_proxies(struct stack *st, const struct scenario *scn, const char *proxy_override,
 		  const struct targets *t);
 

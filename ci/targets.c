@@ -47,14 +47,34 @@ static void add_resolve(struct targets *t, const char *url)
 	struct url u;
 	if (url_parse(url, &u, NULL) < 0 || u.host_is_literal || strcmp(u.host, "localhost") == 0)
 		return;
-	char entry[TARGETS_RESOLVE_MAX];
-	if (snprintf(entry, sizeof entry, "%s:%u:127.0.0.1", u.host, (unsigned)u.port) >= (int)sizeof entry)
+	char entry[TARGETS_RESOLVE_MAX], to[TARGETS_RESOLVE_MAX];
+	if (snprintf(entry, sizeof entry, "%s:%u:127.0.0.1", u.host, (unsigned)u.port) >= (int)sizeof entry ||
+	    snprintf(to, sizeof to, "%s:%u", entry, (unsigned)u.port) >= (int)sizeof to)
 		return;
 	for (size_t j = 0; j < t->nresolve; j++)
 		if (strcmp(t->resolve[j], entry) == 0)
 			return;
-	if (t->nresolve < SCN_MAX_LIST)
+	if (t->nresolve < SCN_MAX_LIST) {
+		strcpy(t->connect_to[t->nresolve], to);
 		strcpy(t->resolve[t->nresolve++], entry);
+	}
+}
+
+void targets_names(const struct targets *t, char *out, size_t cap)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < t->nresolve; i++) {
+		/* "NAME:PORT:127.0.0.1": the name and port, up to the second colon */
+		const char *e = t->resolve[i], *end = strstr(e, ":127.0.0.1");
+		int n = snprintf(out + at, cap - at, "%s%.*s", i ? ", " : "", (int)(end ? end - e : 0), e);
+		if (n < 0 || (size_t)n >= cap - at) {
+			if (cap > 4)
+				strcpy(out + cap - 4, "...");
+			return;
+		}
+		at += (size_t)n;
+	}
 }
 
 int targets_make(struct targets *t, const struct scenario *scn, bool with_origin, unsigned http_port,

@@ -17,6 +17,13 @@
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 static void esc(FILE *out, const char *s) { report_escape(out, s ? s : ""); }
+/* before, s escaped, after: one element of run text. */
+static void wrap(FILE *out, const char *before, const char *s, const char *after)
+{
+	fputs(before, out);
+	esc(out, s);
+	fputs(after, out);
+}
 
 static const char css[] =
 	":root{color-scheme:light dark;--bg:#fff;--fg:#1d232a;--mute:#5f6b7a;--line:#d5dbe3;--bad:#c92a2a;"
@@ -50,23 +57,10 @@ static const char css[] =
 	".hop{border:1px solid var(--line);background:var(--bg);padding:2px 8px;text-align:center;font-size:12px}"
 	".hop b{display:block;font-size:13px;font-variant-numeric:tabular-nums}"
 	".hop.drop{border-color:var(--bad);background:var(--badbg);color:var(--bad)}.hop.none b{color:var(--mute)}"
-	".arrow{color:var(--mute)}"
+	".arrow{color:var(--mute)}.count{font-weight:600;margin:0 4px}.simulated{border-left:5px solid #e67700;"
+	"padding:4px 10px;background:var(--card)}details{margin:6px 0}summary{cursor:pointer}"
 	"@media print{:root{--bg:#fff;--fg:#000;--card:#fff;--line:#bbb}body{max-width:none;margin:0;font-size:11px}"
 	"section,.fail-item,svg{break-inside:avoid}h2{break-after:avoid}a{color:inherit}}";
-
-static void fmt_int(char *out, size_t cap, long long v)
-{
-	char digits[32];
-	int n = snprintf(digits, sizeof digits, "%lld", v < 0 ? -v : v), at = 0;
-	if (v < 0 && (size_t)at + 1 < cap)
-		out[at++] = '-';
-	for (int i = 0; i < n && (size_t)at + 2 < cap; i++) {
-		out[at++] = digits[i];
-		if ((n - i - 1) % 3 == 0 && i != n - 1)
-			out[at++] = ',';
-	}
-	out[at] = '\0';
-}
 
 static void utc(FILE *out, json_t *t)
 {
@@ -114,11 +108,31 @@ static void headline(FILE *out, const struct report_run *runs, size_t n)
 	}
 	fprintf(out, "</p>\n");
 	for (size_t i = 0; i < n; i++) {
+		json_t *proxy = json_object_get(runs[i].doc, "proxy");
+		if (json_is_true(json_object_get(proxy, "simulated"))) {
+			fprintf(out, "<p class=\"simulated\"><b>");
+			esc(out, runs[i].label);
+			fprintf(out, " is simulated:</b> ");
+			esc(out, gets_(proxy, "note") ?: "the reference proxy with a fault");
+			fprintf(out, "</p>\n");
+		}
+		if (gets_(runs[i].doc, "diagnosis")) {
+			fprintf(out, "<p class=\"bad\"><b>");
+			esc(out, runs[i].label);
+			fprintf(out, ":</b> ");
+			esc(out, gets_(runs[i].doc, "diagnosis"));
+			fprintf(out, "</p>\n");
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
 		size_t k;
 		json_t *e;
 		json_array_foreach(json_object_get(runs[i].doc, "expectations"), k, e) {
-			bool pass = json_is_true(json_object_get(e, "pass"));
-			fprintf(out, "<div class=\"%s\">%s ", pass ? "ok" : "bad", pass ? "&#10003;" : "&#10007;");
+			/* A skip is not a pass: it has a mark of its own. */
+			const char *result = report_expect_result(e);
+			bool pass = strcmp(result, "pass") == 0, skip = strcmp(result, "skip") == 0;
+			fprintf(out, "<div class=\"%s\">%s ", pass ? "ok" : skip ? "mute skip" : "bad",
+				pass ? "&#10003;" : skip ? "&#8211; skipped" : "&#10007;");
 			esc(out, runs[i].label);
 			fputs(": ", out);
 			esc(out, gets_(e, "expect"));
@@ -144,6 +158,84 @@ static void meta_row(FILE *out, const struct report_run *runs, size_t n, const c
 	fprintf(out, "</tr>\n");
 }
 
+/* The run file's proxy: an object (docs/run-json.md) or, in older files, its URL. */
+static void proxy_cell(FILE *out, json_t *proxy)
+{
+	if (json_is_string(proxy) || !json_is_object(proxy)) {
+		esc(out, json_is_string(proxy) ? json_string_value(proxy) : "direct (no proxy)");
+		return;
+	}
+	bool ref = gets_(proxy, "kind") && strcmp(gets_(proxy, "kind"), "reference") == 0;
+	fputs(ref ? "reference proxy " : "your proxy ", out);
+	fputs("<code>", out);
+	esc(out, gets_(proxy, "url"));
+	fputs("</code>", out);
+	if (gets_(proxy, "build")) {
+		fputs("<br>", out);
+		esc(out, gets_(proxy, "build"));
+		fputc(' ', out);
+		esc(out, gets_(proxy, "platform") ?: "");
+		fputc(' ', out);
+		esc(out, gets_(proxy, "backend") ?: "");
+		const char *src = gets_(proxy, "build_source");
+		if (src && strcmp(src, "run") == 0)
+			fputs(" <span class=\"mute\">(this binary's; the proxy did not say)</span>", out);
+	}
+	if (gets_(proxy, "fault")) {
+		fputs("<br>fault <code>", out);
+		esc(out, gets_(proxy, "fault"));
+		fputs("</code>", out);
+	}
+	if (json_is_true(json_object_get(proxy, "simulated"))) {
+		fputs("<br><b>simulated:</b> ", out);
+		esc(out, gets_(proxy, "note") ?: "");
+	}
+}
+
+/* A row of the runs table: its name, then cell(run document) per run. */
+static void cell_row(FILE *out, const struct report_run *runs, size_t n, const char *name,
+		     void (*cell)(FILE *, json_t *))
+{
+	fprintf(out, "<tr><td>%s</td>", name);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "<td class=\"l\">");
+		cell(out, runs[i].doc);
+		fprintf(out, "</td>");
+	}
+	fprintf(out, "</tr>\n");
+}
+
+static void proxy_of(FILE *out, json_t *doc) { proxy_cell(out, json_object_get(doc, "proxy")); }
+static void started_of(FILE *out, json_t *doc) { utc(out, json_object_get(doc, "started")); }
+static void duration_of(FILE *out, json_t *doc)
+{
+	fprintf(out, "%.2f s", json_number_value(json_object_get(doc, "duration_s")));
+}
+
+/* The load as configured, and what an open loop did not manage. */
+static void load_cell(FILE *out, json_t *doc)
+{
+	json_t *c = json_object_get(doc, "config"), *ol = json_object_get(doc, "open_loop");
+	if (!json_is_object(c)) {
+		fputs("n/a", out);
+		return;
+	}
+	fprintf(out, "%lld connections, %lld threads, ", (long long)geti(c, "connections"), (long long)geti(c, "threads"));
+	double rate = json_number_value(json_object_get(c, "rate"));
+	if (rate > 0)
+		fprintf(out, "open loop %.1f req/s, ", rate);
+	else
+		fprintf(out, "closed loop, ");
+	fprintf(out, "timeout %.1f s%s", json_number_value(json_object_get(c, "timeout_s")),
+		json_is_false(json_object_get(c, "keepalive")) ? ", no keep-alive" : "");
+	if (json_is_object(ol)) {
+		json_int_t missed = geti(ol, "missed");
+		fprintf(out, "<br><span class=\"%s\">%lld of %lld scheduled starts sent, %lld missed%s</span>",
+			missed ? "bad" : "ok", (long long)geti(ol, "sent"), (long long)geti(ol, "due"), (long long)missed,
+			missed ? " (-c too low or generator saturated)" : "");
+	}
+}
+
 static void runs_table(FILE *out, const struct report_run *runs, size_t n)
 {
 	fprintf(out, "<section id=\"runs\"><h2>Runs</h2>\n<table><tr><th>run</th>");
@@ -156,37 +248,13 @@ static void runs_table(FILE *out, const struct report_run *runs, size_t n)
 	}
 	fprintf(out, "</tr>\n");
 	meta_row(out, runs, n, "scenario", "scenario");
+	meta_row(out, runs, n, "run id", "run_id");
 	meta_row(out, runs, n, "host", "host");
-	meta_row(out, runs, n, "proxy", "proxy");
-	fprintf(out, "<tr><td>started</td>");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "<td class=\"l\">");
-		utc(out, json_object_get(runs[i].doc, "started"));
-		fprintf(out, "</td>");
-	}
-	fprintf(out, "</tr>\n<tr><td>duration</td>");
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "<td class=\"l\">%.2f s</td>", json_number_value(json_object_get(runs[i].doc, "duration_s")));
-	fprintf(out, "</tr>\n<tr><td>load</td>");
-	for (size_t i = 0; i < n; i++) {
-		json_t *c = json_object_get(runs[i].doc, "config");
-		fprintf(out, "<td class=\"l\">");
-		if (json_is_object(c)) {
-			fprintf(out, "%lld connections, %lld threads, ", (long long)geti(c, "connections"),
-				(long long)geti(c, "threads"));
-			double rate = json_number_value(json_object_get(c, "rate"));
-			if (rate > 0)
-				fprintf(out, "open loop %.1f req/s, ", rate);
-			else
-				fprintf(out, "closed loop, ");
-			fprintf(out, "timeout %.1f s%s", json_number_value(json_object_get(c, "timeout_s")),
-				json_is_false(json_object_get(c, "keepalive")) ? ", no keep-alive" : "");
-		} else {
-			fputs("n/a", out);
-		}
-		fprintf(out, "</td>");
-	}
-	fprintf(out, "</tr>\n<tr><td>tool</td>");
+	cell_row(out, runs, n, "proxy", proxy_of);
+	cell_row(out, runs, n, "started", started_of);
+	cell_row(out, runs, n, "duration", duration_of);
+	cell_row(out, runs, n, "load", load_cell);
+	fprintf(out, "<tr><td>tool</td>");
 	for (size_t i = 0; i < n; i++) {
 		json_t *tool = json_object_get(runs[i].doc, "tool");
 		fprintf(out, "<td class=\"l\">");
@@ -236,8 +304,12 @@ static void summary_table(FILE *out, const struct report_run *runs, size_t n)
 		}
 		fprintf(out, "</tr>\n");
 	}
-	fprintf(out, "</table>\n%s</section>\n",
-		n > 1 ? "<p class=\"mute\">Deltas against the first run; the worse value is highlighted.</p>" : "");
+	fprintf(out, "</table>\n%s%s</section>\n",
+		n > 1 ? "<p class=\"mute\">Deltas against the first run; the worse value is highlighted. Latency rows are "
+			"of ok requests.</p>" : "",
+		report_any_apart(rows, nrows, n) ? "<p class=\"mute\">&#8224; all requests, failures included: the run "
+						   "file has no ok-only latency (<code>latency_ok_ms</code>), so the "
+						   "value is shown, not compared.</p>" : "");
 }
 
 static void targets_table(FILE *out, const struct report_run *runs, size_t n)
@@ -320,7 +392,7 @@ static void chain_html(FILE *out, json_t *failure)
 		bool known = json_is_integer(v), dropped = drop && strcmp(drop, hops[i].key) == 0;
 		char num[32] = "–";
 		if (known)
-			fmt_int(num, sizeof num, (long long)json_integer_value(v));
+			report_thousands(num, sizeof num, (long long)json_integer_value(v));
 		if (i)
 			fprintf(out, "<span class=\"arrow\">&#8594;</span>");
 		fprintf(out, "<span class=\"hop%s%s\">%s<b>%s</b></span>", dropped ? " drop" : "", known ? "" : " none",
@@ -329,7 +401,7 @@ static void chain_html(FILE *out, json_t *failure)
 	json_t *e = json_object_get(chain, "expected");
 	if (json_is_integer(e)) {
 		char num[32];
-		fmt_int(num, sizeof num, (long long)json_integer_value(e));
+		report_thousands(num, sizeof num, (long long)json_integer_value(e));
 		fprintf(out, "<span class=\"mute\">&#160;expected body %s</span>", num);
 	}
 	fprintf(out, "</div>\n");
@@ -350,73 +422,101 @@ static void flags_html(FILE *out, json_t *flags)
 	}
 }
 
+/* One failure in full: what, where, its chain, verdict and capture flags. */
+static void failure_detail(FILE *out, json_t *f)
+{
+	wrap(out, "<span class=\"mute\">id ", gets_(f, "id"), "");
+	wrap(out, ", local ", gets_(f, "local"), "</span>");
+	wrap(out, "<br><code>", gets_(f, "url"), "</code> ");
+	esc(out, gets_(f, "detail"));
+	if (json_is_object(json_object_get(f, "chain"))) {
+		chain_html(out, f);
+	} else {
+		char got[32], want[32];
+		report_thousands(got, sizeof got, (long long)geti(f, "bytes_received"));
+		report_thousands(want, sizeof want, (long long)geti(f, "bytes_expected"));
+		fprintf(out, "<div class=\"mute\">probe read %s of %s body bytes; no ledger or capture chain "
+			     "for this tunnel</div>\n", got, want);
+	}
+	const char *verdict = report_failure_verdict_text(f);
+	if (verdict)
+		wrap(out, "<div>verdict: <b>", verdict, "</b></div>");
+	if (json_is_object(json_object_get(f, "flags"))) {
+		fprintf(out, "<div>capture flags: ");
+		flags_html(out, json_object_get(f, "flags"));
+		fprintf(out, "</div>");
+	}
+}
+
+/* The other samples of a group, one row each. */
+static void group_samples(FILE *out, json_t *failures, const struct report_group *g)
+{
+	size_t k, row = 0;
+	json_t *f;
+	fprintf(out, "<details><summary>all %zu samples</summary>\n<table><tr><th>id</th><th>local</th>"
+		     "<th>target</th><th>detail</th><th>chain</th></tr>\n", g->count);
+	json_array_foreach(failures, k, f) {
+		if (!report_group_has(g, f))
+			continue;
+		if (row++ == REPORT_FAILURES_SHOWN) {
+			fprintf(out, "<tr><td class=\"mute\" colspan=\"5\">%zu more in the run file</td></tr>\n",
+				g->count - REPORT_FAILURES_SHOWN);
+			break;
+		}
+		char chain[256];
+		report_chain_text(f, chain, sizeof chain);
+		wrap(out, "<tr><td class=\"l\">", gets_(f, "id"), "</td>");
+		wrap(out, "<td class=\"l\">", gets_(f, "local"), "</td>");
+		wrap(out, "<td class=\"l\"><code>", gets_(f, "url"), "</code></td>");
+		wrap(out, "<td class=\"l\">", gets_(f, "detail"), "</td>");
+		wrap(out, "<td class=\"l\">", chain, "</td></tr>\n");
+	}
+	fprintf(out, "</table></details>\n");
+}
+
+/* A run's failure samples as one card per kind (class, verdict, place) with its count:
+ * the first sample in full, the others in a table. */
+static void run_failures(FILE *out, const struct report_run *run)
+{
+	json_t *failures = json_object_get(run->doc, "failures");
+	json_int_t failed = geti(run->doc, "requests") - geti(run->doc, "ok");
+	struct report_group groups[REPORT_MAX_GROUPS];
+	size_t left = 0, ng = report_failure_groups(failures, groups, REPORT_MAX_GROUPS, &left);
+	fprintf(out, "<h3>");
+	esc(out, run->label);
+	fprintf(out, "</h3>\n");
+	if (failed <= 0) {
+		fprintf(out, "<p class=\"ok\">no failures</p>\n");
+		return;
+	}
+	fprintf(out, "<p class=\"mute\">%zu samples of %lld failed requests, %zu kind%s", json_array_size(failures),
+		(long long)failed, ng, ng == 1 ? "" : "s");
+	if (left)
+		fprintf(out, " (%zu samples of further kinds not grouped)", left);
+	fprintf(out, ".</p>\n");
+	for (size_t g = 0; g < ng; g++) {
+		fprintf(out, "<div class=\"fail-item\"><b class=\"bad\">");
+		esc(out, groups[g].cls);
+		fprintf(out, "</b> in ");
+		esc(out, groups[g].phase[0] ? groups[g].phase : "?");
+		if (groups[g].where[0]) {
+			fprintf(out, " — <b>");
+			esc(out, groups[g].where);
+			fprintf(out, "</b>");
+		}
+		fprintf(out, " <span class=\"count\">&#215;%zu</span> ", groups[g].count);
+		failure_detail(out, json_array_get(failures, groups[g].first));
+		if (groups[g].count > 1)
+			group_samples(out, failures, &groups[g]);
+		fprintf(out, "</div>\n");
+	}
+}
+
 static void failures_section(FILE *out, const struct report_run *runs, size_t n)
 {
 	fprintf(out, "<section id=\"failures\"><h2>Failed tunnels</h2>\n");
-	for (size_t r = 0; r < n; r++) {
-		json_t *failures = json_object_get(runs[r].doc, "failures");
-		json_int_t failed = geti(runs[r].doc, "requests") - geti(runs[r].doc, "ok");
-		fprintf(out, "<h3>");
-		esc(out, runs[r].label);
-		fprintf(out, "</h3>\n");
-		if (failed <= 0) {
-			fprintf(out, "<p class=\"ok\">no failures</p>\n");
-			continue;
-		}
-		size_t shown = json_array_size(failures) < REPORT_FAILURES_SHOWN ? json_array_size(failures)
-										  : REPORT_FAILURES_SHOWN;
-		fprintf(out, "<p class=\"mute\">%zu of %lld failed requests shown", shown, (long long)failed);
-		if ((json_int_t)json_array_size(failures) > (json_int_t)shown)
-			fprintf(out, " (%zu more samples in the run file)", json_array_size(failures) - shown);
-		fprintf(out, ".</p>\n");
-		size_t i;
-		json_t *f;
-		json_array_foreach(failures, i, f) {
-			if (i == shown)
-				break;
-			char where[200];
-			report_location(f, where, sizeof where);
-			fprintf(out, "<div class=\"fail-item\"><b class=\"bad\">");
-			esc(out, gets_(f, "class"));
-			fprintf(out, "</b> in ");
-			esc(out, gets_(f, "phase") ?: "?");
-			if (where[0]) {
-				fprintf(out, " — <b>");
-				esc(out, where);
-				fprintf(out, "</b>");
-			}
-			fprintf(out, " <span class=\"mute\">id ");
-			esc(out, gets_(f, "id"));
-			fprintf(out, ", local ");
-			esc(out, gets_(f, "local"));
-			fprintf(out, "</span><br><code>");
-			esc(out, gets_(f, "url"));
-			fprintf(out, "</code> ");
-			esc(out, gets_(f, "detail"));
-			json_t *chain = json_object_get(f, "chain");
-			if (json_is_object(chain)) {
-				chain_html(out, f);
-			} else {
-				char got[32], want[32];
-				fmt_int(got, sizeof got, (long long)geti(f, "bytes_received"));
-				fmt_int(want, sizeof want, (long long)geti(f, "bytes_expected"));
-				fprintf(out, "<div class=\"mute\">probe read %s of %s body bytes; no ledger or capture chain "
-					     "for this tunnel</div>\n", got, want);
-			}
-			const char *verdict = report_failure_verdict_text(f);
-			if (verdict) {
-				fprintf(out, "<div>verdict: <b>");
-				esc(out, verdict);
-				fprintf(out, "</b></div>");
-			}
-			if (json_is_object(json_object_get(f, "flags"))) {
-				fprintf(out, "<div>capture flags: ");
-				flags_html(out, json_object_get(f, "flags"));
-				fprintf(out, "</div>");
-			}
-			fprintf(out, "</div>\n");
-		}
-	}
+	for (size_t r = 0; r < n; r++)
+		run_failures(out, &runs[r]);
 	fprintf(out, "</section>\n");
 }
 
@@ -494,6 +594,13 @@ int report_html(FILE *out, const struct report_run *runs, size_t n)
 	fprintf(out, "<h3>Latency over time</h3>\n");
 	svg_latency_time(out, runs, n);
 	fprintf(out, "</section>\n");
+	if (svg_has_phases(runs, n)) {
+		fprintf(out, "<section id=\"phases\"><h2>Latency by phase</h2>\n<p class=\"mute\">Each phase's "
+			     "latency as the probe measured it (<code>phases_ms</code>): bars to p50, p90 and p99, a "
+			     "tick at max.</p>\n");
+		svg_phases(out, runs, n);
+		fprintf(out, "</section>\n");
+	}
 	targets_table(out, runs, n);
 	failures_section(out, runs, n);
 	resources_section(out, runs, n);

@@ -28,6 +28,43 @@ static struct report_metric *add(struct report_metric *rows, size_t *nrows, size
 	return m;
 }
 
+/* Latency field `key` of the ok requests of run i (see metrics.h). */
+static void ok_latency(json_t *doc, const char *key, struct report_metric *m, size_t i)
+{
+	json_t *ok = json_object_get(doc, "latency_ok_ms");
+	if (json_is_object(ok)) {
+		m->present[i] = num(ok, key, &m->v[i]);
+		return;
+	}
+	m->present[i] = num(json_object_get(doc, "latency_ms"), key, &m->v[i]);
+	m->apart[i] = m->present[i] && json_integer_value(json_object_get(doc, "ok")) <
+						json_integer_value(json_object_get(doc, "requests"));
+}
+
+/* requests or ok per second of duration_s. */
+static void per_second(const struct report_run *runs, size_t n, const char *count, struct report_metric *m)
+{
+	for (size_t i = 0; i < n; i++) {
+		double dur;
+		if (num(runs[i].doc, "duration_s", &dur) && dur > 0) {
+			m->v[i] = (double)json_integer_value(json_object_get(runs[i].doc, count)) / dur;
+			m->present[i] = true;
+		}
+	}
+}
+
+/* A row of doc[obj][key] (doc[key] when obj is NULL), added only when a run has it. */
+static void optional(const struct report_run *runs, size_t n, struct report_metric *rows, size_t *nrows,
+		     size_t cap, const char *name, const char *obj, const char *key, enum report_sense sense)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		any |= json_is_number(json_object_get(obj ? json_object_get(runs[i].doc, obj) : runs[i].doc, key));
+	struct report_metric *m = any ? add(rows, nrows, cap, name, "%.0f", sense) : NULL;
+	for (size_t i = 0; m && i < n; i++)
+		m->present[i] = num(obj ? json_object_get(runs[i].doc, obj) : runs[i].doc, key, &m->v[i]);
+}
+
 size_t report_metrics(const struct report_run *runs, size_t n, struct report_metric *rows, size_t cap)
 {
 	size_t nrows = 0;
@@ -77,32 +114,32 @@ size_t report_metrics(const struct report_run *runs, size_t n, struct report_met
 		if (!(m = add(rows, &nrows, cap, name, "%.2f", REPORT_HIGHER_WORSE)))
 			return nrows;
 		for (size_t i = 0; i < n; i++)
-			m->present[i] = num(json_object_get(runs[i].doc, "latency_ms"), lats[k], &m->v[i]);
+			ok_latency(runs[i].doc, lats[k], m, i);
 	}
-	if ((m = add(rows, &nrows, cap, "throughput req/s", "%.1f", REPORT_LOWER_WORSE)))
-		for (size_t i = 0; i < n; i++) {
-			double dur;
-			if (num(runs[i].doc, "duration_s", &dur) && dur > 0) {
-				m->v[i] = (double)json_integer_value(json_object_get(runs[i].doc, "requests")) / dur;
-				m->present[i] = true;
-			}
-		}
+	if ((m = add(rows, &nrows, cap, "throughput req/s", "%.1f", REPORT_NEUTRAL)))
+		per_second(runs, n, "requests", m);
+	if ((m = add(rows, &nrows, cap, "ok req/s", "%.1f", REPORT_LOWER_WORSE)))
+		per_second(runs, n, "ok", m);
 	if ((m = add(rows, &nrows, cap, "bytes received", "%.0f", REPORT_LOWER_WORSE)))
 		for (size_t i = 0; i < n; i++)
 			m->present[i] = num(json_object_get(runs[i].doc, "bytes"), "received", &m->v[i]);
 	if ((m = add(rows, &nrows, cap, "connection reuse ratio", "%.3f", REPORT_LOWER_WORSE)))
 		for (size_t i = 0; i < n; i++)
 			m->present[i] = num(json_object_get(runs[i].doc, "connections"), "reuse_ratio", &m->v[i]);
+	/* Newer fields: a row only when some run has them. */
+	optional(runs, n, rows, &nrows, cap, "verified bodies", NULL, "verified", REPORT_NEUTRAL);
+	optional(runs, n, rows, &nrows, cap, "unverified ok bodies", NULL, "unverified", REPORT_NEUTRAL);
+	optional(runs, n, rows, &nrows, cap, "open-loop starts missed", "open_loop", "missed", REPORT_HIGHER_WORSE);
 	return nrows;
 }
 
 bool report_is_worse(const struct report_metric *m, size_t n, size_t i)
 {
-	if (m->sense == REPORT_NEUTRAL || n < 2 || !m->present[i])
+	if (m->sense == REPORT_NEUTRAL || n < 2 || !m->present[i] || m->apart[i])
 		return false;
 	double worst = m->v[i], best = m->v[i];
 	for (size_t k = 0; k < n; k++) {
-		if (!m->present[k])
+		if (!m->present[k] || m->apart[k])
 			continue;
 		bool worse = m->sense == REPORT_HIGHER_WORSE ? m->v[k] > worst : m->v[k] < worst;
 		bool better = m->sense == REPORT_HIGHER_WORSE ? m->v[k] < best : m->v[k] > best;
@@ -114,6 +151,15 @@ bool report_is_worse(const struct report_metric *m, size_t n, size_t i)
 	return worst != best && m->v[i] == worst;
 }
 
+bool report_any_apart(const struct report_metric *rows, size_t nrows, size_t nruns)
+{
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t i = 0; i < nruns; i++)
+			if (rows[r].present[i] && rows[r].apart[i])
+				return true;
+	return false;
+}
+
 void report_metric_cell(const struct report_metric *m, size_t i, bool delta, char *out, size_t cap)
 {
 	if (!m->present[i]) {
@@ -121,7 +167,11 @@ void report_metric_cell(const struct report_metric *m, size_t i, bool delta, cha
 		return;
 	}
 	int at = snprintf(out, cap, m->fmt, m->v[i]);
-	if (!delta || i == 0 || !m->present[0] || at < 0 || (size_t)at >= cap)
+	if (m->apart[i] && at >= 0 && (size_t)at < cap) {
+		snprintf(out + at, cap - (size_t)at, "%s", REPORT_APART_MARK);
+		return;
+	}
+	if (!delta || i == 0 || !m->present[0] || m->apart[0] || at < 0 || (size_t)at >= cap)
 		return;
 	char a[48], b[48];
 	snprintf(a, sizeof a, m->fmt, m->v[i]);

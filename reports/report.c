@@ -132,7 +132,6 @@ int report_main(int argc, char **argv)
 	rc = 0;
 	if (json && (rc = write_to(json, write_json, runs, n)) != 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
 	if (html && (rc = write_to(html, report_html, runs, n)) != 0)
 		goto out;
 	if (text && (rc = write_to(text, report_text, runs, n)) != 0)

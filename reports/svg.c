@@ -357,3 +357,70 @@ void svg_classes(FILE *out, const struct report_run *runs, size_t n)
 	}
 	fprintf(out, "</p>\n");
 }
+
+/* ---- per-phase latency ---- */
+
+static const char *const phase_names[] = {"dns", "connect", "proxy", "tls", "first_byte"};
+
+bool svg_has_phases(const struct report_run *runs, size_t n)
+{
+	for (size_t r = 0; r < n; r++)
+		if (json_is_object(json_object_get(runs[r].doc, "phases_ms")))
+			return true;
+	return false;
+}
+
+/* One phase: a row per run, bars to p50, p90 and p99 (darker is lower), a tick at max
+ * and the numbers beside them; one linear axis across the runs. */
+static void phase_chart(FILE *out, const struct report_run *runs, size_t n, const char *phase)
+{
+	const double row = 26, top = 8, left = 140, right = W - 300;
+	double xmax = 0;
+	for (size_t r = 0; r < n; r++) {
+		json_t *p = json_object_get(json_object_get(runs[r].doc, "phases_ms"), phase);
+		xmax = fmax(xmax, json_number_value(json_object_get(p, "max")));
+	}
+	if (!(xmax > 0))
+		return;
+	int h = (int)(top * 2 + row * (double)n);
+	fprintf(out, "<h3>%s</h3>\n<svg id=\"phase-%s\" class=\"chart\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+		     "height=\"%d\" role=\"img\" aria-label=\"%s latency\">\n<title>%s latency (ms)</title>\n",
+		phase, phase, W, h, W, h, phase, phase);
+	static const struct {
+		const char *key;
+		const char *opacity;
+	} bars[] = {{"p99", "0.35"}, {"p90", "0.6"}, {"p50", "1"}};
+	for (size_t r = 0; r < n; r++) {
+		json_t *p = json_object_get(json_object_get(runs[r].doc, "phases_ms"), phase);
+		double y = top + row * (double)r;
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 8, y + row / 2 + 4);
+		report_escape(out, runs[r].label);
+		fprintf(out, "</text>\n");
+		if (!json_is_object(p)) {
+			fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">n/a</text>\n", left, y + row / 2 + 4);
+			continue;
+		}
+		for (size_t b = 0; b < sizeof bars / sizeof bars[0]; b++) {
+			double v = json_number_value(json_object_get(p, bars[b].key));
+			fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+				     "fill-opacity=\"%s\"><title>%s %.3f ms</title></rect>\n",
+				left, y + 4, (right - left) * fmax(v, 0) / xmax, row - 8, svg_run_color(r), bars[b].opacity,
+				bars[b].key, v);
+		}
+		double mx = json_number_value(json_object_get(p, "max"));
+		double x = left + (right - left) * mx / xmax;
+		fprintf(out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", x, y + 2, x,
+			y + row - 2);
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">p50 %.2f · p90 %.2f · p99 %.2f · max %.2f ms</text>\n",
+			right + 8, y + row / 2 + 4, json_number_value(json_object_get(p, "p50")),
+			json_number_value(json_object_get(p, "p90")), json_number_value(json_object_get(p, "p99")), mx);
+	}
+	fprintf(out, "</svg>\n");
+}
+
+void svg_phases(FILE *out, const struct report_run *runs, size_t n)
+{
+	for (size_t k = 0; k < sizeof phase_names / sizeof phase_names[0]; k++)
+		phase_chart(out, runs, n, phase_names[k]);
+	svg_legend(out, runs, n);
+}

@@ -4,6 +4,7 @@
 #ifndef TP_REPORTS_SVG_H
 #define TP_REPORTS_SVG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "reports/report.h"
@@ -22,6 +23,12 @@ void svg_throughput(FILE *out, const struct report_run *runs, size_t n);
 void svg_latency_time(FILE *out, const struct report_run *runs, size_t n);
 /* Each run's requests as one bar split by class. id "classes-chart". */
 void svg_classes(FILE *out, const struct report_run *runs, size_t n);
+/* Whether some run has per-phase latency (`phases_ms`, docs/run-json.md). */
+bool svg_has_phases(const struct report_run *runs, size_t n);
+/* One chart per phase (dns, connect, proxy, tls, first_byte): per run, bars to p50,
+ * p90 and p99 and a tick at max, on one axis. ids "phase-NAME". Nothing for a phase no
+ * run has. */
+void svg_phases(FILE *out, const struct report_run *runs, size_t n);
 /* The legend: a swatch and the label per run. */
 void svg_legend(FILE *out, const struct report_run *runs, size_t n);
 

@@ -12,6 +12,28 @@
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 static const char *gets_(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
+void report_thousands(char *out, size_t cap, long long v)
+{
+	char digits[32];
+	int n = snprintf(digits, sizeof digits, "%lld", v < 0 ? -v : v), at = 0;
+	if (v < 0 && (size_t)at + 1 < cap)
+		out[at++] = '-';
+	for (int i = 0; i < n && (size_t)at + 2 < cap; i++) {
+		out[at++] = digits[i];
+		if ((n - i - 1) % 3 == 0 && i != n - 1)
+			out[at++] = ',';
+	}
+	out[at] = '\0';
+}
+
+const char *report_expect_result(json_t *e)
+{
+	const char *r = json_string_value(json_object_get(e, "result"));
+	if (r && (strcmp(r, "pass") == 0 || strcmp(r, "fail") == 0 || strcmp(r, "skip") == 0))
+		return r;
+	return json_is_true(json_object_get(e, "pass")) ? "pass" : "fail";
+}
+
 void report_escape(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
@@ -94,11 +116,68 @@ static void pad(FILE *out, const char *s, int width, bool left)
 			fputc(' ', out);
 }
 
+/* What a run's file says of itself beyond its numbers: a simulated proxy, the cause
+ * `run` diagnosed. Plain text, one line each, or Markdown list items. */
+static size_t run_notes(FILE *out, const struct report_run *runs, size_t n, bool md)
+{
+	size_t lines = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *proxy = json_object_get(runs[i].doc, "proxy");
+		const char *note = json_is_true(json_object_get(proxy, "simulated")) ? gets_(proxy, "note") : NULL;
+		const char *cause = gets_(runs[i].doc, "diagnosis");
+		for (int k = 0; k < 2; k++) {
+			const char *text = k ? cause : note;
+			if (!text)
+				continue;
+			fputs(md ? "- " : "", out);
+			md ? md_cell(out, runs[i].label) : (void)fputs(runs[i].label, out);
+			fputs(k ? ": " : " is simulated: ", out);
+			md ? md_cell(out, text) : (void)fputs(text, out);
+			fputc('\n', out);
+			lines++;
+		}
+	}
+	return lines;
+}
+
+/* The failure samples of one run, grouped (reports/verdict.h), a few examples each. */
+static void text_failures(FILE *out, const struct report_run *run)
+{
+	json_t *failures = json_object_get(run->doc, "failures");
+	struct report_group groups[REPORT_MAX_GROUPS];
+	size_t left = 0, ng = report_failure_groups(failures, groups, REPORT_MAX_GROUPS, &left);
+	if (!ng)
+		return;
+	fprintf(out, "\nfailed tunnels, %s (%zu samples of %lld failed, %zu kind%s):\n", run->label,
+		json_array_size(failures), (long long)(geti(run->doc, "requests") - geti(run->doc, "ok")), ng,
+		ng == 1 ? "" : "s");
+	for (size_t g = 0; g < ng; g++) {
+		fprintf(out, "  %zu x %s%s%s%s%s\n", groups[g].count, groups[g].cls, groups[g].phase[0] ? " in " : "",
+			groups[g].phase, groups[g].where[0] ? " — " : "", groups[g].where);
+		size_t k, shown = 0;
+		json_t *f;
+		json_array_foreach(failures, k, f) {
+			if (!report_group_has(&groups[g], f))
+				continue;
+			if (shown++ == 3) {
+				fprintf(out, "      (and %zu more)\n", groups[g].count - 3);
+				break;
+			}
+			fprintf(out, "      %s %s local %s: %s\n", gets_(f, "id") ?: "-", gets_(f, "url") ?: "-",
+				gets_(f, "local") ?: "-", gets_(f, "detail") ?: "");
+		}
+	}
+	if (left)
+		fprintf(out, "  (%zu more samples of other kinds in the run file)\n", left);
+}
+
 int report_text(FILE *out, const struct report_run *runs, size_t n)
 {
 	char verdict[2048];
 	report_verdict_all(runs, n, verdict, sizeof verdict);
-	fprintf(out, "verdict: %s\n\n", verdict);
+	fprintf(out, "verdict: %s\n", verdict);
+	run_notes(out, runs, n, false);
+	fputc('\n', out);
 	struct report_metric rows[REPORT_MAX_METRICS];
 	size_t nrows = report_metrics(runs, n, rows, REPORT_MAX_METRICS);
 	pad(out, "", 26, true);
@@ -123,25 +202,11 @@ int report_text(FILE *out, const struct report_run *runs, size_t n)
 	}
 	if (n > 1)
 		fputs("(* the worse value; deltas against the first run)\n", out);
-	for (size_t i = 0; i < n; i++) {
-		json_t *failures = json_object_get(runs[i].doc, "failures");
-		if (!json_array_size(failures))
-			continue;
-		fprintf(out, "\nfailed tunnels, %s (first %d of %lld):\n", runs[i].label,
-			json_array_size(failures) < 10 ? (int)json_array_size(failures) : 10,
-			(long long)(geti(runs[i].doc, "requests") - geti(runs[i].doc, "ok")));
-		size_t k;
-		json_t *f;
-		json_array_foreach(failures, k, f) {
-			if (k == 10)
-				break;
-			char where[160];
-			report_location(f, where, sizeof where);
-			fprintf(out, "  %s %s %s local %s: %s%s%s\n", gets_(f, "id") ?: "-", gets_(f, "class") ?: "-",
-				gets_(f, "url") ?: "-", gets_(f, "local") ?: "-", gets_(f, "detail") ?: "",
-				where[0] ? " — " : "", where);
-		}
-	}
+	if (report_any_apart(rows, nrows, n))
+		fprintf(out, "(%s: all requests, failures included — the run file has no ok-only latency; shown, "
+			     "not compared)\n", REPORT_APART_SYMBOL);
+	for (size_t i = 0; i < n; i++)
+		text_failures(out, &runs[i]);
 	return ferror(out) ? -1 : 0;
 }
 
@@ -151,7 +216,10 @@ int report_markdown(FILE *out, const struct report_run *runs, size_t n)
 	report_verdict_all(runs, n, verdict, sizeof verdict);
 	fprintf(out, "## tunnelprobe report\n\n**");
 	md_cell(out, verdict);
-	fprintf(out, "**\n\n| metric |");
+	fprintf(out, "**\n\n");
+	if (run_notes(out, runs, n, true))
+		fputc('\n', out);
+	fprintf(out, "| metric |");
 	for (size_t i = 0; i < n; i++) {
 		fputc(' ', out);
 		md_cell(out, runs[i].label);
@@ -173,6 +241,9 @@ int report_markdown(FILE *out, const struct report_run *runs, size_t n)
 		}
 		fprintf(out, "\n");
 	}
+	if (report_any_apart(rows, nrows, n))
+		fprintf(out, "\n%s all requests, failures included: the run file has no ok-only latency; shown, not "
+			     "compared.\n", REPORT_APART_SYMBOL);
 	/* Targets that failed somewhere, aligned across runs. */
 	bool header = false;
 	size_t shown = 0;
@@ -240,7 +311,8 @@ int report_markdown(FILE *out, const struct report_run *runs, size_t n)
 			if (!any_expect)
 				fprintf(out, "\n### Expectations\n\n");
 			any_expect = true;
-			fprintf(out, "- %s ", json_is_true(json_object_get(e, "pass")) ? "pass" : "**FAIL**");
+			const char *result = report_expect_result(e);
+			fprintf(out, "- %s ", strcmp(result, "fail") == 0 ? "**FAIL**" : result);
 			md_cell(out, runs[i].label);
 			fputs(": ", out);
 			md_cell(out, gets_(e, "expect"));
@@ -257,16 +329,18 @@ int report_junit(FILE *out, const struct report_run *runs, size_t n)
 		json_t *doc = runs[r].doc;
 		json_t *targets = json_object_get(doc, "targets");
 		json_t *expects = json_object_get(doc, "expectations");
-		size_t tests = json_array_size(targets) + json_array_size(expects), failures = 0;
+		size_t tests = json_array_size(targets) + json_array_size(expects), failures = 0, skipped = 0;
 		size_t i;
 		json_t *t;
 		json_array_foreach(targets, i, t)
 			failures += geti(t, "requests") != geti(t, "ok");
-		json_array_foreach(expects, i, t)
-			failures += !json_is_true(json_object_get(t, "pass"));
+		json_array_foreach(expects, i, t) {
+			failures += strcmp(report_expect_result(t), "fail") == 0;
+			skipped += strcmp(report_expect_result(t), "skip") == 0;
+		}
 		fprintf(out, "  <testsuite name=\"");
 		report_escape(out, runs[r].label);
-		fprintf(out, "\" tests=\"%zu\" failures=\"%zu\">\n", tests, failures);
+		fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n", tests, failures, skipped);
 		json_array_foreach(targets, i, t) {
 			fprintf(out, "    <testcase classname=\"");
 			report_escape(out, runs[r].label);
@@ -302,8 +376,12 @@ int report_junit(FILE *out, const struct report_run *runs, size_t n)
 			report_escape(out, runs[r].label);
 			fprintf(out, ".expectation\" name=\"");
 			report_escape(out, gets_(t, "expect"));
-			if (json_is_true(json_object_get(t, "pass")))
+			const char *result = report_expect_result(t);
+			if (strcmp(result, "pass") == 0)
 				fprintf(out, "\"/>\n");
+			else if (strcmp(result, "skip") == 0)
+				fprintf(out, "\">\n      <skipped message=\"not checked: see the reason in the name\"/>\n"
+					     "    </testcase>\n");
 			else
 				fprintf(out, "\">\n      <failure message=\"expectation not met\"/>\n    </testcase>\n");
 		}

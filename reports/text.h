@@ -13,6 +13,11 @@
 
 #include "reports/report.h"
 
+/* v with thousands separators ("654,397") into out. */
+void report_thousands(char *out, size_t cap, long long v);
+/* An expectation's result, "pass", "fail" or "skip": its `result`, or for files from
+ * before skips existed, its `pass`. */
+const char *report_expect_result(json_t *expectation);
 /* Writes s with HTML/XML special characters escaped and control characters as '?'. */
 void report_escape(FILE *out, const char *s);
 /* Writes argv shell-quoted, so it can be pasted to repeat the run. */

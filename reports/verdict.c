@@ -6,6 +6,7 @@
 
 #include "lib/ledger.h"
 #include "lib/verdict.h"
+#include "reports/text.h"
 
 /* What a class alone says about the place, when no hop was located. */
 static void class_place(const char *cls, const char *phase, char *out, size_t cap)
@@ -177,9 +178,12 @@ void report_verdict(const struct report_run *run, char *out, size_t cap)
 		any = true;
 	}
 	if (!any && at < cap) {
-		json_int_t failed = req - json_integer_value(json_object_get(doc, "ok"));
-		snprintf(out + at, cap - at, " %lld/%lld%s", (long long)failed, (long long)req,
-			 failed ? " failed (classes not recorded)" : "");
+		json_int_t ok = json_integer_value(json_object_get(doc, "ok"));
+		if (ok == req)
+			snprintf(out + at, cap - at, " %lld/%lld ok", (long long)ok, (long long)req);
+		else
+			snprintf(out + at, cap - at, " %lld/%lld failed (classes not recorded)", (long long)(req - ok),
+				 (long long)req);
 	}
 }
 
@@ -198,4 +202,71 @@ void report_verdict_all(const struct report_run *runs, size_t n, char *out, size
 			report_verdict(&runs[i], one, sizeof one);
 			at += (size_t)snprintf(out + at, cap - at, "%s%s", at ? "; " : "", one);
 		}
+}
+
+/* The group key of one failure. */
+static void group_key(json_t *f, struct report_group *g)
+{
+	memset(g, 0, sizeof *g);
+	snprintf(g->cls, sizeof g->cls, "%s", json_string_value(json_object_get(f, "class")) ?: "?");
+	snprintf(g->phase, sizeof g->phase, "%s", json_string_value(json_object_get(f, "phase")) ?: "");
+	g->code = report_failure_code(f);
+	report_location(f, g->where, sizeof g->where);
+}
+
+static bool same_key(const struct report_group *a, const struct report_group *b)
+{
+	return a->code == b->code && strcmp(a->cls, b->cls) == 0 && strcmp(a->where, b->where) == 0 &&
+	       strcmp(a->phase, b->phase) == 0;
+}
+
+bool report_group_has(const struct report_group *g, json_t *failure)
+{
+	struct report_group k;
+	group_key(failure, &k);
+	return same_key(g, &k);
+}
+
+size_t report_failure_groups(json_t *failures, struct report_group *groups, size_t cap, size_t *left_out)
+{
+	size_t n = 0, i;
+	json_t *f;
+	*left_out = 0;
+	json_array_foreach(failures, i, f) {
+		struct report_group k;
+		group_key(f, &k);
+		size_t g = 0;
+		while (g < n && !same_key(&groups[g], &k))
+			g++;
+		if (g == n && n == cap) {
+			(*left_out)++;
+			continue;
+		}
+		if (g == n) {
+			groups[n] = k;
+			groups[n++].first = i;
+		}
+		groups[g].count++;
+	}
+	return n;
+}
+
+void report_chain_text(json_t *failure, char *out, size_t cap)
+{
+	static const struct {
+		const char *key, *name;
+	} hops[] = {{"origin_wrote", "origin wrote"}, {"origin_leg", "origin leg"}, {"proxy_received", "proxy received"},
+		    {"proxy_sent", "proxy sent"},     {"client_leg", "client leg"}, {"probe", "probe read"}};
+	json_t *chain = json_object_get(failure, "chain");
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof hops / sizeof hops[0] && at < cap; i++) {
+		json_t *v = json_object_get(chain, hops[i].key);
+		if (!json_is_integer(v))
+			continue;
+		char num[32];
+		report_thousands(num, sizeof num, (long long)json_integer_value(v));
+		int w = snprintf(out + at, cap - at, "%s%s %s", at ? " → " : "", hops[i].name, num);
+		at = w < 0 ? cap : at + (size_t)w;
+	}
 }

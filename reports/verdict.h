@@ -10,6 +10,7 @@
 #ifndef TP_REPORTS_VERDICT_H
 #define TP_REPORTS_VERDICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -17,7 +18,7 @@
 #include "reports/report.h"
 
 /* One run's verdict: "windows: 10/60 incomplete_read at proxy→client" (every failing
- * class, most frequent first, each with where it happened), or "linux: 0/60". */
+ * class, most frequent first, each with where it happened), or "linux: 60/60 ok". */
 void report_verdict(const struct report_run *run, char *out, size_t cap);
 /* All runs' verdicts joined by "; ", failing runs first. */
 void report_verdict_all(const struct report_run *runs, size_t n, char *out, size_t cap);
@@ -38,5 +39,25 @@ int report_failure_code(json_t *failure);
 /* A failure's verdict sentence, to show as it is; NULL when it has none. Points into
  * failure. */
 const char *report_failure_verdict_text(json_t *failure);
+
+/* Failure samples grouped by class, verdict code and place, so ten identical
+ * truncations are one card "×10" (first-seen order). */
+#define REPORT_MAX_GROUPS 32
+struct report_group {
+	char cls[40];
+	int code;           /* verdict code, -1 none */
+	char where[160];    /* report_location */
+	char phase[16];
+	size_t count;       /* samples in the group */
+	size_t first;       /* index of its first sample */
+};
+/* Groups failures into groups (room for cap). Returns the number of groups; samples
+ * that fit no group once cap are full are counted in *left_out. */
+size_t report_failure_groups(json_t *failures, struct report_group *groups, size_t cap, size_t *left_out);
+/* Whether failure belongs to group g. */
+bool report_group_has(const struct report_group *g, json_t *failure);
+/* A failure's chain in one line, the hops with a witness: "origin wrote 654,601 →
+ * proxy sent 32,768 → probe read 16,384"; "" without a chain. */
+void report_chain_text(json_t *failure, char *out, size_t cap);
 
 #endif

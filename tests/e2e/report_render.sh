@@ -14,7 +14,7 @@ check "text matches the golden file" diff -u "$D/golden/linux-windows.txt" "$T/c
 check "Markdown matches the golden file" diff -u "$D/golden/linux-windows.md" "$T/cmp.md"
 check "JUnit matches the golden file" diff -u "$D/golden/linux-windows.junit.xml" "$T/cmp.xml"
 expect_eq "verdict sentence" "$(head -n 1 "$T/cmp.txt")" \
-	"verdict: windows: 10/60 incomplete_read at proxy→client; linux: 0/60"
+	"verdict: windows: 10/60 incomplete_read at proxy→client; linux: 60/60 ok"
 check "JUnit is well-formed XML" python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$T/cmp.xml"
 
 # The HTML, parsed: sections, charts, one curve per run, chains, well-formed, offline.
@@ -60,8 +60,11 @@ print(sorted(need - p.ids), p.svgs, p.curves, p.hops, p.drops, p.flags,
       p.external, p.errors[:3], p.stack, '<script' in text.lower())
 PY
 }
-expect_eq "HTML: every section and chart, curves overlaid, chains with the dropping hop and flags, well-formed, offline" \
-	"$(html_check "$T/cmp.html")" "[] 4 2 60 10 30 [] [] [] False"
+# Ten identical truncations are one card "x10": one chain drawn, every sample listed.
+expect_eq "HTML: every section and chart, curves overlaid, one card per kind of failure with its chain and flags, well-formed, offline" \
+	"$(html_check "$T/cmp.html")" "[] 4 2 6 1 3 [] [] [] False"
+expect_eq "HTML: the card counts its samples and lists them all" \
+	"$(grep -c '&#215;10<' "$T/cmp.html") $(grep -o '<summary>all 10 samples</summary>' "$T/cmp.html" | wc -l) $(grep -c '<td class="l">a6495c-0-' "$T/cmp.html")" "1 1 10"
 expect_eq "HTML: the command line to repeat the run" \
 	"$(grep -c "tunnelprobe probe -q --json" "$T/cmp.html")" "2"
 
@@ -69,7 +72,62 @@ expect_eq "HTML: the command line to repeat the run" \
 "$TP_BIN" report "$D/runs/windows" --label windows -o "$T/folder.html" --text "$T/folder.txt"
 expect_eq "run folder: capture joined, hop named" "$(head -n 1 "$T/folder.txt")" \
 	"verdict: windows: 10/60 incomplete_read at proxy→client"
-expect_eq "run folder: chains drawn" "$(grep -o 'class="hop drop"' "$T/folder.html" | wc -l)" "10"
+expect_eq "run folder: the chain drawn once for its card" "$(grep -o 'class="hop drop"' "$T/folder.html" | wc -l)" "1"
+
+# Newer run files: a clean soak, skipped expectations, the proxy object, the probe's
+# phases, open-loop misses and verification, run's diagnosis. Skips show as skipped
+# everywhere (never as passes); the headline of a clean run reads N/N ok.
+python3 - "$D/runs/linux.json" "$T/new.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+scale = 200
+d['requests'] *= scale; d['ok'] *= scale; d['classes'] = {'ok': d['ok']}
+d['histogram']['buckets'] = [[lo, hi, n * scale] for lo, hi, n in d['histogram']['buckets']]
+for t in d['targets']:
+    t['requests'] *= scale; t['ok'] *= scale; t['classes'] = {'ok': t['ok']}
+    if 'histogram' in t:
+        t['histogram']['buckets'] = [[lo, hi, n * scale] for lo, hi, n in t['histogram']['buckets']]
+d['timeseries'] = []
+d['run_id'] = 'soak-1763851234-4242'
+d['proxy'] = {'url': 'http://127.0.0.1:3128', 'kind': 'reference', 'build': 'tunnelprobe 0.1.0',
+              'platform': 'linux/x86_64', 'backend': 'epoll', 'build_source': 'proxy',
+              'fault': 'truncate:after=32768 p=0.34 seed=6', 'simulated': True,
+              'note': 'Linux reference proxy with a short-send fault, not a Windows build'}
+d['phases_ms'] = {p: {'mean': 1.0 + i, 'p50': 0.9 + i, 'p90': 1.5 + i, 'p99': 2.5 + i, 'max': 4.0 + i}
+                  for i, p in enumerate(['dns', 'connect', 'proxy', 'tls', 'first_byte'])}
+d['open_loop'] = {'rate': 100.0, 'due': 200, 'sent': 40, 'missed': 160}
+d['verified'] = d['ok']; d['unverified'] = 0
+d['diagnosis'] = 'cause: the proxy refused every request (CONNECT 500)'
+d['expectations'] = [
+    {'expect': 'class ok == 12000: got 12000', 'result': 'pass', 'pass': True, 'got': 12000, 'line': 9},
+    {'expect': 'no_new_class: skipped (no baseline)', 'result': 'skip', 'pass': True, 'got': None, 'line': 10},
+    {'expect': 'missed <= 0: got 160', 'result': 'fail', 'pass': False, 'got': 160, 'line': 11}]
+json.dump(d, open(sys.argv[2], 'w'))
+PY
+"$TP_BIN" report "$T/new.json" --label soak -o "$T/new.html" --text "$T/new.txt" --markdown "$T/new.md" --junit "$T/new.xml"
+expect_eq "new fields: report exits 0" "$?" "0"
+expect_eq "clean soak headline: N/N ok" "$(head -n 1 "$T/new.txt")" "verdict: soak: 12000/12000 ok"
+expect_eq "skipped expectation: HTML marks it skipped, not passed" \
+	"$(grep -c '<div class="mute skip">&#8211; skipped soak: no_new_class: skipped (no baseline)</div>' "$T/new.html") $(grep -c '&#10003; soak: no_new_class' "$T/new.html")" "1 0"
+expect_eq "skipped expectation: Markdown says skip" \
+	"$(grep -c '^- skip soak: no_new_class: skipped (no baseline)$' "$T/new.md") $(grep -c '^- \*\*FAIL\*\* soak: missed' "$T/new.md")" "1 1"
+expect_eq "skipped expectation: JUnit <skipped/>, counted apart from failures" \
+	"$(python3 -c '
+import sys, xml.dom.minidom as m
+d = m.parse(sys.argv[1]); s = d.getElementsByTagName("testsuite")[0]
+cases = {c.getAttribute("name"): c for c in d.getElementsByTagName("testcase")}
+print(s.getAttribute("skipped"), s.getAttribute("failures"),
+      len(cases["no_new_class: skipped (no baseline)"].getElementsByTagName("skipped")),
+      len(cases["missed <= 0: got 160"].getElementsByTagName("failure")))' "$T/new.xml")" "1 1 1 1"
+expect_eq "a chart per phase, open-loop misses, verification rows" \
+	"$(grep -o 'id="phase-[a-z_]*"' "$T/new.html" | tr '\n' ' ')$(grep -c '40 of 200 scheduled starts sent, 160 missed (-c too low or generator saturated)' "$T/new.html") $(grep -c '^open-loop starts missed  *160$' "$T/new.txt") $(grep -c '^verified bodies  *12000$' "$T/new.txt")" \
+	"id=\"phase-dns\" id=\"phase-connect\" id=\"phase-proxy\" id=\"phase-tls\" id=\"phase-first_byte\" 1 1 1"
+expect_eq "the proxy object and the simulated note shown; the diagnosis too" \
+	"$(grep -c 'reference proxy <code>http://127.0.0.1:3128</code><br>tunnelprobe 0.1.0 linux/x86_64 epoll<br>fault <code>truncate:after=32768 p=0.34 seed=6</code><br><b>simulated:</b> Linux reference proxy' "$T/new.html") $(grep -c '<b>soak is simulated:</b> Linux reference proxy with a short-send fault, not a Windows build' "$T/new.html") $(sed -n 2,3p "$T/new.txt" | tr '\n' '|')" \
+	"1 1 soak is simulated: Linux reference proxy with a short-send fault, not a Windows build|soak: cause: the proxy refused every request (CONNECT 500)|"
+expect_eq "new fields: HTML well-formed, offline" "$(html_check "$T/new.html" | cut -d' ' -f1,2,7-)" "[] 7 [] [] [] False"
+# An older run file's proxy (a URL string) still reads.
+expect_eq "proxy as a string (older run files)" "$(grep -o '<td class="l">http://127.0.0.1:[0-9]*</td>' "$T/cmp.html" | wc -l)" "2"
 
 # Without chains: the class and phase alone.
 python3 - "$D/runs/windows.json" "$T/bare.json" <<'PY'
@@ -96,7 +154,7 @@ json.dump(d, open(sys.argv[2], 'w'))
 PY
 "$TP_BIN" report "$T/evil.json" --label '<b>x</b>' -o "$T/evil.html" --markdown "$T/evil.md" --junit "$T/evil.xml"
 expect_eq "input is escaped in HTML" "$(grep -c '<script\|<b>x</b>\|<img\|<iframe' "$T/evil.html")" "0"
-expect_eq "escaped HTML still well-formed, nothing external" "$(html_check "$T/evil.html")" "[] 4 1 60 10 30 [] [] [] False"
+expect_eq "escaped HTML still well-formed, nothing external" "$(html_check "$T/evil.html")" "[] 4 1 6 1 3 [] [] [] False"
 check "escaped JUnit still well-formed" python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$T/evil.xml"
 expect_eq "input is escaped in Markdown" "$(grep -c '<script\|<b>' "$T/evil.md")" "0"
 

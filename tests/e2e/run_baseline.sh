@@ -85,8 +85,39 @@ expect_eq "no proxy started: growth checks skipped, with the reason" "$(grep -c 
 expect_eq "no proxy started: run.json says skip" "$(json "$T/direct/run.json" "[e['result'] for e in d['expectations']]")" \
 	"['pass', 'skip', 'skip']"
 
+# Issue 14: a baseline `report` refuses is refused by `run` the same way, before
+# anything starts: one line, exit 2, no run folder.
+edit "$T/first/run.json" "$T/negative.json" "d['requests'] = -5"
+"$TP_BIN" run "$T/gate.tps" --out "$T/negative" --baseline "$T/negative.json" >"$T/negative.out" 2>"$T/negative.err"
+expect_eq "baseline with requests -5: exit 2, one line, nothing run" \
+	"$? $(wc -l <"$T/negative.err") $(wc -c <"$T/negative.out") $(test -e "$T/negative" && echo ran || echo none)" "2 1 0 none"
+"$TP_BIN" report "$T/negative.json" >/dev/null 2>"$T/negative.report.err"
+expect_eq "report refuses the same baseline with the same reason" \
+	"$? $(sed 's/^tunnelprobe report: //' "$T/negative.report.err")" \
+	"2 $(sed 's/^tunnelprobe run: --baseline //' "$T/negative.err")"
+printf 'not json\n' >"$T/garbage.json"
+"$TP_BIN" run "$T/gate.tps" --out "$T/garbage" --baseline "$T/garbage.json" 2>"$T/garbage.err" >/dev/null
+expect_eq "baseline that is not JSON: exit 2, one line" "$? $(wc -l <"$T/garbage.err")" "2 1"
+
+# Durations that would run for centuries: refused, one line, exit 2.
+"$TP_BIN" run "$T/gate.tps" --out "$T/long" --duration 9999999999999999h 2>"$T/long.err" >/dev/null
+expect_eq "--duration 9999999999999999h: exit 2, one line" "$? $(wc -l <"$T/long.err")" "2 1"
+sed 's/  requests 4/  duration 9999999999999999h/' "$T/gate.tps" >"$T/long.tps"
+"$TP_BIN" run "$T/long.tps" --out "$T/long2" 2>"$T/long2.err" >/dev/null
+expect_eq "scenario duration 9999999999999999h: exit 2, one line naming file:line" \
+	"$? $(wc -l <"$T/long2.err") $(grep -c 'long.tps:7: duration' "$T/long2.err")" "2 1 1"
+
 # A verdict expectation that names an unknown code is a scenario error: one line, exit 2.
 sed 's/verdict truncated_proxy_client/verdict truncated_proxy/' "$T/gate.tps" >"$T/bad.tps"
 "$TP_BIN" run "$T/bad.tps" --out "$T/bad" 2>"$T/bad.err"
 expect_eq "unknown verdict code: exit 2, one line naming file:line" "$? $(wc -l <"$T/bad.err") $(grep -c 'bad.tps:12: unknown verdict' "$T/bad.err")" "2 1 1"
+# ... and so is evidence no verdict can have used.
+sed 's/verdict truncated_proxy_client/verdict truncated_proxy_client from hearsay/' "$T/gate.tps" >"$T/bad2.tps"
+"$TP_BIN" run "$T/bad2.tps" --out "$T/bad2" 2>"$T/bad2.err"
+expect_eq "unknown evidence source: exit 2, one line naming file:line" "$? $(wc -l <"$T/bad2.err") $(grep -c "bad2.tps:12: unknown evidence source 'hearsay'" "$T/bad2.err")" "2 1 1"
+# A verdict asked with the evidence it used: the reference proxy's ledger placed it.
+sed 's/verdict truncated_proxy_client/verdict truncated at proxy from proxy_ledger/' "$T/gate.tps" >"$T/evidence.tps"
+"$TP_BIN" run "$T/evidence.tps" --out "$T/evidence" -q
+expect_eq "verdict with its evidence: found" "$? $(results "$T/evidence" | sed -n 2p)" \
+	"0 pass verdict truncated at proxy from proxy_ledger: found"
 finish

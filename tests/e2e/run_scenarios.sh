@@ -22,10 +22,21 @@ timeout 180 "$TP_BIN" run --out "$T/demo" >"$T/demo.out" 2>&1
 expect_eq "demo exits 0" "$?" "0"
 expect_eq "demo: healthy all ok" "$(json "$T/demo/linux-healthy/run.json" "d['requests'], d['ok']")" "60 60"
 expect_eq "demo: the IOCP fault truncates some large responses only" \
-	"$(json "$T/demo/windows-iocp/run.json" "0 < d['classes'].get('incomplete_read', 0) < 60, all(('/bytes/654397' in f['url'] or 'qq' in f['url'] or 'taobao' in f['url']) for f in d['failures'])")" "True True"
+	"$(json "$T/demo/linux-short-send/run.json" "0 < d['classes'].get('incomplete_read', 0) < 60, all(('/bytes/654397' in f['url'] or 'qq' in f['url'] or 'taobao' in f['url']) for f in d['failures'])")" "True True"
 check "demo: report written" test -s "$T/demo/report.html"
-expect_eq "demo: report compares both runs" "$(grep -c 'linux-healthy\|windows-iocp' "$T/demo/report.html" | awk '{print ($1 > 2)}')" "1"
-expect_eq "demo: run folder complete" "$(cd "$T/demo/windows-iocp" && ls run.json records.jsonl origin.jsonl proxy.jsonl keylog.txt ca.pem 2>/dev/null | wc -l)" "6"
+expect_eq "demo: each run file says what its proxy was" \
+	"$(json "$T/demo/linux-healthy/run.json" "d['proxy']['kind'], d['proxy']['simulated'], d['proxy']['fault']")
+$(json "$T/demo/linux-short-send/run.json" "d['proxy']['kind'], d['proxy']['simulated'], d['proxy']['note'], d['proxy']['platform'].count('/')")" \
+	"reference False None
+reference True Linux reference proxy with a short-send fault, not a Windows build 1"
+expect_eq "demo: the simulated run says so in its summary line" \
+	"$(grep -c '^linux-short-send: .*(simulated: Linux reference proxy with a short-send fault, not a Windows build)$' "$T/demo.out")" "1"
+expect_eq "demo: a run id per scenario run, in run.json" \
+	"$(json "$T/demo/linux-healthy/run.json" "d['run_id'].startswith('demo-healthy-')") $(json "$T/demo/linux-short-send/run.json" "d['run_id'].startswith('demo-iocp-simulated-')")" "True True"
+expect_eq "demo: latency of ok requests only, beside all requests'" \
+	"$(json "$T/demo/linux-short-send/run.json" "d['latency_ok_ms']['requests'] == d['ok'] and d['latency_ok_ms']['max'] > 0")" "True"
+expect_eq "demo: report compares both runs" "$(grep -c 'linux-healthy\|linux-short-send' "$T/demo/report.html" | awk '{print ($1 > 2)}')" "1"
+expect_eq "demo: run folder complete" "$(cd "$T/demo/linux-short-send" && ls run.json records.jsonl origin.jsonl proxy.jsonl keylog.txt ca.pem 2>/dev/null | wc -l)" "6"
 
 # Live capture during a run (root only): the pcapng, the key log, and the verdict.
 if [ "$(id -u)" -eq 0 ]; then

@@ -111,10 +111,10 @@ static void test_verdicts(void **state)
 	};
 	char out[512];
 	report_verdict(&runs[0], out, sizeof out);
-	assert_string_equal(out, "linux: 0/60");
+	assert_string_equal(out, "linux: 60/60 ok");
 	report_verdict_all(runs, 2, out, sizeof out);
 	assert_string_equal(out, "windows: 10/60 incomplete_read mostly at proxy→client (2 of 3 samples), "
-				 "2/60 timeout in phase fin; linux: 0/60");
+				 "2/60 timeout in phase fin; linux: 60/60 ok");
 	char small[16];
 	report_verdict_all(runs, 2, small, sizeof small); /* truncated, terminated */
 	assert_int_equal(strlen(small), 15);
@@ -143,9 +143,11 @@ static void test_metrics(void **state)
 			report_metric_cell(&rows[r], 1, true, cell, sizeof cell);
 			assert_string_equal(cell, "10 (+10)");
 		} else if (strcmp(rows[r].name, "latency p50 ms") == 0) {
+			/* b failed 10 requests and has no ok-only latency: shown, not compared */
 			saw_p50 = true;
 			report_metric_cell(&rows[r], 1, true, cell, sizeof cell);
-			assert_string_equal(cell, "12.50 (+2.50)");
+			assert_string_equal(cell, "12.50" REPORT_APART_MARK);
+			assert_false(report_is_worse(&rows[r], 2, 0) || report_is_worse(&rows[r], 2, 1));
 		} else if (strcmp(rows[r].name, "connection reuse ratio") == 0) {
 			saw_reuse = true;
 			assert_true(report_is_worse(&rows[r], 2, 1)); /* lower is worse */
@@ -159,6 +161,50 @@ static void test_metrics(void **state)
 		}
 	}
 	assert_true(saw_reset && saw_p50 && saw_reuse);
+	assert_true(report_any_apart(rows, n, 2));
+	for (size_t i = 0; i < 2; i++)
+		json_decref(runs[i].doc);
+}
+
+/* Like with like: latency of ok requests (latency_ok_ms) decides, so a run whose
+ * failures were fast is not shaded better; ok requests per second, not all. */
+static void test_metrics_like_with_like(void **state)
+{
+	(void)state;
+	struct report_run runs[2] = {
+		{.label = "healthy", .doc = parse("{\"requests\":60,\"ok\":60,\"duration_s\":1.0,"
+						  "\"latency_ms\":{\"p99\":40}}")},
+		{.label = "faulty", .doc = parse("{\"requests\":70,\"ok\":50,\"duration_s\":1.0,"
+						 "\"latency_ms\":{\"p99\":20},\"latency_ok_ms\":{\"p99\":45},"
+						 "\"verified\":50,\"open_loop\":{\"missed\":3}}")},
+	};
+	struct report_metric rows[REPORT_MAX_METRICS];
+	size_t n = report_metrics(runs, 2, rows, REPORT_MAX_METRICS);
+	int seen = 0;
+	for (size_t r = 0; r < n; r++) {
+		char cell[64];
+		if (strcmp(rows[r].name, "latency p99 ms") == 0) {
+			report_metric_cell(&rows[r], 1, true, cell, sizeof cell);
+			assert_string_equal(cell, "45.00 (+5.00)");
+			assert_true(report_is_worse(&rows[r], 2, 1));
+			seen++;
+		} else if (strcmp(rows[r].name, "throughput req/s") == 0) {
+			assert_false(report_is_worse(&rows[r], 2, 0) || report_is_worse(&rows[r], 2, 1));
+			seen++;
+		} else if (strcmp(rows[r].name, "ok req/s") == 0) {
+			assert_true(report_is_worse(&rows[r], 2, 1));
+			seen++;
+		} else if (strcmp(rows[r].name, "verified bodies") == 0) {
+			report_metric_cell(&rows[r], 0, true, cell, sizeof cell);
+			assert_string_equal(cell, "n/a");
+			seen++;
+		} else if (strcmp(rows[r].name, "open-loop starts missed") == 0) {
+			assert_true(report_is_worse(&rows[r], 2, 1) == false); /* only one run has it */
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 5);
+	assert_false(report_any_apart(rows, n, 2));
 	for (size_t i = 0; i < 2; i++)
 		json_decref(runs[i].doc);
 }
@@ -220,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_chain_drop),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_metrics_like_with_like),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_escaping),
 	};

@@ -18,6 +18,14 @@ static struct scenario scn;
 static char err[600];
 
 #define PARSE(text) scenario_parse(&scn, text, strlen(text), "t.tps", err, sizeof err)
+
+/* checks_run on a run, a baseline, verdicts and a proxy (each may be NULL). */
+static size_t check(json_t *run, json_t *baseline, json_t *verdicts, const struct checks_proxy *px,
+		    struct check_result *r)
+{
+	const struct checks_in in = {.run = run, .baseline = baseline, .verdicts = verdicts, .proxy = px};
+	return checks_run(&scn, &in, r);
+}
 #define PARSE_OK(text)                                                       \
 	do {                                                                 \
 		if (PARSE(text) != 0)                                        \
@@ -119,6 +127,32 @@ static void test_bad_files_name_the_line(void **state)
 		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict truncated_proxy\n", "t.tps:5:"},
 		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict ok\n", "t.tps:5:"},
 		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict\n", "t.tps:5:"},
+		/* issue 14: durations that would run for centuries, rates no probe makes */
+		{"scenario x\nprobe\n url http://a/\n duration 9999999999999999h\n", "t.tps:4:"},
+		{"scenario x\nprobe\n url http://a/\n duration 8d\n", "t.tps:4:"},
+		{"scenario x\nprobe\n url http://a/\n duration 169h\n", "t.tps:4:"},
+		{"scenario x\nprobe\n url http://a/\n timeout 2h\n", "t.tps:4:"},
+		{"scenario x\nprobe\n url http://a/\n segment 1e300\n", "t.tps:4:"},
+		{"scenario x\nprobe\n url http://a/\n rate 1e9\n", "t.tps:4:"},
+		/* groups, and lines that would never take effect */
+		{"scenario x\nprobe\n url http://a/\nexpect sometimes\n", "t.tps:4:"},
+		{"scenario x\nprobe\n url http://a/\nexpect user please\n", "t.tps:4:"},
+		{"scenario x\nprobe\n url http://a/\nexpect reference\n  ok == 1\n", "t.tps:0:"},
+		{"scenario x\nproxy external http://p:1\n  simulated a Windows build\nprobe\n url http://a/\n",
+		 "t.tps:0:"}, /* simulated says what the reference proxy's faults stand in for */
+		{"scenario x\nproxy_resolves_names yes\n", "t.tps:2:"},
+		/* the new expectation kinds */
+		{"scenario x\nprobe\n url http://a/\nexpect\n  accounted == 2\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  phase_p99_ms nowhere <= 5\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  phase_p999_ms tls <= 5\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  phase_p99_ms <= 5\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  missed <= -1\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  verified\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  p42_ms <= 5\n", "t.tps:5:"},
+		/* the evidence a verdict used: only the sources lib/verdict names */
+		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict no_fin from hearsay\n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict no_fin from \n", "t.tps:5:"},
+		{"scenario x\nprobe\n url http://a/\nexpect\n  verdict nosuch from probe\n", "t.tps:5:"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int rc = PARSE(cases[i].text);
@@ -177,7 +211,7 @@ static void test_expectations(void **state)
 				     "reset by origin (origin leg, after 5 bytes)");
 	struct check_result r[SCN_MAX_LIST];
 	struct checks_proxy px = {.started = true, .rss_growth_kib = 4096, .fd_growth = -1};
-	size_t failed = checks_run(&scn, run, NULL, verdicts, &px, r);
+	size_t failed = check(run, NULL, verdicts, &px, r);
 	assert_int_equal(r[0].result, CHECK_FAIL); /* 2 incomplete_read */
 	assert_true(r[0].got == 2);
 	assert_int_equal(r[1].result, CHECK_PASS);
@@ -197,7 +231,7 @@ static void test_expectations(void **state)
 
 	/* No ledgers joined: the verdict checks fail. A proxy run did not start: its
 	 * growth is not measured, so those are skipped, with the reason. */
-	failed = checks_run(&scn, run, NULL, NULL, NULL, r);
+	failed = check(run, NULL, NULL, NULL, r);
 	assert_int_equal(r[5].result, CHECK_FAIL);
 	assert_string_equal(r[5].text, "verdict proxy->client: no verdicts (no ledgers joined)");
 	assert_int_equal(r[6].result, CHECK_SKIP);
@@ -262,7 +296,7 @@ static void test_regression_gate(void **state)
 
 	json_t *same = run_fixture(9, 1, 1000);
 	json_object_set_new(json_object_get(same, "latency_ms"), "p99", json_real(0.9));
-	assert_int_equal(checks_run(&scn, run, same, NULL, NULL, r), 0);
+	assert_int_equal(check(run, same, NULL, NULL, r), 0);
 	assert_int_equal(r[0].result, CHECK_PASS);
 	assert_string_equal(r[0].text, "no_new_class: none");
 	assert_int_equal(r[1].result, CHECK_PASS); /* +11% */
@@ -270,19 +304,19 @@ static void test_regression_gate(void **state)
 
 	json_t *faster = run_fixture(9, 1, 1000);
 	json_object_set_new(json_object_get(faster, "latency_ms"), "p99", json_real(0.5));
-	assert_int_equal(checks_run(&scn, run, faster, NULL, NULL, r), 1);
+	assert_int_equal(check(run, faster, NULL, NULL, r), 1);
 	assert_int_equal(r[0].result, CHECK_PASS);
 	assert_int_equal(r[1].result, CHECK_FAIL); /* +100% */
 	assert_string_equal(r[1].text, "p99_regression_pct <= 20: got 100");
 
 	json_t *clean = run_fixture(10, 0, 1000);
 	json_object_del(json_object_get(clean, "classes"), "incomplete_read");
-	assert_int_equal(checks_run(&scn, run, clean, NULL, NULL, r), 1);
+	assert_int_equal(check(run, clean, NULL, NULL, r), 1);
 	assert_int_equal(r[0].result, CHECK_FAIL);
 	assert_string_equal(r[0].text, "no_new_class: incomplete_read");
 	assert_int_equal(r[1].result, CHECK_PASS);
 
-	assert_int_equal(checks_run(&scn, run, NULL, NULL, NULL, r), 0);
+	assert_int_equal(check(run, NULL, NULL, NULL, r), 0);
 	assert_int_equal(r[0].result, CHECK_SKIP);
 	assert_string_equal(r[0].text, "no_new_class: skipped (no baseline)");
 	assert_int_equal(r[1].result, CHECK_SKIP);
@@ -290,12 +324,184 @@ static void test_regression_gate(void **state)
 
 	/* A baseline without the numbers compared is not a skip: it fails. */
 	json_t *empty = json_object();
-	assert_int_equal(checks_run(&scn, run, empty, NULL, NULL, r), 2);
+	assert_int_equal(check(run, empty, NULL, NULL, r), 2);
 	assert_true(r[0].unknown && r[1].unknown);
 	json_decref(empty);
 	json_decref(same);
 	json_decref(faster);
 	json_decref(clean);
+	json_decref(run);
+}
+
+/* The lines issue 13 added: groups, simulated, proxy_resolves_names, new kinds. */
+static void test_new_lines(void **state)
+{
+	(void)state;
+	PARSE_OK("scenario x\nproxy reference http\n  fault truncate:after=1\n"
+		 "  simulated Linux reference proxy with a short-send fault, not a Windows build\n"
+		 "proxy_resolves_names\nprobe\n url http://a/\n duration 168h\n rate 1000000\n timeout 1h\n"
+		 "expect\n  requests >= 1\n"
+		 "expect reference\n  class incomplete_read >= 1\n"
+		 "expect user\n  error_rate <= 0\n  phase_p99_ms tls <= 50\n  phase_mean_ms first_byte <= 9\n"
+		 "expect\n  missed <= 0\n  verified >= 10\n  unverified == 0\n  accounted == 1\n"
+		 "  rss_growth_pct <= 5\n  fd_growth_pct <= 5\n");
+	assert_string_equal(scn.simulated, "Linux reference proxy with a short-send fault, not a Windows build");
+	assert_true(scn.proxy_resolves_names);
+	assert_true(scn.duration_s == 7 * 86400.0);
+	assert_int_equal(scn.nexpects, 11);
+	static const enum scn_group groups[] = {SCN_GROUP_ALWAYS, SCN_GROUP_REFERENCE, SCN_GROUP_USER,
+						SCN_GROUP_USER,   SCN_GROUP_USER,      SCN_GROUP_ALWAYS};
+	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+		assert_int_equal(scn.expects[i].group, groups[i]);
+	assert_int_equal(scn.expects[3].kind, SCN_EXPECT_PHASE_LATENCY);
+	assert_string_equal(scn.expects[3].name, "p99");
+	assert_string_equal(scn.expects[3].name2, "tls");
+	assert_string_equal(scn.expects[4].name, "mean");
+	assert_string_equal(scn.expects[4].name2, "first_byte");
+	assert_int_equal(scn.expects[5].kind, SCN_EXPECT_MISSED);
+	assert_int_equal(scn.expects[6].kind, SCN_EXPECT_VERIFIED);
+	assert_int_equal(scn.expects[7].kind, SCN_EXPECT_UNVERIFIED);
+	assert_int_equal(scn.expects[8].kind, SCN_EXPECT_ACCOUNTED);
+	assert_int_equal(scn.expects[9].kind, SCN_EXPECT_RSS_GROWTH_PCT);
+	assert_int_equal(scn.expects[10].kind, SCN_EXPECT_FD_GROWTH_PCT);
+	assert_true(scn_has_group(&scn, SCN_GROUP_USER));
+	char line[600];
+	checks_expect_line(&scn.expects[3], line, sizeof line);
+	assert_string_equal(line, "phase_p99_ms tls <= 50");
+}
+
+/* `expect reference` lines are checked only when run started the reference proxy,
+ * `expect user` lines only against a proxy it did not start; each skip says why. */
+static void test_groups(void **state)
+{
+	(void)state;
+	PARSE_OK("scenario x\nproxy reference http\nprobe\n url http://a/\n"
+		 "expect\n  requests == 10\nexpect reference\n  class incomplete_read >= 1\n"
+		 "expect user\n  class incomplete_read == 0\n");
+	json_t *run = run_fixture(8, 2, 1000);
+	struct check_result r[SCN_MAX_LIST];
+	struct checks_proxy reference = {.started = true, .rss_growth_kib = -1, .fd_growth = -1};
+	assert_int_equal(check(run, NULL, NULL, &reference, r), 0);
+	assert_int_equal(r[1].result, CHECK_PASS);
+	assert_int_equal(r[2].result, CHECK_SKIP);
+	assert_string_equal(r[2].text, "class incomplete_read == 0: skipped (for a proxy of yours; this run "
+				       "started the reference proxy)");
+	struct checks_proxy user = {.user = true, .rss_growth_kib = -1, .fd_growth = -1};
+	assert_int_equal(check(run, NULL, NULL, &user, r), 1);
+	assert_int_equal(r[0].result, CHECK_PASS);
+	assert_int_equal(r[1].result, CHECK_SKIP);
+	assert_string_equal(r[1].text, "class incomplete_read >= 1: skipped (reproduces a fault of the reference "
+				       "proxy; the proxy here is yours)");
+	assert_int_equal(r[2].result, CHECK_FAIL);
+	/* Direct: neither group applies. */
+	assert_int_equal(check(run, NULL, NULL, NULL, r), 0);
+	assert_int_equal(r[1].result, CHECK_SKIP);
+	assert_int_equal(r[2].result, CHECK_SKIP);
+	json_t *j = checks_json(r, scn.nexpects);
+	assert_null(json_object_get(json_array_get(j, 0), "group"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "group")), "reference");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 2), "group")), "user");
+	json_decref(j);
+	json_decref(run);
+}
+
+/* Expectations on the run file's newer fields (probe: open_loop, verified, phases_ms;
+ * run: the ledger accounting, growth in %). A field the run lacks fails as unknown. */
+static void test_new_fields(void **state)
+{
+	(void)state;
+	PARSE_OK("scenario x\nproxy reference http\nprobe\n url http://a/\nexpect\n"
+		 "  missed <= 0\n  verified >= 10\n  unverified == 0\n  phase_p99_ms tls <= 50\n"
+		 "  accounted == 1\n  rss_growth_pct <= 5\n  fd_growth_pct <= 5\n");
+	json_t *run = run_fixture(8, 2, 1000);
+	struct check_result r[SCN_MAX_LIST];
+	struct checks_proxy px = {.started = true, .rss_growth_kib = 100, .fd_growth = 0, .pct_known = true,
+				  .rss_growth_pct = 7.5, .fd_growth_pct = 0};
+	struct account acct = {.known = true, .records = 10, .want_origin = 9, .missing_origin = 1,
+			       .example = "ab12cd-0-3"};
+	struct checks_in in = {.run = run, .proxy = &px, .accounted = &acct};
+	assert_int_equal(checks_run(&scn, &in, r), 6); /* nothing there yet, RSS grew 7.5% */
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(r[i].result, CHECK_FAIL);
+		assert_true(r[i].unknown);
+	}
+	assert_string_equal(r[3].text, "phase_p99_ms tls <= 50: unknown");
+	assert_int_equal(r[4].result, CHECK_FAIL);
+	assert_false(r[4].unknown);
+	assert_string_equal(r[4].text, "accounted == 1: got 0 (10 requests; 8/9 that reached the origin in its "
+				       "ledger (e.g. ab12cd-0-3))");
+	assert_int_equal(r[5].result, CHECK_FAIL);
+	assert_int_equal(r[6].result, CHECK_PASS);
+
+	json_object_set_new(run, "open_loop", json_pack("{s:f,s:i,s:i,s:i}", "rate", 100.0, "due", 200, "sent", 40,
+							"missed", 160));
+	json_object_set_new(run, "verified", json_integer(8));
+	json_object_set_new(run, "unverified", json_integer(0));
+	json_object_set_new(run, "phases_ms",
+			    json_pack("{s:{s:f,s:f,s:f,s:f,s:f}}", "tls", "mean", 3.0, "p50", 2.0, "p90", 4.0, "p99", 9.5,
+				      "max", 12.0));
+	acct.missing_origin = 0;
+	acct.example[0] = '\0';
+	px.rss_growth_pct = 1.0;
+	assert_int_equal(checks_run(&scn, &in, r), 2);
+	assert_int_equal(r[0].result, CHECK_FAIL);
+	assert_string_equal(r[0].text, "missed <= 0: got 160");
+	assert_int_equal(r[1].result, CHECK_FAIL); /* 8 < 10 */
+	assert_int_equal(r[2].result, CHECK_PASS);
+	assert_int_equal(r[3].result, CHECK_PASS);
+	assert_true(r[3].got == 9.5);
+	assert_int_equal(r[4].result, CHECK_PASS);
+	assert_int_equal(r[5].result, CHECK_PASS);
+
+	/* Ledgers not readable: unknown, a failure; no proxy run started: growth skipped. */
+	struct account unread = {.known = false, .why = "the origin ledger missing"};
+	in.accounted = &unread;
+	in.proxy = NULL;
+	checks_run(&scn, &in, r);
+	assert_int_equal(r[4].result, CHECK_FAIL);
+	assert_string_equal(r[4].text, "accounted == 1: unknown (the origin ledger missing)");
+	assert_int_equal(r[5].result, CHECK_SKIP);
+	assert_string_equal(r[5].text, "rss_growth_pct <= 5: skipped (not measured: proxy not started by run)");
+	json_decref(run);
+}
+
+/* `verdict ... from SOURCE,...`: the verdict must also have used facts of every source
+ * named — how a scenario asks that a loss was placed without the proxy's ledger. */
+static void test_verdict_evidence(void **state)
+{
+	(void)state;
+	PARSE_OK("scenario x\nprobe\n url http://a/\nexpect\n"
+		 "  verdict truncated at proxy from probe, origin_ledger\n"
+		 "  verdict truncated_proxy_client from proxy_ledger\n"
+		 "  verdict truncated at proxy\n");
+	assert_int_equal(scn.expects[0].codes, 1u << TP_V_TRUNCATED_PROXY_CLIENT);
+	assert_int_equal(scn.expects[0].sources, (1u << TP_SRC_PROBE) | (1u << TP_SRC_ORIGIN_LEDGER));
+	assert_int_equal(scn.expects[1].sources, 1u << TP_SRC_PROXY_LEDGER);
+	assert_int_equal(scn.expects[2].sources, 0);
+	/* A verdict made from the probe's record and the origin's ledger alone. */
+	struct tp_verdict v;
+	struct tp_evidence ev;
+	tp_verdict_init(&v, TP_V_TRUNCATED_PROXY_CLIENT, 34016);
+	tp_evidence_init(&ev, TP_SRC_ORIGIN_LEDGER, TP_FACT_ACKED);
+	tp_verdict_add(&v, &ev);
+	tp_evidence_init(&ev, TP_SRC_PROBE, TP_FACT_READ);
+	tp_verdict_add(&v, &ev);
+	json_t *verdicts = json_pack("[o]", tp_verdict_to_json(&v));
+	json_t *run = run_fixture(8, 2, 1000);
+	struct check_result r[SCN_MAX_LIST];
+	struct checks_proxy reference = {.started = true, .rss_growth_kib = -1, .fd_growth = -1};
+	assert_int_equal(check(run, NULL, verdicts, &reference, r), 1);
+	assert_int_equal(r[0].result, CHECK_PASS);
+	assert_string_equal(r[0].text, "verdict truncated at proxy from probe, origin_ledger: found");
+	assert_int_equal(r[1].result, CHECK_FAIL); /* no proxy ledger fact */
+	assert_int_equal(r[2].result, CHECK_PASS);
+	/* A proxy of the user's has no ledger of ours: asking for its facts is skipped. */
+	struct checks_proxy user = {.user = true, .rss_growth_kib = -1, .fd_growth = -1};
+	assert_int_equal(check(run, NULL, verdicts, &user, r), 0);
+	assert_int_equal(r[1].result, CHECK_SKIP);
+	assert_string_equal(r[1].text, "verdict truncated_proxy_client from proxy_ledger: skipped (not measured: "
+				       "proxy not started by run, so no proxy ledger)");
+	json_decref(verdicts);
 	json_decref(run);
 }
 
@@ -308,6 +514,10 @@ int main(void)
 		cmocka_unit_test(test_expectations),
 		cmocka_unit_test(test_verdict_phrases),
 		cmocka_unit_test(test_regression_gate),
+		cmocka_unit_test(test_new_lines),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_new_fields),
+		cmocka_unit_test(test_verdict_evidence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

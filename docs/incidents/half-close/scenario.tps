@@ -1,4 +1,6 @@
 # A proxy that turns the client's half-close into a full close loses the response.
+# The reference proxy does it here with the full-close fault; with --proxy, the run
+# checks that your proxy keeps the tunnel open after the client's FIN.
 scenario half-close
 description a client FIN after the request must not end the tunnel
 
@@ -14,5 +16,10 @@ probe
   arg --half-close
 
 expect
-  ok == 0
   requests == 3
+
+expect reference
+  ok == 0
+
+expect user
+  ok == 3

@@ -352,6 +352,13 @@ def main():
     write("corrupt.pcap", bytes(bad))
     write("unknown_link.pcap", pcap_bytes(147, f[:3]))
     write("garbage.pcap", b"this is not a capture file at all\n" * 4)
+    # Files with a good header and not one readable frame: the first record is damaged,
+    # or every frame is cut inside its headers. Reading them is an error (exit 2), not
+    # an empty capture.
+    none = bytearray(pcap_bytes(EN10MB, []))
+    none += struct.pack("<IIII", 1, 0, 0xFFFFFFF0, 0xFFFFFFF0) + b"junk"
+    write("no_frame.pcap", bytes(none))
+    write("all_cut.pcap", pcap_bytes(EN10MB, [(t, fr[:20]) for t, fr in f[:3]]))
 
     # Two CONNECT tunnels through a proxy, both legs captured, with ledgers: tunnel 1
     # loses the tail at the proxy (early FIN to the client after 5000 tunnel bytes),
@@ -393,13 +400,19 @@ def main():
                      '"latency_ms":5.0,"t":%.3f}' % (
                          pid, {"truncate": "incomplete_read", "rst": "reset"}.get(fault, "ok"),
                          "body" if fault else "done", 200, min(cut, 20000), cut, cport, t0 + n))
+        # As the origin writes them: the request's line when its response was written,
+        # then the connection's end (the origin closed first, then read the proxy's FIN).
         origin.append('{"id":"%s","peer":"127.0.0.2:%d","local":"127.0.0.3:8443","conn":%d,'
-                      '"req":0,"method":"GET","target":"/bytes/20000","status":200,'
+                      '"req":0,"tls":true,"method":"GET","target":"/bytes/20000","status":200,'
                       '"bytes_received":80,"bytes_written":20100,"body_bytes":20000,'
-                      '"bytes_acked_after_response":%d,"bytes_acked_at_close":%d,"end":"fin",'
+                      '"bytes_acked_after_response":%d,"conn_bytes_written":20100,"fault":null,'
+                      '"t":%.3f,"duration_ms":2.0}' % (pid, uport, n, len(stream), t0 + n))
+        origin.append('{"id":null,"peer":"127.0.0.2:%d","local":"127.0.0.3:8443","conn":%d,'
+                      '"req":1,"tls":true,"method":null,"target":null,"status":null,'
+                      '"bytes_received":0,"bytes_written":0,"body_bytes":0,'
+                      '"bytes_acked_at_close":%d,"conn_bytes_written":20100,"end":"fin",'
                       '"fin_sent":true,"fin_received":true,"rst_received":false,"fault":null,'
-                      '"t":%.3f,"duration_ms":2.0}' % (pid, uport, n, len(stream), len(stream),
-                                                      t0 + n))
+                      '"t":%.3f,"duration_ms":2.0}' % (uport, n, len(stream), t0 + n))
     write("tunnels.pcap", pcap_bytes(EN10MB, f))
     led = os.path.join(HERE, "ledgers")
     os.makedirs(led, exist_ok=True)

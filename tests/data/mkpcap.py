@@ -6,6 +6,9 @@ in tests/unit/test_capture_files.c. Deterministic: the same bytes on every run, 
 generated files are committed and this script only has to be re-run when a case changes.
 
     python3 tests/data/mkpcap.py            # rewrites tests/data/pcap/ and fuzz seeds
+    python3 tests/data/mkpcap.py synflood N FILE
+                                            # N SYN-only flows (tests generate these large
+                                            # files where they run; none is committed)
 """
 import os
 import struct
@@ -459,5 +462,22 @@ def main():
             dst.write(struct.pack("!IBHHBH", seq, fl, ln, cap, 3, 0))
 
 
+def synflood(n, path):
+    """n SYN-only flows, one frame each, from n distinct client addresses and ports."""
+    with open(path, "wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, EN10MB))
+        dst = bytes([10, 255, 0, 1])
+        for i in range(n):
+            src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+            frame = link_hdr(EN10MB, False) + ip_tcp(False, src, dst, 40000 + i % 20000, 443,
+                                                      i * 7919, 0, SYN, b"")
+            out.write(struct.pack("<IIII", 1763851234 + i // 1000, (i % 1000) * 1000,
+                                  len(frame), len(frame)) + frame)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "synflood":
+        synflood(int(sys.argv[2]), sys.argv[3])
+    else:
+        main()

@@ -125,10 +125,10 @@ static const struct {
 	{"refused by proxy", CODE(TP_V_PROXY_REFUSED)},
 	{"proxy->client", CODE(TP_V_TRUNCATED_PROXY_CLIENT) | CODE(TP_V_RESET_BY_PROXY) |
 				  CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN) | CODE(TP_V_RESET_BECAME_FIN)},
-	/* Losses at the proxy; a refusal is not one (it has its own phrase). */
+	/* Every code whose hop is the proxy. */
 	{"at proxy", CODE(TP_V_TRUNCATED_PROXY_CLIENT) | CODE(TP_V_RESET_BY_PROXY) |
 			     CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN) | CODE(TP_V_RESET_UPSTREAM_BY_PROXY) |
-			     CODE(TP_V_RESET_BECAME_FIN) | CODE(TP_V_UPLOAD_LOST)},
+			     CODE(TP_V_RESET_BECAME_FIN) | CODE(TP_V_UPLOAD_LOST) | CODE(TP_V_PROXY_REFUSED)},
 	{"at origin", CODE(TP_V_TRUNCATED_ORIGIN_PROXY) | CODE(TP_V_RESET_BY_ORIGIN)},
 	{"lost on the wire", CODE(TP_V_LOST_GAP) | CODE(TP_V_GAP)},
 	{"client timeout", CODE(TP_V_CLIENT_TIMEOUT)},

@@ -243,21 +243,22 @@ static void count(struct out *o, const struct tp_evidence *e)
 	put(o, " %s", units(e));
 }
 
-/* "proxy refused: HTTP 502", "proxy refused: SOCKS5 reply 5", "proxy closed before its
- * reply was complete". */
+/* "proxy refused on the client leg: HTTP 502", "proxy refused: SOCKS5 reply 5", "proxy
+ * refused (SOCKS5 reply 5: connection refused)" when only the probe's words have the
+ * code, "proxy closed before its reply was complete". */
 static void render_refused(struct out *o, const struct tp_evidence *e)
 {
 	if (strcmp(e->name, "aborted") == 0) {
-		put(o, "%s closed before its reply was complete", who(e));
+		put(o, "%s closed%s before its reply was complete", who(e), leg(e->on));
 		return;
 	}
-	put(o, "%s refused", who(e));
-	if (strcmp(e->name, "socks5") == 0)
-		put(o, ": SOCKS5 reply");
-	else if (strcmp(e->name, "http") == 0)
-		put(o, ": HTTP");
+	put(o, "%s refused%s", who(e), leg(e->on));
+	bool socks = strcmp(e->name, "socks5") == 0;
 	if (e->reply >= 0)
-		put(o, "%s%d", e->name[0] ? " " : ": reply ", e->reply);
+		put(o, ": %s %d", socks ? "SOCKS5 reply" : strcmp(e->name, "http") == 0 ? "HTTP" : "reply",
+		    e->reply);
+	else if (e->detail[0])
+		put(o, " (%s)", e->detail);
 }
 
 static void render_fact(struct out *o, const struct tp_evidence *e)

@@ -138,11 +138,18 @@ static void test_render_refusals_and_needs(void **state)
 	tp_verdict_add(&v, &e);
 	tp_evidence_init(&e, TP_SRC_CAPTURE, TP_FACT_REFUSED);
 	e.by = TP_HOP_PROXY;
+	e.on = TP_HOP_CLIENT_LEG;
 	snprintf(e.name, sizeof e.name, "aborted");
+	tp_verdict_add(&v, &e);
+	tp_evidence_init(&e, TP_SRC_PROBE, TP_FACT_REFUSED);
+	e.by = TP_HOP_PROXY;
+	snprintf(e.name, sizeof e.name, "socks5");
+	snprintf(e.detail, sizeof e.detail, "SOCKS5 reply 2: not allowed by ruleset");
 	tp_verdict_add(&v, &e);
 	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
 			    "refused by proxy (proxy refused: HTTP 502; proxy refused: SOCKS5 reply 5; proxy closed "
-			    "before its reply was complete)");
+			    "on the client leg before its reply was complete; proxy refused (SOCKS5 reply 2: not "
+			    "allowed by ruleset))");
 
 	tp_verdict_init(&v, TP_V_UPLOAD_LOST, -1);
 	assert_int_equal(v.direction, TP_DIR_UP);

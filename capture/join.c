@@ -220,6 +220,30 @@ static void leg_counts(const struct flow *f, int dir, long long *msg, long long 
 		*msg = *wire;
 }
 
+/* What the origin's peer acknowledged: once per origin connection of the tunnel. */
+static long long origin_acked(const struct join *j, const struct tunnel *t)
+{
+	const struct jorigin *seen[8];
+	size_t nseen = 0;
+	long long sum = JOIN_UNKNOWN;
+	for (size_t i = 0; i < t->nrequests; i++) {
+		const struct jrequest *q = &j->req[t->first + i];
+		const struct jorigin *e = q->origin_end ? q->origin_end : q->origin;
+		if (!e)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < nseen; k++)
+			dup = dup || (seen[k]->conn == e->conn && strcmp(seen[k]->peer, e->peer) == 0);
+		if (dup)
+			continue;
+		if (nseen == sizeof seen / sizeof seen[0])
+			return JOIN_UNKNOWN; /* too many to tell apart */
+		seen[nseen++] = e;
+		sum = add_all(sum, e->has_end ? e->acked_close : e->acked_after, nseen == 1);
+	}
+	return sum;
+}
+
 /* The tunnel's totals: its requests' counts summed, and what the connection carried. */
 static void tunnel_chains(const struct join *j, struct tunnel *t)
 {
@@ -277,27 +301,7 @@ static void tunnel_chains(const struct join *j, struct tunnel *t)
 	leg_counts(t->client_flow, 0, &t->up.client_leg, &t->up.wire.client_leg);
 	leg_counts(t->origin_flow, 1, &t->down.origin_leg, &t->down.wire.origin_leg);
 	leg_counts(t->origin_flow, 0, &t->up.origin_leg, &t->up.wire.origin_leg);
-	/* What the origin's peer acknowledged, once per origin connection of the tunnel. */
-	const struct jorigin *seen[8];
-	size_t nseen = 0;
-	for (size_t i = 0; i < t->nrequests; i++) {
-		const struct jrequest *q = &j->req[t->first + i];
-		const struct jorigin *e = q->origin_end ? q->origin_end : q->origin;
-		if (!e)
-			continue;
-		bool dup = false;
-		for (size_t k = 0; k < nseen; k++)
-			dup = dup || (seen[k]->conn == e->conn && strcmp(seen[k]->peer, e->peer) == 0);
-		if (dup)
-			continue;
-		if (nseen == sizeof seen / sizeof seen[0]) {
-			t->down.wire.origin_acked = JOIN_UNKNOWN; /* too many to tell apart */
-			break;
-		}
-		seen[nseen++] = e;
-		long long acked = e->has_end ? e->acked_close : e->acked_after;
-		t->down.wire.origin_acked = add_all(t->down.wire.origin_acked, acked, nseen == 1);
-	}
+	t->down.wire.origin_acked = origin_acked(j, t);
 }
 
 /* ---- grouping ---- */
@@ -381,20 +385,11 @@ static int peer_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The tunnel of probe records whose local address is local: group_tunnels made them in
- * address order, those without an address last. */
-static struct tunnel *tunnel_of(struct join *j, size_t ntunnels, const char *local)
+/* Tunnels in address order, those without an address last (as group_tunnels makes them). */
+static int tunnel_local_cmp(const void *key, const void *elem)
 {
-	size_t lo = 0, hi = ntunnels;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = j->t[mid].local[0] ? strcmp(j->t[mid].local, local) : 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < ntunnels && strcmp(j->t[lo].local, local) == 0 ? &j->t[lo] : NULL;
+	const struct tunnel *t = elem;
+	return t->local[0] ? strcmp(key, t->local) : -1;
 }
 
 /* Attaches the proxy lines not claimed by id: a CONNECT/SOCKS5 line to the tunnel of its
@@ -415,7 +410,7 @@ static void join_proxy_lines(struct join *j, const struct ledgers *l, const bool
 			end++;
 		if (end == i)
 			end = i + 1; /* no client address: a tunnel of its own */
-		struct tunnel *t = peer[0] ? tunnel_of(j, ntunnels, peer) : NULL;
+		struct tunnel *t = peer[0] ? bsearch(peer, j->t, ntunnels, sizeof *j->t, tunnel_local_cmp) : NULL;
 		if (t) {
 			size_t next = 0;
 			for (size_t k = i; k < end; k++) {

@@ -459,7 +459,8 @@ static bool judge_early_end(const struct kase *c, const struct origin_view *w)
 	const struct jprobe *r = c->r;
 	const struct jorigin *o = c->o;
 	bool rst = is(r->cls, "reset");
-	if (w->reset_sent && !w->done) {
+	bool proxied = r->path != JPATH_DIRECT;
+	if (w->reset_sent && !w->done && (rst || proxied)) {
 		/* The origin reset mid-response: passed on as a reset, or hidden as a FIN. */
 		if (rst) {
 			tp_verdict_init(v, TP_V_RESET_BY_ORIGIN, o->bytes_written);
@@ -478,8 +479,8 @@ static bool judge_early_end(const struct kase *c, const struct origin_view *w)
 		probe_read(v, r);
 		return true;
 	}
-	if (!w->done && !w->peer_ended)
-		return false; /* the origin was still at it: nothing separates the hops */
+	if ((!w->done && !w->peer_ended) || !proxied)
+		return false; /* the origin was still at it, or no proxy to blame: nothing separates the hops */
 	/* The origin wrote it all, or its peer ended the origin leg: the proxy cut it. */
 	tp_verdict_init(v, rst ? TP_V_RESET_BY_PROXY : TP_V_TRUNCATED_PROXY_CLIENT, r->received);
 	probe_end(v, r, rst);
@@ -496,6 +497,8 @@ static bool judge_timeout(const struct kase *c, const struct origin_view *w)
 	const struct jprobe *r = c->r;
 	const struct jorigin *o = c->o;
 	bool waiting = is(r->phase, "request") || is(r->phase, "first_byte");
+	if (r->path == JPATH_DIRECT)
+		return false; /* each of these names the proxy */
 	if (is(r->phase, "fin") && w->done && w->fin_sent) {
 		/* The origin ended its response with a FIN; the client never saw one. */
 		tp_verdict_init(v, TP_V_NO_FIN, r->received);
@@ -533,7 +536,7 @@ static bool judge_timeout(const struct kase *c, const struct origin_view *w)
 static bool judge_never_arrived(const struct kase *c)
 {
 	const struct jprobe *r = c->r;
-	if (!c->q->origin_covered || !is(r->cls, "timeout") ||
+	if (!c->q->origin_covered || r->path == JPATH_DIRECT || !is(r->cls, "timeout") ||
 	    !(is(r->phase, "request") || is(r->phase, "first_byte")))
 		return false;
 	tp_verdict_init(c->v, TP_V_UPLOAD_LOST, -1);

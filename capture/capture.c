@@ -32,6 +32,8 @@ static void usage(FILE *out)
 		"                        (default %d, about 230 MB of flow state)\n"
 		"      --run-id ID       join only ledger lines of run ID (others are counted)\n"
 		"      --all-flows       list every flow in the summary\n"
+		"      --all-requests    list every request in the JSON (default: the requests of\n"
+		"                        connections that had a failure)\n"
 		"  -q, --quiet           no summary on stdout\n"
 		"LEDGER: probe records, origin or proxy ledgers (JSON Lines), or a run.json.\n",
 		CAP_DEFAULT_SNAPLEN, CAP_DEFAULT_BUFFER >> 20, FLOW_DEFAULT_MAX);
@@ -81,13 +83,13 @@ static int ports_filter(const char *list, char *out, size_t outlen)
 
 /* The JSON document to path ("-": stdout). Returns 0 or a negative errno. */
 static int write_json(const char *path, const struct cap_analysis *a, const struct ledgers *l,
-		      const struct join *j)
+		      const struct join *j, bool all_requests)
 {
 	bool to_stdout = strcmp(path, "-") == 0;
 	FILE *fp = to_stdout ? stdout : fopen(path, "w");
 	if (!fp)
 		return -errno;
-	int rc = capture_json_write(fp, a, l, j);
+	int rc = capture_json_write(fp, a, l, j, all_requests);
 	if (to_stdout)
 		rc = fflush(fp) != 0 && rc == 0 ? -EIO : rc;
 	else if (fclose(fp) != 0 && rc == 0)
@@ -97,7 +99,7 @@ static int write_json(const char *path, const struct cap_analysis *a, const stru
 
 int capture_main(int argc, char **argv)
 {
-	enum { OPT_JSON = 1000, OPT_NOCSUM, OPT_MAXFLOWS, OPT_ALL, OPT_RUN_ID };
+	enum { OPT_JSON = 1000, OPT_NOCSUM, OPT_MAXFLOWS, OPT_ALL, OPT_RUN_ID, OPT_ALL_REQUESTS };
 	static const struct option opts[] = {
 		{"iface", required_argument, NULL, 'i'},
 		{"read", required_argument, NULL, 'r'},
@@ -113,6 +115,7 @@ int capture_main(int argc, char **argv)
 		{"max-flows", required_argument, NULL, OPT_MAXFLOWS},
 		{"all-flows", no_argument, NULL, OPT_ALL},
 		{"run-id", required_argument, NULL, OPT_RUN_ID},
+		{"all-requests", no_argument, NULL, OPT_ALL_REQUESTS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -120,7 +123,7 @@ int capture_main(int argc, char **argv)
 	struct cap_opts o = {.snaplen = CAP_DEFAULT_SNAPLEN, .buffer_bytes = CAP_DEFAULT_BUFFER,
 			     .check_csum = true};
 	const char *json_path = NULL, *run_id = NULL;
-	bool quiet = false, all_flows = false;
+	bool quiet = false, all_flows = false, all_requests = false;
 	char port_filter[1024];
 	uint64_t v;
 	int c;
@@ -168,6 +171,7 @@ int capture_main(int argc, char **argv)
 			o.max_flows = (size_t)v;
 			break;
 		case OPT_ALL: all_flows = true; break;
+		case OPT_ALL_REQUESTS: all_requests = true; break;
 		case OPT_RUN_ID:
 			if (!ledgers_run_id_valid(optarg))
 				return bad("--run-id wants 1-64 characters of A-Z a-z 0-9 . _ -, got '%s'", optarg);
@@ -224,7 +228,7 @@ int capture_main(int argc, char **argv)
 	}
 	if (!quiet)
 		capture_summary(stdout, have_a ? &a : NULL, &l, &j, all_flows);
-	if (json_path && write_json(json_path, have_a ? &a : NULL, &l, &j) < 0) {
+	if (json_path && write_json(json_path, have_a ? &a : NULL, &l, &j, all_requests) < 0) {
 		fprintf(stderr, "tunnelprobe capture: cannot write %s\n", json_path);
 		goto out;
 	}

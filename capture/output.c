@@ -171,7 +171,8 @@ static json_t *flow_ref_json(const struct flow *f)
 			 flow_end_format(f, 1, y, sizeof y));
 }
 
-static json_t *tunnel_json(const struct join *j, const struct tunnel *t, const struct cap_analysis *a)
+static json_t *tunnel_json(const struct join *j, const struct tunnel *t, const struct cap_analysis *a,
+			   bool all_requests)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", t->id[0] ? json_string(t->id) : json_null());
@@ -185,8 +186,10 @@ static json_t *tunnel_json(const struct join *j, const struct tunnel *t, const s
 	json_object_set_new(o, "down", chain_json(&t->down, true));
 	json_object_set_new(o, "up", chain_json(&t->up, false));
 	json_object_set_new(o, "verdict", tp_verdict_to_json(&t->verdict));
+	/* A connection that lost something shows each of its requests; the others are in
+	 * its totals (a soak's ok requests would outweigh everything else). */
 	json_t *reqs = json_array();
-	for (size_t i = 0; i < t->nrequests; i++)
+	for (size_t i = 0; (t->nfailed || all_requests) && i < t->nrequests; i++)
 		json_array_append_new(reqs, request_json(&j->req[t->first + i]));
 	json_object_set_new(o, "per_request", reqs);
 	if (a && a->have_stats)
@@ -227,7 +230,7 @@ static json_t *input_json(const struct cap_analysis *a)
 	return in;
 }
 
-/* Everything but the flows' entries ("flows" is an empty array for the caller to fill). */
+/* Everything but the entries of "flows" and "tunnels" (empty arrays for the caller to fill). */
 static json_t *capture_doc(const struct cap_analysis *a, const struct ledgers *l, const struct join *j)
 {
 	json_t *doc = json_object();
@@ -243,57 +246,84 @@ static json_t *capture_doc(const struct cap_analysis *a, const struct ledgers *l
 		(json_int_t)l->nprobe, "origin", (json_int_t)l->norigin, "proxy",
 		(json_int_t)l->nproxy, "bad_lines", (json_int_t)l->bad_lines));
 	json_object_set_new(doc, "ledger_lines_other_runs", json_integer((json_int_t)l->other_runs));
-	json_t *tunnels = json_array();
 	json_t *counts = json_object();
-	for (size_t i = 0; i < j->n; i++)
-		json_array_append_new(tunnels, tunnel_json(j, &j->t[i], a));
 	for (int v = 0; v < TP_V_COUNT; v++)
 		if (j->counts[v])
 			json_object_set_new(counts, tp_verdict_code_name(v), json_integer((json_int_t)j->counts[v]));
-	json_object_set_new(doc, "tunnels", tunnels);
+	json_object_set_new(doc, "tunnels", json_array());
 	json_object_set_new(doc, "verdicts", counts);
 	return doc;
 }
 
-json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, const struct join *j)
+json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, const struct join *j,
+		     bool all_requests)
 {
 	json_t *doc = capture_doc(a, l, j);
-	json_t *flows = json_object_get(doc, "flows");
+	json_t *flows = json_object_get(doc, "flows"), *tunnels = json_object_get(doc, "tunnels");
 	for (size_t i = 0; a && i < a->flows.n; i++)
 		json_array_append_new(flows, flow_json(a->flows.flows[i]));
+	for (size_t i = 0; i < j->n; i++)
+		json_array_append_new(tunnels, tunnel_json(j, &j->t[i], a, all_requests));
 	return doc;
 }
 
+/* Writes the n entries of an array one at a time, each built, written and freed. */
+static int stream_array(FILE *out, size_t n, json_t *(*entry)(const void *ctx, size_t i), const void *ctx)
+{
+	int rc = 0;
+	fputs("[", out);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		json_t *e = entry(ctx, i);
+		fputs(i ? ",\n  " : "\n  ", out);
+		rc = e ? json_dumpf(e, out, JSON_COMPACT) : -1;
+		json_decref(e);
+	}
+	fputs(n ? "\n ]" : "]", out);
+	return rc;
+}
+
+struct stream_ctx {
+	const struct cap_analysis *a;
+	const struct join *j;
+	bool all_requests;
+};
+
+static json_t *flow_entry(const void *ctx, size_t i)
+{
+	return flow_json(((const struct stream_ctx *)ctx)->a->flows.flows[i]);
+}
+
+static json_t *tunnel_entry(const void *ctx, size_t i)
+{
+	const struct stream_ctx *c = ctx;
+	return tunnel_json(c->j, &c->j->t[i], c->a, c->all_requests);
+}
+
 int capture_json_write(FILE *out, const struct cap_analysis *a, const struct ledgers *l,
-		       const struct join *j)
+		       const struct join *j, bool all_requests)
 {
 	json_t *doc = capture_doc(a, l, j);
 	if (!doc)
 		return -ENOMEM;
-	const size_t flags = JSON_INDENT(1) | JSON_ENCODE_ANY;
+	struct stream_ctx ctx = {a, j, all_requests};
 	int rc = 0;
 	const char *key;
 	json_t *value;
 	bool first = true;
 	fputs("{", out);
 	json_object_foreach(doc, key, value) {
-		fprintf(out, "%s\n \"", first ? "" : ",");
-		fputs(key, out); /* our own keys: plain ASCII, nothing to escape */
-		fputs("\": ", out);
+		/* Our own keys: plain ASCII, nothing to escape. */
+		fprintf(out, "%s\n \"%s\": ", first ? "" : ",", key);
 		first = false;
-		if (strcmp(key, "flows") != 0 || !a) {
-			rc = rc ? rc : json_dumpf(value, out, flags);
-			continue;
-		}
-		/* One flow at a time: the document never holds them all. */
-		fputs("[", out);
-		for (size_t i = 0; i < a->flows.n && rc == 0; i++) {
-			json_t *f = flow_json(a->flows.flows[i]);
-			fputs(i ? ",\n  " : "\n  ", out);
-			rc = f ? json_dumpf(f, out, JSON_COMPACT) : -1;
-			json_decref(f);
-		}
-		fputs(a->flows.n ? "\n ]" : "]", out);
+		if (rc)
+			break;
+		/* Flows and tunnels one at a time: the document never holds them all. */
+		if (strcmp(key, "flows") == 0)
+			rc = stream_array(out, a ? a->flows.n : 0, flow_entry, &ctx);
+		else if (strcmp(key, "tunnels") == 0)
+			rc = stream_array(out, j->n, tunnel_entry, &ctx);
+		else
+			rc = json_dumpf(value, out, JSON_INDENT(1) | JSON_ENCODE_ANY);
 	}
 	fputs("\n}\n", out);
 	json_decref(doc);

@@ -36,14 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < j.n; i++)
 			if (strlen(tp_verdict_render(&j.t[i].verdict, text, sizeof text)) >= sizeof text)
 				__builtin_trap();
-		json_t *doc = capture_json(NULL, &l, &j);
+		json_t *doc = capture_json(NULL, &l, &j, data[0] & 4);
 		char *s = json_dumps(doc, JSON_COMPACT);
 		free(s);
 		json_decref(doc);
 		FILE *null = fopen("/dev/null", "w");
 		if (null) {
 			capture_summary(null, NULL, &l, &j, true);
-			capture_json_write(null, NULL, &l, &j);
+			capture_json_write(null, NULL, &l, &j, true);
 			fclose(null);
 		}
 		join_free(&j);

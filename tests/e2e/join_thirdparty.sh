@@ -156,7 +156,7 @@ fi
 # 5. Keep-alive through a healthy relay: each request joined on its own, by its id.
 if start_origin keep && start_proxy relay; then
 	probe keep -n 3 --timeout 5 "https://127.0.0.1:$sport/bytes/1000" "https://127.0.0.1:$sport/bytes/3000"
-	"$TP_BIN" capture --json "$T/keep.json" -q "$T/keep.records.jsonl" "$oledger"
+	"$TP_BIN" capture --all-requests --json "$T/keep.json" -q "$T/keep.records.jsonl" "$oledger"
 	expect_eq "keep-alive: exit 0, all ok" "$?" 0
 	expect_eq "keep-alive: every request its own chain, from its own origin line" "$(python3 - \
 		"$T/keep.json" "$oledger" <<'EOF'
@@ -170,6 +170,9 @@ same = all(r["down"]["origin_wrote"] == origin[r["id"]]["bytes_written"] and
 print(len(reqs), multi > 0, same)
 EOF
 )" "6 True True"
+	"$TP_BIN" capture --json "$T/keep-default.json" -q "$T/keep.records.jsonl" "$oledger"
+	expect_eq "keep-alive: without --all-requests, connections with nothing lost list no requests" \
+		"$(python3 -c 'import json,sys; print(sum(len(t["per_request"]) for t in json.load(open(sys.argv[1]))["tunnels"]))' "$T/keep-default.json")" 0
 
 	# 6. Run ids: the same ledgers, the keep-alive run tagged as an earlier run. Without
 	# --run-id its ok tunnels join; with it they are counted and left out.

@@ -112,7 +112,7 @@ static void test_capture_and_ledgers_name_the_hop(void **state)
 	assert_int_equal(t->down.wire.client_leg, t->down.wire.origin_leg);
 	assert_false(capture_all_ok(&a, &j));
 
-	json_t *doc = capture_json(&a, &l, &j);
+	json_t *doc = capture_json(&a, &l, &j, false);
 	assert_non_null(doc);
 	json_t *verdicts = json_object_get(doc, "verdicts");
 	assert_int_equal(json_integer_value(json_object_get(verdicts, "truncated_proxy_client")), 1);

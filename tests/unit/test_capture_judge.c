@@ -327,7 +327,7 @@ static void test_keep_alive_per_request(void **state)
 	assert_int_equal(t->down.proxy_received, 1100 + 5100 + 110);
 	assert_int_equal(t->down.probe, 1100 + 2100 + 110);
 	assert_int_equal(t->down.expected, 1000 + 5000 + 10);
-	json_t *doc = capture_json(NULL, &l, &j);
+	json_t *doc = capture_json(NULL, &l, &j, false);
 	json_t *reqs = json_object_get(json_array_get(json_object_get(doc, "tunnels"), 0), "per_request");
 	assert_int_equal(json_array_size(reqs), 3);
 	assert_string_equal(json_string_value(json_object_get(

@@ -55,6 +55,7 @@ struct index {
 	size_t nflows;
 	char (*flow_addr)[64];
 	char prefixes[32][16];    /* id prefixes the origin ledger saw (first dash field) */
+	double latest_t;          /* the latest start of a request in the origin ledger */
 	size_t nprefixes;
 	bool many_prefixes;       /* more than fit: every prefix counts as seen */
 };
@@ -105,6 +106,8 @@ static int index_build(struct index *x, const struct ledgers *l, struct flow_tab
 	for (size_t i = 0; i < l->norigin; i++) {
 		const struct jorigin *o = &l->origin[i];
 		x->origin_conn[i] = (struct ref){o->peer, o->conn, i};
+		if (o->t > x->latest_t)
+			x->latest_t = o->t;
 		if (o->id[0]) {
 			x->origin_id[x->norigin_id++] = (struct ref){o->id, 0, i};
 			note_prefix(x, o->id);
@@ -366,6 +369,7 @@ static void join_requests(struct join *j, const struct ledgers *l, const struct 
 			claimed[x->proxy_id[k].idx] = true;
 		}
 		q->origin_covered = origin_covers(x, l, r->id);
+		q->origin_later = q->origin_covered && x->latest_t > r->t + r->latency_s;
 		if (strcmp(r->cls, "ok") != 0)
 			q->verdict = &j->verdicts[nv++];
 		request_chains(q);

@@ -63,8 +63,9 @@ struct jrequest {
 	const struct jorigin *origin_end; /* the line that ended that origin connection (may be
 					   * origin itself), or NULL while it was open */
 	const struct jproxy *proxy;       /* the proxy's line for this request (forward), or NULL */
-	bool origin_covered;              /* the origin ledger holds this run's lines (so a
-					   * request missing from it never reached the origin) */
+	bool origin_covered;              /* the origin ledger holds this run's lines */
+	bool origin_later;                /* ... and one of a request that started after this
+					   * one ended: a line missing for it is not just late */
 	struct chain down, up;
 	struct tp_verdict *verdict;       /* failed requests only (NULL: ok) */
 };

@@ -532,11 +532,13 @@ static bool judge_timeout(const struct kase *c, const struct origin_view *w)
 	return false;
 }
 
-/* A request the origin ledger (this run's) never saw. */
+/* A request the origin ledger (this run's) never saw, though it logged one that started
+ * after this one was given up: not a line still to come (the origin writes a request's
+ * line when its response is done or its connection ends). */
 static bool judge_never_arrived(const struct kase *c)
 {
 	const struct jprobe *r = c->r;
-	if (!c->q->origin_covered || r->path == JPATH_DIRECT || !is(r->cls, "timeout") ||
+	if (!c->q->origin_later || r->path == JPATH_DIRECT || !is(r->cls, "timeout") ||
 	    !(is(r->phase, "request") || is(r->phase, "first_byte")))
 		return false;
 	tp_verdict_init(c->v, TP_V_UPLOAD_LOST, -1);

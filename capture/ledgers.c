@@ -99,6 +99,7 @@ static bool add_probe(struct ledgers *l, json_t *o)
 	r->sent = int_field(o, "bytes_sent");
 	r->status = (int)int_field(o, "status");
 	r->t = real_field(o, "t");
+	r->latency_s = real_field(o, "latency_ms") / 1000.0;
 	/* The path from the proxy URL and the target's scheme, as the probe chose it: SOCKS5
 	 * and CONNECT relay bytes, a forward proxy rewrites requests. */
 	const char *url = json_string_value(json_object_get(o, "url"));

@@ -32,7 +32,7 @@ enum jpath {
 struct jprobe {
 	char id[96], local[64], remote[64], cls[32], phase[16], detail[160];
 	long long expected, received, wire_received, sent;
-	double t;
+	double t, latency_s;   /* start (Unix seconds) and how long it took to end */
 	int status;
 	enum jpath path;
 	bool socks;            /* the proxy was SOCKS5 */

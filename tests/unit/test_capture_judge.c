@@ -95,9 +95,15 @@ static const struct kase cases[] = {
 	 "upload_lost", "proxy", 60000, "origin_ledger read origin origin_leg, probe wrote client client_leg, "
 	 "probe failed client none", 0},
 	{"the request never reached the origin, whose ledger has this run's other requests",
-	 {PROBE("a-0-1", "timeout", "first_byte", 100, 0, 119, ""), ORIGIN("\"a-0-0\"", 1181, "")},
+	 {PROBE("a-0-1", "timeout", "first_byte", 100, 0, 119, ",\"latency_ms\":2000"),
+	  ORIGIN("\"a-0-2\"", 1181, ",\"t\":3.5")},
 	 "upload_lost", "proxy", -1, "origin_ledger absent origin none, probe wrote client client_leg, "
 	 "probe failed client none", 0},
+	{"... but not while the origin may still write its line (nothing it logged started later)",
+	 {PROBE("a-0-1", "timeout", "first_byte", 100, 0, 119, ",\"latency_ms\":2000"),
+	  ORIGIN("\"a-0-0\"", 1181, ",\"t\":2.5")},
+	 "client_timeout", "none", 0, "probe read client none, probe failed client none", TP_NEED_PROXY_LEDGER |
+	 TP_NEED_CAPTURE_CLIENT_LEG | TP_NEED_CAPTURE_ORIGIN_LEG},
 	{"a CONNECT refused with 502: refused by the proxy, with its code",
 	 {PROBE("a-0-0", "proxy_refused", "proxy", -1, 0, 0, ",\"status\":502")},
 	 "proxy_refused", "proxy", -1, "probe refused proxy none", 0},
@@ -200,13 +206,22 @@ static void test_cases(void **state)
 	}
 }
 
+static const struct kase *find_case(const char *name_start)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (strncmp(cases[i].name, name_start, strlen(name_start)) == 0)
+			return &cases[i];
+	fail_msg("no case '%s'", name_start);
+	return NULL;
+}
+
 /* The refusal's code and the acknowledged bytes are in the facts, not only the words. */
 static void test_fact_values(void **state)
 {
 	(void)state;
 	struct ledgers l;
 	struct join j;
-	join_lines(cases[0].lines, &l, &j);
+	join_lines(find_case("proxy took it all")->lines, &l, &j);
 	const struct tp_verdict *v = &j.t[0].verdict;
 	assert_int_equal(v->evidence[0].of, 100000);
 	assert_int_equal(v->evidence[0].unit, TP_UNIT_BODY);
@@ -222,12 +237,12 @@ static void test_fact_values(void **state)
 	assert_int_equal(j.t[0].down.wire.origin_acked, 102170);
 	join_free(&j);
 	ledgers_free(&l);
-	join_lines(cases[10].lines, &l, &j);
+	join_lines(find_case("a CONNECT refused")->lines, &l, &j);
 	assert_int_equal(j.t[0].verdict.evidence[0].reply, 502);
 	assert_string_equal(j.t[0].verdict.evidence[0].name, "http");
 	join_free(&j);
 	ledgers_free(&l);
-	join_lines(cases[14].lines, &l, &j);
+	join_lines(find_case("the probe alone")->lines, &l, &j);
 	assert_string_equal(tp_verdict_render(&j.t[0].verdict, text, sizeof text),
 			    "no hop could be named from the inputs (incomplete_read in phase body; client read "
 			    "34016 of 100000 body bytes); the origin's ledger, the proxy's ledger, a capture on "

@@ -647,20 +647,11 @@ static void judge_proxy_only(const struct join *j, struct tunnel *t)
 	tp_verdict_init(&t->verdict, TP_V_OK, -1);
 }
 
-/* A tunnel whose requests were all ok: the client's FIN that never reached the origin,
- * or what its client flow shows. */
-static void judge_ok_tunnel(struct tunnel *t, const struct jrequest *last)
+/* A tunnel whose requests were all ok: what its client flow shows. (An origin
+ * connection that ended by its idle timeout says nothing about the client's FIN: the
+ * records do not say when the probe closed, and an idle client times out too.) */
+static void judge_ok_tunnel(struct tunnel *t)
 {
-	const struct jorigin *e = last ? last->origin_end : NULL;
-	if (e && last->probe->path == JPATH_TUNNEL && is(e->end, "timeout") && !e->fin_received &&
-	    !e->rst_received) {
-		/* A CONNECT/SOCKS5 tunnel must pass the client's close on; the origin waited
-		 * until its idle timeout instead. */
-		tp_verdict_init(&t->verdict, TP_V_UPLOAD_LOST, -1);
-		fact_dir(&t->verdict, TP_SRC_ORIGIN_LEDGER, TP_FACT_NO_FIN, TP_HOP_PROXY, TP_HOP_ORIGIN_LEG,
-			 TP_DIR_UP, e->bytes_received);
-		return;
-	}
 	if (t->client_flow && (t->client_flow->flags & (FLOW_F_GAP | FLOW_F_EARLY_FIN))) {
 		flow_verdict(t->client_flow, &t->verdict);
 		return;
@@ -680,7 +671,7 @@ void judge_tunnel(const struct join *j, struct tunnel *t)
 	else if (!t->nrequests)
 		judge_proxy_only(j, t);
 	else
-		judge_ok_tunnel(t, &j->req[t->first + t->nrequests - 1]);
+		judge_ok_tunnel(t);
 }
 
 /* ---- a flow on its own ---- */

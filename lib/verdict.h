@@ -1,6 +1,6 @@
 /* verdict — a verdict as data: what ended one tunnel (or one TCP flow seen on its own),
  * the hop it names, the direction whose bytes were lost, the byte it happened at, and
- * the facts it was made from. Verdicts are made in one place (capture/join.c), carried
+ * the facts it was made from. Verdicts are made in one place (capture/judge.c), carried
  * as JSON (capture.json `tunnels[].verdict` and `flows[].verdict`, run files'
  * `failures[].verdict` and `verdicts[]`) and read back by their code. The sentence
  * people read is rendered from the data (tp_verdict_render) and never parsed.

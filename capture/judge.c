@@ -624,8 +624,10 @@ static void judge_probe(const struct kase *c)
 
 static void judge_request(const struct join *j, const struct tunnel *t, const struct jrequest *q)
 {
+	/* A forward proxy's line is one request's; a CONNECT/SOCKS5 line the whole tunnel's. */
+	const struct jproxy *tunnel_line = t->proxy && !is(t->proxy->kind, "forward") ? t->proxy : NULL;
 	struct kase c = {.j = j, .t = t, .q = q, .r = q->probe, .o = q->origin, .oend = q->origin_end,
-			 .p = q->proxy ? q->proxy : t->proxy, .v = q->verdict};
+			 .p = q->proxy ? q->proxy : tunnel_line, .v = q->verdict};
 	if (q == t->deciding) {
 		c.cf = t->client_flow;
 		c.of = t->origin_flow;

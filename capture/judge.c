@@ -83,8 +83,9 @@ struct origin_view {
 	bool peer_reset;
 	bool fin_sent;
 	long long acked;    /* TCP bytes its peer acknowledged (stream), -1 unknown */
-	bool all_acked;     /* at least as many as it wrote: TLS only adds bytes, so every
-			     * application byte it wrote was taken by the proxy's TCP */
+	bool all_acked;     /* at least as many as it wrote: exact over plain HTTP; over TLS
+			     * (acked counts records and the handshake too) give or take the
+			     * TLS overhead — a fact to show, never what decides */
 };
 
 static struct origin_view origin_view(const struct jorigin *o, const struct jorigin *e)

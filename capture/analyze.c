@@ -408,9 +408,34 @@ out:
 	return rc;
 }
 
+/* A file none of whose frames could be read is an input that cannot be read at all,
+ * not an empty capture: no frame at all before a read error, or only frames too
+ * damaged to decode (frames that are simply not TCP count as read). */
+static int check_readable(const struct cap_analysis *a, char *err, size_t errlen)
+{
+	uint64_t readable = a->tcp_frames + a->skipped[-PKT_E_NOT_IP] + a->skipped[-PKT_E_NOT_TCP] +
+			    a->skipped[-PKT_E_FRAGMENT];
+	if (a->live || readable)
+		return 0;
+	if (a->frames == 0 && a->read_error[0]) {
+		snprintf(err, errlen, "no frame could be read: %s", a->read_error);
+		return -EINVAL;
+	}
+	if (a->frames) {
+		snprintf(err, errlen, "%s: none of its %" PRIu64 " frames could be decoded (%" PRIu64
+			 " truncated, %" PRIu64 " bad IP, %" PRIu64 " bad TCP, %" PRIu64 " other)",
+			 a->opt.read_path, a->frames, a->skipped[-PKT_E_TRUNCATED], a->skipped[-PKT_E_BAD_IP],
+			 a->skipped[-PKT_E_BAD_TCP], a->skipped[0] + a->skipped[-PKT_E_LINKTYPE]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cap_analysis_run(struct cap_analysis *a, char *err, size_t errlen)
 {
 	int rc = a->opt.iface ? run_live(a, err, errlen) : run_offline(a, err, errlen);
+	if (rc == 0)
+		rc = check_readable(a, err, errlen);
 	flow_table_finish(&a->flows);
 	if (a->writing) {
 		int wrc = pcapw_close(&a->writer);

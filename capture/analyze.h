@@ -62,8 +62,10 @@ void cap_analysis_frame(struct cap_analysis *a, uint64_t ts_us, const uint8_t *d
 			uint32_t caplen, uint32_t wirelen);
 
 /* Runs the capture the options ask for (file or interface) to its end, then finishes
- * the flows. Returns 0 (a file that ends early still returns 0, with read_error set), or
- * a negative errno with a one-line message in err when nothing could be read. */
+ * the flows. Returns 0 (a file that ends early still returns 0, with read_error set, as
+ * does a file of frames that are not TCP), or a negative errno with a one-line message
+ * in err when nothing could be read: the file cannot be opened, or no frame of it could
+ * be read or decoded. */
 int cap_analysis_run(struct cap_analysis *a, char *err, size_t errlen);
 
 #endif

@@ -28,11 +28,15 @@ static void usage(FILE *out)
 		"  -d, --duration SECS   stop a live capture after SECS (default: at SIGINT/SIGTERM)\n"
 		"  -c, --count N         stop after N frames\n"
 		"      --no-checksum     skip TCP checksum verification\n"
-		"      --max-flows N     refuse flows beyond N (default 1000000)\n"
+		"      --max-flows N     keep at most N flows; later ones are left out and counted\n"
+		"                        (default %d, about 230 MB of flow state)\n"
+		"      --run-id ID       join only ledger lines of run ID (others are counted)\n"
 		"      --all-flows       list every flow in the summary\n"
+		"      --all-requests    list every request in the JSON (default: the requests of\n"
+		"                        connections that had a failure)\n"
 		"  -q, --quiet           no summary on stdout\n"
 		"LEDGER: probe records, origin or proxy ledgers (JSON Lines), or a run.json.\n",
-		CAP_DEFAULT_SNAPLEN, CAP_DEFAULT_BUFFER >> 20);
+		CAP_DEFAULT_SNAPLEN, CAP_DEFAULT_BUFFER >> 20, FLOW_DEFAULT_MAX);
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -77,9 +81,25 @@ static int ports_filter(const char *list, char *out, size_t outlen)
 	return n < outlen ? 0 : -ENAMETOOLONG;
 }
 
+/* The JSON document to path ("-": stdout). Returns 0 or a negative errno. */
+static int write_json(const char *path, const struct cap_analysis *a, const struct ledgers *l,
+		      const struct join *j, bool all_requests)
+{
+	bool to_stdout = strcmp(path, "-") == 0;
+	FILE *fp = to_stdout ? stdout : fopen(path, "w");
+	if (!fp)
+		return -errno;
+	int rc = capture_json_write(fp, a, l, j, all_requests);
+	if (to_stdout)
+		rc = fflush(fp) != 0 && rc == 0 ? -EIO : rc;
+	else if (fclose(fp) != 0 && rc == 0)
+		rc = -EIO;
+	return rc;
+}
+
 int capture_main(int argc, char **argv)
 {
-	enum { OPT_JSON = 1000, OPT_NOCSUM, OPT_MAXFLOWS, OPT_ALL };
+	enum { OPT_JSON = 1000, OPT_NOCSUM, OPT_MAXFLOWS, OPT_ALL, OPT_RUN_ID, OPT_ALL_REQUESTS };
 	static const struct option opts[] = {
 		{"iface", required_argument, NULL, 'i'},
 		{"read", required_argument, NULL, 'r'},
@@ -94,14 +114,16 @@ int capture_main(int argc, char **argv)
 		{"no-checksum", no_argument, NULL, OPT_NOCSUM},
 		{"max-flows", required_argument, NULL, OPT_MAXFLOWS},
 		{"all-flows", no_argument, NULL, OPT_ALL},
+		{"run-id", required_argument, NULL, OPT_RUN_ID},
+		{"all-requests", no_argument, NULL, OPT_ALL_REQUESTS},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct cap_opts o = {.snaplen = CAP_DEFAULT_SNAPLEN, .buffer_bytes = CAP_DEFAULT_BUFFER,
 			     .check_csum = true};
-	const char *json_path = NULL;
-	bool quiet = false, all_flows = false;
+	const char *json_path = NULL, *run_id = NULL;
+	bool quiet = false, all_flows = false, all_requests = false;
 	char port_filter[1024];
 	uint64_t v;
 	int c;
@@ -149,6 +171,12 @@ int capture_main(int argc, char **argv)
 			o.max_flows = (size_t)v;
 			break;
 		case OPT_ALL: all_flows = true; break;
+		case OPT_ALL_REQUESTS: all_requests = true; break;
+		case OPT_RUN_ID:
+			if (!ledgers_run_id_valid(optarg))
+				return bad("--run-id wants 1-64 characters of A-Z a-z 0-9 . _ -, got '%s'", optarg);
+			run_id = optarg;
+			break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
@@ -168,8 +196,9 @@ int capture_main(int argc, char **argv)
 	struct cap_analysis a;
 	struct join j = {0};
 	bool have_a = false;
-	json_t *doc = NULL;
 	ledgers_init(&l);
+	if (run_id)
+		snprintf(l.run_id, sizeof l.run_id, "%s", run_id);
 	if (o.iface || o.read_path) {
 		if (cap_analysis_init(&a, &o) < 0) {
 			fprintf(stderr, "tunnelprobe capture: out of memory\n");
@@ -199,25 +228,12 @@ int capture_main(int argc, char **argv)
 	}
 	if (!quiet)
 		capture_summary(stdout, have_a ? &a : NULL, &l, &j, all_flows);
-	if (json_path) {
-		doc = capture_json(have_a ? &a : NULL, &l, &j);
-		int rc = -1;
-		if (doc) {
-			if (strcmp(json_path, "-") == 0) {
-				rc = json_dumpf(doc, stdout, JSON_INDENT(1));
-				fputc('\n', stdout);
-			} else {
-				rc = json_dump_file(doc, json_path, JSON_INDENT(1));
-			}
-		}
-		if (rc != 0) {
-			fprintf(stderr, "tunnelprobe capture: cannot write %s\n", json_path);
-			goto out;
-		}
+	if (json_path && write_json(json_path, have_a ? &a : NULL, &l, &j, all_requests) < 0) {
+		fprintf(stderr, "tunnelprobe capture: cannot write %s\n", json_path);
+		goto out;
 	}
 	status = capture_all_ok(have_a ? &a : NULL, &j) ? 0 : 1;
 out:
-	json_decref(doc);
 	join_free(&j);
 	if (have_a)
 		cap_analysis_free(&a);

@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_MAX_FLOWS 1000000
 #define RECENT_WINDOW 8192 /* bytes kept per direction to compare retransmissions */
 #define CLOSE_LINGER_S 5.0 /* capture seconds a closed flow keeps its buffers */
 
 int flow_table_init(struct flow_table *t, size_t max_flows, const struct tcpreasm_limits *lim)
 {
 	memset(t, 0, sizeof *t);
-	t->max_flows = max_flows ? max_flows : DEFAULT_MAX_FLOWS;
+	t->max_flows = max_flows ? max_flows : FLOW_DEFAULT_MAX;
+	t->left_out_exact = true;
 	if (lim)
 		t->lim = *lim;
 	else
@@ -41,6 +41,7 @@ void flow_table_free(struct flow_table *t)
 	free(t->flows);
 	free(t->buckets);
 	free(t->closed);
+	free(t->left_out_keys);
 	memset(t, 0, sizeof *t);
 }
 
@@ -142,12 +143,59 @@ static void on_bytes(void *ctx, enum tcpreasm_kind kind, uint64_t off, const uin
 		tlsrec_feed(&d->tls, bytes ? bytes + used : NULL, len - used);
 }
 
+/* Adds key to the set of refused flows; returns true when it was not there. False
+ * once the set is full (the caller counts otherwise). */
+static bool left_out_insert(struct flow_table *t, uint64_t key)
+{
+	key |= 1; /* 0 marks an empty slot */
+	if (t->left_out_n * 2 >= t->left_out_cap) {
+		size_t nc = t->left_out_cap ? t->left_out_cap * 2 : 1024;
+		uint64_t *nk = nc <= FLOW_LEFT_OUT_KEYS ? calloc(nc, sizeof *nk) : NULL;
+		if (!nk) {
+			t->left_out_exact = false;
+			return false;
+		}
+		for (size_t i = 0; i < t->left_out_cap; i++) {
+			uint64_t k = t->left_out_keys[i];
+			size_t s = (size_t)(k % nc);
+			while (k && nk[s])
+				s = (s + 1) % nc;
+			if (k)
+				nk[s] = k;
+		}
+		free(t->left_out_keys);
+		t->left_out_keys = nk;
+		t->left_out_cap = nc;
+	}
+	size_t s = (size_t)(key % t->left_out_cap);
+	while (t->left_out_keys[s]) {
+		if (t->left_out_keys[s] == key)
+			return false;
+		s = (s + 1) % t->left_out_cap;
+	}
+	t->left_out_keys[s] = key;
+	t->left_out_n++;
+	return true;
+}
+
+/* A segment of a flow the full table refused: each flow is counted once. */
+static void left_out(struct flow_table *t, const struct pkt *p, uint64_t key)
+{
+	t->segments_left_out++;
+	if (t->left_out_exact) {
+		if (left_out_insert(t, key))
+			t->flows_left_out++;
+		if (t->left_out_exact)
+			return;
+	}
+	if ((p->flags & (PKT_SYN | PKT_ACK)) == PKT_SYN)
+		t->flows_left_out++; /* past the key set: a new connection is a SYN */
+}
+
 static struct flow *flow_new(struct flow_table *t, const struct pkt *p, int sender_is_orig)
 {
-	if (t->n >= t->max_flows) {
-		t->flows_dropped++;
+	if (t->n >= t->max_flows)
 		return NULL;
-	}
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 1024;
 		struct flow **nf = realloc(t->flows, ncap * sizeof *nf);
@@ -358,8 +406,11 @@ struct flow *flow_table_segment(struct flow_table *t, double ts, const struct pk
 		else /* midstream: clients usually sit on the higher (ephemeral) port */
 			sender_is_orig = p->sport >= p->dport;
 		f = flow_new(t, p, sender_is_orig);
-		if (!f)
+		if (!f) {
+			if (t->n >= t->max_flows)
+				left_out(t, p, h);
 			return NULL;
+		}
 		f->t_first = ts;
 		e = sender_is_orig ? 0 : 1;
 	}

@@ -4,8 +4,10 @@
  *
  * Memory is bounded by the number of flows, not by the capture: a flow's buffers are
  * released as soon as it is closed (both FINs or a RST), and the table refuses new flows
- * beyond max_flows (counted in flows_dropped). Flows are heap objects that never move,
- * so the reassembly callbacks can keep pointers to them.
+ * beyond max_flows. Refused flows are counted once each (flows_left_out, by a set of
+ * their keys capped at FLOW_LEFT_OUT_KEYS; past it every SYN counts as one and
+ * left_out_exact turns false), their segments in segments_left_out. Flows are heap
+ * objects that never move, so the reassembly callbacks can keep pointers to them.
  */
 #ifndef TP_CAPTURE_FLOW_H
 #define TP_CAPTURE_FLOW_H
@@ -84,20 +86,30 @@ struct flow {
 	struct flow *hash_next;
 };
 
+/* About 2.3 KB of state per flow (struct flow and allocator overhead, measured): the
+ * default keeps a table of SYN-only flows near 230 MB, leaving room under 512 MB for
+ * the ledgers, the join and open flows' reassembly buffers. */
+#define FLOW_DEFAULT_MAX 100000
+#define FLOW_LEFT_OUT_KEYS (1u << 21) /* 16 MiB of keys of refused flows, at most */
+
 struct flow_table {
 	struct flow **flows;      /* in order of appearance */
 	size_t n, cap, max_flows;
 	struct flow **buckets;
 	size_t nbuckets;
 	struct tcpreasm_limits lim;
-	uint64_t flows_dropped;   /* refused beyond max_flows */
+	uint64_t flows_left_out;  /* flows refused beyond max_flows, each counted once */
+	uint64_t segments_left_out; /* their segments */
+	bool left_out_exact;      /* false once the key set was full (then SYNs are counted) */
+	uint64_t *left_out_keys;  /* open addressing, 0 = empty slot */
+	size_t left_out_cap, left_out_n;
 	uint64_t segments;        /* TCP segments fed */
 	uint64_t bad_csum;
 	struct flow **closed;     /* closed flows in closing order, swept from closed_head */
 	size_t nclosed, closed_cap, closed_head;
 };
 
-/* max_flows 0 means 1,000,000. lim may be NULL. Returns 0 or -ENOMEM. */
+/* max_flows 0 means FLOW_DEFAULT_MAX. lim may be NULL. Returns 0 or -ENOMEM. */
 int flow_table_init(struct flow_table *t, size_t max_flows, const struct tcpreasm_limits *lim);
 void flow_table_free(struct flow_table *t);
 

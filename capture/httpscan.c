@@ -153,6 +153,8 @@ static int parse_head(struct httpscan *h, struct httpscan *peer, uint64_t head_o
 		return n; /* interim: the final response follows */
 	}
 	pop_pending(h);
+	if (flags & HTTP1_REQ_CONNECT)
+		h->connect_status = resp.status;
 	if (((flags & HTTP1_REQ_CONNECT) && resp.status >= 200 && resp.status < 300) ||
 	    resp.status == 101) {
 		h->messages++;

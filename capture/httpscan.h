@@ -44,6 +44,7 @@ struct httpscan {
 	uint64_t announced;  /* body length announced for the current message
 			      * (Content-Length or X-Tp-Length), UINT64_MAX unknown */
 	int last_status;
+	int connect_status;  /* the final reply to a CONNECT (server side), 0 none */
 	uint64_t tunnel_off; /* stream offset where tunnel bytes begin (mode HS_TUNNEL) */
 	int error;           /* HTTP1_E_* that lost sync, 0 when none */
 	char probe_id[64];   /* first X-Probe-Id seen (requests) */

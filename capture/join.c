@@ -6,636 +6,523 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/ledger.h"
+/* ---- sorted indexes: lines by a string key (then a number, then input order) ---- */
 
-void ledgers_init(struct ledgers *l)
-{
-	memset(l, 0, sizeof *l);
-}
-
-void ledgers_free(struct ledgers *l)
-{
-	if (!l)
-		return;
-	free(l->probe);
-	free(l->origin);
-	free(l->proxy);
-	memset(l, 0, sizeof *l);
-}
-
-static void str_field(json_t *o, const char *k, char *out, size_t outlen)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	snprintf(out, outlen, "%s", s ? s : "");
-}
-
-static long long int_field(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	if (json_is_integer(v))
-		return (long long)json_integer_value(v);
-	if (json_is_real(v))
-		return (long long)json_real_value(v);
-	return JOIN_UNKNOWN;
-}
-
-static bool bool_field(json_t *o, const char *k)
-{
-	return json_is_true(json_object_get(o, k));
-}
-
-static double real_field(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
-
-/* Grows an array of elem-sized items by one; returns the new slot or NULL. */
-static void *grow(void **arr, size_t *n, size_t *cap, size_t elem)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		void *na = realloc(*arr, nc * elem);
-		if (!na)
-			return NULL;
-		*arr = na;
-		*cap = nc;
-	}
-	void *slot = (char *)*arr + (*n)++ * elem;
-	memset(slot, 0, elem);
-	return slot;
-}
-
-static void proxy_dir(json_t *o, struct jproxy_dir *d)
-{
-	d->received = int_field(o, "received");
-	d->sent = int_field(o, "sent");
-	d->short_sends = int_field(o, "short_sends");
-	d->dropped = int_field(o, "dropped");
-}
-
-bool ledgers_add(struct ledgers *l, json_t *o)
-{
-	if (!json_is_object(o))
-		return false;
-	if (json_object_get(o, "bytes_expected") && json_object_get(o, "class")) {
-		struct jprobe *r = grow((void **)&l->probe, &l->nprobe, &l->probe_cap, sizeof *r);
-		if (!r)
-			return false;
-		str_field(o, "id", r->id, sizeof r->id);
-		str_field(o, "local", r->local, sizeof r->local);
-		str_field(o, "remote", r->remote, sizeof r->remote);
-		str_field(o, "class", r->cls, sizeof r->cls);
-		str_field(o, "phase", r->phase, sizeof r->phase);
-		str_field(o, "detail", r->detail, sizeof r->detail);
-		r->expected = int_field(o, "bytes_expected");
-		r->received = int_field(o, "bytes_received");
-		r->wire_received = int_field(o, "wire_received");
-		r->sent = int_field(o, "bytes_sent");
-		r->status = (int)int_field(o, "status");
-		r->t = real_field(o, "t");
-		return true;
-	}
-	if (json_object_get(o, "bytes_written")) {
-		struct jorigin *r = grow((void **)&l->origin, &l->norigin, &l->origin_cap, sizeof *r);
-		if (!r)
-			return false;
-		str_field(o, "id", r->id, sizeof r->id);
-		str_field(o, "peer", r->peer, sizeof r->peer);
-		str_field(o, "local", r->local, sizeof r->local);
-		str_field(o, "end", r->end, sizeof r->end);
-		r->bytes_written = int_field(o, "bytes_written");
-		r->bytes_received = int_field(o, "bytes_received");
-		r->body_bytes = int_field(o, "body_bytes");
-		r->acked_close = int_field(o, "bytes_acked_at_close");
-		r->acked_after = int_field(o, "bytes_acked_after_response");
-		r->rst_received = bool_field(o, "rst_received");
-		r->fin_sent = bool_field(o, "fin_sent");
-		r->t = real_field(o, "t");
-		return true;
-	}
-	if (json_object_get(o, "kind") && json_is_object(json_object_get(o, "down"))) {
-		struct jproxy *r = grow((void **)&l->proxy, &l->nproxy, &l->proxy_cap, sizeof *r);
-		if (!r)
-			return false;
-		str_field(o, "id", r->id, sizeof r->id);
-		str_field(o, "kind", r->kind, sizeof r->kind);
-		str_field(o, "client_peer", r->client_peer, sizeof r->client_peer);
-		str_field(o, "client_local", r->client_local, sizeof r->client_local);
-		str_field(o, "upstream_local", r->upstream_local, sizeof r->upstream_local);
-		str_field(o, "upstream_peer", r->upstream_peer, sizeof r->upstream_peer);
-		str_field(o, "first_close", r->first_close, sizeof r->first_close);
-		str_field(o, "client_end", r->client_end, sizeof r->client_end);
-		str_field(o, "upstream_end", r->upstream_end, sizeof r->upstream_end);
-		str_field(o, "fault", r->fault, sizeof r->fault);
-		proxy_dir(json_object_get(o, "down"), &r->down);
-		proxy_dir(json_object_get(o, "up"), &r->up);
-		r->shut_client = bool_field(o, "shutdown_write_client");
-		r->shut_upstream = bool_field(o, "shutdown_write_upstream");
-		r->t = real_field(o, "t");
-		return true;
-	}
-	return false;
-}
-
-int ledgers_load(struct ledgers *l, const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return -errno;
-	/* A run.json is one object; its "failures" are probe records. */
-	json_error_t jerr;
-	json_t *whole = json_loadf(fp, JSON_DISABLE_EOF_CHECK, &jerr);
-	if (whole && json_is_object(whole) && json_object_get(whole, "schema")) {
-		json_t *fails = json_object_get(whole, "failures");
-		size_t i;
-		json_t *v;
-		json_array_foreach(fails, i, v)
-			if (!ledgers_add(l, v))
-				l->bad_lines++;
-		json_decref(whole);
-		fclose(fp);
-		return 0;
-	}
-	json_decref(whole);
-	rewind(fp);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, fp)) > 0) {
-		if (n > 1 << 20) { /* no ledger line is that long */
-			l->bad_lines++;
-			continue;
-		}
-		size_t k = (size_t)n;
-		while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' '))
-			k--;
-		if (!k)
-			continue;
-		json_t *o = json_loadb(line, k, 0, &jerr);
-		if (!o || !ledgers_add(l, o))
-			l->bad_lines++;
-		json_decref(o);
-	}
-	free(line);
-	int rc = ferror(fp) ? -EIO : 0;
-	fclose(fp);
-	return rc;
-}
-
-/* Flows by originator address, for the joins. */
-struct flow_ref {
-	char addr[64];
-	struct flow *f;
+struct ref {
+	const char *key;
+	long long aux;
+	size_t idx;
 };
 
 static int ref_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct flow_ref *)a)->addr, ((const struct flow_ref *)b)->addr);
+	const struct ref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	if (x->aux != y->aux)
+		return x->aux < y->aux ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* The flow whose originator is addr, closest in time to t (0: any). */
-static struct flow *find_flow(const struct flow_ref *refs, size_t n, const char *addr, double t)
+/* The first ref with key (and aux, unless any_aux), or n. */
+static size_t ref_find(const struct ref *refs, size_t n, const char *key, long long aux, bool any_aux)
 {
-	if (!addr[0] || !n)
-		return NULL;
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (strcmp(refs[mid].addr, addr) < 0)
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(refs[mid].key, key);
+		if (c == 0 && !any_aux && refs[mid].aux != aux)
+			c = refs[mid].aux < aux ? -1 : 1;
+		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	if (lo < n && strcmp(refs[lo].key, key) == 0 && (any_aux || refs[lo].aux == aux))
+		return lo;
+	return n;
+}
+
+/* The indexes the join looks things up in, built once. */
+struct index {
+	struct ref *origin_id;    /* origin lines by id (lines without one left out) */
+	size_t norigin_id;
+	struct ref *origin_conn;  /* origin lines by peer, conn */
+	struct ref *proxy_id;     /* forward proxy lines by id */
+	size_t nproxy_id;
+	struct ref *flows;        /* flows by originator address */
+	size_t nflows;
+	char (*flow_addr)[64];
+	char prefixes[32][16];    /* id prefixes the origin ledger saw (first dash field) */
+	double latest_t;          /* the latest start of a request in the origin ledger */
+	size_t nprefixes;
+	bool many_prefixes;       /* more than fit: every prefix counts as seen */
+};
+
+static void index_free(struct index *x)
+{
+	free(x->origin_id);
+	free(x->origin_conn);
+	free(x->proxy_id);
+	free(x->flows);
+	free(x->flow_addr);
+}
+
+/* The id's first dash-separated field (the probe's per-run prefix). */
+static void id_prefix(const char *id, char out[16])
+{
+	size_t n = strcspn(id, "-");
+	n = n < 15 ? n : 15;
+	memcpy(out, id, n);
+	out[n] = '\0';
+}
+
+static void note_prefix(struct index *x, const char *id)
+{
+	char p[16];
+	id_prefix(id, p);
+	for (size_t i = 0; i < x->nprefixes; i++)
+		if (strcmp(x->prefixes[i], p) == 0)
+			return;
+	if (x->nprefixes == sizeof x->prefixes / sizeof x->prefixes[0]) {
+		x->many_prefixes = true;
+		return;
+	}
+	memcpy(x->prefixes[x->nprefixes++], p, sizeof p);
+}
+
+static int index_build(struct index *x, const struct ledgers *l, struct flow_table *flows)
+{
+	memset(x, 0, sizeof *x);
+	x->origin_id = calloc(l->norigin + 1, sizeof *x->origin_id);
+	x->origin_conn = calloc(l->norigin + 1, sizeof *x->origin_conn);
+	x->proxy_id = calloc(l->nproxy + 1, sizeof *x->proxy_id);
+	x->nflows = flows ? flows->n : 0;
+	x->flows = calloc(x->nflows + 1, sizeof *x->flows);
+	x->flow_addr = calloc(x->nflows + 1, sizeof *x->flow_addr);
+	if (!x->origin_id || !x->origin_conn || !x->proxy_id || !x->flows || !x->flow_addr)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->norigin; i++) {
+		const struct jorigin *o = &l->origin[i];
+		x->origin_conn[i] = (struct ref){o->peer, o->conn, i};
+		if (o->t > x->latest_t)
+			x->latest_t = o->t;
+		if (o->id[0]) {
+			x->origin_id[x->norigin_id++] = (struct ref){o->id, 0, i};
+			note_prefix(x, o->id);
+		}
+	}
+	for (size_t i = 0; i < l->nproxy; i++)
+		if (l->proxy[i].id[0] && strcmp(l->proxy[i].kind, "forward") == 0)
+			x->proxy_id[x->nproxy_id++] = (struct ref){l->proxy[i].id, 0, i};
+	for (size_t i = 0; i < x->nflows; i++) {
+		flow_end_format(flows->flows[i], 0, x->flow_addr[i], sizeof x->flow_addr[i]);
+		x->flows[i] = (struct ref){x->flow_addr[i], 0, i};
+	}
+	qsort(x->origin_id, x->norigin_id, sizeof *x->origin_id, ref_cmp);
+	qsort(x->origin_conn, l->norigin, sizeof *x->origin_conn, ref_cmp);
+	qsort(x->proxy_id, x->nproxy_id, sizeof *x->proxy_id, ref_cmp);
+	qsort(x->flows, x->nflows, sizeof *x->flows, ref_cmp);
+	return 0;
+}
+
+/* The flow whose originator is addr: the latest that started by t + 1 s (t 0: the first). */
+static struct flow *find_flow(const struct index *x, struct flow_table *flows, const char *addr, double t)
+{
+	if (!addr[0] || !x->nflows)
+		return NULL;
 	struct flow *best = NULL;
-	for (size_t i = lo; i < n && strcmp(refs[i].addr, addr) == 0; i++) {
-		struct flow *f = refs[i].f;
+	for (size_t i = ref_find(x->flows, x->nflows, addr, 0, true);
+	     i < x->nflows && strcmp(x->flows[i].key, addr) == 0; i++) {
+		struct flow *f = flows->flows[x->flows[i].idx];
 		if (!best || (t > 0 && f->t_first <= t + 1.0 && f->t_first > best->t_first))
 			best = f;
 	}
 	return best;
 }
 
-/* Bytes a leg carried toward the client (down) or the origin (up), in the unit the
- * two legs share: tunnel bytes after a CONNECT exchange, HTTP body bytes when the
- * proxy rewrites heads (plain forwarding), raw stream bytes otherwise. */
-static long long leg_bytes(const struct flow *f, int dir)
+/* The line that ended o's connection (the last line of its peer and conn with an end). */
+static const struct jorigin *origin_end(const struct index *x, const struct ledgers *l,
+					const struct jorigin *o)
 {
-	const struct flow_dir *d = &f->dir[dir];
-	uint64_t total = flow_dir_bytes(d);
-	if (d->http.mode == HS_TUNNEL)
-		return (long long)(total >= d->http.tunnel_off ? total - d->http.tunnel_off : 0);
-	if (d->http.mode == HS_RESPONSES || d->http.mode == HS_REQUESTS)
-		return (long long)d->http.body_bytes;
-	return (long long)total;
+	const struct jorigin *end = NULL;
+	for (size_t i = ref_find(x->origin_conn, l->norigin, o->peer, o->conn, false);
+	     i < l->norigin && x->origin_conn[i].aux == o->conn &&
+	     strcmp(x->origin_conn[i].key, o->peer) == 0; i++)
+		if (l->origin[x->origin_conn[i].idx].has_end)
+			end = &l->origin[x->origin_conn[i].idx];
+	return end;
 }
 
-static uint64_t tunnel_prefix(const struct flow_dir *d)
-{
-	return d->http.mode == HS_TUNNEL ? d->http.tunnel_off : 0;
-}
+/* ---- chains ---- */
 
 static void chain_init(struct chain *c)
 {
-	c->expected = c->origin_wrote = c->origin_leg = JOIN_UNKNOWN;
-	c->proxy_received = c->proxy_sent = c->client_leg = c->probe_read = JOIN_UNKNOWN;
+	long long *all[] = {&c->expected, &c->probe_body, &c->origin_wrote, &c->origin_leg,
+			    &c->proxy_received, &c->proxy_sent, &c->client_leg, &c->probe,
+			    &c->wire.origin_acked, &c->wire.origin_leg, &c->wire.proxy_received,
+			    &c->wire.proxy_sent, &c->wire.client_leg};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		*all[i] = JOIN_UNKNOWN;
 }
 
-static long long add_known(long long acc, long long v)
+/* A sum that stays unknown once any part is: a partial total would hide the part. */
+static long long add_all(long long acc, long long v, bool first)
 {
-	if (v < 0)
-		return acc;
-	return acc < 0 ? v : acc + v;
+	if (first)
+		return v;
+	return acc < 0 || v < 0 ? JOIN_UNKNOWN : acc + v;
 }
 
-/* Appends a fact about the down direction to v; returns it for the caller to complete
- * (of, name, ...), or NULL when the list is full. */
-static struct tp_evidence *fact(struct tp_verdict *v, enum tp_source src, enum tp_fact what,
-				enum tp_hop by, enum tp_hop on, long long bytes)
+static void request_chains(struct jrequest *q)
 {
-	struct tp_evidence e;
-	tp_evidence_init(&e, src, what);
-	e.by = by;
-	e.on = on;
-	e.dir = TP_DIR_DOWN;
-	e.bytes = bytes;
-	return tp_verdict_add(v, &e) == 0 ? &v->evidence[v->nevidence - 1] : NULL;
+	const struct jprobe *r = q->probe;
+	chain_init(&q->down);
+	chain_init(&q->up);
+	q->down.expected = r->expected;
+	q->down.probe_body = r->received;
+	q->down.probe = r->wire_received;
+	q->up.probe = r->sent;
+	if (q->origin) {
+		q->down.origin_wrote = q->origin->bytes_written;
+		q->up.origin_wrote = q->origin->bytes_received;
+	}
+	/* A forward proxy's line is this request's, in plain HTTP: message bytes and
+	 * stream bytes alike. */
+	if (q->proxy) {
+		q->down.proxy_received = q->down.wire.proxy_received = q->proxy->down.received;
+		q->down.proxy_sent = q->down.wire.proxy_sent = q->proxy->down.sent;
+		q->up.proxy_received = q->up.wire.proxy_received = q->proxy->up.received;
+		q->up.proxy_sent = q->up.wire.proxy_sent = q->proxy->up.sent;
+	}
 }
 
-/* The probe's own words on a failed request: class, phase, detail. */
-static void probe_failed(struct tp_verdict *v, const struct jprobe *r)
+/* Stream bytes a leg carried one way, after the proxy's own CONNECT/SOCKS exchange. */
+static long long leg_stream(const struct flow *f, int dir)
 {
-	struct tp_evidence *e = fact(v, TP_SRC_PROBE, TP_FACT_FAILED, TP_HOP_CLIENT, TP_HOP_NONE, -1);
-	if (!e)
+	const struct flow_dir *d = &f->dir[dir];
+	uint64_t total = flow_dir_bytes(d), off = d->http.mode == HS_TUNNEL ? d->http.tunnel_off : 0;
+	return (long long)(total >= off ? total - off : 0);
+}
+
+/* Whether a leg's stream bytes are application bytes too: plain HTTP, not TLS. */
+static bool leg_plain(const struct flow *f, int dir)
+{
+	const struct flow_dir *d = &f->dir[dir];
+	return d->http.mode == HS_REQUESTS || d->http.mode == HS_RESPONSES ||
+	       (d->http.mode == HS_TUNNEL && d->tls.state == TLSREC_NOT_TLS);
+}
+
+static void leg_counts(const struct flow *f, int dir, long long *msg, long long *wire)
+{
+	if (!f)
 		return;
-	snprintf(e->name, sizeof e->name, "%s", r->cls);
-	snprintf(e->phase, sizeof e->phase, "%s", r->phase);
-	snprintf(e->detail, sizeof e->detail, "%s", r->detail);
+	*wire = leg_stream(f, dir);
+	if (leg_plain(f, dir))
+		*msg = *wire;
 }
 
-/* How a leg's stream ended at byte at, from what the capture saw of it: inside a TLS
- * record or without close_notify, before the end its HTTP framing promised, or a FIN. */
-static void fin_fact(struct tp_verdict *v, const struct flow_dir *d, enum tp_hop by,
-		     enum tp_hop on, long long at)
+/* What the origin's peer acknowledged: once per origin connection of the tunnel. */
+static long long origin_acked(const struct join *j, const struct tunnel *t)
 {
-	if (d->tls_truncated) {
-		struct tp_evidence *e = fact(v, TP_SRC_CAPTURE, TP_FACT_TLS_CLOSE, by, on, at);
-		if (e)
-			snprintf(e->name, sizeof e->name, "%s", tlsrec_close_name(d->tls_close));
-		return;
+	const struct jorigin *seen[8];
+	size_t nseen = 0;
+	long long sum = JOIN_UNKNOWN;
+	for (size_t i = 0; i < t->nrequests; i++) {
+		const struct jrequest *q = &j->req[t->first + i];
+		const struct jorigin *e = q->origin_end ? q->origin_end : q->origin;
+		if (!e)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < nseen; k++)
+			dup = dup || (seen[k]->conn == e->conn && strcmp(seen[k]->peer, e->peer) == 0);
+		if (dup)
+			continue;
+		if (nseen == sizeof seen / sizeof seen[0])
+			return JOIN_UNKNOWN; /* too many to tell apart */
+		seen[nseen++] = e;
+		sum = add_all(sum, e->has_end ? e->acked_close : e->acked_after, nseen == 1);
 	}
-	struct tp_evidence *e = fact(v, TP_SRC_CAPTURE, d->early_fin ? TP_FACT_EARLY_FIN : TP_FACT_FIN,
-				     by, on, at);
-	if (!e || !d->early_fin)
-		return;
-	if (d->early_fin_expected == UINT64_MAX)
-		snprintf(e->name, sizeof e->name, "chunked");
-	else if (d->early_fin_expected >= tunnel_prefix(d))
-		e->of = (long long)(d->early_fin_expected - tunnel_prefix(d));
+	return sum;
 }
 
-/* Whether the client got less than a hop before it, said by any witness. With v, each
- * witness that says so is added to it as a fact. */
-static bool shortfall(const struct tunnel *t, struct tp_verdict *v)
-{
-	const struct flow *cf = t->client_flow, *of = t->origin_flow;
-	const struct flow_dir *cd = &cf->dir[1];
-	long long C = leg_bytes(cf, 1);
-	bool any = false;
-	if (of && C < leg_bytes(of, 1)) {
-		any = true;
-		if (v)
-			fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_ORIGIN_LEG, leg_bytes(of, 1));
-	}
-	/* The client leg's own end gives it away (the end fact says how). */
-	if (cd->fin_t && (cf->flags & (FLOW_F_EARLY_FIN | FLOW_F_TLS_TRUNCATION)))
-		any = true;
-	if (t->down.expected >= 0 && t->down.probe_read >= 0 && t->down.probe_read < t->down.expected) {
-		any = true;
-		struct tp_evidence *e = v ? fact(v, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT, TP_HOP_NONE,
-						 t->down.probe_read) : NULL;
-		if (e)
-			e->of = t->down.expected;
-	}
-	const struct jproxy *p = t->proxy;
-	if (p && p->down.received >= 0 && p->down.sent < p->down.received) {
-		any = true;
-		struct tp_evidence *e = v ? fact(v, TP_SRC_PROXY_LEDGER, TP_FACT_WROTE, TP_HOP_PROXY,
-						 TP_HOP_CLIENT_LEG, p->down.sent) : NULL;
-		if (e)
-			e->of = p->down.received;
-	}
-	return any;
-}
-
-/* The verdict from the capture's flows (and the ledgers' claims). Returns true when
- * one was made. */
-static bool judge_wire(struct tunnel *t, bool failed, const char *cls)
-{
-	struct tp_verdict *v = &t->verdict;
-	struct flow *cf = t->client_flow, *of = t->origin_flow;
-	/* When the proxy ended the client leg; origin-leg events after it are consequences
-	 * (a proxy that closes the client side often resets the upstream next). */
-	double client_end = 0;
-	if (cf) {
-		const struct flow_dir *x = &cf->dir[1];
-		client_end = x->fin_t && (!x->rst_t || x->fin_t < x->rst_t) ? x->fin_t : x->rst_t;
-		if (cf->dir[0].rst_t && (!client_end || cf->dir[0].rst_t < client_end))
-			client_end = cf->dir[0].rst_t;
-	}
-#define BEFORE_CLIENT_END(when) ((when) && (!client_end || (when) <= client_end))
-	if (of) {
-		const struct flow_dir *od = &of->dir[1], *pu = &of->dir[0];
-		long long O = leg_bytes(of, 1);
-		bool client_reset_first = cf && cf->dir[0].rst_t &&
-					  (!pu->rst_t || cf->dir[0].rst_t <= pu->rst_t);
-		if (BEFORE_CLIENT_END(od->rst_t)) {
-			tp_verdict_init(v, TP_V_RESET_BY_ORIGIN, O);
-			fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_ORIGIN, TP_HOP_ORIGIN_LEG, O);
-			return true;
-		}
-		if (BEFORE_CLIENT_END(pu->rst_t) && !client_reset_first) {
-			tp_verdict_init(v, TP_V_RESET_UPSTREAM_BY_PROXY, O);
-			fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_PROXY, TP_HOP_ORIGIN_LEG, O);
-			return true;
-		}
-		if (BEFORE_CLIENT_END(od->fin_t) && od->early_fin) {
-			long long at = (long long)(od->r.fin_off - tunnel_prefix(od));
-			tp_verdict_init(v, TP_V_TRUNCATED_ORIGIN_PROXY, at);
-			fin_fact(v, od, TP_HOP_ORIGIN, TP_HOP_ORIGIN_LEG, at);
-			return true;
-		}
-		if (od->r.bytes_missed && (!cf || leg_bytes(cf, 1) < O)) {
-			tp_verdict_init(v, TP_V_LOST_GAP, -1);
-			v->hop = TP_HOP_ORIGIN_LEG;
-			fact(v, TP_SRC_CAPTURE, TP_FACT_GAP, TP_HOP_NONE, TP_HOP_ORIGIN_LEG,
-			     (long long)od->r.bytes_missed);
-			if (cf)
-				fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_CLIENT_LEG,
-				     leg_bytes(cf, 1));
-			return true;
-		}
-	}
-#undef BEFORE_CLIENT_END
-	if (!cf)
-		return false;
-	const struct flow_dir *cd = &cf->dir[1], *cu = &cf->dir[0];
-	long long C = leg_bytes(cf, 1);
-	bool short_of = shortfall(t, NULL);
-	bool client_reset_first = cu->rst_t && (!cd->rst_t || cu->rst_t < cd->rst_t);
-	if (cd->rst_t && !client_reset_first) {
-		tp_verdict_init(v, TP_V_RESET_BY_PROXY, C);
-		fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_PROXY, TP_HOP_CLIENT_LEG, C);
-		return true;
-	}
-	if (cd->fin_t && short_of && !client_reset_first) {
-		long long at = (long long)cd->r.fin_off - (long long)tunnel_prefix(cd);
-		if (at < 0)
-			at = 0;
-		tp_verdict_init(v, at == 0 && cd->http.mode == HS_TUNNEL ? TP_V_CLOSED_EARLY :
-									   TP_V_TRUNCATED_PROXY_CLIENT, at);
-		fin_fact(v, cd, TP_HOP_PROXY, TP_HOP_CLIENT_LEG, at);
-		shortfall(t, v);
-		return true;
-	}
-	if (cd->r.bytes_missed && short_of) {
-		tp_verdict_init(v, TP_V_LOST_GAP, -1);
-		v->hop = TP_HOP_CLIENT_LEG;
-		fact(v, TP_SRC_CAPTURE, TP_FACT_GAP, TP_HOP_NONE, TP_HOP_CLIENT_LEG,
-		     (long long)cd->r.bytes_missed);
-		shortfall(t, v);
-		return true;
-	}
-	const struct jprobe *r = t->first_failed;
-	if (failed && strcmp(cls, "timeout") == 0) {
-		if (!cd->fin_t && !cd->rst_t && !short_of) {
-			tp_verdict_init(v, TP_V_NO_FIN, C);
-			fact(v, TP_SRC_CAPTURE, TP_FACT_NO_FIN, TP_HOP_PROXY, TP_HOP_CLIENT_LEG, C);
-		} else {
-			tp_verdict_init(v, TP_V_CLIENT_TIMEOUT, C);
-			fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_CLIENT_LEG, C);
-		}
-		probe_failed(v, r);
-		return true;
-	}
-	if (failed && client_reset_first) {
-		tp_verdict_init(v, TP_V_RESET_BY_CLIENT, C);
-		fact(v, TP_SRC_CAPTURE, TP_FACT_RST, TP_HOP_CLIENT, TP_HOP_CLIENT_LEG, C);
-		return true;
-	}
-	if (failed && strcmp(cls, "tls_alert") == 0) {
-		tp_verdict_init(v, TP_V_TLS_ALERT, -1);
-		probe_failed(v, r);
-		return true;
-	}
-	if (failed && t->down.probe_read >= 0 && r->wire_received >= 0 &&
-	    (uint64_t)r->wire_received < flow_dir_bytes(cd) - tunnel_prefix(cd)) {
-		tp_verdict_init(v, TP_V_CLIENT_SHORT_READ, r->wire_received);
-		struct tp_evidence *e = fact(v, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT, TP_HOP_NONE,
-					     r->wire_received);
-		if (e)
-			e->unit = TP_UNIT_MESSAGE;
-		fact(v, TP_SRC_CAPTURE, TP_FACT_CARRIED, TP_HOP_NONE, TP_HOP_CLIENT_LEG, C);
-		return true;
-	}
-	return false;
-}
-
-/* The verdict from ledgers alone (no capture, or the capture said nothing). */
-static bool judge_ledgers(struct tunnel *t, const struct jprobe *r)
-{
-	struct tp_verdict *v = &t->verdict;
-	const struct jorigin *o = t->origin;
-	const struct jproxy *p = t->proxy;
-	if (p && p->down.received >= 0 && p->down.sent >= 0 && p->down.sent < p->down.received) {
-		bool rst = strcmp(p->client_end, "local_rst") == 0;
-		tp_verdict_init(v, rst ? TP_V_RESET_BY_PROXY : TP_V_TRUNCATED_PROXY_CLIENT, p->down.sent);
-		struct tp_evidence *e = fact(v, TP_SRC_PROXY_LEDGER, TP_FACT_WROTE, TP_HOP_PROXY,
-					     TP_HOP_CLIENT_LEG, p->down.sent);
-		if (e)
-			e->of = p->down.received;
-		/* How the proxy's ledger says it ended the client leg: closed first (by FIN or
-		 * RST), or shut its write side. */
-		if (rst || p->shut_client || strcmp(p->client_end, "local") == 0)
-			fact(v, TP_SRC_PROXY_LEDGER, rst ? TP_FACT_RST : TP_FACT_FIN, TP_HOP_PROXY,
-			     TP_HOP_CLIENT_LEG, p->down.sent);
-		return true;
-	}
-	if (!r)
-		return false;
-	if (o && (strcmp(o->end, "rst") == 0 || o->rst_received)) {
-		tp_verdict_init(v, TP_V_RESET_UPSTREAM_BY_PROXY, o->bytes_written);
-		fact(v, TP_SRC_ORIGIN_LEDGER, TP_FACT_RST, TP_HOP_PROXY, TP_HOP_ORIGIN_LEG, o->bytes_written);
-		return true;
-	}
-	if (strcmp(r->cls, "incomplete_read") == 0 || strcmp(r->cls, "reset") == 0) {
-		long long acked = o ? (o->acked_close > o->acked_after ? o->acked_close : o->acked_after) : -1;
-		bool origin_done = o && o->body_bytes >= 0 && r->expected >= 0 &&
-				   o->body_bytes >= r->expected && acked >= o->bytes_written;
-		if (origin_done || (o && !o->rst_received)) {
-			/* The probe saw its peer, the proxy, end the connection early. */
-			bool rst = strcmp(r->cls, "reset") == 0;
-			tp_verdict_init(v, rst ? TP_V_RESET_BY_PROXY : TP_V_TRUNCATED_PROXY_CLIENT, r->received);
-			struct tp_evidence *e = fact(v, TP_SRC_PROBE, rst ? TP_FACT_RST : TP_FACT_EARLY_FIN,
-						     TP_HOP_PROXY, TP_HOP_CLIENT_LEG, r->received);
-			if (e && !rst)
-				e->of = r->expected;
-			fact(v, TP_SRC_ORIGIN_LEDGER, TP_FACT_WROTE, TP_HOP_ORIGIN, TP_HOP_ORIGIN_LEG,
-			     o->bytes_written);
-			if (origin_done)
-				fact(v, TP_SRC_ORIGIN_LEDGER, TP_FACT_ACKED, TP_HOP_PROXY, TP_HOP_ORIGIN_LEG, acked);
-			return true;
-		}
-	}
-	if (strcmp(r->cls, "timeout") == 0) {
-		tp_verdict_init(v, TP_V_CLIENT_TIMEOUT, r->received);
-		struct tp_evidence *e = fact(v, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT, TP_HOP_NONE,
-					     r->received);
-		if (e)
-			e->of = r->expected;
-		probe_failed(v, r);
-		return true;
-	}
-	return false;
-}
-
-static void judge(struct tunnel *t)
-{
-	const struct jprobe *r = t->first_failed;
-	bool failed = t->nfailed > 0;
-	const char *cls = r ? r->cls : "ok";
-	if (judge_wire(t, failed, cls) || judge_ledgers(t, failed ? r : NULL))
-		return;
-	if (failed) {
-		tp_verdict_init(&t->verdict, TP_V_FAILED_UNLOCATED, -1);
-		probe_failed(&t->verdict, r);
-		struct tp_evidence *e = fact(&t->verdict, TP_SRC_PROBE, TP_FACT_READ, TP_HOP_CLIENT,
-					     TP_HOP_NONE, r->received);
-		if (e)
-			e->of = r->expected;
-		return;
-	}
-	if (t->client_flow && (t->client_flow->flags & (FLOW_F_GAP | FLOW_F_EARLY_FIN))) {
-		flow_verdict(t->client_flow, &t->verdict);
-		return;
-	}
-	tp_verdict_init(&t->verdict, TP_V_OK, -1);
-}
-
-static void fill_chains(struct tunnel *t, const struct ledgers *l, const char *local)
+/* The tunnel's totals: its requests' counts summed, and what the connection carried. */
+static void tunnel_chains(const struct join *j, struct tunnel *t)
 {
 	chain_init(&t->down);
 	chain_init(&t->up);
-	for (size_t i = 0; i < l->nprobe; i++) {
-		const struct jprobe *r = &l->probe[i];
-		if (strcmp(r->local, local) != 0)
-			continue;
-		t->down.expected = add_known(t->down.expected, r->expected);
-		t->down.probe_read = add_known(t->down.probe_read, r->received);
-		t->up.probe_read = add_known(t->up.probe_read, r->sent);
-		for (size_t k = 0; k < l->norigin; k++) {
-			const struct jorigin *o = &l->origin[k];
-			if (r->id[0] && strcmp(o->id, r->id) == 0) {
-				t->down.origin_wrote = add_known(t->down.origin_wrote, o->bytes_written);
-				t->up.origin_wrote = add_known(t->up.origin_wrote, o->bytes_received);
-				t->origin = o;
-			}
+	for (size_t i = 0; i < t->nrequests; i++) {
+		const struct jrequest *q = &j->req[t->first + i];
+		struct chain *cs[2] = {&t->down, &t->up};
+		const struct chain *qs[2] = {&q->down, &q->up};
+		for (int d = 0; d < 2; d++) {
+			cs[d]->expected = add_all(cs[d]->expected, qs[d]->expected, i == 0);
+			cs[d]->probe_body = add_all(cs[d]->probe_body, qs[d]->probe_body, i == 0);
+			cs[d]->origin_wrote = add_all(cs[d]->origin_wrote, qs[d]->origin_wrote, i == 0);
+			cs[d]->probe = add_all(cs[d]->probe, qs[d]->probe, i == 0);
 		}
 	}
-	if (t->proxy) {
-		t->down.proxy_received = t->proxy->down.received;
-		t->down.proxy_sent = t->proxy->down.sent;
-		t->up.proxy_received = t->proxy->up.received;
-		t->up.proxy_sent = t->proxy->up.sent;
+	const struct jproxy *p = t->proxy;
+	if (p && strcmp(p->kind, "forward") != 0) {
+		/* The tunnel's line counts the relayed stream: application bytes too when
+		 * no TLS runs inside (a plain http URL through SOCKS5). */
+		bool plain = t->nrequests && j->req[t->first].probe->plain;
+		t->down.wire.proxy_received = p->down.received;
+		t->down.wire.proxy_sent = p->down.sent;
+		t->up.wire.proxy_received = p->up.received;
+		t->up.wire.proxy_sent = p->up.sent;
+		if (plain) {
+			t->down.proxy_received = p->down.received;
+			t->down.proxy_sent = p->down.sent;
+			t->up.proxy_received = p->up.received;
+			t->up.proxy_sent = p->up.sent;
+		}
+	} else if (t->nrequests) {
+		for (size_t i = 0; i < t->nrequests; i++) {
+			const struct jrequest *q = &j->req[t->first + i];
+			t->down.proxy_received = add_all(t->down.proxy_received, q->down.proxy_received, i == 0);
+			t->down.proxy_sent = add_all(t->down.proxy_sent, q->down.proxy_sent, i == 0);
+			t->up.proxy_received = add_all(t->up.proxy_received, q->up.proxy_received, i == 0);
+			t->up.proxy_sent = add_all(t->up.proxy_sent, q->up.proxy_sent, i == 0);
+		}
+		t->down.wire.proxy_received = t->down.proxy_received;
+		t->down.wire.proxy_sent = t->down.proxy_sent;
+		t->up.wire.proxy_received = t->up.proxy_received;
+		t->up.wire.proxy_sent = t->up.proxy_sent;
+	} else {
+		/* A tunnel of proxy lines alone: their sums. */
+		for (size_t i = 0; i < t->nproxy; i++) {
+			const struct jproxy *x = j->proxy_order[t->first_proxy + i];
+			t->down.wire.proxy_received = add_all(t->down.wire.proxy_received, x->down.received, i == 0);
+			t->down.wire.proxy_sent = add_all(t->down.wire.proxy_sent, x->down.sent, i == 0);
+			t->up.wire.proxy_received = add_all(t->up.wire.proxy_received, x->up.received, i == 0);
+			t->up.wire.proxy_sent = add_all(t->up.wire.proxy_sent, x->up.sent, i == 0);
+		}
 	}
-	if (t->client_flow) {
-		t->down.client_leg = leg_bytes(t->client_flow, 1);
-		t->up.client_leg = leg_bytes(t->client_flow, 0);
+	leg_counts(t->client_flow, 1, &t->down.client_leg, &t->down.wire.client_leg);
+	leg_counts(t->client_flow, 0, &t->up.client_leg, &t->up.wire.client_leg);
+	leg_counts(t->origin_flow, 1, &t->down.origin_leg, &t->down.wire.origin_leg);
+	leg_counts(t->origin_flow, 0, &t->up.origin_leg, &t->up.wire.origin_leg);
+	t->down.wire.origin_acked = origin_acked(j, t);
+}
+
+/* ---- grouping ---- */
+
+static int req_cmp(const void *a, const void *b)
+{
+	const struct jprobe *x = ((const struct jrequest *)a)->probe, *y = ((const struct jrequest *)b)->probe;
+	/* Records without a local address never share a connection: apart, last. */
+	bool xe = !x->local[0], ye = !y->local[0];
+	if (xe != ye)
+		return xe ? 1 : -1;
+	int c = xe ? 0 : strcmp(x->local, y->local);
+	if (c)
+		return c;
+	if (!xe && x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static struct tunnel *new_tunnel(struct join *j, const char *local, const char *id)
+{
+	struct tunnel *t = &j->t[j->n++];
+	memset(t, 0, sizeof *t);
+	snprintf(t->local, sizeof t->local, "%s", local);
+	snprintf(t->id, sizeof t->id, "%s", id);
+	return t;
+}
+
+static bool origin_covers(const struct index *x, const struct ledgers *l, const char *id)
+{
+	if (!l->norigin)
+		return false;
+	if (l->run_id[0] || x->many_prefixes)
+		return true; /* the origin ledger is this run's */
+	char p[16];
+	id_prefix(id, p);
+	for (size_t i = 0; i < x->nprefixes; i++)
+		if (strcmp(x->prefixes[i], p) == 0)
+			return true;
+	return false;
+}
+
+/* The requests: each probe record with its origin and forward-proxy lines. */
+static void join_requests(struct join *j, const struct ledgers *l, const struct index *x, bool *claimed)
+{
+	for (size_t i = 0; i < l->nprobe; i++)
+		j->req[i].probe = &l->probe[i];
+	j->nreq = l->nprobe;
+	qsort(j->req, j->nreq, sizeof *j->req, req_cmp);
+	size_t nv = 0;
+	for (size_t i = 0; i < j->nreq; i++) {
+		struct jrequest *q = &j->req[i];
+		const struct jprobe *r = q->probe;
+		size_t k = r->id[0] ? ref_find(x->origin_id, x->norigin_id, r->id, 0, false) : x->norigin_id;
+		if (k < x->norigin_id) {
+			q->origin = &l->origin[x->origin_id[k].idx];
+			q->origin_end = origin_end(x, l, q->origin);
+		}
+		k = r->id[0] ? ref_find(x->proxy_id, x->nproxy_id, r->id, 0, false) : x->nproxy_id;
+		if (k < x->nproxy_id) {
+			q->proxy = &l->proxy[x->proxy_id[k].idx];
+			claimed[x->proxy_id[k].idx] = true;
+		}
+		q->origin_covered = origin_covers(x, l, r->id);
+		q->origin_later = q->origin_covered && x->latest_t > r->t + r->latency_s;
+		if (strcmp(r->cls, "ok") != 0)
+			q->verdict = &j->verdicts[nv++];
+		request_chains(q);
 	}
-	if (t->origin_flow) {
-		t->down.origin_leg = leg_bytes(t->origin_flow, 1);
-		t->up.origin_leg = leg_bytes(t->origin_flow, 0);
+	j->nverdicts = nv;
+}
+
+/* Proxy lines by client address, for the tunnels that claim them. */
+static int peer_cmp(const void *a, const void *b)
+{
+	const struct jproxy *x = *(const struct jproxy *const *)a, *y = *(const struct jproxy *const *)b;
+	int c = strcmp(x->client_peer, y->client_peer);
+	if (c)
+		return c;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Tunnels in address order, those without an address last (as group_tunnels makes them). */
+static int tunnel_local_cmp(const void *key, const void *elem)
+{
+	const struct tunnel *t = elem;
+	return t->local[0] ? strcmp(key, t->local) : -1;
+}
+
+/* Attaches the proxy lines not claimed by id: a CONNECT/SOCKS5 line to the tunnel of its
+ * client address; forward lines without an id to that tunnel's requests in order; the
+ * rest make tunnels of their own, one per client address. */
+static void join_proxy_lines(struct join *j, const struct ledgers *l, const bool *claimed)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->nproxy; i++)
+		if (!claimed[i])
+			j->proxy_order[n++] = &l->proxy[i];
+	qsort(j->proxy_order, n, sizeof *j->proxy_order, peer_cmp);
+	size_t ntunnels = j->n, kept = 0;
+	for (size_t i = 0; i < n;) {
+		const char *peer = j->proxy_order[i]->client_peer;
+		size_t end = i;
+		while (end < n && strcmp(j->proxy_order[end]->client_peer, peer) == 0 && peer[0])
+			end++;
+		if (end == i)
+			end = i + 1; /* no client address: a tunnel of its own */
+		struct tunnel *t = peer[0] ? bsearch(peer, j->t, ntunnels, sizeof *j->t, tunnel_local_cmp) : NULL;
+		if (t) {
+			size_t next = 0;
+			for (size_t k = i; k < end; k++) {
+				const struct jproxy *p = j->proxy_order[k];
+				if (strcmp(p->kind, "forward") != 0) {
+					t->proxy = p;
+					continue;
+				}
+				while (next < t->nrequests && j->req[t->first + next].proxy)
+					next++;
+				if (next < t->nrequests) {
+					struct jrequest *q = &j->req[t->first + next];
+					q->proxy = p;
+					request_chains(q);
+				}
+			}
+		} else {
+			/* Kept in proxy_order from `kept` on, in client-address order. */
+			t = new_tunnel(j, peer, j->proxy_order[i]->id);
+			memmove(&j->proxy_order[kept], &j->proxy_order[i], (end - i) * sizeof *j->proxy_order);
+			t->first_proxy = kept;
+			t->nproxy = end - i;
+			t->proxy = j->proxy_order[kept];
+			kept += end - i;
+		}
+		i = end;
 	}
+	j->nproxy_order = kept;
+}
+
+static void group_tunnels(struct join *j)
+{
+	for (size_t i = 0; i < j->nreq;) {
+		const struct jprobe *r = j->req[i].probe;
+		size_t end = i + 1;
+		while (r->local[0] && end < j->nreq && strcmp(j->req[end].probe->local, r->local) == 0)
+			end++;
+		struct tunnel *t = new_tunnel(j, r->local, r->id);
+		t->first = i;
+		t->nrequests = end - i;
+		for (size_t k = i; k < end; k++) {
+			const struct jrequest *q = &j->req[k];
+			if (q->verdict && t->nfailed++ == 0) {
+				t->deciding = q;
+				t->first_failed = q->probe;
+			}
+		}
+		i = end;
+	}
+}
+
+/* The tunnel's origin line, forward line and flows. */
+static void tunnel_witnesses(struct join *j, struct tunnel *t, const struct index *x,
+			     struct flow_table *flows)
+{
+	const struct jrequest *q = t->deciding ? t->deciding :
+				   t->nrequests ? &j->req[t->first + t->nrequests - 1] : NULL;
+	if (q) {
+		t->origin = q->origin;
+		t->origin_end = q->origin_end;
+		if (!t->proxy)
+			t->proxy = q->proxy;
+	}
+	double when = t->nrequests ? j->req[t->first].probe->t : t->proxy ? t->proxy->t : 0;
+	t->client_flow = find_flow(x, flows, t->local, when);
+	const char *up = t->origin ? t->origin->peer : t->proxy ? t->proxy->upstream_local : "";
+	t->origin_flow = find_flow(x, flows, up, when);
+	if (t->origin_flow == t->client_flow)
+		t->origin_flow = NULL; /* a direct run: the one flow is the client leg */
+	if (t->client_flow)
+		j->flows_in_tunnels++;
+	if (t->origin_flow)
+		j->flows_in_tunnels++;
 }
 
 int join_build(struct join *j, const struct ledgers *l, struct flow_table *flows)
 {
 	memset(j, 0, sizeof *j);
-	struct flow_ref *refs = NULL;
-	size_t nrefs = flows ? flows->n : 0;
-	size_t cap = 0;
-	int rc = 0;
-	if (nrefs) {
-		refs = calloc(nrefs, sizeof *refs);
-		if (!refs)
-			return -ENOMEM;
-		for (size_t i = 0; i < nrefs; i++) {
-			refs[i].f = flows->flows[i];
-			flow_end_format(refs[i].f, 0, refs[i].addr, sizeof refs[i].addr);
-		}
-		qsort(refs, nrefs, sizeof *refs, ref_cmp);
+	struct index x;
+	bool *claimed = NULL;
+	size_t nfailed = 0;
+	for (size_t i = 0; i < l->nprobe; i++)
+		nfailed += strcmp(l->probe[i].cls, "ok") != 0;
+	int rc = index_build(&x, l, flows);
+	j->t = calloc(l->nprobe + l->nproxy + 1, sizeof *j->t);
+	j->req = calloc(l->nprobe + 1, sizeof *j->req);
+	j->verdicts = calloc(nfailed + 1, sizeof *j->verdicts);
+	j->proxy_order = calloc(l->nproxy + 1, sizeof *j->proxy_order);
+	claimed = calloc(l->nproxy + 1, sizeof *claimed);
+	if (rc < 0 || !j->t || !j->req || !j->verdicts || !j->proxy_order || !claimed) {
+		rc = -ENOMEM;
+		join_free(j);
+		goto out;
 	}
-	/* One tunnel per client connection: probe records grouped by local address, then
-	 * proxy ledger lines no probe record claimed. */
-	size_t nsrc = l->nprobe + l->nproxy;
-	for (size_t i = 0; i < nsrc; i++) {
-		const struct jprobe *r = i < l->nprobe ? &l->probe[i] : NULL;
-		const struct jproxy *px = r ? NULL : &l->proxy[i - l->nprobe];
-		const char *local = r ? r->local : px->client_peer;
-		struct tunnel *t = NULL;
-		for (size_t k = 0; k < j->n; k++)
-			if (local[0] && strcmp(j->t[k].local, local) == 0)
-				t = &j->t[k];
-		if (px && t)
-			continue;
-		if (!t) {
-			if (j->n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				struct tunnel *nt = realloc(j->t, nc * sizeof *nt);
-				if (!nt) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				j->t = nt;
-				cap = nc;
-			}
-			t = &j->t[j->n++];
-			memset(t, 0, sizeof *t);
-			snprintf(t->local, sizeof t->local, "%s", local);
-			snprintf(t->id, sizeof t->id, "%s", r ? r->id : px->id);
-		}
-		if (r) {
-			t->nrequests++;
-			if (strcmp(r->cls, "ok") != 0 && t->nfailed++ == 0)
-				t->first_failed = r;
-		} else {
-			t->proxy = px;
-		}
-	}
+	j->in = (struct join_inputs){l->norigin > 0, l->nproxy > 0, flows != NULL};
+	join_requests(j, l, &x, claimed);
+	group_tunnels(j);
+	join_proxy_lines(j, l, claimed);
 	for (size_t k = 0; k < j->n; k++) {
 		struct tunnel *t = &j->t[k];
-		double when = 0;
-		for (size_t i = 0; i < l->nprobe && !when; i++)
-			if (strcmp(l->probe[i].local, t->local) == 0)
-				when = l->probe[i].t;
-		for (size_t i = 0; i < l->nproxy && !t->proxy; i++)
-			if (strcmp(l->proxy[i].client_peer, t->local) == 0)
-				t->proxy = &l->proxy[i];
-		fill_chains(t, l, t->local);
-		t->client_flow = find_flow(refs, nrefs, t->local, when);
-		const char *up = t->origin ? t->origin->peer : t->proxy ? t->proxy->upstream_local : "";
-		t->origin_flow = find_flow(refs, nrefs, up, when);
-		if (t->origin_flow == t->client_flow)
-			t->origin_flow = NULL; /* a direct run: the one flow is the client leg */
-		fill_chains(t, l, t->local);
-		if (t->client_flow)
-			j->flows_in_tunnels++;
-		if (t->origin_flow)
-			j->flows_in_tunnels++;
-		judge(t);
+		tunnel_witnesses(j, t, &x, flows);
+		tunnel_chains(j, t);
+		judge_tunnel(j, t);
 		j->counts[t->verdict.code]++;
 	}
 out:
-	free(refs);
+	free(claimed);
+	index_free(&x);
 	return rc;
 }
 
@@ -644,78 +531,8 @@ void join_free(struct join *j)
 	if (!j)
 		return;
 	free(j->t);
+	free(j->req);
+	free(j->verdicts);
+	free(j->proxy_order);
 	memset(j, 0, sizeof *j);
-}
-
-/* A fact about one side of a flow of unknown role: down is the responder's stream. */
-static struct tp_evidence *flow_fact(struct tp_verdict *v, enum tp_fact what, int side, long long bytes)
-{
-	struct tp_evidence *e = fact(v, TP_SRC_CAPTURE, what, TP_HOP_NONE, TP_HOP_WIRE, bytes);
-	if (e)
-		e->dir = side ? TP_DIR_DOWN : TP_DIR_UP;
-	return e;
-}
-
-enum tp_verdict_code flow_verdict(const struct flow *f, struct tp_verdict *v)
-{
-	const struct flow_dir *o = &f->dir[0], *r = &f->dir[1];
-	for (int i = 1; i >= 0; i--) {
-		const struct flow_dir *d = &f->dir[i];
-		if (d->rst_t && !(f->dir[1 - i].rst_t && f->dir[1 - i].rst_t < d->rst_t)) {
-			long long sent = (long long)flow_dir_bytes(d);
-			tp_verdict_init(v, TP_V_RESET, sent);
-			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
-			flow_fact(v, TP_FACT_RST, i, sent);
-			return v->code;
-		}
-	}
-	for (int i = 1; i >= 0; i--) {
-		const struct flow_dir *d = &f->dir[i];
-		if (d->fin_t && d->early_fin) {
-			tp_verdict_init(v, TP_V_EARLY_FIN, (long long)d->r.fin_off);
-			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
-			struct tp_evidence *e = flow_fact(v, TP_FACT_EARLY_FIN, i, (long long)d->r.fin_off);
-			if (e && d->early_fin_expected == UINT64_MAX)
-				snprintf(e->name, sizeof e->name, "chunked");
-			else if (e)
-				e->of = (long long)d->early_fin_expected;
-			return v->code;
-		}
-	}
-	if (o->r.bytes_missed || r->r.bytes_missed) {
-		tp_verdict_init(v, TP_V_GAP, -1);
-		v->direction = !o->r.bytes_missed ? TP_DIR_DOWN : !r->r.bytes_missed ? TP_DIR_UP : TP_DIR_NONE;
-		struct tp_evidence *e = flow_fact(v, TP_FACT_GAP, 1, (long long)(o->r.bytes_missed + r->r.bytes_missed));
-		if (e)
-			e->dir = v->direction;
-		return v->code;
-	}
-	for (int i = 1; i >= 0; i--) {
-		const struct flow_dir *d = &f->dir[i];
-		const struct tlsrec_alert *al = &d->tls.last_alert;
-		if (d->tls.alerts && !al->encrypted && al->level == 2) {
-			char nb[16];
-			tp_verdict_init(v, TP_V_TLS_ALERT, (long long)al->off);
-			v->hop = TP_HOP_WIRE;
-			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
-			struct tp_evidence *e = flow_fact(v, TP_FACT_TLS_ALERT, i, (long long)al->off);
-			if (e)
-				snprintf(e->name, sizeof e->name, "fatal %s",
-					 tlsrec_alert_name(al->desc, nb, sizeof nb));
-			return v->code;
-		}
-	}
-	for (int i = 1; i >= 0; i--) {
-		const struct flow_dir *d = &f->dir[i];
-		if (d->tls_truncated) {
-			tp_verdict_init(v, TP_V_TLS_TRUNCATION, (long long)d->r.fin_off);
-			v->direction = i ? TP_DIR_DOWN : TP_DIR_UP;
-			struct tp_evidence *e = flow_fact(v, TP_FACT_TLS_CLOSE, i, (long long)d->r.fin_off);
-			if (e)
-				snprintf(e->name, sizeof e->name, "%s", tlsrec_close_name(d->tls_close));
-			return v->code;
-		}
-	}
-	tp_verdict_init(v, TP_V_OK, -1);
-	return v->code;
 }

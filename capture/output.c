@@ -1,6 +1,7 @@
 /* output — see output.h. */
 #include "capture/output.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -135,17 +136,44 @@ static json_t *flow_json(const struct flow *f)
 	return o;
 }
 
-static json_t *chain_json(const struct chain *c)
+static json_t *chain_json(const struct chain *c, bool down)
 {
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "expected", jint(c->expected),
-			 "origin_wrote", jint(c->origin_wrote), "origin_leg", jint(c->origin_leg),
-			 "proxy_received", jint(c->proxy_received), "proxy_sent", jint(c->proxy_sent),
-			 "client_leg", jint(c->client_leg), "probe", jint(c->probe_read));
+	const struct chain_wire *w = &c->wire;
+	json_t *wire = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "unit", "stream", "origin_acked",
+				 jint(down ? w->origin_acked : JOIN_UNKNOWN), "origin_leg", jint(w->origin_leg),
+				 "proxy_received", jint(w->proxy_received), "proxy_sent",
+				 jint(w->proxy_sent), "client_leg", jint(w->client_leg));
+	return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "unit", "message", "expected",
+			 jint(down ? c->expected : JOIN_UNKNOWN), "probe_body",
+			 jint(down ? c->probe_body : JOIN_UNKNOWN), "origin_wrote", jint(c->origin_wrote),
+			 "origin_leg", jint(c->origin_leg), "proxy_received", jint(c->proxy_received),
+			 "proxy_sent", jint(c->proxy_sent), "client_leg", jint(c->client_leg), "probe",
+			 jint(c->probe), "wire", wire);
 }
 
-static json_t *tunnel_json(const struct tunnel *t, const struct cap_analysis *a)
+static json_t *request_json(const struct jrequest *q)
+{
+	struct tp_verdict ok;
+	tp_verdict_init(&ok, TP_V_OK, -1);
+	const struct jprobe *r = q->probe;
+	return json_pack("{s:o,s:s,s:s,s:b,s:o,s:o,s:o}", "id", r->id[0] ? json_string(r->id) : json_null(),
+			 "class", r->cls, "phase", r->phase, "origin_line", q->origin != NULL, "down",
+			 chain_json(&q->down, true), "up", chain_json(&q->up, false), "verdict",
+			 tp_verdict_to_json(q->verdict ? q->verdict : &ok));
+}
+
+static json_t *flow_ref_json(const struct flow *f)
 {
 	char x[64], y[64];
+	if (!f)
+		return json_null();
+	return json_pack("{s:s,s:s}", "orig", flow_end_format(f, 0, x, sizeof x), "resp",
+			 flow_end_format(f, 1, y, sizeof y));
+}
+
+static json_t *tunnel_json(const struct join *j, const struct tunnel *t, const struct cap_analysis *a,
+			   bool all_requests)
+{
 	json_t *o = json_object();
 	json_object_set_new(o, "id", t->id[0] ? json_string(t->id) : json_null());
 	json_object_set_new(o, "local", json_string(t->local));
@@ -153,78 +181,153 @@ static json_t *tunnel_json(const struct tunnel *t, const struct cap_analysis *a)
 	json_object_set_new(o, "failed", json_integer((json_int_t)t->nfailed));
 	if (t->first_failed)
 		json_object_set_new(o, "probe_class", json_string(t->first_failed->cls));
-	json_object_set_new(o, "client_flow", t->client_flow ?
-		json_pack("{s:s,s:s}", "orig", flow_end_format(t->client_flow, 0, x, sizeof x),
-			  "resp", flow_end_format(t->client_flow, 1, y, sizeof y)) : json_null());
-	json_object_set_new(o, "origin_flow", t->origin_flow ?
-		json_pack("{s:s,s:s}", "orig", flow_end_format(t->origin_flow, 0, x, sizeof x),
-			  "resp", flow_end_format(t->origin_flow, 1, y, sizeof y)) : json_null());
-	json_object_set_new(o, "down", chain_json(&t->down));
-	json_object_set_new(o, "up", chain_json(&t->up));
+	json_object_set_new(o, "client_flow", flow_ref_json(t->client_flow));
+	json_object_set_new(o, "origin_flow", flow_ref_json(t->origin_flow));
+	json_object_set_new(o, "down", chain_json(&t->down, true));
+	json_object_set_new(o, "up", chain_json(&t->up, false));
 	json_object_set_new(o, "verdict", tp_verdict_to_json(&t->verdict));
+	/* A connection that lost something shows each of its requests; the others are in
+	 * its totals (a soak's ok requests would outweigh everything else). */
+	json_t *reqs = json_array();
+	for (size_t i = 0; (t->nfailed || all_requests) && i < t->nrequests; i++)
+		json_array_append_new(reqs, request_json(&j->req[t->first + i]));
+	json_object_set_new(o, "per_request", reqs);
 	if (a && a->have_stats)
 		json_object_set_new(o, "pcap_dropped", json_integer((json_int_t)a->ps_drop));
 	return o;
 }
 
-json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, const struct join *j)
+static json_t *input_json(const struct cap_analysis *a)
+{
+	static const char *const skip_names[PKT_E_COUNT + 1] = {
+		"other", "truncated", "unsupported_link", "not_ip", "not_tcp",
+		"bad_ip", "bad_tcp", "fragment"};
+	json_t *skipped = json_object();
+	for (int i = 0; i <= PKT_E_COUNT; i++)
+		if (a->skipped[i])
+			json_object_set_new(skipped, skip_names[i], json_integer((json_int_t)a->skipped[i]));
+	const struct flow_table *ft = &a->flows;
+	json_t *in = json_object();
+	json_object_set_new(in, a->live ? "iface" : "file",
+			    json_string(a->live ? a->opt.iface : a->opt.read_path));
+	json_object_set_new(in, "linktype", json_integer(a->linktype));
+	json_object_set_new(in, "link", json_string(pkt_link_name(a->linktype)));
+	json_object_set_new(in, "snaplen", json_integer(a->snaplen));
+	json_object_set_new(in, "frames", json_integer((json_int_t)a->frames));
+	json_object_set_new(in, "tcp_frames", json_integer((json_int_t)a->tcp_frames));
+	json_object_set_new(in, "bytes_captured", json_integer((json_int_t)a->bytes_captured));
+	json_object_set_new(in, "bytes_wire", json_integer((json_int_t)a->bytes_wire));
+	json_object_set_new(in, "payload_cut_frames", json_integer((json_int_t)a->payload_cut_frames));
+	json_object_set_new(in, "skipped", skipped);
+	json_object_set_new(in, "bad_checksums", json_integer((json_int_t)ft->bad_csum));
+	json_object_set_new(in, "max_flows", json_integer((json_int_t)ft->max_flows));
+	json_object_set_new(in, "flows_refused", json_integer((json_int_t)ft->flows_left_out));
+	json_object_set_new(in, "flows_refused_exact", json_boolean(ft->left_out_exact));
+	json_object_set_new(in, "segments_refused", json_integer((json_int_t)ft->segments_left_out));
+	json_object_set_new(in, "first", json_real(a->t_first));
+	json_object_set_new(in, "last", json_real(a->t_last));
+	json_object_set_new(in, "read_error", a->read_error[0] ? json_string(a->read_error) : json_null());
+	return in;
+}
+
+/* Everything but the entries of "flows" and "tunnels" (empty arrays for the caller to fill). */
+static json_t *capture_doc(const struct cap_analysis *a, const struct ledgers *l, const struct join *j)
 {
 	json_t *doc = json_object();
-	json_object_set_new(doc, "schema", json_string("tunnelprobe.capture/2"));
-	if (a) {
-		static const char *const skip_names[PKT_E_COUNT + 1] = {
-			"other", "truncated", "unsupported_link", "not_ip", "not_tcp",
-			"bad_ip", "bad_tcp", "fragment"};
-		json_t *skipped = json_object();
-		for (int i = 0; i <= PKT_E_COUNT; i++)
-			if (a->skipped[i])
-				json_object_set_new(skipped, skip_names[i],
-						    json_integer((json_int_t)a->skipped[i]));
-		json_t *in = json_object();
-		json_object_set_new(in, a->live ? "iface" : "file",
-				    json_string(a->live ? a->opt.iface : a->opt.read_path));
-		json_object_set_new(in, "linktype", json_integer(a->linktype));
-		json_object_set_new(in, "link", json_string(pkt_link_name(a->linktype)));
-		json_object_set_new(in, "snaplen", json_integer(a->snaplen));
-		json_object_set_new(in, "frames", json_integer((json_int_t)a->frames));
-		json_object_set_new(in, "tcp_frames", json_integer((json_int_t)a->tcp_frames));
-		json_object_set_new(in, "bytes_captured", json_integer((json_int_t)a->bytes_captured));
-		json_object_set_new(in, "bytes_wire", json_integer((json_int_t)a->bytes_wire));
-		json_object_set_new(in, "payload_cut_frames",
-				    json_integer((json_int_t)a->payload_cut_frames));
-		json_object_set_new(in, "skipped", skipped);
-		json_object_set_new(in, "bad_checksums", json_integer((json_int_t)a->flows.bad_csum));
-		json_object_set_new(in, "flows_refused", json_integer((json_int_t)a->flows.flows_dropped));
-		json_object_set_new(in, "first", json_real(a->t_first));
-		json_object_set_new(in, "last", json_real(a->t_last));
-		json_object_set_new(in, "read_error", a->read_error[0] ? json_string(a->read_error) :
-									 json_null());
-		json_object_set_new(doc, "input", in);
-		json_object_set_new(doc, "pcap_stats", a->have_stats ?
-			json_pack("{s:I,s:I,s:I}", "received", (json_int_t)a->ps_recv, "dropped",
-				  (json_int_t)a->ps_drop, "if_dropped", (json_int_t)a->ps_ifdrop) :
-			json_null());
-		json_t *flows = json_array();
-		for (size_t i = 0; i < a->flows.n; i++)
-			json_array_append_new(flows, flow_json(a->flows.flows[i]));
-		json_object_set_new(doc, "flows", flows);
-	} else {
-		json_object_set_new(doc, "input", json_null());
-		json_object_set_new(doc, "flows", json_array());
-	}
+	json_object_set_new(doc, "schema", json_string("tunnelprobe.capture/3"));
+	json_object_set_new(doc, "run_id", l->run_id[0] ? json_string(l->run_id) : json_null());
+	json_object_set_new(doc, "input", a ? input_json(a) : json_null());
+	json_object_set_new(doc, "pcap_stats", a && a->have_stats ?
+		json_pack("{s:I,s:I,s:I}", "received", (json_int_t)a->ps_recv, "dropped",
+			  (json_int_t)a->ps_drop, "if_dropped", (json_int_t)a->ps_ifdrop) :
+		json_null());
+	json_object_set_new(doc, "flows", json_array());
 	json_object_set_new(doc, "ledgers", json_pack("{s:I,s:I,s:I,s:I}", "probe",
 		(json_int_t)l->nprobe, "origin", (json_int_t)l->norigin, "proxy",
 		(json_int_t)l->nproxy, "bad_lines", (json_int_t)l->bad_lines));
-	json_t *tunnels = json_array();
+	json_object_set_new(doc, "ledger_lines_other_runs", json_integer((json_int_t)l->other_runs));
 	json_t *counts = json_object();
-	for (size_t i = 0; i < j->n; i++)
-		json_array_append_new(tunnels, tunnel_json(&j->t[i], a));
 	for (int v = 0; v < TP_V_COUNT; v++)
 		if (j->counts[v])
 			json_object_set_new(counts, tp_verdict_code_name(v), json_integer((json_int_t)j->counts[v]));
-	json_object_set_new(doc, "tunnels", tunnels);
+	json_object_set_new(doc, "tunnels", json_array());
 	json_object_set_new(doc, "verdicts", counts);
 	return doc;
+}
+
+json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, const struct join *j,
+		     bool all_requests)
+{
+	json_t *doc = capture_doc(a, l, j);
+	json_t *flows = json_object_get(doc, "flows"), *tunnels = json_object_get(doc, "tunnels");
+	for (size_t i = 0; a && i < a->flows.n; i++)
+		json_array_append_new(flows, flow_json(a->flows.flows[i]));
+	for (size_t i = 0; i < j->n; i++)
+		json_array_append_new(tunnels, tunnel_json(j, &j->t[i], a, all_requests));
+	return doc;
+}
+
+/* Writes the n entries of an array one at a time, each built, written and freed. */
+static int stream_array(FILE *out, size_t n, json_t *(*entry)(const void *ctx, size_t i), const void *ctx)
+{
+	int rc = 0;
+	fputs("[", out);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		json_t *e = entry(ctx, i);
+		fputs(i ? ",\n  " : "\n  ", out);
+		rc = e ? json_dumpf(e, out, JSON_COMPACT) : -1;
+		json_decref(e);
+	}
+	fputs(n ? "\n ]" : "]", out);
+	return rc;
+}
+
+struct stream_ctx {
+	const struct cap_analysis *a;
+	const struct join *j;
+	bool all_requests;
+};
+
+static json_t *flow_entry(const void *ctx, size_t i)
+{
+	return flow_json(((const struct stream_ctx *)ctx)->a->flows.flows[i]);
+}
+
+static json_t *tunnel_entry(const void *ctx, size_t i)
+{
+	const struct stream_ctx *c = ctx;
+	return tunnel_json(c->j, &c->j->t[i], c->a, c->all_requests);
+}
+
+int capture_json_write(FILE *out, const struct cap_analysis *a, const struct ledgers *l,
+		       const struct join *j, bool all_requests)
+{
+	json_t *doc = capture_doc(a, l, j);
+	if (!doc)
+		return -ENOMEM;
+	struct stream_ctx ctx = {a, j, all_requests};
+	int rc = 0;
+	const char *key;
+	json_t *value;
+	bool first = true;
+	fputs("{", out);
+	json_object_foreach(doc, key, value) {
+		/* Our own keys: plain ASCII, nothing to escape. */
+		fprintf(out, "%s\n \"%s\": ", first ? "" : ",", key);
+		first = false;
+		if (rc)
+			break;
+		/* Flows and tunnels one at a time: the document never holds them all. */
+		if (strcmp(key, "flows") == 0)
+			rc = stream_array(out, a ? a->flows.n : 0, flow_entry, &ctx);
+		else if (strcmp(key, "tunnels") == 0)
+			rc = stream_array(out, j->n, tunnel_entry, &ctx);
+		else
+			rc = json_dumpf(value, out, JSON_INDENT(1) | JSON_ENCODE_ANY);
+	}
+	fputs("\n}\n", out);
+	json_decref(doc);
+	return rc || ferror(out) ? -EIO : 0;
 }
 
 static void fmt_count(char *out, size_t n, long long v)
@@ -237,20 +340,32 @@ static void fmt_count(char *out, size_t n, long long v)
 
 static void print_chain(FILE *out, const char *name, const struct chain *c, bool down)
 {
-	char e[24], w[24], o[24], pr[24], ps[24], cl[24], p[24];
+	char e[24], b[24], w[24], o[24], pr[24], ps[24], cl[24], p[24];
+	char wa[24], wo[24], wpr[24], wps[24], wcl[24];
 	fmt_count(e, sizeof e, c->expected);
+	fmt_count(b, sizeof b, c->probe_body);
 	fmt_count(w, sizeof w, c->origin_wrote);
 	fmt_count(o, sizeof o, c->origin_leg);
 	fmt_count(pr, sizeof pr, c->proxy_received);
 	fmt_count(ps, sizeof ps, c->proxy_sent);
 	fmt_count(cl, sizeof cl, c->client_leg);
-	fmt_count(p, sizeof p, c->probe_read);
-	if (down)
-		fprintf(out, "    %s: origin wrote %s → origin leg %s → proxy %s/%s → client leg %s → probe read %s (expected %s)\n",
-			name, w, o, pr, ps, cl, p, e);
-	else
-		fprintf(out, "    %s: probe sent %s → client leg %s → proxy %s/%s → origin leg %s → origin read %s\n",
-			name, p, cl, pr, ps, o, w);
+	fmt_count(p, sizeof p, c->probe);
+	fmt_count(wa, sizeof wa, c->wire.origin_acked);
+	fmt_count(wo, sizeof wo, c->wire.origin_leg);
+	fmt_count(wpr, sizeof wpr, c->wire.proxy_received);
+	fmt_count(wps, sizeof wps, c->wire.proxy_sent);
+	fmt_count(wcl, sizeof wcl, c->wire.client_leg);
+	if (down) {
+		fprintf(out, "    %s: origin wrote %s → origin leg %s → proxy %s/%s → client leg %s → probe read %s"
+			" (application bytes; body %s of %s)\n", name, w, o, pr, ps, cl, p, b, e);
+		fprintf(out, "      wire: origin acked %s, origin leg %s, proxy %s/%s, client leg %s"
+			" (TCP bytes, TLS included)\n", wa, wo, wpr, wps, wcl);
+	} else {
+		fprintf(out, "    %s: probe sent %s → client leg %s → proxy %s/%s → origin leg %s → origin read %s"
+			" (application bytes)\n", name, p, cl, pr, ps, o, w);
+		fprintf(out, "      wire: client leg %s, proxy %s/%s, origin leg %s (TCP bytes, TLS included)\n",
+			wcl, wpr, wps, wo);
+	}
 }
 
 static bool flow_interesting(const struct flow *f)
@@ -259,67 +374,96 @@ static bool flow_interesting(const struct flow *f)
 	return flow_verdict(f, &v) != TP_V_OK;
 }
 
+static void summary_input(FILE *out, const struct cap_analysis *a)
+{
+	const struct flow_table *ft = &a->flows;
+	fprintf(out, "capture: %s %s (%s, snaplen %d): %" PRIu64 " frames, %" PRIu64 " TCP, %zu flows",
+		a->live ? "interface" : "file", a->live ? a->opt.iface : a->opt.read_path,
+		pkt_link_name(a->linktype), a->snaplen, a->frames, a->tcp_frames, ft->n);
+	uint64_t skipped = 0;
+	for (int i = 0; i <= PKT_E_COUNT; i++)
+		skipped += a->skipped[i];
+	if (skipped)
+		fprintf(out, ", %" PRIu64 " frames skipped (not TCP or unreadable)", skipped);
+	if (ft->bad_csum)
+		fprintf(out, ", %" PRIu64 " bad checksums (offload, kept)", ft->bad_csum);
+	fprintf(out, "\n");
+	if (ft->flows_left_out)
+		fprintf(out, "capture: the flow table is full at %zu flows: %s%" PRIu64 " more flows (%" PRIu64
+			" segments) were left out and are in no verdict; --max-flows N raises the limit\n",
+			ft->max_flows, ft->left_out_exact ? "" : "at least ", ft->flows_left_out,
+			ft->segments_left_out);
+	if (a->have_stats)
+		fprintf(out, "capture: pcap received %" PRIu64 ", dropped %" PRIu64 ", interface dropped %" PRIu64 "\n",
+			a->ps_recv, a->ps_drop, a->ps_ifdrop);
+	if (a->payload_cut_frames)
+		fprintf(out, "capture: payload cut by the snaplen in %" PRIu64
+			" frames (byte counts are exact; TLS/HTTP scanning may have lost sync)\n",
+			a->payload_cut_frames);
+	if (a->read_error[0])
+		fprintf(out, "capture: warning: %s\n", a->read_error);
+}
+
+static void summary_flows(FILE *out, const struct cap_analysis *a, bool all_flows)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < a->flows.n; i++) {
+		const struct flow *f = a->flows.flows[i];
+		if (!all_flows && !flow_interesting(f) && a->flows.n > 20)
+			continue;
+		if (shown++ == 0)
+			fprintf(out, "flows:\n");
+		char x[64], y[64], text[TP_VERDICT_TEXT_MAX];
+		struct tp_verdict v;
+		flow_verdict(f, &v);
+		tp_verdict_render(&v, text, sizeof text);
+		fprintf(out, "  %s → %s  %s %s  up %" PRIu64 " B, down %" PRIu64 " B%s%s  %s\n",
+			flow_end_format(f, 0, x, sizeof x), flow_end_format(f, 1, y, sizeof y),
+			flow_conn_state(f), f->history, flow_dir_bytes(&f->dir[0]), flow_dir_bytes(&f->dir[1]),
+			f->dir[0].tls.sni[0] ? "  sni " : "", f->dir[0].tls.sni, text);
+	}
+	if (shown < a->flows.n)
+		fprintf(out, "  (%zu flows with nothing to report not listed; --all-flows lists them)\n",
+			a->flows.n - shown);
+}
+
+static void summary_tunnel(FILE *out, const struct cap_analysis *a, const struct join *j,
+			   const struct tunnel *t)
+{
+	char text[TP_VERDICT_TEXT_MAX];
+	fprintf(out, "tunnel %s (%s, %zu requests, %zu failed): %s", t->id[0] ? t->id : "-", t->local,
+		t->nrequests, t->nfailed, tp_verdict_render(&t->verdict, text, sizeof text));
+	if (a && a->have_stats)
+		fprintf(out, " [pcap dropped %" PRIu64 "]", a->ps_drop);
+	fprintf(out, "\n");
+	print_chain(out, "down", &t->down, true);
+	print_chain(out, "up", &t->up, false);
+	/* A connection that carried several requests: each failed one on its own. */
+	for (size_t i = 0; t->nrequests > 1 && i < t->nrequests; i++) {
+		const struct jrequest *q = &j->req[t->first + i];
+		if (q->verdict && q != t->deciding)
+			fprintf(out, "  request %s: %s\n", q->probe->id[0] ? q->probe->id : "-",
+				tp_verdict_render(q->verdict, text, sizeof text));
+	}
+}
+
 void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledgers *l,
 		     const struct join *j, bool all_flows)
 {
 	if (a) {
-		fprintf(out, "capture: %s %s (%s, snaplen %d): %" PRIu64 " frames, %" PRIu64
-			" TCP, %zu flows", a->live ? "interface" : "file",
-			a->live ? a->opt.iface : a->opt.read_path, pkt_link_name(a->linktype),
-			a->snaplen, a->frames, a->tcp_frames, a->flows.n);
-		uint64_t skipped = 0;
-		for (int i = 0; i <= PKT_E_COUNT; i++)
-			skipped += a->skipped[i];
-		if (skipped)
-			fprintf(out, ", %" PRIu64 " frames skipped (not TCP or unreadable)", skipped);
-		if (a->flows.bad_csum)
-			fprintf(out, ", %" PRIu64 " bad checksums (offload, kept)", a->flows.bad_csum);
-		fprintf(out, "\n");
-		if (a->have_stats)
-			fprintf(out, "capture: pcap received %" PRIu64 ", dropped %" PRIu64
-				", interface dropped %" PRIu64 "\n", a->ps_recv, a->ps_drop, a->ps_ifdrop);
-		if (a->payload_cut_frames)
-			fprintf(out, "capture: payload cut by the snaplen in %" PRIu64
-				" frames (byte counts are exact; TLS/HTTP scanning may have lost sync)\n",
-				a->payload_cut_frames);
-		if (a->read_error[0])
-			fprintf(out, "capture: warning: %s\n", a->read_error);
-		size_t shown = 0;
-		for (size_t i = 0; i < a->flows.n; i++) {
-			const struct flow *f = a->flows.flows[i];
-			if (!all_flows && !flow_interesting(f) && a->flows.n > 20)
-				continue;
-			if (shown++ == 0)
-				fprintf(out, "flows:\n");
-			char x[64], y[64], text[TP_VERDICT_TEXT_MAX];
-			struct tp_verdict v;
-			flow_verdict(f, &v);
-			tp_verdict_render(&v, text, sizeof text);
-			fprintf(out, "  %s → %s  %s %s  up %" PRIu64 " B, down %" PRIu64 " B%s%s  %s\n",
-				flow_end_format(f, 0, x, sizeof x), flow_end_format(f, 1, y, sizeof y),
-				flow_conn_state(f), f->history, flow_dir_bytes(&f->dir[0]),
-				flow_dir_bytes(&f->dir[1]), f->dir[0].tls.sni[0] ? "  sni " : "",
-				f->dir[0].tls.sni, text);
-		}
-		if (shown < a->flows.n)
-			fprintf(out, "  (%zu flows with nothing to report not listed; --all-flows lists them)\n",
-				a->flows.n - shown);
+		summary_input(out, a);
+		summary_flows(out, a, all_flows);
 	}
-	if (l->nprobe || l->norigin || l->nproxy)
-		fprintf(out, "ledgers: %zu probe records, %zu origin lines, %zu proxy lines%s\n",
-			l->nprobe, l->norigin, l->nproxy, l->bad_lines ? " (some lines unreadable)" : "");
-	for (size_t i = 0; i < j->n; i++) {
-		const struct tunnel *t = &j->t[i];
-		char text[TP_VERDICT_TEXT_MAX];
-		fprintf(out, "tunnel %s (%s, %zu requests, %zu failed): %s", t->id[0] ? t->id : "-",
-			t->local, t->nrequests, t->nfailed,
-			tp_verdict_render(&t->verdict, text, sizeof text));
-		if (a && a->have_stats)
-			fprintf(out, " [pcap dropped %" PRIu64 "]", a->ps_drop);
+	if (l->nprobe || l->norigin || l->nproxy || l->other_runs) {
+		fprintf(out, "ledgers: %zu probe records, %zu origin lines, %zu proxy lines%s", l->nprobe,
+			l->norigin, l->nproxy, l->bad_lines ? " (some lines unreadable)" : "");
+		if (l->run_id[0])
+			fprintf(out, " of run %s (%" PRIu64 " lines of other runs left out)", l->run_id,
+				l->other_runs);
 		fprintf(out, "\n");
-		print_chain(out, "down", &t->down, true);
-		print_chain(out, "up", &t->up, false);
 	}
+	for (size_t i = 0; i < j->n; i++)
+		summary_tunnel(out, a, j, &j->t[i]);
 	if (j->n) {
 		fprintf(out, "verdicts:");
 		for (int v = 0; v < TP_V_COUNT; v++)

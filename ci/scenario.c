@@ -132,12 +132,18 @@ static const struct {
 	{"reset by proxy", CODE(TP_V_RESET_BY_PROXY) | CODE(TP_V_RESET_UPSTREAM_BY_PROXY)},
 	{"reset by origin", CODE(TP_V_RESET_BY_ORIGIN)},
 	{"reset by client", CODE(TP_V_RESET_BY_CLIENT)},
+	{"reset became fin", CODE(TP_V_RESET_BECAME_FIN)},
 	{"closed early", CODE(TP_V_CLOSED_EARLY)},
 	{"no fin", CODE(TP_V_NO_FIN)},
+	{"fin withheld", CODE(TP_V_NO_FIN)},
+	{"upload lost", CODE(TP_V_UPLOAD_LOST)},
+	{"refused by proxy", CODE(TP_V_PROXY_REFUSED)},
 	{"proxy->client", CODE(TP_V_TRUNCATED_PROXY_CLIENT) | CODE(TP_V_RESET_BY_PROXY) |
-				  CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN)},
+				  CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN) | CODE(TP_V_RESET_BECAME_FIN)},
+	/* Every code whose hop is the proxy. */
 	{"at proxy", CODE(TP_V_TRUNCATED_PROXY_CLIENT) | CODE(TP_V_RESET_BY_PROXY) |
-			     CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN) | CODE(TP_V_RESET_UPSTREAM_BY_PROXY)},
+			     CODE(TP_V_CLOSED_EARLY) | CODE(TP_V_NO_FIN) | CODE(TP_V_RESET_UPSTREAM_BY_PROXY) |
+			     CODE(TP_V_RESET_BECAME_FIN) | CODE(TP_V_UPLOAD_LOST) | CODE(TP_V_PROXY_REFUSED)},
 	{"at origin", CODE(TP_V_TRUNCATED_ORIGIN_PROXY) | CODE(TP_V_RESET_BY_ORIGIN)},
 	{"lost on the wire", CODE(TP_V_LOST_GAP) | CODE(TP_V_GAP)},
 	{"client timeout", CODE(TP_V_CLIENT_TIMEOUT)},

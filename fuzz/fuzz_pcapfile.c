@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ledgers_init(&l);
 	struct join j;
 	if (join_build(&j, &l, &a.flows) == 0) {
-		json_t *doc = capture_json(&a, &l, &j);
+		json_t *doc = capture_json(&a, &l, &j, true);
 		char *s = json_dumps(doc, JSON_COMPACT);
 		free(s);
 		json_decref(doc);

@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_t *again = tp_verdict_to_json(&v);
 		if (!again || tp_verdict_from_json(again, &back) != 0 || back.code != v.code ||
 		    back.hop != v.hop || back.direction != v.direction || back.at_byte != v.at_byte ||
+		    back.would_locate != v.would_locate ||
 		    back.nevidence != v.nevidence ||
 		    memcmp(back.evidence, v.evidence, v.nevidence * sizeof v.evidence[0]) != 0)
 			__builtin_trap();

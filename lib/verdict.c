@@ -29,8 +29,8 @@ static const struct {
 	[TP_V_LOST_GAP] = {"lost_gap", TP_HOP_WIRE, TP_DIR_DOWN, "lost on the wire", "lost on the wire"},
 	[TP_V_CLIENT_TIMEOUT] = {"client_timeout", TP_HOP_NONE, TP_DIR_DOWN, "client gave up",
 				 "client timeout"},
-	[TP_V_NO_FIN] = {"no_fin", TP_HOP_PROXY, TP_DIR_DOWN,
-			 "all bytes arrived but the proxy never sent FIN", "at proxy→client (no FIN)"},
+	[TP_V_NO_FIN] = {"no_fin", TP_HOP_PROXY, TP_DIR_DOWN, "FIN withheld at proxy",
+			 "at proxy→client (no FIN)"},
 	[TP_V_CLIENT_SHORT_READ] = {"client_short_read", TP_HOP_CLIENT, TP_DIR_DOWN,
 				    "the client read less than the wire carried",
 				    "at the client (the wire carried more)"},
@@ -41,6 +41,13 @@ static const struct {
 	[TP_V_CLOSED_EARLY] = {"closed_early", TP_HOP_PROXY, TP_DIR_DOWN,
 			       "proxy closed the tunnel after accepting it",
 			       "at proxy (closed after accepting the tunnel)"},
+	[TP_V_RESET_BECAME_FIN] = {"reset_became_fin", TP_HOP_PROXY, TP_DIR_DOWN,
+				   "reset became FIN at proxy→client",
+				   "at proxy→client (a reset passed on as a FIN)"},
+	[TP_V_UPLOAD_LOST] = {"upload_lost", TP_HOP_PROXY, TP_DIR_UP,
+			      "upload lost on the way to the origin", "at proxy→origin (upload lost)"},
+	[TP_V_PROXY_REFUSED] = {"proxy_refused", TP_HOP_PROXY, TP_DIR_NONE, "refused by proxy",
+				"at proxy (refused)"},
 	[TP_V_FAILED_UNLOCATED] = {"failed_unlocated", TP_HOP_NONE, TP_DIR_NONE,
 				   "no hop could be named from the inputs", ""},
 	[TP_V_EARLY_FIN] = {"early_fin", TP_HOP_WIRE, TP_DIR_NONE, "", "early FIN"},
@@ -59,7 +66,15 @@ static const char *const source_names[TP_SRC_COUNT] = {"probe", "origin_ledger",
 static const char *const unit_names[TP_UNIT_COUNT] = {"none", "body", "message", "stream"};
 static const char *const fact_names[TP_FACT_COUNT] = {
 	"wrote", "read", "acked", "carried", "fin", "early_fin", "no_fin", "rst", "gap",
-	"tls_alert", "tls_close", "failed"};
+	"tls_alert", "tls_close", "failed", "refused", "absent"};
+/* By bit of enum tp_need. */
+#define NEED_COUNT 4
+_Static_assert(TP_NEED_ALL == (1u << NEED_COUNT) - 1, "one name per need bit");
+static const char *const need_names[NEED_COUNT] = {"origin_ledger", "proxy_ledger",
+						   "capture_client_leg", "capture_origin_leg"};
+static const char *const need_words[NEED_COUNT] = {"the origin's ledger", "the proxy's ledger",
+						   "a capture on the client leg",
+						   "a capture on the origin leg"};
 
 static const char *name_of(const char *const *names, size_t n, unsigned v, const char *dflt)
 {
@@ -105,6 +120,14 @@ const char *tp_verdict_unit_name(enum tp_unit u)
 	return name_of(unit_names, TP_UNIT_COUNT, (unsigned)u, "none");
 }
 
+const char *tp_verdict_need_name(unsigned need_bit)
+{
+	for (unsigned i = 0; i < NEED_COUNT; i++)
+		if (need_bit == 1u << i)
+			return need_names[i];
+	return "";
+}
+
 int tp_verdict_code_from_name(const char *name)
 {
 	for (int c = 0; name && c < TP_V_COUNT; c++)
@@ -147,6 +170,7 @@ void tp_evidence_init(struct tp_evidence *e, enum tp_source source, enum tp_fact
 	e->what = what;
 	e->unit = (unsigned)source < TP_SRC_COUNT ? usual[source] : TP_UNIT_NONE;
 	e->bytes = e->of = -1;
+	e->reply = -1;
 }
 
 int tp_verdict_add(struct tp_verdict *v, const struct tp_evidence *e)
@@ -219,6 +243,24 @@ static void count(struct out *o, const struct tp_evidence *e)
 	put(o, " %s", units(e));
 }
 
+/* "proxy refused on the client leg: HTTP 502", "proxy refused: SOCKS5 reply 5", "proxy
+ * refused (SOCKS5 reply 5: connection refused)" when only the probe's words have the
+ * code, "proxy closed before its reply was complete". */
+static void render_refused(struct out *o, const struct tp_evidence *e)
+{
+	if (strcmp(e->name, "aborted") == 0) {
+		put(o, "%s closed%s before its reply was complete", who(e), leg(e->on));
+		return;
+	}
+	put(o, "%s refused%s", who(e), leg(e->on));
+	bool socks = strcmp(e->name, "socks5") == 0;
+	if (e->reply >= 0)
+		put(o, ": %s %d", socks ? "SOCKS5 reply" : strcmp(e->name, "http") == 0 ? "HTTP" : "reply",
+		    e->reply);
+	else if (e->detail[0])
+		put(o, " (%s)", e->detail);
+}
+
 static void render_fact(struct out *o, const struct tp_evidence *e)
 {
 	switch (e->what) {
@@ -238,6 +280,7 @@ static void render_fact(struct out *o, const struct tp_evidence *e)
 	case TP_FACT_ACKED:
 		put(o, "%s acknowledged", who(e));
 		count(o, e);
+		put(o, "%s", leg(e->on));
 		break;
 	case TP_FACT_CARRIED:
 		put(o, "the %s carried", e->on == TP_HOP_ORIGIN_LEG ? "origin leg" :
@@ -288,6 +331,13 @@ static void render_fact(struct out *o, const struct tp_evidence *e)
 		if (e->detail[0])
 			put(o, ": %s", e->detail);
 		break;
+	case TP_FACT_REFUSED:
+		render_refused(o, e);
+		break;
+	case TP_FACT_ABSENT:
+		put(o, "no %s line for this request", e->source == TP_SRC_ORIGIN_LEDGER ? "origin ledger" :
+			e->source == TP_SRC_PROXY_LEDGER ? "proxy ledger" : tp_verdict_source_name(e->source));
+		break;
 	default:
 		put(o, "%s", tp_verdict_fact_name(e->what));
 		break;
@@ -303,6 +353,22 @@ char *tp_evidence_render(const struct tp_evidence *e, char *out, size_t cap)
 	return out;
 }
 
+/* "; the proxy's ledger or a capture on the client leg would name the hop" */
+static void render_needs(struct out *o, unsigned needs)
+{
+	unsigned n = 0, total = 0;
+	for (unsigned i = 0; i < NEED_COUNT; i++)
+		total += (needs >> i) & 1u;
+	for (unsigned i = 0; i < NEED_COUNT; i++) {
+		if (!(needs & (1u << i)))
+			continue;
+		put(o, "%s%s", n == 0 ? "; " : n + 1 == total ? " or " : ", ", need_words[i]);
+		n++;
+	}
+	if (n)
+		put(o, " would name the hop");
+}
+
 char *tp_verdict_render(const struct tp_verdict *v, char *out, size_t cap)
 {
 	struct out o = {out, cap, 0};
@@ -313,15 +379,16 @@ char *tp_verdict_render(const struct tp_verdict *v, char *out, size_t cap)
 	if (!head[0] && n == 0)
 		head = tp_verdict_code_name(v->code);
 	put(&o, "%s", head);
-	if (n == 0)
-		return out;
-	put(&o, "%s", head[0] ? " (" : "");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			put(&o, "; ");
-		render_fact(&o, &v->evidence[i]);
+	if (n) {
+		put(&o, "%s", head[0] ? " (" : "");
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				put(&o, "; ");
+			render_fact(&o, &v->evidence[i]);
+		}
+		put(&o, "%s", head[0] ? ")" : "");
 	}
-	put(&o, "%s", head[0] ? ")" : "");
+	render_needs(&o, v->would_locate);
 	return out;
 }
 
@@ -358,6 +425,8 @@ static json_t *evidence_json(const struct tp_evidence *e)
 		json_object_set_new(o, "phase", json_string(e->phase));
 	if (e->detail[0])
 		json_object_set_new(o, "detail", json_string(e->detail));
+	if (e->reply >= 0)
+		json_object_set_new(o, "reply", json_integer(e->reply));
 	json_object_set_new(o, "fact", json_string(tp_evidence_render(e, text, sizeof text)));
 	return o;
 }
@@ -368,10 +437,19 @@ json_t *tp_verdict_to_json(const struct tp_verdict *v)
 	json_t *ev = json_array();
 	for (size_t i = 0; ev && i < v->nevidence && i < TP_VERDICT_MAX_EVIDENCE; i++)
 		json_array_append_new(ev, evidence_json(&v->evidence[i]));
-	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s}", "code", tp_verdict_code_name(v->code),
+	json_t *needs = NULL;
+	for (unsigned i = 0; i < NEED_COUNT; i++) {
+		if (!(v->would_locate & (1u << i)))
+			continue;
+		if (!needs)
+			needs = json_array();
+		json_array_append_new(needs, json_string(need_names[i]));
+	}
+	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o*,s:s}", "code", tp_verdict_code_name(v->code),
 			      "hop", tp_verdict_hop_name(v->hop), "direction",
 			      tp_verdict_dir_name(v->direction), "at_byte", jcount(v->at_byte),
-			      "evidence", ev, "text", tp_verdict_render(v, text, sizeof text));
+			      "evidence", ev, "would_locate", needs, "text",
+			      tp_verdict_render(v, text, sizeof text));
 	return o;
 }
 
@@ -412,6 +490,36 @@ static int text_field(json_t *o, const char *key, char *out, size_t cap)
 	return 0;
 }
 
+/* A reply code: absent is -1; otherwise 0..65535 (HTTP status, SOCKS5 reply). */
+static int reply_field(json_t *o, int *out)
+{
+	long long v;
+	if (count_field(o, "reply", &v) < 0 || v > 65535)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+/* "would_locate": absent, or an array of need names. */
+static int needs_field(json_t *o, unsigned *out)
+{
+	json_t *a = json_object_get(o, "would_locate");
+	*out = 0;
+	if (!a)
+		return 0;
+	if (!json_is_array(a))
+		return -EINVAL;
+	size_t i;
+	json_t *item;
+	json_array_foreach(a, i, item) {
+		int bit = index_of(need_names, NEED_COUNT, json_string_value(item));
+		if (bit < 0)
+			return -EINVAL;
+		*out |= 1u << bit;
+	}
+	return 0;
+}
+
 static int evidence_from_json(json_t *o, struct tp_evidence *e)
 {
 	int source = -1, what = -1;
@@ -428,7 +536,7 @@ static int evidence_from_json(json_t *o, struct tp_evidence *e)
 	    count_field(o, "bytes", &e->bytes) < 0 || count_field(o, "of", &e->of) < 0 ||
 	    text_field(o, "name", e->name, sizeof e->name) < 0 ||
 	    text_field(o, "phase", e->phase, sizeof e->phase) < 0 ||
-	    text_field(o, "detail", e->detail, sizeof e->detail) < 0)
+	    text_field(o, "detail", e->detail, sizeof e->detail) < 0 || reply_field(o, &e->reply) < 0)
 		return -EINVAL;
 	e->by = (enum tp_hop)by;
 	e->on = (enum tp_hop)on;
@@ -453,6 +561,8 @@ int tp_verdict_from_json(json_t *j, struct tp_verdict *v)
 		goto bad;
 	v->hop = (enum tp_hop)hop;
 	v->direction = (enum tp_dir)dir;
+	if (needs_field(j, &v->would_locate) < 0)
+		goto bad;
 	json_t *ev = json_object_get(j, "evidence");
 	if (ev && !json_is_array(ev))
 		goto bad;

@@ -1,6 +1,6 @@
 /* verdict — a verdict as data: what ended one tunnel (or one TCP flow seen on its own),
  * the hop it names, the direction whose bytes were lost, the byte it happened at, and
- * the facts it was made from. Verdicts are made in one place (capture/join.c), carried
+ * the facts it was made from. Verdicts are made in one place (capture/judge.c), carried
  * as JSON (capture.json `tunnels[].verdict` and `flows[].verdict`, run files'
  * `failures[].verdict` and `verdicts[]`) and read back by their code. The sentence
  * people read is rendered from the data (tp_verdict_render) and never parsed.
@@ -36,6 +36,10 @@ enum tp_verdict_code {
 	TP_V_RESET_BY_CLIENT,        /* the client reset (gave up) */
 	TP_V_TLS_ALERT,              /* a TLS alert ended it */
 	TP_V_CLOSED_EARLY,           /* the proxy closed the tunnel right after accepting it */
+	TP_V_RESET_BECAME_FIN,       /* the origin leg ended with a reset, the client saw an
+				      * orderly end: the proxy turned a reset into a FIN */
+	TP_V_UPLOAD_LOST,            /* the client's upload bytes or its FIN never reached the origin */
+	TP_V_PROXY_REFUSED,          /* the proxy refused (or aborted) the CONNECT/SOCKS exchange */
 	TP_V_FAILED_UNLOCATED,       /* the probe failed and no hop could be named */
 	TP_V_EARLY_FIN,              /* (a flow on its own) FIN before the end its framing promised */
 	TP_V_RESET,                  /* (a flow on its own) reset by one side */
@@ -101,6 +105,10 @@ enum tp_fact {
 	TP_FACT_TLS_CLOSE,  /* `by` closed at byte `bytes` without ending TLS: `name` is the
 			     * close kind (lib/tlsrec: "no_close_notify", "mid_record") */
 	TP_FACT_FAILED,     /* the probe's class `name`, phase `phase`, detail `detail` */
+	TP_FACT_REFUSED,    /* `by` refused the tunnel: `reply` (HTTP status or SOCKS5 reply
+			     * code, -1 unknown), `name` the protocol ("http", "socks5") or
+			     * "aborted" (closed before its reply was complete) */
+	TP_FACT_ABSENT,     /* `source` has no line for this request: it never reached `by` */
 	TP_FACT_COUNT
 };
 
@@ -120,6 +128,17 @@ struct tp_evidence {
 	char name[40];         /* class, TLS alert, TLS close kind, "chunked" */
 	char phase[16];        /* probe phase */
 	char detail[160];      /* probe detail ("34016 bytes read, 620381 more expected") */
+	int reply;             /* refused: the reply code; -1 none */
+};
+
+/* Evidence that would have named the hop of a verdict that names none (failed_unlocated,
+ * client_timeout): bits of `would_locate`. */
+enum tp_need {
+	TP_NEED_ORIGIN_LEDGER = 1u << 0,
+	TP_NEED_PROXY_LEDGER = 1u << 1,
+	TP_NEED_CAPTURE_CLIENT_LEG = 1u << 2,
+	TP_NEED_CAPTURE_ORIGIN_LEG = 1u << 3,
+	TP_NEED_ALL = (1u << 4) - 1
 };
 
 struct tp_verdict {
@@ -127,17 +146,20 @@ struct tp_verdict {
 	enum tp_hop hop;       /* the code's, or more precise (a gap's leg) */
 	enum tp_dir direction; /* the code's, or more precise (a lone flow's side) */
 	long long at_byte;     /* where it happened, in the unit of evidence[0]; -1 none */
+	unsigned would_locate; /* TP_NEED_* bits: what evidence would name the hop; 0 none */
 	size_t nevidence;
 	struct tp_evidence evidence[TP_VERDICT_MAX_EVIDENCE]; /* most decisive first */
 };
 
-/* Stable names. Out-of-range values give "unknown" (codes) or "none" (the rest). */
+/* Stable names. Out-of-range values give "unknown" (codes) or "none" (the rest);
+ * tp_verdict_need_name gives "" for anything but one TP_NEED_* bit. */
 const char *tp_verdict_code_name(enum tp_verdict_code c);
 const char *tp_verdict_hop_name(enum tp_hop h);
 const char *tp_verdict_dir_name(enum tp_dir d);
 const char *tp_verdict_source_name(enum tp_source s);
 const char *tp_verdict_fact_name(enum tp_fact f);
 const char *tp_verdict_unit_name(enum tp_unit u);
+const char *tp_verdict_need_name(unsigned need_bit);
 /* The value for a name, or -1 when the name is not one (NULL included). */
 int tp_verdict_code_from_name(const char *name);
 
@@ -150,22 +172,24 @@ const char *tp_verdict_place(enum tp_verdict_code c);
 
 /* Sets code, the code's hop and direction, at_byte, and no evidence. */
 void tp_verdict_init(struct tp_verdict *v, enum tp_verdict_code code, long long at_byte);
-/* A zeroed fact from source saying what, with bytes and of -1 and the source's usual
- * unit (probe: body, origin ledger: message, proxy ledger and capture: stream). */
+/* A zeroed fact from source saying what, with bytes, of and reply -1 and the source's
+ * usual unit (probe: body, origin ledger: message, proxy ledger and capture: stream). */
 void tp_evidence_init(struct tp_evidence *e, enum tp_source source, enum tp_fact what);
 /* Appends a copy of e. Returns 0, or -ENOSPC when the list is full (e is dropped: the
  * first, most decisive facts are kept). */
 int tp_verdict_add(struct tp_verdict *v, const struct tp_evidence *e);
 
 /* The sentence: "truncated at proxy→client (early FIN by proxy at byte 20000 on the
- * client leg; the origin leg carried 100290 bytes)" — the code's words, then each fact.
- * Always NUL-terminates (truncates to cap). Returns out. */
+ * client leg; the origin leg carried 100290 bytes)" — the code's words, then each fact,
+ * then what would have named the hop ("; the proxy's ledger or a capture on the client
+ * leg would name the hop"). Always NUL-terminates (truncates to cap). Returns out. */
 char *tp_verdict_render(const struct tp_verdict *v, char *out, size_t cap);
 /* One fact as words: "the proxy acknowledged 654397 bytes". Returns out. */
 char *tp_evidence_render(const struct tp_evidence *e, char *out, size_t cap);
 
-/* {"code","hop","direction","at_byte","evidence":[{"source","what","fact",...}],"text"}
- * (docs/capture.md). Returns a new reference, or NULL on ENOMEM. */
+/* {"code","hop","direction","at_byte","evidence":[{"source","what","fact",...}],
+ * "would_locate":[...] (only when not empty),"text"} (docs/capture.md). Returns a new
+ * reference, or NULL on ENOMEM. */
 json_t *tp_verdict_to_json(const struct tp_verdict *v);
 /* Reads what tp_verdict_to_json wrote (text is ignored: it is rendered again). Absent
  * hop/direction default to the code's; absent evidence fields to none. Returns 0, or

@@ -6,6 +6,9 @@ in tests/unit/test_capture_files.c. Deterministic: the same bytes on every run, 
 generated files are committed and this script only has to be re-run when a case changes.
 
     python3 tests/data/mkpcap.py            # rewrites tests/data/pcap/ and fuzz seeds
+    python3 tests/data/mkpcap.py synflood N FILE
+                                            # N SYN-only flows (tests generate these large
+                                            # files where they run; none is committed)
 """
 import os
 import struct
@@ -352,6 +355,13 @@ def main():
     write("corrupt.pcap", bytes(bad))
     write("unknown_link.pcap", pcap_bytes(147, f[:3]))
     write("garbage.pcap", b"this is not a capture file at all\n" * 4)
+    # Files with a good header and not one readable frame: the first record is damaged,
+    # or every frame is cut inside its headers. Reading them is an error (exit 2), not
+    # an empty capture.
+    none = bytearray(pcap_bytes(EN10MB, []))
+    none += struct.pack("<IIII", 1, 0, 0xFFFFFFF0, 0xFFFFFFF0) + b"junk"
+    write("no_frame.pcap", bytes(none))
+    write("all_cut.pcap", pcap_bytes(EN10MB, [(t, fr[:20]) for t, fr in f[:3]]))
 
     # Two CONNECT tunnels through a proxy, both legs captured, with ledgers: tunnel 1
     # loses the tail at the proxy (early FIN to the client after 5000 tunnel bytes),
@@ -393,13 +403,19 @@ def main():
                      '"latency_ms":5.0,"t":%.3f}' % (
                          pid, {"truncate": "incomplete_read", "rst": "reset"}.get(fault, "ok"),
                          "body" if fault else "done", 200, min(cut, 20000), cut, cport, t0 + n))
+        # As the origin writes them: the request's line when its response was written,
+        # then the connection's end (the origin closed first, then read the proxy's FIN).
         origin.append('{"id":"%s","peer":"127.0.0.2:%d","local":"127.0.0.3:8443","conn":%d,'
-                      '"req":0,"method":"GET","target":"/bytes/20000","status":200,'
+                      '"req":0,"tls":true,"method":"GET","target":"/bytes/20000","status":200,'
                       '"bytes_received":80,"bytes_written":20100,"body_bytes":20000,'
-                      '"bytes_acked_after_response":%d,"bytes_acked_at_close":%d,"end":"fin",'
+                      '"bytes_acked_after_response":%d,"conn_bytes_written":20100,"fault":null,'
+                      '"t":%.3f,"duration_ms":2.0}' % (pid, uport, n, len(stream), t0 + n))
+        origin.append('{"id":null,"peer":"127.0.0.2:%d","local":"127.0.0.3:8443","conn":%d,'
+                      '"req":1,"tls":true,"method":null,"target":null,"status":null,'
+                      '"bytes_received":0,"bytes_written":0,"body_bytes":0,'
+                      '"bytes_acked_at_close":%d,"conn_bytes_written":20100,"end":"fin",'
                       '"fin_sent":true,"fin_received":true,"rst_received":false,"fault":null,'
-                      '"t":%.3f,"duration_ms":2.0}' % (pid, uport, n, len(stream), len(stream),
-                                                      t0 + n))
+                      '"t":%.3f,"duration_ms":2.0}' % (uport, n, len(stream), t0 + n))
     write("tunnels.pcap", pcap_bytes(EN10MB, f))
     led = os.path.join(HERE, "ledgers")
     os.makedirs(led, exist_ok=True)
@@ -407,6 +423,65 @@ def main():
         fp.write("\n".join(probe) + "\n")
     with open(os.path.join(led, "tunnels.origin.jsonl"), "w") as fp:
         fp.write("\n".join(origin) + "\n")
+
+    # Refusals and a hidden reset, through a proxy at 127.0.0.2:3128: a CONNECT refused
+    # with 502, a SOCKS5 request refused with reply 5, and a tunnel whose origin resets
+    # after 3000 bytes while the proxy ends the client leg with a FIN.
+    f = []
+    t0 = 1763851400.0
+    a = Conn(f, cport=40201, sport=3128, t0=t0)
+    a.s = bytes([127, 0, 0, 2])
+    a.handshake()
+    a.send("c", b"CONNECT origin.test:8443 HTTP/1.1\r\nHost: origin.test:8443\r\n\r\n")
+    a.send("s", b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 11\r\n\r\nbad gateway")
+    a.close("s")
+    b = Conn(f, cport=40202, sport=1080, t0=t0 + 1)
+    b.s = bytes([127, 0, 0, 2])
+    b.handshake()
+    b.send("c", b"\x05\x01\x00")
+    b.send("s", b"\x05\x00")
+    b.send("c", b"\x05\x01\x00\x01\x7f\x00\x00\x03\x20\xfb")
+    b.send("s", b"\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00")
+    b.close("s")
+    c = Conn(f, cport=40203, sport=3128, t0=t0 + 2)
+    o = Conn(f, cport=50203, sport=8443, cisn=7000, sisn=9000, t0=t0 + 2.001)
+    o.c = c.s = bytes([127, 0, 0, 2])
+    o.s = bytes([127, 0, 0, 3])
+    c.handshake()
+    c.send("c", b"CONNECT origin.test:8443 HTTP/1.1\r\nHost: origin.test:8443\r\n\r\n")
+    o.handshake()
+    c.send("s", b"HTTP/1.1 200 Connection established\r\n\r\n")
+    hello = client_hello("origin.test")
+    c.send("c", hello)
+    o.send("c", hello)
+    stream = server_hello(True) + tls_record(20, b"\x01") + tls_record(23, b"\x11" * 2900)
+    o.send("s", stream, mss=1400)
+    o.pkt("s", RST | ACK)
+    c.t = max(c.t, o.t)  # the proxy passes it on after the reset
+    c.send("s", stream, mss=1400)
+    c.close("s")
+    write("refusals.pcap", pcap_bytes(EN10MB, f))
+    with open(os.path.join(led, "refusals.probe.jsonl"), "w") as fp:
+        for pid, cls, port, status, proxy, det in (
+                ("run-1-0", "proxy_refused", 40201, 502, "http://127.0.0.2:3128", "CONNECT 502 Bad Gateway"),
+                ("run-1-1", "proxy_refused", 40202, 0, "socks5h://127.0.0.2:1080",
+                 "SOCKS5 reply 5: connection refused"),
+                ("run-1-2", "incomplete_read", 40203, 200, "http://127.0.0.2:3128", "")):
+            fp.write('{"id":"%s","url":"https://origin.test:8443/bytes/20000","class":"%s",'
+                     '"phase":"%s","detail":"%s","status":%d,"bytes_expected":%d,'
+                     '"bytes_received":%d,"bytes_sent":%d,"wire_received":%d,'
+                     '"local":"127.0.0.1:%d","proxy":"%s","t":%.3f}\n' % (
+                         pid, cls, "body" if status == 200 else "proxy", det, status,
+                         20000 if status == 200 else -1, 2800 if status == 200 else 0,
+                         80 if status == 200 else 0, 2900 if status == 200 else 0, port, proxy,
+                         t0 + port - 40201))
+    with open(os.path.join(led, "refusals.origin.jsonl"), "w") as fp:
+        fp.write('{"id":"run-1-2","peer":"127.0.0.2:50203","local":"127.0.0.3:8443","conn":0,'
+                 '"req":0,"tls":true,"method":"GET","target":"/bytes/20000","status":200,'
+                 '"bytes_received":80,"bytes_written":2900,"body_bytes":20000,'
+                 '"bytes_acked_at_close":2966,"conn_bytes_written":2900,"end":"local_rst",'
+                 '"fin_sent":false,"fin_received":false,"rst_received":false,"fault":"rst",'
+                 '"t":%.3f,"duration_ms":1.0}\n' % (t0 + 2))
 
     # Fuzz seeds: small whole files, single frames (link selector + cap byte) and TLS.
     for d in ("pcapfile", "pkt", "tlsrec", "tcpreasm"):
@@ -446,5 +521,22 @@ def main():
             dst.write(struct.pack("!IBHHBH", seq, fl, ln, cap, 3, 0))
 
 
+def synflood(n, path):
+    """n SYN-only flows, one frame each, from n distinct client addresses and ports."""
+    with open(path, "wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, EN10MB))
+        dst = bytes([10, 255, 0, 1])
+        for i in range(n):
+            src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+            frame = link_hdr(EN10MB, False) + ip_tcp(False, src, dst, 40000 + i % 20000, 443,
+                                                      i * 7919, 0, SYN, b"")
+            out.write(struct.pack("<IIII", 1763851234 + i // 1000, (i % 1000) * 1000,
+                                  len(frame), len(frame)) + frame)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "synflood":
+        synflood(int(sys.argv[2]), sys.argv[3])
+    else:
+        main()

@@ -1,10 +1,21 @@
 #!/usr/bin/env python3
 """A scripted misbehaving peer for end-to-end tests (loopback only).
 
-usage: scripted.py MODE  -> listens on 127.0.0.1:0, prints the port, serves forever
+usage: scripted.py MODE [N]  -> listens on 127.0.0.1:0, prints the port, serves forever
 (the test kills it). Server modes answer any HTTP request; proxy modes answer a
 CONNECT request or a SOCKS5 greeting the way the mode says.
+
+Relaying CONNECT proxies (a third-party proxy tunnelprobe did not start; they relay to
+loopback addresses only and keep no ledger):
+  relay              relays both ways; passes a FIN on as a FIN and, as naive relays
+                     do, an upstream reset as a FIN too
+  relay-truncate N   sends the client the first N bytes from upstream, then a FIN; keeps
+                     reading (and dropping) what upstream sends, so the origin sees all
+                     of it acknowledged: the Windows IOCP incident
+  relay-nofin        relays everything but never ends the client's side, even after the
+                     origin's FIN (the SOCKS5-over-QUIC incident's missing FIN)
 """
+import select
 import socket
 import struct
 import sys
@@ -12,6 +23,8 @@ import threading
 import time
 
 MODE = sys.argv[1]
+ARG = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+TUNNEL_LIFETIME = 60.0  # seconds a relayed tunnel may live, whatever happens
 LINGER_RST = struct.pack("ii", 1, 0)
 
 
@@ -97,7 +110,88 @@ def serve_http(c):
     c.close()
 
 
+def relay(c, up, rest):
+    """Relays client c <-> upstream up until both ends are done (bounded in time)."""
+    sent_down = 0            # bytes given to the client
+    client_open = up_open = True
+    client_fin_sent = False
+    drain_until = None       # after the client left (relay-truncate): read upstream dry
+    if rest:
+        up.sendall(rest)
+    deadline = time.monotonic() + TUNNEL_LIFETIME
+    while time.monotonic() < deadline:
+        socks = ([c] if client_open else []) + ([up] if up_open else [])
+        if not socks or (drain_until and time.monotonic() > drain_until):
+            break
+        ready, _, _ = select.select(socks, [], [], 0.2)
+        if drain_until and not ready:
+            break            # upstream went quiet: it wrote everything
+        if up in ready:
+            try:
+                data = up.recv(65536)
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                up_open = False
+                # relay-nofin never tells the client; the others send a FIN, for a
+                # reset as well (the client never learns the origin reset).
+                if MODE != "relay-nofin" and client_open and not client_fin_sent:
+                    c.shutdown(socket.SHUT_WR)
+                    client_fin_sent = True
+            elif MODE == "relay-truncate" and sent_down + len(data) >= ARG:
+                if not client_fin_sent:
+                    c.sendall(data[:ARG - sent_down])
+                    sent_down = ARG
+                    c.shutdown(socket.SHUT_WR)
+                    client_fin_sent = True
+            elif not client_fin_sent:
+                c.sendall(data)
+                sent_down += len(data)
+        if c in ready:
+            try:
+                data = c.recv(65536)
+            except ConnectionResetError:
+                data = b""
+            if data:
+                if up_open:
+                    up.sendall(data)
+            else:
+                client_open = False
+                if MODE == "relay-truncate" and up_open:
+                    drain_until = time.monotonic() + 5.0
+                elif up_open:
+                    up.shutdown(socket.SHUT_WR)
+                    if MODE == "relay-nofin":
+                        break
+    up.close()
+    c.close()
+
+
+def serve_relay(c, head):
+    """A CONNECT to a loopback address, then relay(); anything else is refused."""
+    line = head.split(b"\r\n", 1)[0].split()
+    host, _, port = line[1].rpartition(b":") if len(line) == 3 else (b"", b"", b"")
+    if line[:1] != [b"CONNECT"] or host not in (b"127.0.0.1", b"localhost") or not port.isdigit():
+        c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        c.close()
+        return
+    try:
+        up = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+    except OSError:
+        c.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+        c.close()
+        return
+    up.settimeout(None)
+    c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    relay(c, up, head.split(b"\r\n\r\n", 1)[1])
+
+
 def serve_proxy(c):
+    if MODE.startswith("relay"):
+        head = read_head(c)
+        if head is not None:
+            serve_relay(c, head)
+        return
     head = c.recv(4096)
     if not head:
         return
@@ -135,7 +229,7 @@ def main():
     s.bind(("127.0.0.1", 0))
     s.listen(64)
     print(s.getsockname()[1], flush=True)
-    proxy = MODE.startswith(("close-", "refuse", "socks-"))
+    proxy = MODE.startswith(("close-", "refuse", "socks-", "relay"))
     while True:
         c, _ = s.accept()
         threading.Thread(target=serve_proxy if proxy else serve_http, args=(c,), daemon=True).start()

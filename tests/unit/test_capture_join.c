@@ -18,7 +18,7 @@ static void add_line(struct ledgers *l, const char *json)
 	json_error_t e;
 	json_t *o = json_loads(json, 0, &e);
 	assert_non_null(o);
-	assert_true(ledgers_add(l, o));
+	assert_true(ledgers_add(l, o, NULL));
 	json_decref(o);
 }
 
@@ -55,7 +55,7 @@ static void load_fixtures(struct ledgers *l)
 	snprintf(path, sizeof path, "%s/tests/data/ledgers/tunnels.origin.jsonl", root ? root : ".");
 	assert_int_equal(ledgers_load(l, path), 0);
 	assert_int_equal(l->nprobe, 3);
-	assert_int_equal(l->norigin, 3);
+	assert_int_equal(l->norigin, 6); /* a line per request, one per connection end */
 	assert_int_equal(l->bad_lines, 0);
 }
 
@@ -91,10 +91,16 @@ static void test_capture_and_ledgers_name_the_hop(void **state)
 	assert_string_equal(tp_verdict_render(&t->verdict, text, sizeof text),
 			    "truncated at proxy→client (FIN by proxy at byte 5000 on the client leg inside a TLS "
 			    "record; the origin leg carried 20110 bytes; client read 5000 of 20000 body bytes)");
-	assert_int_equal(t->down.client_leg, 5000);
-	assert_int_equal(t->down.origin_leg, t->down.client_leg + 15110);
+	/* One unit per column: TLS legs are stream bytes, in `wire` only. */
+	assert_int_equal(t->down.wire.client_leg, 5000);
+	assert_int_equal(t->down.wire.origin_leg, t->down.wire.client_leg + 15110);
+	assert_int_equal(t->down.client_leg, JOIN_UNKNOWN);
+	assert_int_equal(t->down.origin_leg, JOIN_UNKNOWN);
 	assert_int_equal(t->down.origin_wrote, 20100);
+	assert_int_equal(t->down.probe, 5000);
+	assert_int_equal(t->down.probe_body, 5000);
 	assert_int_equal(t->down.expected, 20000);
+	assert_int_equal(t->down.wire.origin_acked, 20110);
 
 	t = by_local(&j, "127.0.0.1:40102");
 	assert_int_equal(t->verdict.code, TP_V_RESET_BY_PROXY);
@@ -103,10 +109,10 @@ static void test_capture_and_ledgers_name_the_hop(void **state)
 
 	t = by_local(&j, "127.0.0.1:40103");
 	assert_int_equal(t->verdict.code, TP_V_OK);
-	assert_int_equal(t->down.client_leg, t->down.origin_leg);
+	assert_int_equal(t->down.wire.client_leg, t->down.wire.origin_leg);
 	assert_false(capture_all_ok(&a, &j));
 
-	json_t *doc = capture_json(&a, &l, &j);
+	json_t *doc = capture_json(&a, &l, &j, false);
 	assert_non_null(doc);
 	json_t *verdicts = json_object_get(doc, "verdicts");
 	assert_int_equal(json_integer_value(json_object_get(verdicts, "truncated_proxy_client")), 1);
@@ -152,7 +158,10 @@ static void test_ledgers_alone(void **state)
 	assert_fact(&t->verdict, TP_SRC_ORIGIN_LEDGER, TP_FACT_ACKED, TP_HOP_PROXY, 20110);
 	assert_string_equal(tp_verdict_render(&t->verdict, text, sizeof text),
 			    "truncated at proxy→client (early FIN by proxy at body byte 5000 on the client leg, "
-			    "HTTP framing expected 20000; origin wrote 20100 bytes; proxy acknowledged 20110 bytes)");
+			    "HTTP framing expected 20000; origin wrote 20100 bytes; proxy acknowledged 20110 bytes on the "
+			    "origin leg)");
+	assert_int_equal(t->verdict.nevidence, 3);
+	assert_int_equal(t->verdict.evidence[2].unit, TP_UNIT_STREAM); /* TCP counts TLS records */
 	const struct tp_verdict *rv = &by_local(&j, "127.0.0.1:40102")->verdict;
 	assert_int_equal(rv->code, TP_V_RESET_BY_PROXY);
 	assert_fact(rv, TP_SRC_PROBE, TP_FACT_RST, TP_HOP_PROXY, 3000);
@@ -179,7 +188,7 @@ static void test_proxy_ledger_short_send(void **state)
 		     "\"t\":1.0,\"duration_ms\":3}");
 	/* Lines of no known kind are counted, not fatal. */
 	json_t *junk = json_pack("{s:i}", "what", 1);
-	assert_false(ledgers_add(&l, junk));
+	assert_false(ledgers_add(&l, junk, NULL));
 	json_decref(junk);
 	struct join j;
 	assert_int_equal(join_build(&j, &l, NULL), 0);
@@ -191,8 +200,8 @@ static void test_proxy_ledger_short_send(void **state)
 	assert_string_equal(tp_verdict_render(&j.t[0].verdict, text, sizeof text),
 			    "truncated at proxy→client (proxy wrote 34016 of the 654397 bytes it received; FIN by proxy at byte "
 			    "34016 on the client leg)");
-	assert_int_equal(j.t[0].down.proxy_received, 654397);
-	assert_int_equal(j.t[0].down.proxy_sent, 34016);
+	assert_int_equal(j.t[0].down.wire.proxy_received, 654397);
+	assert_int_equal(j.t[0].down.wire.proxy_sent, 34016);
 	join_free(&j);
 	ledgers_free(&l);
 }
@@ -212,7 +221,8 @@ static void test_timeout_and_unlocated_failures(void **state)
 	char text[TP_VERDICT_TEXT_MAX];
 	assert_int_equal(by_local(&j, "127.0.0.1:1")->verdict.code, TP_V_CLIENT_TIMEOUT);
 	assert_string_equal(tp_verdict_render(&by_local(&j, "127.0.0.1:1")->verdict, text, sizeof text),
-			    "client gave up (client read 10 of 10 body bytes; timeout in phase fin)");
+			    "client gave up (client read 10 of 10 body bytes; timeout in phase fin); the origin's "
+			    "ledger or a capture on the client leg would name the hop");
 	const struct tp_verdict *u = &by_local(&j, "127.0.0.1:2")->verdict;
 	assert_int_equal(u->code, TP_V_FAILED_UNLOCATED);
 	assert_int_equal(u->hop, TP_HOP_NONE);

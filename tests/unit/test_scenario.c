@@ -267,6 +267,11 @@ static void test_verdict_phrases(void **state)
 		{"lost on the wire", (1u << TP_V_LOST_GAP) | (1u << TP_V_GAP)},
 		{"no_fin", 1u << TP_V_NO_FIN},
 		{"early_fin", 1u << TP_V_EARLY_FIN},
+		{"reset became FIN", 1u << TP_V_RESET_BECAME_FIN},
+		{"FIN withheld", 1u << TP_V_NO_FIN},
+		{"upload  lost", 1u << TP_V_UPLOAD_LOST},
+		{"refused by proxy", 1u << TP_V_PROXY_REFUSED},
+		{"proxy_refused", 1u << TP_V_PROXY_REFUSED},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		char text[256];
@@ -276,13 +281,16 @@ static void test_verdict_phrases(void **state)
 		if (scn.expects[0].codes != want[i].codes)
 			fail_msg("'%s': codes %#x, want %#x", want[i].phrase, scn.expects[0].codes, want[i].codes);
 	}
-	uint32_t proxy = 0;
+	uint32_t proxy = 0, proxy_down = 0;
 	for (int c = 0; c < TP_V_COUNT; c++)
-		if (tp_verdict_code_hop(c) == TP_HOP_PROXY)
+		if (tp_verdict_code_hop(c) == TP_HOP_PROXY) {
 			proxy |= 1u << c;
+			if (tp_verdict_code_dir(c) == TP_DIR_DOWN)
+				proxy_down |= 1u << c;
+		}
 	PARSE_OK("scenario x\nprobe\n url http://a/\nexpect\n  verdict at proxy\n  verdict proxy->client\n");
 	assert_int_equal(scn.expects[0].codes, proxy);
-	assert_int_equal(scn.expects[1].codes, proxy & ~(1u << TP_V_RESET_UPSTREAM_BY_PROXY));
+	assert_int_equal(scn.expects[1].codes, proxy_down & ~(1u << TP_V_RESET_UPSTREAM_BY_PROXY));
 }
 
 /* The regression gate: against a baseline that passes, one with a p99 regression, one

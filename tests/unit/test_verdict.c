@@ -41,6 +41,9 @@ static void test_code_table_is_stable(void **state)
 		{"reset_by_client", "client", "none"},
 		{"tls_alert", "none", "none"},
 		{"closed_early", "proxy", "down"},
+		{"reset_became_fin", "proxy", "down"},
+		{"upload_lost", "proxy", "up"},
+		{"proxy_refused", "proxy", "none"},
 		{"failed_unlocated", "none", "none"},
 		{"early_fin", "wire", "none"},
 		{"reset", "wire", "none"},
@@ -59,6 +62,8 @@ static void test_code_table_is_stable(void **state)
 	assert_string_equal(tp_verdict_code_name(TP_V_COUNT), "unknown");
 	assert_string_equal(tp_verdict_place(TP_V_TRUNCATED_PROXY_CLIENT), "at proxy→client");
 	assert_string_equal(tp_verdict_place(TP_V_FAILED_UNLOCATED), "");
+	assert_string_equal(tp_verdict_need_name(TP_NEED_PROXY_LEDGER), "proxy_ledger");
+	assert_string_equal(tp_verdict_need_name(TP_NEED_ORIGIN_LEDGER | TP_NEED_PROXY_LEDGER), "");
 }
 
 /* The #13 example: probe + origin ledger place a truncation at the proxy. */
@@ -98,7 +103,7 @@ static void test_render_from_data(void **state)
 	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
 			    "truncated at proxy→client (early FIN by proxy at body byte 34016 on the client leg, "
 			    "HTTP framing expected 654397; origin wrote 654397 bytes; proxy acknowledged "
-			    "654397 bytes)");
+			    "654397 bytes on the origin leg)");
 	/* A code with nothing to add is its words alone; ok is "ok". */
 	tp_verdict_init(&v, TP_V_OK, -1);
 	assert_string_equal(tp_verdict_render(&v, text, sizeof text), "ok");
@@ -110,6 +115,66 @@ static void test_render_from_data(void **state)
 	tp_verdict_render(&v, small, sizeof small);
 	assert_int_equal(strlen(small), sizeof small - 1);
 	assert_int_equal(strncmp(small, "truncated at proxy", 18), 0);
+}
+
+/* The new facts and the evidence that would have named a hop, in words. */
+static void test_render_refusals_and_needs(void **state)
+{
+	(void)state;
+	struct tp_verdict v;
+	struct tp_evidence e;
+	char text[TP_VERDICT_TEXT_MAX];
+	tp_verdict_init(&v, TP_V_PROXY_REFUSED, -1);
+	tp_evidence_init(&e, TP_SRC_PROBE, TP_FACT_REFUSED);
+	assert_int_equal(e.reply, -1);
+	e.by = TP_HOP_PROXY;
+	e.reply = 502;
+	snprintf(e.name, sizeof e.name, "http");
+	tp_verdict_add(&v, &e);
+	tp_evidence_init(&e, TP_SRC_PROXY_LEDGER, TP_FACT_REFUSED);
+	e.by = TP_HOP_PROXY;
+	e.reply = 5;
+	snprintf(e.name, sizeof e.name, "socks5");
+	tp_verdict_add(&v, &e);
+	tp_evidence_init(&e, TP_SRC_CAPTURE, TP_FACT_REFUSED);
+	e.by = TP_HOP_PROXY;
+	e.on = TP_HOP_CLIENT_LEG;
+	snprintf(e.name, sizeof e.name, "aborted");
+	tp_verdict_add(&v, &e);
+	tp_evidence_init(&e, TP_SRC_PROBE, TP_FACT_REFUSED);
+	e.by = TP_HOP_PROXY;
+	snprintf(e.name, sizeof e.name, "socks5");
+	snprintf(e.detail, sizeof e.detail, "SOCKS5 reply 2: not allowed by ruleset");
+	tp_verdict_add(&v, &e);
+	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
+			    "refused by proxy (proxy refused: HTTP 502; proxy refused: SOCKS5 reply 5; proxy closed "
+			    "on the client leg before its reply was complete; proxy refused (SOCKS5 reply 2: not "
+			    "allowed by ruleset))");
+
+	tp_verdict_init(&v, TP_V_UPLOAD_LOST, -1);
+	assert_int_equal(v.direction, TP_DIR_UP);
+	tp_evidence_init(&e, TP_SRC_ORIGIN_LEDGER, TP_FACT_ABSENT);
+	e.by = TP_HOP_ORIGIN;
+	tp_verdict_add(&v, &e);
+	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
+			    "upload lost on the way to the origin (no origin ledger line for this request)");
+
+	tp_verdict_init(&v, TP_V_FAILED_UNLOCATED, -1);
+	v.would_locate = TP_NEED_ORIGIN_LEDGER;
+	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
+			    "no hop could be named from the inputs; the origin's ledger would name the hop");
+	v.would_locate = TP_NEED_PROXY_LEDGER | TP_NEED_CAPTURE_CLIENT_LEG;
+	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
+			    "no hop could be named from the inputs; the proxy's ledger or a capture on the "
+			    "client leg would name the hop");
+	v.would_locate = TP_NEED_ALL;
+	tp_evidence_init(&e, TP_SRC_PROBE, TP_FACT_FAILED);
+	snprintf(e.name, sizeof e.name, "incomplete_read");
+	tp_verdict_add(&v, &e);
+	assert_string_equal(tp_verdict_render(&v, text, sizeof text),
+			    "no hop could be named from the inputs (incomplete_read); the origin's ledger, the "
+			    "proxy's ledger, a capture on the client leg or a capture on the origin leg would "
+			    "name the hop");
 }
 
 static void test_evidence_is_bounded(void **state)
@@ -157,6 +222,7 @@ static void test_json_round_trip(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "hop")), "proxy");
 	assert_string_equal(json_string_value(json_object_get(j, "direction")), "down");
 	assert_int_equal(json_integer_value(json_object_get(j, "at_byte")), 34016);
+	assert_null(json_object_get(j, "would_locate")); /* only when there is something to say */
 	json_t *e1 = json_array_get(json_object_get(j, "evidence"), 1);
 	assert_string_equal(json_string_value(json_object_get(e1, "source")), "origin_ledger");
 	assert_string_equal(json_string_value(json_object_get(e1, "what")), "wrote");
@@ -174,6 +240,24 @@ static void test_json_round_trip(void **state)
 	char a[TP_VERDICT_TEXT_MAX], b[TP_VERDICT_TEXT_MAX];
 	assert_string_equal(tp_verdict_render(&back, a, sizeof a), tp_verdict_render(&v, b, sizeof b));
 	assert_string_equal(tp_verdict_json_text(j), b);
+	json_decref(j);
+
+	/* A refusal's reply code and what would locate an unlocated failure come back. */
+	tp_verdict_init(&v, TP_V_PROXY_REFUSED, -1);
+	tp_evidence_init(&e, TP_SRC_CAPTURE, TP_FACT_REFUSED);
+	e.reply = 502;
+	snprintf(e.name, sizeof e.name, "http");
+	tp_verdict_add(&v, &e);
+	v.would_locate = TP_NEED_PROXY_LEDGER | TP_NEED_CAPTURE_ORIGIN_LEG;
+	j = tp_verdict_to_json(&v);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(j, "evidence"), 0),
+							    "reply")), 502);
+	json_t *needs = json_object_get(j, "would_locate");
+	assert_int_equal(json_array_size(needs), 2);
+	assert_string_equal(json_string_value(json_array_get(needs, 1)), "capture_origin_leg");
+	assert_int_equal(tp_verdict_from_json(j, &back), 0);
+	assert_int_equal(back.would_locate, v.would_locate);
+	assert_memory_equal(back.evidence, v.evidence, sizeof v.evidence[0]);
 	json_decref(j);
 
 	/* A /1 run file upgraded to {code, text}: the code's hop and direction, no facts. */
@@ -205,6 +289,10 @@ static void test_json_refusals(void **state)
 		"{\"code\":\"reset\",\"evidence\":[{\"source\":\"rumour\",\"what\":\"rst\"}]}",
 		"{\"code\":\"reset\",\"evidence\":[{\"source\":\"capture\",\"what\":\"rst\",\"bytes\":1.5}]}",
 		"{\"code\":\"reset\",\"evidence\":[{\"source\":\"capture\",\"what\":\"rst\",\"name\":3}]}",
+		"{\"code\":\"proxy_refused\",\"evidence\":[{\"source\":\"probe\",\"what\":\"refused\",\"reply\":-2}]}",
+		"{\"code\":\"proxy_refused\",\"evidence\":[{\"source\":\"probe\",\"what\":\"refused\",\"reply\":70000}]}",
+		"{\"code\":\"failed_unlocated\",\"would_locate\":\"capture\"}",
+		"{\"code\":\"failed_unlocated\",\"would_locate\":[\"a crystal ball\"]}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		json_t *j = parse(bad[i]);
@@ -232,6 +320,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_code_table_is_stable),
 		cmocka_unit_test(test_render_from_data),
+		cmocka_unit_test(test_render_refusals_and_needs),
 		cmocka_unit_test(test_evidence_is_bounded),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_refusals),

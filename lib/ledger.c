@@ -2,6 +2,7 @@
 #include "lib/ledger.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,12 +77,37 @@ int ledger_open(struct ledger_file *lf, const char *path)
 	return 0;
 }
 
+bool ledger_run_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > LEDGER_RUN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int ledger_set_run(struct ledger_file *lf, const char *id)
+{
+	if (!ledger_run_id_valid(id))
+		return -EINVAL;
+	snprintf(lf->run, sizeof lf->run, "%s", id);
+	return 0;
+}
+
 int ledger_write(struct ledger_file *lf, json_t *obj)
 {
 	if (!ledger_is_open(lf)) {
 		json_decref(obj);
 		return -EBADF;
 	}
+	if (lf->run[0])
+		json_object_set_new(obj, "run", json_string(lf->run));
 	char *line = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	size_t len = line ? strlen(line) : 0;

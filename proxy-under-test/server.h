@@ -51,6 +51,7 @@ struct proxy_config {
 	unsigned threads;      /* -t, --threads (--workers): one loop each */
 	double idle_timeout_s, connect_timeout_s, handshake_timeout_s;
 	const char *ledger_path;
+	const char *run_id;    /* --run-id: every ledger line carries "run", or NULL */
 	const char *dns_servers;
 	unsigned max_clients;  /* open client connections per worker (--max-clients / threads) */
 	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */

@@ -159,9 +159,7 @@ int forward_start(struct session *s, const struct http1_request *req)
 	s->kind = SK_FORWARD;
 	snprintf(s->host, sizeof s->host, "%s", u.host);
 	s->port = u.port;
-	const struct http1_header *id = http1_find_header(req->headers, req->num_headers, "X-Probe-Id");
-	if (id)
-		snprintf(s->id, sizeof s->id, "%.*s", (int)(id->value_len < 63 ? id->value_len : 63), id->value);
+	session_copy_probe_id(s->id, req);
 	/* Every client byte so far (the head and what followed) is parsed again by
 	 * forward_fill() once the origin leg is up. */
 	struct fwd *fw = s->fwd;
@@ -335,9 +333,7 @@ static int take_request(struct session *s, struct flow *f, const struct http1_re
 	struct fwd_req *q = q_at(fw, fw->q_tail++);
 	memset(q, 0, sizeof *q);
 	q->index = fw->requests++;
-	const struct http1_header *id = http1_find_header(req->headers, req->num_headers, "X-Probe-Id");
-	if (id)
-		snprintf(q->id, sizeof q->id, "%.*s", (int)(id->value_len < 63 ? id->value_len : 63), id->value);
+	session_copy_probe_id(q->id, req);
 	snprintf(q->method, sizeof q->method, "%.*s", (int)(req->method_len < 15 ? req->method_len : 15),
 		 req->method);
 	snprintf(q->target, sizeof q->target, strchr(u.host, ':') ? "[%s]:%u" : "%s:%u", u.host, u.port);

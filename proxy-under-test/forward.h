@@ -31,7 +31,7 @@ struct flow;
  * positions are offsets in cumulative streams, so the counts stay exact whatever the
  * reads and writes carried. */
 struct fwd_req {
-	char id[64];                 /* X-Probe-Id, or "" */
+	char id[64];                 /* X-Probe-Id, or "" (64: SESSION_ID_MAX) */
 	char target[URL_MAX_HOST + 8];
 	char up_local[NET_ADDRSTRLEN], up_peer[NET_ADDRSTRLEN];
 	char method[16];

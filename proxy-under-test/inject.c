@@ -98,6 +98,7 @@ static int cut(struct session *s, struct flow *f, const struct fault *fault, siz
 	if (!f->cut_short)
 		f->short_sends++;
 	f->off = f->len;
+	f->ctl = 0; /* a reply queued behind the cut bytes goes with them */
 	session_close(s, false, false);
 	return -1;
 }

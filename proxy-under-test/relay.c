@@ -17,9 +17,15 @@ void relay_queue_client(struct session *s, const void *data, size_t len)
 	struct flow *f = &s->down;
 	if (len > sizeof f->buf - f->len)
 		len = sizeof f->buf - f->len; /* replies are small: cannot happen */
-	memcpy(f->buf + f->len, data, len);
+	/* A forward session answers after what is queued (earlier responses); a tunnel's
+	 * reply goes before any relayed byte (a chained upstream's early bytes wait). */
+	size_t at = f->ctl ? f->ctl_off + f->ctl : s->kind == SK_FORWARD ? f->len : f->off;
+	memmove(f->buf + at + len, f->buf + at, f->len - at);
+	memcpy(f->buf + at, data, len);
+	if (!f->ctl)
+		f->ctl_off = at;
+	f->ctl += len;
 	f->len += len;
-	f->ctl += len; /* our own bytes: written first, never counted as relayed */
 }
 
 /* The ledger's names (docs/ledgers.md) of how a leg ended and of a session's kind. */
@@ -132,6 +138,7 @@ void relay_close(struct session *s, bool relaying, bool reset_client, bool reset
 		struct flow *f = flows[k];
 		if (relaying && s->kind != SK_FORWARD && f->len > f->off + f->ctl)
 			f->dropped += f->len - f->off - f->ctl;
+		f->off = f->len = f->ctl = 0; /* counted once, whoever closes */
 		f->dropped += f->z.pending;
 		zcopy_close(&f->z);
 	}
@@ -248,17 +255,21 @@ static int flush(struct session *s, struct flow *f)
 	struct leg *dst = session_dst(s, f);
 	if (dst->fd < 0)
 		return 0; /* forward: the origin leg is being replaced */
-	while (f->ctl > 0) {
-		long n = net_write(dst->fd, f->buf + f->off, f->ctl);
-		if (n == -EAGAIN)
-			return 0;
-		if (n < 0)
-			return relay_leg_reset(s, dst);
-		f->off += (size_t)n;
-		f->ctl -= (size_t)n;
-	}
 	while (f->off < f->len) {
-		size_t want = f->len - f->off;
+		if (f->ctl && f->off == f->ctl_off) {
+			/* The proxy's own reply: no fault, no counter. */
+			long n = net_write(dst->fd, f->buf + f->off, f->ctl);
+			if (n == -EAGAIN)
+				return 0;
+			if (n < 0)
+				return relay_leg_reset(s, dst);
+			f->off += (size_t)n;
+			f->ctl_off += (size_t)n;
+			f->ctl -= (size_t)n;
+			continue;
+		}
+		size_t end = f->ctl ? f->ctl_off : f->len; /* relayed bytes up to the reply */
+		size_t want = end - f->off;
 		int go = inject_write(s, f, &want);
 		if (go <= 0)
 			return go;
@@ -268,12 +279,12 @@ static int flush(struct session *s, struct flow *f)
 		if (n < 0)
 			return relay_leg_reset(s, dst);
 		f->send_ops++;
-		if ((size_t)n < f->len - f->off)
+		if ((size_t)n < end - f->off)
 			f->short_sends++;
 		f->sent += (uint64_t)n;
 		f->off += (size_t)n;
 	}
-	f->off = f->len = 0;
+	f->off = f->len = f->ctl_off = 0;
 	while (f->z.pending > 0) {
 		size_t want = f->z.pending;
 		long n = zcopy_out(&f->z, dst->fd, want);

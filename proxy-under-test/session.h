@@ -24,6 +24,7 @@
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
 #define SESSION_MAX_CREDENTIALS 520 /* "user:pass" for Basic auth: 255 each (RFC 1929) */
+#define SESSION_ID_MAX 64 /* an X-Probe-Id kept for the ledger, NUL included (longer: cut) */
 
 struct proxy_worker;
 struct fwd;
@@ -44,7 +45,8 @@ struct leg {
 struct flow {
 	char buf[RELAY_BUF];
 	size_t off, len;     /* pending bytes are buf[off..len) */
-	size_t ctl;          /* of those, leading bytes that are the proxy's own replies */
+	size_t ctl_off, ctl; /* of those, buf[ctl_off..ctl_off+ctl) are the proxy's own replies
+			      * (relay_queue_client): written in place, never counted */
 	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
 	bool eof;            /* the source sent FIN */
 	bool done;           /* nothing more will be relayed this way */
@@ -88,7 +90,7 @@ struct session {
 	uint16_t port;
 	struct net_addr dst;
 	char target[URL_MAX_HOST + 8];
-	char id[64];                /* X-Probe-Id when visible (forward requests) */
+	char id[SESSION_ID_MAX];    /* X-Probe-Id of the CONNECT or first forward request, or "" */
 	int reply;                  /* CONNECT status or SOCKS reply code sent (-1 none) */
 	struct fault_set faults;    /* the faults that hit this tunnel (inject.c) */
 	bool close_after_reply;     /* close-after-accept / close-mid-reply / refusals */
@@ -113,6 +115,10 @@ int session_basic_auth(const char *user, const char *pass, char *out, size_t cap
 /* Does a Proxy-Authorization value value[0..len) ("Basic " and the base64 of
  * user:pass) carry exactly these credentials? Malformed base64 never matches. */
 bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass);
+
+/* Copies the X-Probe-Id of req into out (cut to SESSION_ID_MAX - 1 bytes), "" when it
+ * has none. */
+void session_copy_probe_id(char out[SESSION_ID_MAX], const struct http1_request *req);
 
 /* Takes an accepted client socket. Returns the session or NULL (fd closed). */
 struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number);

@@ -9,7 +9,7 @@
 
 #include "lib/http1.h"
 #include "lib/url.h"
-#include "proxy-under-test/forward.h"
+#include "proxy-under-test/rewrite.h"
 
 static char out[HTTP1_MAX_HEAD * 2];
 
@@ -29,14 +29,14 @@ static void request(const char *in, size_t len)
 	if (url_parse(target, &u, &why) != 0 || u.scheme != URL_HTTP)
 		return;
 	for (int absolute = 0; absolute < 2; absolute++) {
-		long n = forward_rewrite_request(&req, &u, absolute, absolute ? "Basic dTpw" : NULL, out,
+		long n = rewrite_request(&req, &u, absolute, absolute ? "Basic dTpw" : NULL, out,
 						 sizeof out);
 		if (n < 0)
 			continue;
-		if (n > 1 && forward_rewrite_request(&req, &u, absolute, absolute ? "Basic dTpw" : NULL,
+		if (n > 1 && rewrite_request(&req, &u, absolute, absolute ? "Basic dTpw" : NULL,
 						     out, (size_t)n - 1) != -1)
 			__builtin_trap();
-		n = forward_rewrite_request(&req, &u, absolute, absolute ? "Basic dTpw" : NULL, out, sizeof out);
+		n = rewrite_request(&req, &u, absolute, absolute ? "Basic dTpw" : NULL, out, sizeof out);
 		if (req.num_headers + 3 > HTTP1_MAX_HEADERS)
 			continue; /* Host, Via and credentials may pass our own parser's field cap */
 		int r = http1_parse_request(out, (size_t)n, sizeof out, &again, &err);
@@ -54,12 +54,12 @@ static void response(const char *in, size_t len)
 	if (http1_parse_response(in, len, HTTP1_MAX_HEAD, 0, &resp, &err) <= 0)
 		return;
 	for (int close = 0; close < 2; close++) {
-		long n = forward_rewrite_response(&resp, close, out, sizeof out);
+		long n = rewrite_response(&resp, close, out, sizeof out);
 		if (n < 0)
 			continue;
-		if (n > 1 && forward_rewrite_response(&resp, close, out, (size_t)n - 1) != -1)
+		if (n > 1 && rewrite_response(&resp, close, out, (size_t)n - 1) != -1)
 			__builtin_trap();
-		n = forward_rewrite_response(&resp, close, out, sizeof out);
+		n = rewrite_response(&resp, close, out, sizeof out);
 		if (resp.num_headers + 2 > HTTP1_MAX_HEADERS)
 			continue; /* Via and Connection may pass our own parser's field cap */
 		int r = http1_parse_response(out, (size_t)n, sizeof out, 0, &again, &err);

@@ -40,16 +40,29 @@ static const char *const kind_names[] = {
 
 static json_t *dir_json(const struct relay_dir *d)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received, "sent",
-			 (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received,
+			 "sent", (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
 			 (json_int_t)d->send_ops, "short_sends", (json_int_t)d->short_sends, "dropped",
-			 (json_int_t)d->dropped);
+			 (json_int_t)d->dropped, "wire_sent", (json_int_t)d->wire_sent);
 }
 
 static void flow_counts(const struct flow *f, struct relay_dir *d)
 {
 	*d = (struct relay_dir){f->received, f->sent, f->recv_ops, f->send_ops, f->short_sends,
-				f->dropped};
+				f->dropped, f->sent};
+}
+
+/* fault_acted: null without faults; true when each fault of the tunnel acted (since
+ * acts0), false when one of them could not (drop-chunk-end in a TLS tunnel, a cut
+ * past the last byte, ...). */
+static json_t *acted_json(const struct session *s, const uint32_t *acts0)
+{
+	if (!s->faults.n)
+		return json_null();
+	for (size_t i = 0; i < s->faults.n; i++)
+		if (s->fault_acts[i] <= (acts0 ? acts0[i] : 0))
+			return json_false();
+	return json_true();
 }
 
 static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : json_null(); }
@@ -102,6 +115,8 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
 	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
 	json_object_set_new(o, "fault", s->faults.n ? json_string(faults) : json_null());
+	json_object_set_new(o, "fault_acted", acted_json(s, c->acts0));
+	json_object_set_new(o, "fault_key", str_or_null(s->fault_key));
 	json_object_set_new(o, "t", json_real(c->t));
 	json_object_set_new(o, "duration_ms", json_real(duration));
 	ledger_write(ledger, o); /* a line it cannot write counts in ledger->lost */
@@ -196,11 +211,14 @@ static void choose_zcopy(struct session *s)
 void relay_start(struct session *s)
 {
 	s->state = SS_RELAY;
-	/* Bytes the client sent with its request (or the upstream with its reply) are
-	 * already in the buffers: they count as received. */
+	/* Bytes the client sent with its request (early data) are already in the buffer:
+	 * they count as received, and the byte faults see them as any others. */
 	s->upf.received += s->upf.len;
-	if (s->upf.len)
+	if (s->upf.len) {
 		s->upf.recv_ops++;
+		inject_read(s, &s->upf, s->upf.buf, s->upf.len);
+	}
+	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
 	if (!s->close_after_reply)
 		choose_zcopy(s);
 	relay_step(s);
@@ -297,8 +315,8 @@ static int flush(struct session *s, struct flow *f)
 			f->short_sends++;
 		f->sent += (uint64_t)n;
 	}
-	if (f == &s->down && s->fwd)
-		forward_flushed(s);
+	if (s->fwd)
+		forward_flushed(s, f);
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;

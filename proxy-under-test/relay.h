@@ -54,9 +54,11 @@ void relay_close_leg(struct session *s, struct leg *leg, bool reset);
 void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up);
 
 /* One ledger line's numbers. The session's own line passes NULL to
- * relay_write_ledger(); forward sessions write one per request (forward.c). */
+ * relay_write_ledger(); forward sessions write one per request (forward.c). Per
+ * direction received == sent + dropped; wire_sent is what was written, which differs
+ * from sent only where forward heads were rewritten. */
 struct relay_dir {
-	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
+	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped, wire_sent;
 };
 struct relay_counts {
 	struct relay_dir down, up;
@@ -65,6 +67,8 @@ struct relay_counts {
 	int index;          /* the request's position on the connection */
 	double t;
 	uint64_t start_us;
+	const uint32_t *acts0; /* the session's fault acts when this line's span began (NULL:
+				* none, the tunnel's start): fault_acted counts acts since */
 	bool final;         /* the connection ended: how it ended is known */
 };
 /* Writes one ledger line (nothing without --ledger). */

@@ -375,6 +375,15 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			return bad("unknown option", a);
 		}
 	}
+	enum fault_mode mode;
+	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, FAULT_MODES_ALL, &mode);
+	if (idle) {
+		/* Every listener serves every mode: a fault that cannot act in one is refused
+		 * rather than left to do nothing there. */
+		fprintf(stderr, "tunnelprobe proxy: --fault '%s' cannot act in %s mode, which this proxy serves\n",
+			idle->spec, fault_mode_name(mode));
+		return 2;
+	}
 	cfg->max_clients = (unsigned)((max_clients + cfg->threads - 1) / cfg->threads);
 	if (cfg->nlisten == 0)
 		return bad("--listen is required, e.g.", "--listen 127.0.0.1:0");
@@ -392,7 +401,9 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
  * resolver, listener or thread: a message says which). */
 static int serve(struct proxy_config *cfg)
 {
-	struct proxy_shared shared = {.cfg = cfg};
+	static struct proxy_shared shared; /* 32 KiB of key counters: not on the stack */
+	memset(&shared, 0, sizeof shared);
+	shared.cfg = cfg;
 	struct proxy_worker *ws = NULL;
 	unsigned ready = 0, started = 0; /* workers set up, threads running */
 	int exit_code = 2;

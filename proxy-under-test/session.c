@@ -141,7 +141,8 @@ static void established(struct session *s)
 {
 	loop_timer_stop(&s->w->loop, &s->timer);
 	if (s->kind == SK_FORWARD) {
-		relay_start(s);
+		if (!inject_reply(s, NULL, 0))
+			relay_start(s);
 		return;
 	}
 	char buf[300];
@@ -160,7 +161,7 @@ static void established(struct session *s)
 		n = snprintf(buf, sizeof buf, "HTTP/1.1 200 Connection established\r\n\r\n");
 		s->reply = 200;
 	}
-	inject_reply(s, buf, (size_t)n);
+	inject_reply(s, buf, (size_t)n); /* tunnels: never closes here */
 	relay_start(s);
 }
 
@@ -193,6 +194,22 @@ static void start_upstream(struct session *s)
 		upstream_send(s, socks5_client_greeting((uint8_t *)s->ctl, sizeof s->ctl, u->has_userinfo));
 	}
 	loop_io_start(&s->w->loop, &s->up.io, s->up.fd, LOOP_WRITE, session_on_io, s);
+}
+
+/* The upstream proxy's reply (its first r bytes of down) said yes: bytes after it
+ * already belong to the origin, received like any other (the client gets them after
+ * the proxy's own reply). */
+static void upstream_early(struct session *s, size_t r)
+{
+	struct flow *f = &s->down;
+	memmove(f->buf, f->buf + r, f->len - r);
+	f->len -= r;
+	f->received += f->len;
+	if (f->len) {
+		f->recv_ops++;
+		inject_read(s, f, f->buf, f->len);
+	}
+	established(s);
 }
 
 /* Reads and handles the upstream proxy's replies. */
@@ -236,10 +253,7 @@ static void upstream_step(struct session *s)
 			return;
 		}
 		/* Bytes after the reply already belong to the origin: keep them for the client. */
-		memmove(f->buf, f->buf + r, f->len - (size_t)r);
-		f->len -= (size_t)r;
-		f->received += f->len;
-		established(s);
+		upstream_early(s, (size_t)r);
 		return;
 	}
 	uint8_t *in = (uint8_t *)f->buf;
@@ -296,10 +310,7 @@ static void upstream_step(struct session *s)
 				      "upstream SOCKS5 reply");
 			return;
 		}
-		memmove(f->buf, f->buf + r, f->len - (size_t)r);
-		f->len -= (size_t)r;
-		f->received += f->len;
-		established(s);
+		upstream_early(s, (size_t)r);
 		return;
 	}
 	}
@@ -377,11 +388,15 @@ static void resolve_and_connect(struct session *s)
 		fail_upstream(s, -ENOMEM, "out of memory");
 }
 
-/* The request is known: the handshake faults may take it, else go out. */
+/* The request is known: the faults that hit it are picked, the handshake faults may
+ * take it, else it goes out. */
 static void request_ready(struct session *s)
 {
 	snprintf(s->target, sizeof s->target, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
 		 s->port);
+	inject_pick(s);
+	if (s->kind == SK_FORWARD) /* the client bytes so far are the start of its stream */
+		inject_read(s, &s->upf, s->fwd->req_buf, s->fwd->req_len);
 	if (!inject_request(s))
 		resolve_and_connect(s);
 }

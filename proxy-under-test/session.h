@@ -75,7 +75,7 @@ enum socks_step { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST };
 
 struct session {
 	struct proxy_worker *w;
-	uint64_t number;            /* accept order across workers: what faults key on */
+	uint64_t number;            /* accept order across workers (the ledger's "tunnel") */
 	enum session_state state;
 	enum session_kind kind;
 	enum socks_step socks_step;
@@ -93,6 +93,8 @@ struct session {
 	char id[SESSION_ID_MAX];    /* X-Probe-Id of the CONNECT or first forward request, or "" */
 	int reply;                  /* CONNECT status or SOCKS reply code sent (-1 none) */
 	struct fault_set faults;    /* the faults that hit this tunnel (inject.c) */
+	uint32_t fault_acts[FAULT_MAX]; /* how often each of them acted (faults.hit order) */
+	char fault_key[URL_MAX_HOST + 32]; /* what the faults were picked by (inject_pick) */
 	bool close_after_reply;     /* close-after-accept / close-mid-reply / refusals */
 	const char *first_close;    /* "client" or "upstream" */
 	double t;                   /* start, Unix seconds */

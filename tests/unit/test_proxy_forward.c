@@ -11,7 +11,7 @@
 
 #include "lib/http1.h"
 #include "lib/url.h"
-#include "proxy-under-test/forward.h"
+#include "proxy-under-test/rewrite.h"
 #include "proxy-under-test/session.h"
 
 #define VIA "Via: 1.1 tunnelprobe\r\n"
@@ -29,13 +29,13 @@ static void rewrite_req(const char *in, bool absolute, const char *auth, const c
 	const char *why;
 	assert_int_equal(url_parse(target, &u, &why), 0);
 	char out[2048];
-	long n = forward_rewrite_request(&req, &u, absolute, auth, out, sizeof out);
+	long n = rewrite_request(&req, &u, absolute, auth, out, sizeof out);
 	assert_true(n > 0);
 	out[n] = '\0';
 	assert_string_equal(out, want);
 	/* Every buffer too small for the head is refused, never overrun. */
 	for (size_t cap = 0; cap < (size_t)n; cap++)
-		assert_int_equal(forward_rewrite_request(&req, &u, absolute, auth, out, cap), -1);
+		assert_int_equal(rewrite_request(&req, &u, absolute, auth, out, cap), -1);
 	/* What we send parses again. */
 	struct http1_request again;
 	assert_int_equal(http1_parse_request(want, strlen(want), HTTP1_MAX_HEAD, &again, &err),
@@ -72,12 +72,12 @@ static void rewrite_resp(const char *in, bool close, const char *want)
 	if (r <= 0)
 		fail_msg("input does not parse (%d, %s): %s", r, http1_strerror(err), in);
 	char out[2048];
-	long n = forward_rewrite_response(&resp, close, out, sizeof out);
+	long n = rewrite_response(&resp, close, out, sizeof out);
 	assert_true(n > 0);
 	out[n] = '\0';
 	assert_string_equal(out, want);
 	for (size_t cap = 0; cap < (size_t)n; cap++)
-		assert_int_equal(forward_rewrite_response(&resp, close, out, cap), -1);
+		assert_int_equal(rewrite_response(&resp, close, out, cap), -1);
 }
 
 static void test_response_rewrite(void **state)
@@ -115,7 +115,7 @@ static void test_hop_by_hop(void **state)
 	/* Framing fields stay even when Connection names them. */
 	const bool want[] = {true, true, true, true, false, true, false, false, true};
 	for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
-		assert_int_equal(forward_hop_by_hop(&h[i], h, sizeof h / sizeof h[0]), want[i]);
+		assert_int_equal(rewrite_hop_by_hop(&h[i], h, sizeof h / sizeof h[0]), want[i]);
 }
 
 static void test_basic_auth(void **state)

@@ -77,14 +77,19 @@ static void arm(struct session *s)
 	loop_timer_start_at(&s->w->loop, &s->timer, due);
 }
 
-/* A head starts or ends in req_buf: its clock starts with its first byte. */
+/* A head starts or ends in req_buf: its clock starts with its first byte, and so does
+ * what its line counts of the faults' acts (a byte flipped as it was read is its). The
+ * first head's start is the connection's: zeros. */
 static void head_clock(struct session *s)
 {
 	struct fwd *fw = s->fwd;
-	if (fw->req_in_body || fw->req_len == 0)
+	if (fw->req_in_body || fw->req_len == 0) {
 		fw->head_t0_us = 0;
-	else if (!fw->head_t0_us)
+	} else if (!fw->head_t0_us) {
 		fw->head_t0_us = loop_now(&s->w->loop);
+		if (fw->requests > 0)
+			inject_snapshot(s, fw->head_acts);
+	}
 }
 
 static void snapshot(const struct session *s, uint64_t ops[6])
@@ -130,6 +135,7 @@ static void emit(struct session *s, struct fwd_req *r, bool final)
 		down_wire = span(s->down.sent, r->down_e, r->down_complete ? r->down_g : UINT64_MAX);
 	}
 	dir_line(&c.down, down_in, down_wire, r->down_heads_in, r->down_heads_out);
+	c.down.wire_sent += r->down_own;
 	uint64_t now_ops[6];
 	snapshot(s, now_ops);
 	struct relay_dir *d[2] = {&c.down, &c.up};
@@ -161,6 +167,7 @@ static void emit_orphans(struct session *s)
 	struct relay_counts c = {0};
 	dir_line(&c.up, fw->orphan_up, 0, 0, 0);
 	dir_line(&c.down, fw->orphan_down, 0, 0, 0);
+	c.down.wire_sent = s->down.own_sent; /* a refusal of the bytes, if the proxy gave one */
 	c.up.recv_ops = fw->orphan_up > 0;
 	c.down.recv_ops = fw->orphan_down > 0;
 	/* With no request taken, the bytes are the first request's, refused or cut. */
@@ -216,9 +223,14 @@ unsigned forward_finish(struct session *s)
 	else
 		fw->orphan_down += fw->rsp_len;
 	fw->req_len = fw->rsp_len = 0;
+	/* The proxy's own answer (it ends the connection) is to the bytes no request took
+	 * when there are any, else to the last request. */
+	bool orphans = fw->orphan_up || fw->orphan_down || fw->q_tail == 0;
+	if (!orphans && fw->q_tail > fw->q_emit)
+		q_at(fw, fw->q_tail - 1)->down_own = s->down.own_sent;
 	for (; fw->q_emit < fw->q_tail; fw->q_emit++)
 		emit(s, q_at(fw, fw->q_emit), true);
-	if (fw->orphan_up || fw->orphan_down || fw->emitted == 0)
+	if (orphans)
 		emit_orphans(s);
 	return fw->emitted;
 }
@@ -283,7 +295,7 @@ static struct fwd_req *new_request(struct session *s, const struct http1_request
 	q->up_head_out = (uint64_t)n;
 	q->up_a = fw->up_queued;
 	snapshot(s, q->ops);
-	inject_snapshot(s, q->acts);
+	memcpy(q->acts, fw->head_acts, sizeof q->acts);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	q->t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;

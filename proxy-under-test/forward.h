@@ -14,8 +14,8 @@
  * received bytes, so received == sent + dropped: `received` is the request's (up) or
  * its response's (down) bytes as they came, heads included; `sent` how many of them
  * were delivered — a head once its rewrite is written whole, body bytes one for one;
- * `dropped` the rest; `wire_sent` the bytes really written (rewritten heads as they
- * are). Bytes that belong to no request (a head that never completed or was refused,
+ * `dropped` the rest; `wire_sent` the bytes really written for it (rewritten heads as
+ * they are, and the proxy's own answer when it gave one: 400, 502, ...). Bytes that belong to no request (a head that never completed or was refused,
  * an origin's bytes nobody asked for once the lines are out) get one more line at the
  * end, with method null. The forward state is allocated only for forward sessions.
  */
@@ -57,6 +57,7 @@ struct fwd_req {
 	uint64_t down_heads_in, down_heads_out; /* its response heads (1xx too) as read / rewritten */
 	uint64_t down_extra;         /* origin bytes of its response the parser never took (a
 				      * head that did not parse, bytes after it, left at close) */
+	uint64_t down_own;           /* the proxy's own answer to it (400, 502, ...) written */
 	bool down_started, down_complete;
 	uint64_t ops[6];             /* flow counters when it started (recv/send/short x2) */
 	uint32_t acts[FAULT_MAX];    /* fault acts when it started (inject.c) */
@@ -73,6 +74,7 @@ struct fwd {
 	bool req_in_body;
 	struct http1_body req_body;
 	uint64_t head_t0_us;           /* when the first byte of the head in req_buf came (0: none) */
+	uint32_t head_acts[FAULT_MAX]; /* fault acts then: from there on they are its request's */
 	char rsp_buf[HTTP1_MAX_HEAD];  /* origin bytes not yet relayed (a response head) */
 	size_t rsp_len;
 	bool rsp_in_body;

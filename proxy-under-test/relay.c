@@ -284,6 +284,7 @@ static int flush(struct session *s, struct flow *f)
 			f->off += (size_t)n;
 			f->ctl_off += (size_t)n;
 			f->ctl -= (size_t)n;
+			f->own_sent += (uint64_t)n;
 			continue;
 		}
 		size_t end = f->ctl ? f->ctl_off : f->len; /* relayed bytes up to the reply */

@@ -48,6 +48,7 @@ struct flow {
 	size_t ctl_off, ctl; /* of those, buf[ctl_off..ctl_off+ctl) are the proxy's own replies
 			      * (relay_queue_client): written in place, never counted */
 	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
+	uint64_t own_sent;   /* the proxy's own reply bytes written (not relayed, not in sent) */
 	bool eof;            /* the source sent FIN */
 	bool done;           /* nothing more will be relayed this way */
 	bool held;           /* forward: the next request waits for earlier answers */

@@ -62,6 +62,11 @@ static void test_request_rewrite(void **state)
 	/* Framing fields stay: the body passes through as it came. */
 	rewrite_req("POST http://h/u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", false, NULL,
 		    "POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n" VIA "\r\n");
+	/* One Content-Length goes on, with one value, where the first one was. */
+	rewrite_req("POST http://h/u HTTP/1.1\r\nContent-Length: 5, 5\r\nX-A: 1\r\ncontent-length:5\r\n\r\n",
+		    false, NULL, "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-A: 1\r\n" VIA "\r\n");
+	rewrite_req("PUT http://h/u HTTP/1.1\r\nContent-Length: , 0 ,0\r\n\r\n", false, NULL,
+		    "PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" VIA "\r\n");
 }
 
 static void rewrite_resp(const char *in, bool close, const char *want)
@@ -96,6 +101,12 @@ static void test_response_rewrite(void **state)
 			    VIA "\r\n");
 	/* An empty reason phrase stays empty. */
 	rewrite_resp("HTTP/1.1 204 \r\n\r\n", false, "HTTP/1.1 204 \r\n" VIA "\r\n");
+	/* "Content-Length: 5, 5" and its repetition: one field, one value. */
+	rewrite_resp("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n", false,
+		     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n" VIA "\r\n");
+	/* A 304's Content-Length describes the resource, not a body: kept, once. */
+	rewrite_resp("HTTP/1.1 304 Not Modified\r\nContent-Length: 70,70\r\n\r\n", false,
+		     "HTTP/1.1 304 Not Modified\r\nContent-Length: 70\r\n" VIA "\r\n");
 }
 
 static void test_hop_by_hop(void **state)

@@ -9,8 +9,8 @@
  * the origin leg is replaced (session_reconnect()). Every request head, the first and
  * each later one, must arrive within the handshake timeout of its first byte.
  *
- * The ledger: one line per request, written once its response reached the client and
- * its own bytes reached the origin (or the connection ended). Its counts are in
+ * The ledger (fwdledger.h): one line per request, written once its response reached
+ * the client and its own bytes reached the origin (or the connection ended). Its counts are in
  * received bytes, so received == sent + dropped: `received` is the request's (up) or
  * its response's (down) bytes as they came, heads included; `sent` how many of them
  * were delivered — a head once its rewrite is written whole, body bytes one for one;
@@ -104,12 +104,15 @@ int forward_start(struct session *s, const struct http1_request *req);
 int forward_fill(struct session *s, struct flow *f);
 int forward_fill_down(struct session *s, struct flow *f);
 
-/* f drained (both directions call it): writes the lines of the requests now answered
- * and delivered. */
+/* f drained (both directions call it): a held request may go, and the lines of the
+ * requests now answered and delivered are written (fwdledger.h). */
 void forward_flushed(struct session *s, struct flow *f);
-/* The session ends: writes the lines of every request not written yet, and the line of
- * bytes no request took. Returns how many lines the session wrote in all (never 0). */
-unsigned forward_finish(struct session *s);
 void forward_free(struct session *s);
+
+/* The request at ring position pos. */
+static inline struct fwd_req *fwd_at(struct fwd *fw, uint64_t pos)
+{
+	return &fw->q[pos % FWD_PIPELINE];
+}
 
 #endif

@@ -19,6 +19,7 @@
 #include "lib/http1.h"
 #include "lib/socks5.h"
 #include "proxy-under-test/forward.h"
+#include "proxy-under-test/fwdledger.h"
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
@@ -764,7 +765,7 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 	relay_close(s, relaying, reset_client, reset_up);
 	/* Forward sessions write a line per request; one that carried none still gets
 	 * the connection's line (a refused or malformed first request). */
-	if (forward_finish(s) == 0)
+	if (fwdledger_finish(s) == 0)
 		relay_write_ledger(s, NULL);
 	forward_free(s);
 	server_remove_session(s->w, s);

@@ -4,7 +4,7 @@
  * A spec is "NAME[:k=v[,k=v...]]" with optional " p=P seed=S dir=up|down" parts,
  * separated by spaces or commas: "truncate:after=32768 p=0.17 seed=7",
  * "rst:after=1000,dir=up", "slow:bps=20000". A request with key K (inject_pick(): the
- * probe's id without its run prefix, else "host:port#k") is hit when
+ * probe's id without its run prefix, else "host#k") is hit when
  * hash(seed, hash(K)) / 2^64 < p, so a seed hits the same requests in every run.
  * Sans-I/O: parse text, answer questions; nothing allocates. The acts are inject.c's:
  * one function per hook below, the only code that looks at a tunnel's faults.

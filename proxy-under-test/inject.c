@@ -53,12 +53,13 @@ void inject_pick(struct session *s)
 		/* The same request of the same target in every run, whatever the run prefix. */
 		snprintf(s->fault_key, sizeof s->fault_key, "%s", dash && dash[1] ? dash + 1 : s->id);
 	} else {
-		/* No id (SOCKS5, a client that is not the probe): the k-th tunnel to this
-		 * authority. Authorities share a counter only when they share a slot, which
-		 * keeps the count deterministic for a given arrival order. */
-		atomic_uint_fast64_t *seq = &s->w->shared->key_seq[fault_key_hash(s->target) % PROXY_KEY_SLOTS];
+		/* No id (SOCKS5, a client that is not the probe): the k-th tunnel to this host.
+		 * The port is left out: a test origin's port changes from run to run, its name
+		 * does not. Hosts share a counter only when they share a slot, which keeps the
+		 * count deterministic for a given arrival order. */
+		atomic_uint_fast64_t *seq = &s->w->shared->key_seq[fault_key_hash(s->host) % PROXY_KEY_SLOTS];
 		unsigned long long k = (unsigned long long)atomic_fetch_add(seq, 1);
-		snprintf(s->fault_key, sizeof s->fault_key, "%s#%llu", s->target, k);
+		snprintf(s->fault_key, sizeof s->fault_key, "%s#%llu", s->host, k);
 	}
 	fault_set_pick(&s->faults, cfg->faults, cfg->nfaults, fault_key_hash(s->fault_key));
 }

@@ -25,8 +25,9 @@ void inject_free(struct session *s);
 /* The request is known: picks the faults that hit it into s->faults by its key
  * (docs/proxy.md "Which requests a fault hits"): the X-Probe-Id without its first
  * dash-separated field (the probe's random run prefix) when the request carried one,
- * else the target authority and its per-authority sequence number ("host:port#k",
- * counted across the workers). The key goes into s->fault_key. Nothing without faults. */
+ * else the target host and its per-host sequence number ("host#k", counted across the
+ * workers; the port is left out, as a test origin's changes from run to run). The key
+ * goes into s->fault_key. Nothing without faults. */
 void inject_pick(struct session *s);
 /* The request is known, nothing has gone out (every mode): close-before-reply closes
  * the session, refuse answers 403 / SOCKS reply 2 and closes once that is sent. True

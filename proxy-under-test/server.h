@@ -1,7 +1,7 @@
 /* server — the reference proxy's configuration, worker threads and listeners.
  * Each worker has its own loop, resolver and SO_REUSEPORT listeners; workers share the
- * read-only configuration, the tunnel counter (accept order), the per-authority
- * counters fault keys use, the ledger
+ * read-only configuration, the tunnel counter (accept order), the per-host counters
+ * fault keys use, the ledger
  * (lib/ledger: one line per tunnel, written whole by any thread) and the stop request. */
 #ifndef TP_PROXY_SERVER_H
 #define TP_PROXY_SERVER_H
@@ -24,7 +24,7 @@
 #define PROXY_MAX_ALLOW 16
 #define PROXY_MAX_RESOLVE 32
 #define PROXY_MAX_THREADS 64
-#define PROXY_KEY_SLOTS 4096 /* per-authority request counters for fault keys (inject_pick) */
+#define PROXY_KEY_SLOTS 4096 /* per-host request counters for fault keys (inject_pick) */
 
 struct allow_net {
 	struct net_addr addr;  /* network address */
@@ -62,7 +62,7 @@ struct proxy_config {
 struct proxy_shared {
 	const struct proxy_config *cfg;
 	atomic_uint_fast64_t tunnels;   /* tunnel numbers, in accept order */
-	atomic_uint_fast64_t key_seq[PROXY_KEY_SLOTS]; /* by hash of authority: tunnels so far */
+	atomic_uint_fast64_t key_seq[PROXY_KEY_SLOTS]; /* by hash of host: tunnels so far */
 	struct ledger_file ledger;      /* --ledger, shared by the workers (closed: none) */
 	atomic_int stopping;
 };

@@ -65,7 +65,7 @@ static void test_request_rewrite(void **state)
 	/* One Content-Length goes on, with one value, where the first one was. */
 	rewrite_req("POST http://h/u HTTP/1.1\r\nContent-Length: 5, 5\r\nX-A: 1\r\ncontent-length:5\r\n\r\n",
 		    false, NULL, "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-A: 1\r\n" VIA "\r\n");
-	rewrite_req("PUT http://h/u HTTP/1.1\r\nContent-Length: , 0 ,0\r\n\r\n", false, NULL,
+	rewrite_req("PUT http://h/u HTTP/1.1\r\nContent-Length: 0 , 0\r\n\r\n", false, NULL,
 		    "PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" VIA "\r\n");
 }
 

@@ -305,19 +305,10 @@ static int client_eof(struct session *s, struct flow *f)
 static int raw_fill(struct session *s, struct flow *f)
 {
 	struct fwd *fw = s->fwd;
-	long n = relay_read(&s->client, f->buf, sizeof f->buf, NULL);
-	if (n == -EAGAIN)
-		return 0;
-	if (n == 0) {
-		f->eof = true;
-		return relay_propagate_eof(s, f) ? 1 : -1;
-	}
-	if (n < 0)
-		return relay_leg_reset(s, &s->client);
-	f->received += (uint64_t)n;
-	f->recv_ops++;
+	long n = relay_fill_read(s, f, f->buf, sizeof f->buf, NULL);
+	if (n <= 0)
+		return n == RELAY_ENDED ? 1 : (int)n;
 	arm(s);
-	inject_read(s, f, f->buf, (size_t)n);
 	f->len = (size_t)n;
 	f->off = 0;
 	fwd_at(fw, fw->q_tail - 1)->up_in += (uint64_t)n;

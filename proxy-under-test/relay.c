@@ -237,6 +237,25 @@ long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp)
 	return n;
 }
 
+long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, struct zpipe *zp)
+{
+	struct leg *src = session_src(s, f);
+	long n = relay_read(src, buf, cap, zp);
+	if (n == -EAGAIN)
+		return 0;
+	if (n == 0) {
+		f->eof = true;
+		return relay_propagate_eof(s, f) ? RELAY_ENDED : -1;
+	}
+	if (n < 0)
+		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
+	f->received += (uint64_t)n;
+	f->recv_ops++;
+	if (!zp)
+		inject_read(s, f, buf, (size_t)n);
+	return n;
+}
+
 /* The source of f ended (FIN): propagate it, unless a fault says otherwise.
  * Returns false when the session was closed. */
 bool relay_propagate_eof(struct session *s, struct flow *f)
@@ -332,23 +351,14 @@ static int fill(struct session *s, struct flow *f)
 		return 0;
 	if (s->kind == SK_FORWARD && s->fwd)
 		return f == &s->upf ? forward_fill(s, f) : forward_fill_down(s, f);
-	long n = relay_read(src, f->buf, sizeof f->buf, f->zc ? &f->z : NULL);
-	if (n == -EAGAIN)
-		return 0;
-	if (n == 0) {
-		f->eof = true;
-		return relay_propagate_eof(s, f) ? 1 : -1;
-	}
-	if (n < 0)
-		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
-	f->received += (uint64_t)n;
-	f->recv_ops++;
+	long n = relay_fill_read(s, f, f->buf, sizeof f->buf, f->zc ? &f->z : NULL);
+	if (n <= 0)
+		return n == RELAY_ENDED ? 1 : (int)n;
 	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
 	if (f->zc)
 		return 1; /* the bytes wait in the pipe; no byte fault is active */
 	f->len = (size_t)n;
 	f->off = 0;
-	inject_read(s, f, f->buf, f->len);
 	if (inject_last_chunk(s, f))
 		f->eof = true; /* the last chunk never reaches the client; then the tunnel ends */
 	return 1;

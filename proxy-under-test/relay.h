@@ -37,6 +37,14 @@ void relay_queue_client(struct session *s, const void *data, size_t len);
 /* Reads from a leg (net_read, or splice into zp when zp is given), skipping the syscall
  * when the leg is known to be drained; same returns as net_read. */
 long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp);
+/* relay_fill_read(): the source ended and its FIN was passed on. */
+#define RELAY_ENDED (-2)
+/* Reads up to cap bytes for flow f from its source into buf (or into zp, a pipe): the
+ * bytes count as received and the read faults see them (not in a pipe). Returns the
+ * count (> 0), 0 nothing now, RELAY_ENDED the source sent FIN (passed on, per the
+ * faults), -1 the session was closed (a reset, passed on as a reset, or a fault).
+ * The caller arms its timer. */
+long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, struct zpipe *zp);
 /* The source of f sent FIN: pass it on (or not, per the faults). False when the
  * session was closed. */
 bool relay_propagate_eof(struct session *s, struct flow *f);

@@ -10,56 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
 
-# A scripted origin: MODE decides the answer to each request; the heads it reads go
-# to $T/heads.PORT.
-cat >"$T/origin.py" <<'PY'
-import socket, sys, threading, time
-mode, out = sys.argv[1], sys.argv[2]
-ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", 0)); ls.listen(16)
-port = ls.getsockname()[1]
-print(port, flush=True)
-log = open("%s.%d" % (out, port), "ab", buffering=0)
-
-def serve(c):
-    try:
-        answer(c)
-    except OSError:
-        pass  # the proxy reset the leg: what the test is about, sometimes
-
-def answer(c):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        d = c.recv(65536)
-        if not d:
-            return
-        buf += d
-    log.write(buf.split(b"\r\n\r\n")[0] + b"\r\n\r\n")
-    if mode == "stray":        # a whole response, then bytes nobody asked for, one write
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloSTRAY-BYTES")
-    elif mode == "badchunk":   # a chunk size that is no number, with the head
-        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
-    elif mode == "badchunk-late":  # a good chunk reaches the client first
-        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
-        time.sleep(0.5)
-        c.sendall(b"zz\r\n")
-    elif mode == "cl55":       # the same length twice, as a list and as a field
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello")
-    time.sleep(1)
-    c.close()
-
-while True:
-    c, _ = ls.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-origin() { # MODE -> port
-	local f i
-	f=$(mktemp "$T/o.XXXXXX")
-	python3 "$T/origin.py" "$1" "$T/heads" >"$f" &
-	_tp_pids+=($!)
-	for ((i = 0; i < 100; i++)); do [ -s "$f" ] && break; sleep 0.05; done
-	cat "$f"
-}
 # raw PORT: sends stdin, then reads until the proxy closes (10 s at most); prints what
 # came back
 raw() {
@@ -87,7 +37,7 @@ PX=$TP_PORT
 
 # A complete response, then stray bytes: the response is delivered, then the proxy
 # closes; the ledger has status 200 and the strays dropped.
-O=$(origin stray)
+O=$(start_scripted stray)
 printf 'GET http://127.0.0.1:%s/s HTTP/1.1\r\nHost: x\r\nX-Probe-Id: t-0-0\r\n\r\n' "$O" | raw "$PX" >"$T/stray.out"
 expect_eq "stray bytes after a response: the response arrives, then the close" \
 	"$(head -1 "$T/stray.out" | tr -d '\r') $(tail -c 5 "$T/stray.out")" "HTTP/1.1 200 OK hello"
@@ -97,16 +47,16 @@ expect_eq "stray bytes: status 200, the 11 stray bytes dropped, the response del
 	"[(200, 11, True)]"
 
 # A malformed chunk size from the origin before anything reached the client: 502.
-O=$(origin badchunk)
+O=$(start_scripted badchunk)
 got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://127.0.0.1:$PX" "http://127.0.0.1:$O/b")
 expect_eq "malformed chunk size from the origin, nothing sent yet -> 502" "$got" "502"
 # ...and after the head went out: the connection ends (curl sees a cut body).
-O=$(origin badchunk-late)
+O=$(start_scripted badchunk-late)
 got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://127.0.0.1:$PX" "http://127.0.0.1:$O/b")
 expect_eq "malformed chunk after the head went out -> the client connection ends" "$got $?" "200 18"
 
 # A malformed request chunk: 400, and the broken request never completes at the origin.
-O=$(origin stray)
+O=$(start_scripted stray)
 got=$(printf 'POST http://127.0.0.1:%s/u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Probe-Id: t-1-0\r\n\r\nzz\r\nhello\r\n' "$O" |
 	raw "$PX" | head -1 | tr -d '\r')
 expect_eq "malformed request chunk -> 400" "$got" "HTTP/1.1 400 Bad Request"
@@ -115,12 +65,15 @@ expect_eq "the 400 is the request's line, its bytes dropped" \
 	"$(line "$T/px.jsonl" "[(x['status'], x['up']['dropped'] == x['up']['received'] > 0) for x in l if x['id'] == 't-1-0']")" \
 	"[(400, True)]"
 
-# Content-Length: 5, 5 goes on as one Content-Length, both ways.
-O=$(origin cl55)
+# Content-Length: 5, 5 goes on as one Content-Length, both ways (the echo-head origin
+# answers with the head it got).
+O=$(start_scripted echo-head)
 printf 'POST http://127.0.0.1:%s/c HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello' "$O" |
-	raw "$PX" >"$T/cl.out"
+	raw "$PX" | sed '1,/^\r$/d' >"$T/heads"
 expect_eq "request Content-Length: 5, 5 -> one 'Content-Length: 5'" \
-	"$(grep -ci '^content-length' "$T/heads.$O") $(grep -c '^Content-Length: 5.$' "$T/heads.$O")" "1 1"
+	"$(head -c 5 "$T/heads") $(grep -ci '^content-length' "$T/heads") $(grep -c '^Content-Length: 5.$' "$T/heads")" "POST  1 1"
+O=$(start_scripted cl55)
+printf 'GET http://127.0.0.1:%s/c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$O" | raw "$PX" >"$T/cl.out"
 expect_eq "response Content-Length: 5, 5 -> one 'Content-Length: 5'" \
 	"$(grep -ci '^content-length' "$T/cl.out") $(grep -c '^Content-Length: 5.$' "$T/cl.out") $(tail -c 5 "$T/cl.out")" \
 	"1 1 hello"

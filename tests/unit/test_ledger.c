@@ -46,6 +46,20 @@ static char *temp_path(void)
 	return path;
 }
 
+/* The file at path holds exactly want; removes it. */
+static void assert_file_is(char *path, const char *want)
+{
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	char buf[256] = "";
+	size_t n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+	unlink(path);
+	free(path);
+}
+
 static void test_threads_write_whole_lines(void **state)
 {
 	(void)state;
@@ -101,14 +115,7 @@ static void test_appends(void **state)
 		assert_int_equal(ledger_write(&lf, json_pack("{s:i}", "round", round)), 0);
 		ledger_close(&lf);
 	}
-	FILE *fp = fopen(path, "r");
-	char buf[256] = "";
-	size_t n = fread(buf, 1, sizeof buf - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	assert_string_equal(buf, "{\"round\":0}\n{\"round\":1}\n");
-	unlink(path);
-	free(path);
+	assert_file_is(path, "{\"round\":0}\n{\"round\":1}\n");
 }
 
 static void test_closed_ledger(void **state)
@@ -148,14 +155,7 @@ static void test_run_id(void **state)
 	assert_int_equal(ledger_set_run(&lf, "run-7"), 0);
 	assert_int_equal(ledger_write(&lf, json_pack("{s:i}", "a", 2)), 0);
 	ledger_close(&lf);
-	FILE *fp = fopen(path, "r");
-	char buf[256] = "";
-	size_t n = fread(buf, 1, sizeof buf - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	assert_string_equal(buf, "{\"a\":1}\n{\"a\":2,\"run\":\"run-7\"}\n");
-	unlink(path);
-	free(path);
+	assert_file_is(path, "{\"a\":1}\n{\"a\":2,\"run\":\"run-7\"}\n");
 }
 
 int main(void)

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "proxy-under-test/auth.h"
 #include "proxy-under-test/fwdledger.h"
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/relay.h"
@@ -201,7 +202,7 @@ static int take_request(struct session *s, struct flow *f, const struct http1_re
 	char auth[700];
 	const struct url *up = &s->w->cfg->upstream;
 	bool with_auth = http_upstream(s) && up->has_userinfo &&
-			 session_basic_auth(up->user, up->pass, auth, sizeof auth) > 0;
+			 auth_basic(up->user, up->pass, auth, sizeof auth) > 0;
 	long n = rewrite_request(req, &u, http_upstream(s), with_auth ? auth : NULL,
 				 f->buf + f->len, sizeof f->buf - f->len);
 	if (n < 0) {

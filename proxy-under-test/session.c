@@ -14,10 +14,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "lib/http1.h"
 #include "lib/socks5.h"
+#include "proxy-under-test/auth.h"
 #include "proxy-under-test/forward.h"
 #include "proxy-under-test/fwdledger.h"
 #include "proxy-under-test/inject.h"
@@ -76,41 +75,6 @@ static void reply_and_close(struct session *s, int code, const char *reason)
 void session_refuse(struct session *s, int code, const char *reason)
 {
 	reply_and_close(s, code, reason);
-}
-
-int session_basic_auth(const char *user, const char *pass, char *out, size_t cap)
-{
-	char plain[SESSION_MAX_CREDENTIALS];
-	int len = snprintf(plain, sizeof plain, "%s:%s", user, pass);
-	if (len < 0 || (size_t)len >= sizeof plain || cap < 6 + ((size_t)len + 2) / 3 * 4 + 1)
-		return -ENOSPC;
-	memcpy(out, "Basic ", 6);
-	/* Writes the padded encoding and a NUL. */
-	return 6 + EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, len);
-}
-
-bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass)
-{
-	if (len < 6 || strncasecmp(value, "Basic ", 6) != 0)
-		return false; /* the scheme name is case-insensitive; the credentials are not */
-	const char *b64 = value + 6;
-	size_t blen = len - 6;
-	unsigned char plain[SESSION_MAX_CREDENTIALS];
-	if (blen == 0 || blen % 4 != 0 || blen / 4 * 3 > sizeof plain)
-		return false;
-	/* EVP_DecodeBlock takes '=' anywhere as zero bits and counts the padding in its
-	 * result: padding is allowed only as the last one or two characters, and taken off. */
-	size_t pad = 0;
-	while (pad < 2 && b64[blen - 1 - pad] == '=')
-		pad++;
-	if (memchr(b64, '=', blen - pad))
-		return false;
-	int n = EVP_DecodeBlock(plain, (const unsigned char *)b64, (int)blen);
-	if (n < 0 || (size_t)n < pad)
-		return false;
-	size_t got = (size_t)n - pad, ulen = strlen(user), plen = strlen(pass);
-	return got == ulen + 1 + plen && memcmp(plain, user, ulen) == 0 && plain[ulen] == ':' &&
-	       memcmp(plain + ulen + 1, pass, plen) == 0;
 }
 
 static int socks_rep_for(int err)
@@ -183,7 +147,7 @@ static void start_upstream(struct session *s)
 	arm(s, s->w->cfg->handshake_timeout_s);
 	if (u->scheme == URL_HTTP) {
 		char auth[700] = "";
-		if (u->has_userinfo && session_basic_auth(u->user, u->pass, auth, sizeof auth) < 0)
+		if (u->has_userinfo && auth_basic(u->user, u->pass, auth, sizeof auth) < 0)
 			auth[0] = '\0';
 		/* The client's X-Probe-Id goes on, so the next proxy names the tunnel too. */
 		upstream_send(s, snprintf(s->ctl, sizeof s->ctl,
@@ -491,7 +455,7 @@ static bool auth_ok(const struct session *s, const struct http1_request *req)
 		return true;
 	const struct http1_header *h = http1_find_header(req->headers, req->num_headers,
 							  "Proxy-Authorization");
-	return h && session_basic_auth_ok(h->value, h->value_len, cfg->auth_user, cfg->auth_pass);
+	return h && auth_basic_ok(h->value, h->value_len, cfg->auth_user, cfg->auth_pass);
 }
 
 static void http_handshake(struct session *s)
@@ -762,9 +726,17 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		s->dnsq = NULL;
 	}
 	inject_free(s);
+	if (!relaying && s->target[0] && s->kind != SK_FORWARD) {
+		/* The request was known, the tunnel never started (close-before-reply, a
+		 * drain): what the client sent after it was received, and never relayed. */
+		s->upf.received += s->upf.len;
+		s->upf.recv_ops += s->upf.len > 0;
+		s->upf.dropped += s->upf.len;
+		s->upf.len = 0;
+	}
 	relay_close(s, relaying, reset_client, reset_up);
-	/* Forward sessions write a line per request; one that carried none still gets
-	 * the connection's line (a refused or malformed first request). */
+	/* Forward sessions write a line per request, and one for bytes no request took
+	 * (fwdledger.h); tunnels and connections that never became one write theirs. */
 	if (fwdledger_finish(s) == 0)
 		relay_write_ledger(s, NULL);
 	forward_free(s);

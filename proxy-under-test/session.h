@@ -23,7 +23,6 @@
 #include "proxy-under-test/zcopy.h"
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
-#define SESSION_MAX_CREDENTIALS 520 /* "user:pass" for Basic auth: 255 each (RFC 1929) */
 #define SESSION_ID_MAX 64 /* an X-Probe-Id kept for the ledger, NUL included (longer: cut) */
 
 struct proxy_worker;
@@ -112,13 +111,6 @@ void session_refuse(struct session *s, int code, const char *reason);
 /* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
  * the relay resumes when it is up. The session may be freed before this returns. */
 void session_reconnect(struct session *s);
-/* "Basic base64(user:pass)" (RFC 7617) into out, NUL-terminated. Returns its length, or
- * -ENOSPC when "user:pass" is SESSION_MAX_CREDENTIALS or longer or out is too small. */
-int session_basic_auth(const char *user, const char *pass, char *out, size_t cap);
-/* Does a Proxy-Authorization value value[0..len) ("Basic " and the base64 of
- * user:pass) carry exactly these credentials? Malformed base64 never matches. */
-bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass);
-
 /* Copies the X-Probe-Id of req into out (cut to SESSION_ID_MAX - 1 bytes), "" when it
  * has none. */
 void session_copy_probe_id(char out[SESSION_ID_MAX], const struct http1_request *req);

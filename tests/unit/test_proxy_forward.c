@@ -12,7 +12,7 @@
 #include "lib/http1.h"
 #include "lib/url.h"
 #include "proxy-under-test/rewrite.h"
-#include "proxy-under-test/session.h"
+#include "proxy-under-test/auth.h"
 
 #define VIA "Via: 1.1 tunnelprobe\r\n"
 
@@ -134,11 +134,11 @@ static void test_basic_auth(void **state)
 	(void)state;
 	char out[128];
 	/* RFC 7617's example. */
-	assert_int_equal(session_basic_auth("Aladdin", "open sesame", out, sizeof out), 34);
+	assert_int_equal(auth_basic("Aladdin", "open sesame", out, sizeof out), 34);
 	assert_string_equal(out, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
-	assert_int_equal(session_basic_auth("u", "p", out, sizeof out), 10);
+	assert_int_equal(auth_basic("u", "p", out, sizeof out), 10);
 	assert_string_equal(out, "Basic dTpw");
-	assert_int_equal(session_basic_auth("u", "p", out, 10), -ENOSPC);
+	assert_int_equal(auth_basic("u", "p", out, 10), -ENOSPC);
 }
 
 /* The client's credentials are decoded (EVP_DecodeBlock) and compared; padding only at
@@ -168,17 +168,17 @@ static void test_basic_auth_check(void **state)
 		{"Basic dQ==", "u", "", false},                       /* no colon */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		if (session_basic_auth_ok(cases[i].value, strlen(cases[i].value), cases[i].user,
+		if (auth_basic_ok(cases[i].value, strlen(cases[i].value), cases[i].user,
 					  cases[i].pass) != cases[i].ok)
 			fail_msg("'%s' for %s:%s: want %d", cases[i].value, cases[i].user, cases[i].pass,
 				 cases[i].ok);
-	/* What session_basic_auth writes, session_basic_auth_ok accepts. */
+	/* What auth_basic writes, auth_basic_ok accepts. */
 	char out[700];
 	const char *users[] = {"a", "ab", "abc", "user name", "x"};
 	for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
-		int n = session_basic_auth(users[i], "secret:with:colons", out, sizeof out);
+		int n = auth_basic(users[i], "secret:with:colons", out, sizeof out);
 		assert_true(n > 6);
-		assert_true(session_basic_auth_ok(out, (size_t)n, users[i], "secret:with:colons"));
+		assert_true(auth_basic_ok(out, (size_t)n, users[i], "secret:with:colons"));
 	}
 }
 

@@ -3,10 +3,12 @@
  * upstream proxy), then the relay of both directions with exact counters, half-close
  * done right, and the faults this tunnel was chosen for.
  *
- * session.c owns the handshake, the outbound leg and the session's end; relay.c
- * (relay.h) the byte relay, closing the legs and the ledger line; forward.c the
- * forward requests; inject.c what the faults do (fault.h says where). All I/O goes
- * through lib/net and the loop, so an IOCP backend of the loop needs no change here.
+ * session.c owns the handshake (the protocol chosen once per connection, by its first
+ * byte), the outbound leg and the session's end; relay.c (relay.h) the byte relay,
+ * closing the legs and the ledger line; forward.c the forward requests and fwdledger.c
+ * their ledger lines; inject.c what the faults do (fault.h says where); auth.c the
+ * credentials. All I/O goes through lib/net and the loop, so an IOCP backend of the
+ * loop needs no change here.
  */
 #ifndef TP_PROXY_SESSION_H
 #define TP_PROXY_SESSION_H

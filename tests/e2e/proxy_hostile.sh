@@ -5,8 +5,9 @@
 # a malformed chunk size from the origin (502 while nothing reached the client, else
 # the connection ends), a malformed request chunk (400), "Content-Length: 5, 5" (one
 # Content-Length goes on), a keep-alive client dripping its second request head (cut
-# off by the handshake timeout), and corrupt:at=N dir=up in forward mode (the origin's
-# POST /sink answers 422, as over CONNECT and SOCKS5).
+# off by the handshake timeout), corrupt:at=N dir=up in forward mode (the origin's
+# POST /sink answers 422, as over CONNECT and SOCKS5), and drop-chunk-end where it
+# cannot act (inside TLS: fault_acted false).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
 
@@ -125,4 +126,18 @@ for via in "-x http://127.0.0.1:$TP_PORT" "-p -x http://127.0.0.1:$TP_PORT" "-x 
 	expect_eq "corrupt:at=5000 dir=up acts ($via): the origin answers 422" \
 		"$(records "$T/c.jsonl" "sorted(set((x['class'], x['status']) for x in r))")" "[('http_error', 422)]"
 done
+
+# drop-chunk-end inside a TLS tunnel cannot see the chunks: the request is fine, and the
+# ledger says the fault could not act rather than pretend (a plain tunnel: it acted).
+start_tp tlsorigin origin --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --ca-out "$T/ca.pem"
+TH=$TP_HTTP TS=$TP_HTTPS
+start_tp dce proxy --listen 127.0.0.1:0 --fault drop-chunk-end --ledger "$T/dce.jsonl"
+"$TP_BIN" probe -q -n 1 --timeout 5 --cacert "$T/ca.pem" -x "http://127.0.0.1:$TP_PORT" \
+	--records "$T/dce-tls.jsonl" "https://localhost:$TS/chunked/20000"
+"$TP_BIN" probe -q -n 1 --timeout 5 -x "socks5h://127.0.0.1:$TP_PORT" \
+	--records "$T/dce-plain.jsonl" "http://127.0.0.1:$TH/chunked/20000"
+sleep 0.2
+expect_eq "drop-chunk-end in a TLS tunnel: the request is whole, the ledger says fault_acted false" \
+	"$(records "$T/dce-tls.jsonl" "r[0]['class']") $(records "$T/dce.jsonl" "[(x['kind'], x['fault_acted']) for x in r]")" \
+	"ok [('connect', False), ('socks5', True)]"
 finish

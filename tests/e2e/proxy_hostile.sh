@@ -6,8 +6,8 @@
 # the connection ends), a malformed request chunk (400), "Content-Length: 5, 5" (one
 # Content-Length goes on), a keep-alive client dripping its second request head (cut
 # off by the handshake timeout), corrupt:at=N dir=up in forward mode (the origin's
-# POST /sink answers 422, as over CONNECT and SOCKS5), and drop-chunk-end where it
-# cannot act (inside TLS: fault_acted false).
+# POST /sink answers 422, as over CONNECT and SOCKS5), drop-chunk-end where it cannot
+# act (inside TLS: fault_acted false), and p= decisions keyed by the request's id.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
 
@@ -140,4 +140,21 @@ sleep 0.2
 expect_eq "drop-chunk-end in a TLS tunnel: the request is whole, the ledger says fault_acted false" \
 	"$(records "$T/dce-tls.jsonl" "r[0]['class']") $(records "$T/dce.jsonl" "[(x['kind'], x['fault_acted']) for x in r]")" \
 	"ok [('connect', False), ('socks5', True)]"
+
+# p= decisions are keyed by the request: the X-Probe-Id without its run prefix. Two runs
+# with different prefixes refuse exactly the same requests (curl sends the id on its
+# CONNECT as the probe does), whatever order or connection they come in.
+start_tp keyed proxy --listen 127.0.0.1:0 --fault "refuse p=0.5 seed=3" --ledger "$T/keyed.jsonl"
+for run in aaaaaa bbbbbb; do
+	for k in 9 8 7 6 5 4 3 2 1 0; do
+		printf '%s:%s ' "$k" "$(curl -s -o /dev/null -w '%{http_connect}' --max-time 5 -p \
+			-x "http://127.0.0.1:$TP_PORT" --proxy-header "X-Probe-Id: $run-1-$k" "http://127.0.0.1:$TH/bytes/10")"
+	done | tr ' ' '\n' | sort >"$T/keyed.$run"
+done
+expect_eq "request-keyed faults: the same requests refused in two runs" \
+	"$(diff "$T/keyed.aaaaaa" "$T/keyed.bbbbbb" && grep -c ':403' "$T/keyed.aaaaaa" | awk '{print ($1 > 0 && $1 < 10)}')" "1"
+sleep 0.2
+expect_eq "the ledger names the key, and the id of the CONNECT" \
+	"$(records "$T/keyed.jsonl" "sorted(set((x['id'][7:], x['fault_key']) for x in r if x['id'].endswith('-3')))")" \
+	"[('1-3', '1-3')]"
 finish

@@ -2,6 +2,7 @@
 #include "lib/ledger.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,30 @@ int ledger_write_line(struct ledger_file *lf, char *line, long len)
 	return rc;
 }
 
+
+bool ledger_run_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > LEDGER_RUN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int ledger_set_run(struct ledger_file *lf, const char *id)
+{
+	if (!ledger_run_id_valid(id))
+		return -EINVAL;
+	snprintf(lf->run, sizeof lf->run, "%s", id);
+	return 0;
+}
+
 #ifndef _WIN32
 int ledger_write(struct ledger_file *lf, json_t *obj)
 {
@@ -114,6 +139,8 @@ int ledger_write(struct ledger_file *lf, json_t *obj)
 		json_decref(obj);
 		return -EBADF;
 	}
+	if (lf->run[0])
+		json_object_set_new(obj, "run", json_string(lf->run));
 	char *line = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	int rc = ledger_write_line(lf, line, line ? (long)strlen(line) : -ENOMEM);

@@ -65,8 +65,11 @@ int tp_phase_from_name(const char *name);
  * Caller memory: a zero-filled struct ledger_file is a closed ledger (ledger_is_open()
  * false, ledger_close() a no-op); ledger_open() makes it open; ledger_close() makes it
  * closed again. Open and close from one thread while no other writes. */
+#define LEDGER_RUN_MAX 64  /* a run id is 1..64 characters of [A-Za-z0-9._-] */
+
 struct ledger_file {
 	FILE *fp;             /* NULL when closed */
+	char run[LEDGER_RUN_MAX + 1]; /* ledger_set_run(): every line gets "run", or "" */
 	pthread_mutex_t lock; /* initialised by ledger_open, destroyed by ledger_close */
 	uint64_t lost;        /* lines ledger_write() failed to write (read it once the
 			       * writers are done: the owner reports it) */
@@ -75,14 +78,20 @@ struct ledger_file {
 
 /* Opens path for appending. Returns 0 or -errno (the ledger stays closed). */
 int ledger_open(struct ledger_file *lf, const char *path);
+/* Is id a run id (`--run-id`, docs/ledgers.md): 1..LEDGER_RUN_MAX characters, each a
+ * letter, digit, '.', '_' or '-'? A run id goes into file names and JSON unescaped. */
+bool ledger_run_id_valid(const char *id);
+/* From now on every line ledger_write() writes carries "run": id (an open ledger; call
+ * before other threads write). Returns 0, or -EINVAL for an id that is not valid. */
+int ledger_set_run(struct ledger_file *lf, const char *id);
 /* True between a successful ledger_open() and ledger_close(): callers test it before
  * building a record nobody will read. */
 static inline bool ledger_is_open(const struct ledger_file *lf) { return lf && lf->fp; }
 #ifndef _WIN32
 /* Thread-safe. Writes obj as one compact JSON line, flushed, and decrefs it (steals the
- * reference, also on failure). Returns 0, -EBADF when the ledger is closed, -ENOMEM
- * when obj cannot be serialised, -EIO when the line cannot be written; the last two
- * also count in lost and error. */
+ * reference, also on failure); with a run id set, obj gets "run" too. Returns 0,
+ * -EBADF when the ledger is closed, -ENOMEM when obj cannot be serialised, -EIO when
+ * the line cannot be written; the last two also count in lost and error. */
 int ledger_write(struct ledger_file *lf, json_t *obj);
 #endif
 /* Thread-safe. Writes a finished line — line[0..len), one JSON document without a

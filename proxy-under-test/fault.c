@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define ALL FAULT_MODES_ALL
-#define TUNNEL FAULT_MODES_TUNNEL
 
 /* The table of fault.h, indexed by kind: name, parameter, hook, scope, modes by dir=
  * (down, up), whether it sees bytes. inject.c acts on it; tests/unit/test_proxy_fault.c
@@ -18,22 +17,20 @@ static const struct fault_info table[FAULT_KIND_END] = {
 	[FAULT_CLOSE_BEFORE_REPLY] = {"close-before-reply", NULL, FAULT_AT_REQUEST,
 				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
 	[FAULT_CLOSE_MID_REPLY] = {"close-mid-reply", NULL, FAULT_AT_REPLY, FAULT_SCOPE_HANDSHAKE,
-				   {TUNNEL, TUNNEL}, false},
+				   {ALL, ALL}, false},
 	[FAULT_CLOSE_AFTER_ACCEPT] = {"close-after-accept", NULL, FAULT_AT_REPLY,
-				      FAULT_SCOPE_HANDSHAKE, {TUNNEL, TUNNEL}, false},
+				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
 	[FAULT_REFUSE] = {"refuse", NULL, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
 	[FAULT_NO_FIN] = {"no-fin", NULL, FAULT_AT_EOF, FAULT_SCOPE_DIR, {ALL, ALL}, false},
 	[FAULT_FULL_CLOSE] = {"full-close", NULL, FAULT_AT_EOF, FAULT_SCOPE_EITHER, {ALL, ALL}, false},
 	[FAULT_STALL] = {"stall", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
-	/* Forward requests are parsed, not read into the flow: no upload byte is flipped. */
-	[FAULT_CORRUPT] = {"corrupt", "at", FAULT_AT_READ, FAULT_SCOPE_DIR, {ALL, TUNNEL}, true},
+	[FAULT_CORRUPT] = {"corrupt", "at", FAULT_AT_READ, FAULT_SCOPE_DIR, {ALL, ALL}, true},
 	[FAULT_SLOW] = {"slow", "bps", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
-	[FAULT_DROP_CHUNK_END] = {"drop-chunk-end", NULL, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DOWN,
+	[FAULT_DROP_CHUNK_END] = {"drop-chunk-end", NULL, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DIR,
 				  {ALL, ALL}, true},
 };
 
 #undef ALL
-#undef TUNNEL
 
 const struct fault_info *fault_info(enum fault_kind kind)
 {
@@ -98,6 +95,10 @@ static int apply(struct fault *f, const char *param, bool *have_param, const cha
 			return -EINVAL;
 		}
 	} else if (klen == 3 && memcmp(item, "dir", 3) == 0) {
+		if (table[f->kind].scope != FAULT_SCOPE_DIR) {
+			*why = "dir= means nothing to this fault (it has no direction)";
+			return -EINVAL;
+		}
 		if (vlen == 4 && memcmp(v, "down", 4) == 0)
 			f->dir = FAULT_DOWN;
 		else if (vlen == 2 && memcmp(v, "up", 2) == 0)
@@ -174,6 +175,36 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+const struct fault *fault_idle_mode(const struct fault *faults, size_t n, unsigned modes,
+				    enum fault_mode *mode)
+{
+	for (size_t i = 0; i < n; i++)
+		for (unsigned m = FAULT_MODE_FORWARD; m <= FAULT_MODE_SOCKS5; m <<= 1)
+			if ((modes & m) && !fault_acts_in(&faults[i], (enum fault_mode)m)) {
+				*mode = (enum fault_mode)m;
+				return &faults[i];
+			}
+	return NULL;
+}
+
+const char *fault_mode_name(enum fault_mode mode)
+{
+	switch (mode) {
+	case FAULT_MODE_FORWARD: return "forward";
+	case FAULT_MODE_CONNECT: return "connect";
+	case FAULT_MODE_SOCKS5: return "socks5";
+	}
+	return "?";
+}
+
+uint64_t fault_key_hash(const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h;
+}
+
 bool fault_hits(const struct fault *f, uint64_t k)
 {
 	if (f->p >= 1.0)
@@ -190,8 +221,6 @@ static bool acts_on(const struct fault *f, enum fault_dir dir)
 	switch (table[f->kind].scope) {
 	case FAULT_SCOPE_DIR:
 		return f->dir == dir;
-	case FAULT_SCOPE_DOWN:
-		return dir == FAULT_DOWN;
 	case FAULT_SCOPE_HANDSHAKE:
 	case FAULT_SCOPE_EITHER:
 		break;

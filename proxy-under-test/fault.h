@@ -1,25 +1,27 @@
 /* fault — the reference proxy's fault specs (SPEC §5, docs/proxy.md), the table of
- * where each fault acts, and the deterministic decision of which tunnels a fault hits.
+ * where each fault acts, and the deterministic decision of which requests a fault hits.
  *
  * A spec is "NAME[:k=v[,k=v...]]" with optional " p=P seed=S dir=up|down" parts,
  * separated by spaces or commas: "truncate:after=32768 p=0.17 seed=7",
- * "rst:after=1000,dir=up", "slow:bps=20000". Tunnel number k (in accept order across
- * all workers) is hit when hash(seed, k) / 2^64 < p, so a seed hits the same tunnels in
- * every run. Sans-I/O: parse text, answer questions; nothing allocates. The acts are
- * inject.c's: one function per hook below, the only code that looks at a tunnel's
- * faults.
+ * "rst:after=1000,dir=up", "slow:bps=20000". A request with key K (inject_pick(): the
+ * probe's id without its run prefix, else "host#k") is hit when
+ * hash(seed, hash(K)) / 2^64 < p, so a seed hits the same requests in every run.
+ * Sans-I/O: parse text, answer questions; nothing allocates. The acts are inject.c's:
+ * one function per hook below, the only code that looks at a tunnel's faults.
  *
  * Where each fault acts — the table in fault.c is this as data (fault_info()):
  *
  *   fault               hook: inject_...  called from                  direction     modes
  *   close-before-reply  request           session.c request_ready      (handshake)   all
  *   refuse              request           session.c request_ready      (handshake)   all
- *   close-mid-reply     reply             session.c established        (handshake)   CONNECT SOCKS5
- *   close-after-accept  reply             session.c established        (handshake)   CONNECT SOCKS5
- *   corrupt:at=N        read              relay.c fill,                dir=          down: all
- *                                         forward.c forward_fill_down                up: CONNECT SOCKS5
- *   drop-chunk-end      last_chunk        relay.c fill,                down always   all
- *                                         forward.c response_done
+ *   close-mid-reply     reply,            session.c established,       (handshake)   all
+ *                       response_head     forward.c take_response
+ *   close-after-accept  reply             session.c established        (handshake)   all
+ *   corrupt:at=N        read              relay.c fill, relay_start,   dir=          all
+ *                                         forward.c reads, session.c
+ *   drop-chunk-end      last_chunk        relay.c fill,                dir=          all
+ *                                         forward.c response_done,
+ *                                         request_body_taken
  *   truncate:after=N    write             relay.c flush                dir=          all
  *   rst:after=N         write             relay.c flush                dir=          all
  *   stall:after=N       write             relay.c flush                dir=          all
@@ -27,11 +29,17 @@
  *   no-fin              eof               relay.c relay_propagate_eof  dir=          all
  *   full-close          eof               relay.c relay_propagate_eof  either        all
  *
- * "all" is forward (absolute-form requests), CONNECT and SOCKS5, chained or not. Byte
- * positions (after=, at=) count the direction's relayed bytes from the start of the
- * tunnel; a forward connection is one tunnel, its requests' bytes counted together.
- * Inside a CONNECT or SOCKS5 tunnel drop-chunk-end sees plain HTTP only: over TLS the
- * last chunk is never visible, so it does nothing there.
+ * "all" is forward (absolute-form requests), CONNECT and SOCKS5, chained or not; a
+ * fault whose row leaves out a mode the proxy serves is refused at start
+ * (fault_idle_mode()). In forward mode the proxy's "reply" is the response head it
+ * writes: close-mid-reply sends half of the first one, close-after-accept closes once
+ * the origin leg is up, before the request goes out. Byte positions (after=, at=)
+ * count the direction's relayed bytes from the start of the tunnel; a forward
+ * connection is one tunnel, its requests' bytes (heads as rewritten on the write side)
+ * counted together. Whether a fault can act also depends on what a tunnel carries,
+ * which only the client decides: drop-chunk-end sees plain HTTP only (over TLS the last
+ * chunk is never visible), a cut past the last byte never comes. Such a tunnel's ledger
+ * line says fault_acted: false — a fault is never silently a no-op.
  */
 #ifndef TP_PROXY_FAULT_H
 #define TP_PROXY_FAULT_H
@@ -81,10 +89,9 @@ enum fault_hook {
 
 /* Which direction a fault acts on. */
 enum fault_scope {
-	FAULT_SCOPE_HANDSHAKE, /* the request and the reply to it; dir= is ignored */
+	FAULT_SCOPE_HANDSHAKE, /* the request and the reply to it; dir= is refused */
 	FAULT_SCOPE_DIR,       /* the direction dir= names (down by default) */
-	FAULT_SCOPE_EITHER,    /* both: whichever direction ends first; dir= is ignored */
-	FAULT_SCOPE_DOWN,      /* origin → client, whatever dir= says */
+	FAULT_SCOPE_EITHER,    /* both: whichever direction ends first; dir= is refused */
 };
 
 /* One row of the table above. */
@@ -112,7 +119,8 @@ struct fault_set {
 	size_t n;
 };
 
-/* Parses one spec. Returns 0, or -EINVAL with a short reason in *why. */
+/* Parses one spec. Returns 0, or -EINVAL with a short reason in *why (also for a dir=
+ * given to a fault that has no direction). */
 int fault_parse(const char *spec, struct fault *f, const char **why);
 /* The row of a kind, or NULL for a value that is not a kind. */
 const struct fault_info *fault_info(enum fault_kind kind);
@@ -120,10 +128,19 @@ const struct fault_info *fault_info(enum fault_kind kind);
 const char *fault_name(enum fault_kind kind);
 /* Does f, as specified (its dir=), act in mode (one FAULT_MODE_* bit)? */
 bool fault_acts_in(const struct fault *f, enum fault_mode mode);
-/* Does fault f hit tunnel number k? */
+/* The first of faults[0..n) that does not act in one of the FAULT_MODE_* bits of
+ * modes (the modes the proxy serves), that mode in *mode; NULL when every one acts in
+ * every one. */
+const struct fault *fault_idle_mode(const struct fault *faults, size_t n, unsigned modes,
+				    enum fault_mode *mode);
+/* "forward", "connect", "socks5" for one FAULT_MODE_* bit. */
+const char *fault_mode_name(enum fault_mode mode);
+/* A request key's 64-bit hash (FNV-1a): what fault_hits() is asked about. */
+uint64_t fault_key_hash(const char *key);
+/* Does fault f hit the request whose key hashes to k? */
 bool fault_hits(const struct fault *f, uint64_t k);
 
-/* Fills set with those of faults[0..n) that hit tunnel k (at most FAULT_MAX). */
+/* Fills set with those of faults[0..n) that hit key hash k (at most FAULT_MAX). */
 void fault_set_pick(struct fault_set *set, const struct fault *faults, size_t n, uint64_t k);
 /* The first fault of set of this kind that acts on direction dir (by its scope), or NULL.
  * Handshake faults ignore dir. */

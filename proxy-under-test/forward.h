@@ -1,16 +1,23 @@
 /* forward — plain HTTP forward proxying in the reference proxy: absolute-form requests
- * ("GET http://host/path HTTP/1.1") rewritten for the origin (origin form, Host from
- * the URI, hop-by-hop fields removed, Via added) and responses rewritten for the client
- * (hop-by-hop fields removed, Via added), bodies passed through byte for byte with their
- * framing checked (Content-Length, chunked, close-delimited, HEAD/1xx/204/304).
+ * ("GET http://host/path HTTP/1.1") rewritten for the origin and responses rewritten for
+ * the client (rewrite.h), bodies passed through byte for byte with their framing
+ * checked (Content-Length, chunked, close-delimited, HEAD/1xx/204/304).
  *
  * Keep-alive on both legs, independently: pipelined requests are answered in order
  * (up to FWD_PIPELINE outstanding); a request for another origin, or one after the
  * origin closed its keep-alive connection, waits for the outstanding responses, then
- * the origin leg is replaced (session_reconnect()). One ledger line per request, written
- * once its response reached the client (or the connection ended).
+ * the origin leg is replaced (session_reconnect()). Every request head, the first and
+ * each later one, must arrive within the handshake timeout of its first byte.
  *
- * The forward state is allocated only for forward sessions (tunnels do not pay for it).
+ * The ledger (fwdledger.h): one line per request, written once its response reached
+ * the client and its own bytes reached the origin (or the connection ended). Its counts are in
+ * received bytes, so received == sent + dropped: `received` is the request's (up) or
+ * its response's (down) bytes as they came, heads included; `sent` how many of them
+ * were delivered — a head once its rewrite is written whole, body bytes one for one;
+ * `dropped` the rest; `wire_sent` the bytes really written for it (rewritten heads as
+ * they are, and the proxy's own answer when it gave one: 400, 502, ...). Bytes that belong to no request (a head that never completed or was refused,
+ * an origin's bytes nobody asked for once the lines are out) get one more line at the
+ * end, with method null. The forward state is allocated only for forward sessions.
  */
 #ifndef TP_PROXY_FORWARD_H
 #define TP_PROXY_FORWARD_H
@@ -21,30 +28,39 @@
 #include "lib/http1.h"
 #include "lib/net.h"
 #include "lib/url.h"
+#include "proxy-under-test/fault.h"
 
 #define FWD_PIPELINE 16
 
 struct session;
 struct flow;
 
-/* One request on a forward connection: what the ledger line says about it. Byte
- * positions are offsets in cumulative streams, so the counts stay exact whatever the
- * reads and writes carried. */
+/* One request on a forward connection: what its ledger line says. Byte positions are
+ * offsets in cumulative streams, so the counts stay exact whatever the reads and writes
+ * carried. */
 struct fwd_req {
-	char id[64];                 /* X-Probe-Id, or "" */
+	char id[64];                 /* X-Probe-Id, or "" (64: SESSION_ID_MAX) */
 	char target[URL_MAX_HOST + 8];
 	char up_local[NET_ADDRSTRLEN], up_peer[NET_ADDRSTRLEN];
 	char method[16];
 	bool head;                   /* a HEAD request: the response has no body */
 	bool client_close;           /* the client asked for the connection to end after it */
-	int status;                  /* final status of the response, 0 until read */
-	uint64_t up_received;        /* client bytes of this request (head + body) */
+	int status;                  /* final status of the response (or the proxy's), 0 until known */
+	/* client → origin */
+	uint64_t up_in;              /* its client bytes: head + body with its framing */
+	uint64_t up_head_in, up_head_out; /* its head as received and as rewritten */
 	uint64_t up_a, up_b;         /* [a, b): its rewritten bytes in the origin-leg stream */
 	bool up_complete;
-	uint64_t down_c, down_d;     /* [c, d): its response in the bytes read from the origin */
+	/* origin → client */
+	uint64_t down_c, down_d;     /* [c, d): its response in the origin bytes parsed */
 	uint64_t down_e, down_g;     /* [e, g): its response in the bytes written to the client */
+	uint64_t down_heads_in, down_heads_out; /* its response heads (1xx too) as read / rewritten */
+	uint64_t down_extra;         /* origin bytes of its response the parser never took (a
+				      * head that did not parse, bytes after it, left at close) */
+	uint64_t down_own;           /* the proxy's own answer to it (400, 502, ...) written */
 	bool down_started, down_complete;
-	uint64_t ops[8];             /* flow counters when it started (recv/send/short/dropped x2) */
+	uint64_t ops[6];             /* flow counters when it started (recv/send/short x2) */
+	uint32_t acts[FAULT_MAX];    /* fault acts when it started (inject.c) */
 	double t;
 	uint64_t start_us;
 	unsigned index;              /* its position on the client connection, from 0 */
@@ -57,6 +73,8 @@ struct fwd {
 	size_t req_len;
 	bool req_in_body;
 	struct http1_body req_body;
+	uint64_t head_t0_us;           /* when the first byte of the head in req_buf came (0: none) */
+	uint32_t head_acts[FAULT_MAX]; /* fault acts then: from there on they are its request's */
 	char rsp_buf[HTTP1_MAX_HEAD];  /* origin bytes not yet relayed (a response head) */
 	size_t rsp_len;
 	bool rsp_in_body;
@@ -66,6 +84,7 @@ struct fwd {
 	uint64_t up_queued;            /* bytes put in the client→origin flow */
 	uint64_t down_consumed;        /* origin bytes taken by the response parser */
 	uint64_t down_queued;          /* bytes put in the origin→client flow */
+	uint64_t orphan_up, orphan_down; /* bytes of no request (see above) */
 	bool raw;                      /* after 101 Switching Protocols: a plain tunnel */
 	bool origin_gone;              /* the origin leg is closed; the next request reconnects */
 	unsigned requests;             /* requests parsed */
@@ -85,26 +104,15 @@ int forward_start(struct session *s, const struct http1_request *req);
 int forward_fill(struct session *s, struct flow *f);
 int forward_fill_down(struct session *s, struct flow *f);
 
-/* The origin→client flow drained: writes the ledger lines of the answered requests. */
-void forward_flushed(struct session *s);
-/* The session ends: writes the lines of every request not written yet. Returns how
- * many lines forward sessions wrote in all (0: the caller writes a connection line). */
-unsigned forward_finish(struct session *s);
+/* f drained (both directions call it): a held request may go, and the lines of the
+ * requests now answered and delivered are written (fwdledger.h). */
+void forward_flushed(struct session *s, struct flow *f);
 void forward_free(struct session *s);
 
-/* Pure helpers (tested on their own). */
-/* Is the field hop-by-hop (RFC 9110 §7.6.1), or named by the message's Connection? */
-bool forward_hop_by_hop(const struct http1_header *h, const struct http1_header *headers,
-			size_t n);
-/* Writes the request head for the next hop: origin form with Host from the URI (or the
- * absolute form, for an upstream HTTP proxy), hop-by-hop fields removed, Via added,
- * auth (a "Basic ..." credential for the upstream proxy, or NULL). Returns the length,
- * or -1 when it does not fit in cap. */
-long forward_rewrite_request(const struct http1_request *req, const struct url *u, bool absolute,
-			     const char *auth, char *out, size_t cap);
-/* Writes the response head for the client: HTTP/1.1, hop-by-hop fields removed, Via
- * added, "Connection: close" when close. Returns the length or -1. */
-long forward_rewrite_response(const struct http1_response *resp, bool close, char *out,
-			      size_t cap);
+/* The request at ring position pos. */
+static inline struct fwd_req *fwd_at(struct fwd *fw, uint64_t pos)
+{
+	return &fw->q[pos % FWD_PIPELINE];
+}
 
 #endif

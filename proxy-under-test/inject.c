@@ -1,6 +1,7 @@
 /* inject — see inject.h; fault.h has the table of where each fault acts. */
 #include "proxy-under-test/inject.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/socks5.h"
@@ -14,6 +15,14 @@ static const struct fault *find(const struct session *s, enum fault_kind kind, e
 	return fault_set_find(&s->faults, kind, dir);
 }
 
+/* Fault f of the session acted (once more). */
+static void acted(struct session *s, const struct fault *f)
+{
+	for (size_t i = 0; i < s->faults.n; i++)
+		if (s->faults.hit[i] == f)
+			s->fault_acts[i]++;
+}
+
 /* The slow fault's second is over: both directions may go on. */
 static void on_slow(struct loop *loop, struct loop_timer *timer)
 {
@@ -24,8 +33,7 @@ static void on_slow(struct loop *loop, struct loop_timer *timer)
 
 void inject_init(struct session *s)
 {
-	const struct proxy_config *cfg = s->w->cfg;
-	fault_set_pick(&s->faults, cfg->faults, cfg->nfaults, s->number);
+	s->faults.n = 0;
 	loop_timer_init(&s->slow_timer, on_slow, s);
 }
 
@@ -35,45 +43,104 @@ void inject_free(struct session *s)
 		loop_timer_stop(&s->w->loop, &s->slow_timer);
 }
 
+void inject_pick(struct session *s)
+{
+	const struct proxy_config *cfg = s->w->cfg;
+	if (!cfg->nfaults)
+		return;
+	const char *dash = strchr(s->id, '-');
+	if (s->id[0]) {
+		/* The same request of the same target in every run, whatever the run prefix. */
+		snprintf(s->fault_key, sizeof s->fault_key, "%s", dash && dash[1] ? dash + 1 : s->id);
+	} else {
+		/* No id (SOCKS5, a client that is not the probe): the k-th tunnel to this host.
+		 * The port is left out: a test origin's port changes from run to run, its name
+		 * does not. Hosts share a counter only when they share a slot, which keeps the
+		 * count deterministic for a given arrival order. */
+		atomic_uint_fast64_t *seq = &s->w->shared->key_seq[fault_key_hash(s->host) % PROXY_KEY_SLOTS];
+		unsigned long long k = (unsigned long long)atomic_fetch_add(seq, 1);
+		snprintf(s->fault_key, sizeof s->fault_key, "%s#%llu", s->host, k);
+	}
+	fault_set_pick(&s->faults, cfg->faults, cfg->nfaults, fault_key_hash(s->fault_key));
+}
+
 bool inject_request(struct session *s)
 {
-	if (find(s, FAULT_CLOSE_BEFORE_REPLY, FAULT_DOWN)) {
+	const struct fault *f = find(s, FAULT_CLOSE_BEFORE_REPLY, FAULT_DOWN);
+	if (f) {
+		acted(s, f);
+		if (!s->first_close)
+			s->first_close = "proxy->client";
 		session_close(s, false, false);
 		return true;
 	}
-	if (find(s, FAULT_REFUSE, FAULT_DOWN)) {
+	f = find(s, FAULT_REFUSE, FAULT_DOWN);
+	if (f) {
+		acted(s, f);
 		session_refuse(s, s->kind == SK_SOCKS5 ? SOCKS5_REP_NOT_ALLOWED : 403, "Forbidden");
 		return true;
 	}
 	return false;
 }
 
-void inject_reply(struct session *s, const char *reply, size_t len)
+bool inject_reply(struct session *s, const char *reply, size_t len)
 {
-	if (find(s, FAULT_CLOSE_MID_REPLY, FAULT_DOWN)) {
+	const struct fault *mid = find(s, FAULT_CLOSE_MID_REPLY, FAULT_DOWN);
+	const struct fault *after = find(s, FAULT_CLOSE_AFTER_ACCEPT, FAULT_DOWN);
+	if (!reply) {
+		/* Forward: the origin leg is up and the request accepted; close-mid-reply waits
+		 * for the response head (inject_response_head). */
+		if (!after)
+			return false;
+		acted(s, after);
+		s->first_close = "proxy->client";
+		session_close(s, false, false);
+		return true;
+	}
+	if (mid) {
+		acted(s, mid);
 		len /= 2;
 		s->close_after_reply = true;
-	} else if (find(s, FAULT_CLOSE_AFTER_ACCEPT, FAULT_DOWN)) {
+	} else if (after) {
+		acted(s, after);
 		s->close_after_reply = true;
 	}
+	if (s->close_after_reply && !s->first_close)
+		s->first_close = "proxy->client";
 	relay_queue_client(s, reply, len);
+	return false;
+}
+
+size_t inject_response_head(struct session *s, size_t len)
+{
+	const struct fault *mid = find(s, FAULT_CLOSE_MID_REPLY, FAULT_DOWN);
+	if (!mid || s->close_after_reply)
+		return len;
+	acted(s, mid);
+	s->close_after_reply = true;
+	if (!s->first_close)
+		s->first_close = "proxy->client";
+	return len / 2;
 }
 
 void inject_read(struct session *s, const struct flow *f, char *buf, size_t len)
 {
 	const struct fault *corrupt = find(s, FAULT_CORRUPT, session_dir(s, f));
 	uint64_t first = f->received - len; /* the stream position of buf[0] */
-	if (corrupt && corrupt->n >= first && corrupt->n < f->received)
+	if (corrupt && corrupt->n >= first && corrupt->n < f->received) {
 		buf[corrupt->n - first] ^= 0x01;
+		acted(s, corrupt);
+	}
 }
 
 bool inject_last_chunk(struct session *s, struct flow *f)
 {
-	if (f != &s->down || !find(s, FAULT_DROP_CHUNK_END, FAULT_DOWN) ||
-	    !fault_ends_last_chunk(f->buf, f->len))
+	const struct fault *drop = find(s, FAULT_DROP_CHUNK_END, session_dir(s, f));
+	if (!drop || f->len - f->off < 5 || !fault_ends_last_chunk(f->buf + f->off, f->len - f->off))
 		return false;
 	f->len -= 5;
 	f->dropped += 5;
+	acted(s, drop);
 	return true;
 }
 
@@ -82,6 +149,7 @@ bool inject_last_chunk(struct session *s, struct flow *f)
 static int cut(struct session *s, struct flow *f, const struct fault *fault, size_t want)
 {
 	struct leg *dst = session_dst(s, f);
+	acted(s, fault);
 	if (fault->kind == FAULT_STALL) {
 		f->stalled = true; /* hold everything from here on; the idle timer ends it */
 		return 0;
@@ -98,6 +166,7 @@ static int cut(struct session *s, struct flow *f, const struct fault *fault, siz
 	if (!f->cut_short)
 		f->short_sends++;
 	f->off = f->len;
+	f->ctl = 0; /* a reply queued behind the cut bytes goes with them */
 	session_close(s, false, false);
 	return -1;
 }
@@ -126,6 +195,7 @@ int inject_write(struct session *s, struct flow *f, size_t *want)
 		uint64_t in_window = f->sent - f->window_sent;
 		uint64_t budget = slow->n > in_window ? slow->n - in_window : 0;
 		if (budget == 0) {
+			acted(s, slow); /* it held bytes back: the pace is the fault's */
 			f->waiting = true;
 			loop_timer_start_at(&s->w->loop, &s->slow_timer,
 					    f->window_start_us + SLOW_WINDOW_US);
@@ -140,11 +210,23 @@ int inject_write(struct session *s, struct flow *f, size_t *want)
 int inject_eof(struct session *s, struct flow *f)
 {
 	enum fault_dir dir = session_dir(s, f);
-	if (find(s, FAULT_NO_FIN, dir))
+	const struct fault *fault = find(s, FAULT_NO_FIN, dir);
+	if (fault) {
+		acted(s, fault);
 		return 0; /* the end is never signalled: the receiver waits */
-	if (find(s, FAULT_FULL_CLOSE, dir)) {
+	}
+	fault = find(s, FAULT_FULL_CLOSE, dir);
+	if (fault) {
+		acted(s, fault);
+		if (!s->first_close)
+			s->first_close = session_dst(s, f) == &s->client ? "proxy->client" : "proxy->upstream";
 		session_close(s, false, false);
 		return -1;
 	}
 	return 1;
+}
+
+void inject_snapshot(const struct session *s, uint32_t acts[FAULT_MAX])
+{
+	memcpy(acts, s->fault_acts, sizeof s->fault_acts);
 }

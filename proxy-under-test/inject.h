@@ -1,8 +1,9 @@
 /* inject — where the reference proxy's faults act on a session. One function per hook
  * of fault.h's table: each decides (does a fault of this tunnel act here, in this
- * direction, at this byte?) and acts (cuts, flips, holds, closes) in one place.
- * session.c, relay.c and forward.c call them at the points the table names; nothing
- * else looks at a tunnel's faults.
+ * direction, at this byte?) and acts (cuts, flips, holds, closes) in one place, and
+ * counts the act in s->fault_acts, so the ledger can say when a fault could not act
+ * (fault_acted: false). session.c, relay.c and forward.c call them at the points the
+ * table names; nothing else looks at a tunnel's faults.
  *
  * Functions that can close the session say so: after a return that says "closed" the
  * session is freed and must not be touched.
@@ -16,26 +17,38 @@
 
 #include "proxy-under-test/session.h"
 
-/* At accept: picks the faults that hit tunnel s->number into s->faults and prepares
- * the slow fault's timer. */
+/* At accept: no fault hits the session until inject_pick(); prepares the slow timer. */
 void inject_init(struct session *s);
 /* At close: stops the timer. NULL-safe. */
 void inject_free(struct session *s);
 
+/* The request is known: picks the faults that hit it into s->faults by its key
+ * (docs/proxy.md "Which requests a fault hits"): the X-Probe-Id without its first
+ * dash-separated field (the probe's random run prefix) when the request carried one,
+ * else the target host and its per-host sequence number ("host#k", counted across the
+ * workers; the port is left out, as a test origin's changes from run to run). The key
+ * goes into s->fault_key. Nothing without faults. */
+void inject_pick(struct session *s);
 /* The request is known, nothing has gone out (every mode): close-before-reply closes
  * the session, refuse answers 403 / SOCKS reply 2 and closes once that is sent. True
  * when a fault took the session over (it may be freed): the caller stops. */
 bool inject_request(struct session *s);
-/* The outbound leg is up (CONNECT, SOCKS5): queues the success reply reply[0..len) for
- * the client — half of it, then close, for close-mid-reply; all of it, then close, for
- * close-after-accept. */
-void inject_reply(struct session *s, const char *reply, size_t len);
+/* The outbound leg is up. Tunnels: queues the success reply reply[0..len) — half of
+ * it, then close, for close-mid-reply; all of it, then close, for close-after-accept;
+ * returns false. Forward sessions (reply NULL: the proxy has no reply of its own):
+ * close-after-accept closes the session before the request goes out and returns true
+ * (freed); else false. */
+bool inject_reply(struct session *s, const char *reply, size_t len);
+/* Forward: a response head of len bytes (rewritten) is about to be queued for the
+ * client. Returns how many of them to queue: all, or half for close-mid-reply (the
+ * session then closes once they are sent; the caller sets nothing). */
+size_t inject_response_head(struct session *s, size_t len);
 /* buf[0..len) are the bytes just read from the source of f, already counted in
  * f->received: corrupt flips the low bit of byte at=N when it is among them. */
 void inject_read(struct session *s, const struct flow *f, char *buf, size_t len);
-/* f (origin → client) holds the end of a chunked body, or may (tunnels: the bytes just
- * read): drop-chunk-end takes the last chunk "0\r\n\r\n" out of f, counted as dropped.
- * True when it did: the caller ends the client's side. */
+/* f holds the end of a chunked body, or may (tunnels: the bytes just read): drop-chunk-
+ * end of f's direction takes the last chunk "0\r\n\r\n" out of f, counted as dropped.
+ * True when it did: the caller ends f's direction (FIN toward its receiver). */
 bool inject_last_chunk(struct session *s, struct flow *f);
 /* The relay is about to write *want pending bytes of f: truncate, rst and stall cut the
  * direction at byte after=N (*want is trimmed to reach it exactly, then the cut is
@@ -47,5 +60,7 @@ int inject_write(struct session *s, struct flow *f, size_t *want);
 /* The source of f sent FIN: no-fin keeps it from the other side, full-close closes the
  * whole session. Returns 1 pass the FIN on, 0 keep it, -1 the session was closed. */
 int inject_eof(struct session *s, struct flow *f);
+/* Copies the session's fault act counts (for a forward request's line). */
+void inject_snapshot(const struct session *s, uint32_t acts[FAULT_MAX]);
 
 #endif

@@ -17,9 +17,15 @@ void relay_queue_client(struct session *s, const void *data, size_t len)
 	struct flow *f = &s->down;
 	if (len > sizeof f->buf - f->len)
 		len = sizeof f->buf - f->len; /* replies are small: cannot happen */
-	memcpy(f->buf + f->len, data, len);
+	/* A forward session answers after what is queued (earlier responses); a tunnel's
+	 * reply goes before any relayed byte (a chained upstream's early bytes wait). */
+	size_t at = f->ctl ? f->ctl_off + f->ctl : s->kind == SK_FORWARD ? f->len : f->off;
+	memmove(f->buf + at + len, f->buf + at, f->len - at);
+	memcpy(f->buf + at, data, len);
+	if (!f->ctl)
+		f->ctl_off = at;
+	f->ctl += len;
 	f->len += len;
-	f->ctl += len; /* our own bytes: written first, never counted as relayed */
 }
 
 /* The ledger's names (docs/ledgers.md) of how a leg ended and of a session's kind. */
@@ -34,16 +40,29 @@ static const char *const kind_names[] = {
 
 static json_t *dir_json(const struct relay_dir *d)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received, "sent",
-			 (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received,
+			 "sent", (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
 			 (json_int_t)d->send_ops, "short_sends", (json_int_t)d->short_sends, "dropped",
-			 (json_int_t)d->dropped);
+			 (json_int_t)d->dropped, "wire_sent", (json_int_t)d->wire_sent);
 }
 
 static void flow_counts(const struct flow *f, struct relay_dir *d)
 {
 	*d = (struct relay_dir){f->received, f->sent, f->recv_ops, f->send_ops, f->short_sends,
-				f->dropped};
+				f->dropped, f->sent};
+}
+
+/* fault_acted: null without faults; true when each fault of the tunnel acted (since
+ * acts0), false when one of them could not (drop-chunk-end in a TLS tunnel, a cut
+ * past the last byte, ...). */
+static json_t *acted_json(const struct session *s, const uint32_t *acts0)
+{
+	if (!s->faults.n)
+		return json_null();
+	for (size_t i = 0; i < s->faults.n; i++)
+		if (s->fault_acts[i] <= (acts0 ? acts0[i] : 0))
+			return json_false();
+	return json_true();
 }
 
 static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : json_null(); }
@@ -96,6 +115,8 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
 	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
 	json_object_set_new(o, "fault", s->faults.n ? json_string(faults) : json_null());
+	json_object_set_new(o, "fault_acted", acted_json(s, c->acts0));
+	json_object_set_new(o, "fault_key", str_or_null(s->fault_key));
 	json_object_set_new(o, "t", json_real(c->t));
 	json_object_set_new(o, "duration_ms", json_real(duration));
 	ledger_write(ledger, o); /* a line it cannot write counts in ledger->lost */
@@ -132,6 +153,7 @@ void relay_close(struct session *s, bool relaying, bool reset_client, bool reset
 		struct flow *f = flows[k];
 		if (relaying && s->kind != SK_FORWARD && f->len > f->off + f->ctl)
 			f->dropped += f->len - f->off - f->ctl;
+		f->off = f->len = f->ctl = 0; /* counted once, whoever closes */
 		f->dropped += f->z.pending;
 		zcopy_close(&f->z);
 	}
@@ -189,11 +211,14 @@ static void choose_zcopy(struct session *s)
 void relay_start(struct session *s)
 {
 	s->state = SS_RELAY;
-	/* Bytes the client sent with its request (or the upstream with its reply) are
-	 * already in the buffers: they count as received. */
+	/* Bytes the client sent with its request (early data) are already in the buffer:
+	 * they count as received, and the byte faults see them as any others. */
 	s->upf.received += s->upf.len;
-	if (s->upf.len)
+	if (s->upf.len) {
 		s->upf.recv_ops++;
+		inject_read(s, &s->upf, s->upf.buf, s->upf.len);
+	}
+	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
 	if (!s->close_after_reply)
 		choose_zcopy(s);
 	relay_step(s);
@@ -209,6 +234,25 @@ long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp)
 	 * loop reports it again and the flag comes back. */
 	if (n == -EAGAIN || (n > 0 && (size_t)n < want))
 		leg->readable = false;
+	return n;
+}
+
+long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, struct zpipe *zp)
+{
+	struct leg *src = session_src(s, f);
+	long n = relay_read(src, buf, cap, zp);
+	if (n == -EAGAIN)
+		return 0;
+	if (n == 0) {
+		f->eof = true;
+		return relay_propagate_eof(s, f) ? RELAY_ENDED : -1;
+	}
+	if (n < 0)
+		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
+	f->received += (uint64_t)n;
+	f->recv_ops++;
+	if (!zp)
+		inject_read(s, f, buf, (size_t)n);
 	return n;
 }
 
@@ -248,17 +292,22 @@ static int flush(struct session *s, struct flow *f)
 	struct leg *dst = session_dst(s, f);
 	if (dst->fd < 0)
 		return 0; /* forward: the origin leg is being replaced */
-	while (f->ctl > 0) {
-		long n = net_write(dst->fd, f->buf + f->off, f->ctl);
-		if (n == -EAGAIN)
-			return 0;
-		if (n < 0)
-			return relay_leg_reset(s, dst);
-		f->off += (size_t)n;
-		f->ctl -= (size_t)n;
-	}
 	while (f->off < f->len) {
-		size_t want = f->len - f->off;
+		if (f->ctl && f->off == f->ctl_off) {
+			/* The proxy's own reply: no fault, no counter. */
+			long n = net_write(dst->fd, f->buf + f->off, f->ctl);
+			if (n == -EAGAIN)
+				return 0;
+			if (n < 0)
+				return relay_leg_reset(s, dst);
+			f->off += (size_t)n;
+			f->ctl_off += (size_t)n;
+			f->ctl -= (size_t)n;
+			f->own_sent += (uint64_t)n;
+			continue;
+		}
+		size_t end = f->ctl ? f->ctl_off : f->len; /* relayed bytes up to the reply */
+		size_t want = end - f->off;
 		int go = inject_write(s, f, &want);
 		if (go <= 0)
 			return go;
@@ -268,12 +317,12 @@ static int flush(struct session *s, struct flow *f)
 		if (n < 0)
 			return relay_leg_reset(s, dst);
 		f->send_ops++;
-		if ((size_t)n < f->len - f->off)
+		if ((size_t)n < end - f->off)
 			f->short_sends++;
 		f->sent += (uint64_t)n;
 		f->off += (size_t)n;
 	}
-	f->off = f->len = 0;
+	f->off = f->len = f->ctl_off = 0;
 	while (f->z.pending > 0) {
 		size_t want = f->z.pending;
 		long n = zcopy_out(&f->z, dst->fd, want);
@@ -286,8 +335,8 @@ static int flush(struct session *s, struct flow *f)
 			f->short_sends++;
 		f->sent += (uint64_t)n;
 	}
-	if (f == &s->down && s->fwd)
-		forward_flushed(s);
+	if (s->fwd)
+		forward_flushed(s, f);
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
@@ -302,23 +351,14 @@ static int fill(struct session *s, struct flow *f)
 		return 0;
 	if (s->kind == SK_FORWARD && s->fwd)
 		return f == &s->upf ? forward_fill(s, f) : forward_fill_down(s, f);
-	long n = relay_read(src, f->buf, sizeof f->buf, f->zc ? &f->z : NULL);
-	if (n == -EAGAIN)
-		return 0;
-	if (n == 0) {
-		f->eof = true;
-		return relay_propagate_eof(s, f) ? 1 : -1;
-	}
-	if (n < 0)
-		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
-	f->received += (uint64_t)n;
-	f->recv_ops++;
+	long n = relay_fill_read(s, f, f->buf, sizeof f->buf, f->zc ? &f->z : NULL);
+	if (n <= 0)
+		return n == RELAY_ENDED ? 1 : (int)n;
 	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(s->w->cfg->idle_timeout_s * 1e6));
 	if (f->zc)
 		return 1; /* the bytes wait in the pipe; no byte fault is active */
 	f->len = (size_t)n;
 	f->off = 0;
-	inject_read(s, f, f->buf, f->len);
 	if (inject_last_chunk(s, f))
 		f->eof = true; /* the last chunk never reaches the client; then the tunnel ends */
 	return 1;

@@ -37,6 +37,14 @@ void relay_queue_client(struct session *s, const void *data, size_t len);
 /* Reads from a leg (net_read, or splice into zp when zp is given), skipping the syscall
  * when the leg is known to be drained; same returns as net_read. */
 long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp);
+/* relay_fill_read(): the source ended and its FIN was passed on. */
+#define RELAY_ENDED (-2)
+/* Reads up to cap bytes for flow f from its source into buf (or into zp, a pipe): the
+ * bytes count as received and the read faults see them (not in a pipe). Returns the
+ * count (> 0), 0 nothing now, RELAY_ENDED the source sent FIN (passed on, per the
+ * faults), -1 the session was closed (a reset, passed on as a reset, or a fault).
+ * The caller arms its timer. */
+long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, struct zpipe *zp);
 /* The source of f sent FIN: pass it on (or not, per the faults). False when the
  * session was closed. */
 bool relay_propagate_eof(struct session *s, struct flow *f);
@@ -54,9 +62,11 @@ void relay_close_leg(struct session *s, struct leg *leg, bool reset);
 void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up);
 
 /* One ledger line's numbers. The session's own line passes NULL to
- * relay_write_ledger(); forward sessions write one per request (forward.c). */
+ * relay_write_ledger(); forward sessions write one per request (forward.c). Per
+ * direction received == sent + dropped; wire_sent is what was written, which differs
+ * from sent only where forward heads were rewritten. */
 struct relay_dir {
-	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
+	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped, wire_sent;
 };
 struct relay_counts {
 	struct relay_dir down, up;
@@ -65,6 +75,8 @@ struct relay_counts {
 	int index;          /* the request's position on the connection */
 	double t;
 	uint64_t start_us;
+	const uint32_t *acts0; /* the session's fault acts when this line's span began (NULL:
+				* none, the tunnel's start): fault_acted counts acts since */
 	bool final;         /* the connection ended: how it ended is known */
 };
 /* Writes one ledger line (nothing without --ledger). */

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "lib/units.h"
+#include "lib/version.h"
 #include "proxy-under-test/proxy.h"
 #include "proxy-under-test/session.h"
 
@@ -264,6 +265,7 @@ static void usage(FILE *out)
 	      "                         stall:after=N corrupt:at=N slow:bps=N drop-chunk-end,\n"
 	      "                         each with p=P seed=S dir=up|down (docs/proxy.md)\n"
 	      "  --ledger FILE          one JSON line per tunnel (docs/ledgers.md)\n"
+	      "  --run-id ID            every ledger line carries \"run\": ID (1-64 of A-Za-z0-9._-)\n"
 	      "  --allow CIDR           destinations allowed (default: 127.0.0.0/8 and ::1)\n"
 	      "  --resolve H:P:ADDR[:P2] use ADDR (and port P2) for H:P\n"
 	      "  --auth USER:PASS       require SOCKS5 user/pass or Proxy-Authorization Basic\n"
@@ -325,6 +327,10 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			cfg->nfaults++;
 		} else if (strcmp(a, "--ledger") == 0) {
 			cfg->ledger_path = v;
+		} else if (strcmp(a, "--run-id") == 0) {
+			if (!ledger_run_id_valid(v))
+				return bad("--run-id wants 1-64 characters of A-Za-z0-9._-, not", v);
+			cfg->run_id = v;
 		} else if (strcmp(a, "--allow") == 0) {
 			if (cfg->nallow == PROXY_MAX_ALLOW || parse_cidr(v, &cfg->allow[cfg->nallow]) < 0)
 				return bad("bad --allow (want CIDR like 127.0.0.0/8)", v);
@@ -369,6 +375,15 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			return bad("unknown option", a);
 		}
 	}
+	enum fault_mode mode;
+	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, FAULT_MODES_ALL, &mode);
+	if (idle) {
+		/* Every listener serves every mode: a fault that cannot act in one is refused
+		 * rather than left to do nothing there. */
+		fprintf(stderr, "tunnelprobe proxy: --fault '%s' cannot act in %s mode, which this proxy serves\n",
+			idle->spec, fault_mode_name(mode));
+		return 2;
+	}
 	cfg->max_clients = (unsigned)((max_clients + cfg->threads - 1) / cfg->threads);
 	if (cfg->nlisten == 0)
 		return bad("--listen is required, e.g.", "--listen 127.0.0.1:0");
@@ -386,7 +401,9 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
  * resolver, listener or thread: a message says which). */
 static int serve(struct proxy_config *cfg)
 {
-	struct proxy_shared shared = {.cfg = cfg};
+	static struct proxy_shared shared; /* 32 KiB of key counters: not on the stack */
+	memset(&shared, 0, sizeof shared);
+	shared.cfg = cfg;
 	struct proxy_worker *ws = NULL;
 	unsigned ready = 0, started = 0; /* workers set up, threads running */
 	int exit_code = 2;
@@ -396,6 +413,8 @@ static int serve(struct proxy_config *cfg)
 			strerror(-err));
 		goto out;
 	}
+	if (cfg->run_id && ledger_is_open(&shared.ledger))
+		ledger_set_run(&shared.ledger, cfg->run_id); /* checked by parse_args */
 	ws = calloc(cfg->threads, sizeof *ws);
 	if (!ws) {
 		fprintf(stderr, "tunnelprobe proxy: out of memory\n");
@@ -404,6 +423,7 @@ static int serve(struct proxy_config *cfg)
 	for (; ready < cfg->threads; ready++)
 		if (worker_init(&ws[ready], &shared, cfg, ready) < 0)
 			goto out;
+	puts(TP_BUILD_LINE);
 	for (size_t l = 0; l < cfg->nlisten; l++) {
 		char addr[NET_ADDRSTRLEN];
 		printf("listening %s\n", net_addr_format(&cfg->listen[l], addr));

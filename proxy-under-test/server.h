@@ -1,6 +1,7 @@
 /* server — the reference proxy's configuration, worker threads and listeners.
  * Each worker has its own loop, resolver and SO_REUSEPORT listeners; workers share the
- * read-only configuration, the tunnel counter (accept order, for faults), the ledger
+ * read-only configuration, the tunnel counter (accept order), the per-host counters
+ * fault keys use, the ledger
  * (lib/ledger: one line per tunnel, written whole by any thread) and the stop request. */
 #ifndef TP_PROXY_SERVER_H
 #define TP_PROXY_SERVER_H
@@ -23,6 +24,7 @@
 #define PROXY_MAX_ALLOW 16
 #define PROXY_MAX_RESOLVE 32
 #define PROXY_MAX_THREADS 64
+#define PROXY_KEY_SLOTS 4096 /* per-host request counters for fault keys (inject_pick) */
 
 struct allow_net {
 	struct net_addr addr;  /* network address */
@@ -51,6 +53,7 @@ struct proxy_config {
 	unsigned threads;      /* -t, --threads (--workers): one loop each */
 	double idle_timeout_s, connect_timeout_s, handshake_timeout_s;
 	const char *ledger_path;
+	const char *run_id;    /* --run-id: every ledger line carries "run", or NULL */
 	const char *dns_servers;
 	unsigned max_clients;  /* open client connections per worker (--max-clients / threads) */
 	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */
@@ -59,6 +62,7 @@ struct proxy_config {
 struct proxy_shared {
 	const struct proxy_config *cfg;
 	atomic_uint_fast64_t tunnels;   /* tunnel numbers, in accept order */
+	atomic_uint_fast64_t key_seq[PROXY_KEY_SLOTS]; /* by hash of host: tunnels so far */
 	struct ledger_file ledger;      /* --ledger, shared by the workers (closed: none) */
 	atomic_int stopping;
 };

@@ -14,11 +14,11 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "lib/http1.h"
 #include "lib/socks5.h"
+#include "proxy-under-test/auth.h"
 #include "proxy-under-test/forward.h"
+#include "proxy-under-test/fwdledger.h"
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
@@ -29,6 +29,30 @@ static void resolve_and_connect(struct session *s);
 static void arm(struct session *s, double secs)
 {
 	loop_timer_start(&s->w->loop, &s->timer, (uint64_t)(secs * 1e6));
+}
+
+/* Ends the session with reply[0..len) (len 0: none) for the client, closing once it is
+ * sent. Before the relay, the client's bytes still buffered follow the handshake
+ * messages taken so far (callers discard a malformed message first): early data,
+ * received and never relayed, so counted as received here and as dropped at close. */
+static void close_with(struct session *s, const void *reply, size_t len)
+{
+	if (s->state != SS_RELAY && s->kind != SK_FORWARD) {
+		s->upf.received += s->upf.len;
+		s->upf.recv_ops += s->upf.len > 0;
+	}
+	if (s->state == SS_UPSTREAM) {
+		/* The upstream proxy said no: its bytes are not the client's, and the leg is
+		 * of no more use (nothing of the client's may reach it). */
+		s->down.off = s->down.len = s->down.ctl = 0;
+		relay_close_leg(s, &s->up, false);
+	}
+	if (len)
+		relay_queue_client(s, reply, len);
+	s->close_after_reply = true;
+	s->state = SS_RELAY;
+	s->upf.done = true;
+	relay_step(s);
 }
 
 /* Refuses or fails the request with a reply, then closes once it is sent. */
@@ -45,52 +69,12 @@ static void reply_and_close(struct session *s, int code, const char *reason)
 			     code, reason);
 	}
 	s->reply = code;
-	if (n > 0)
-		relay_queue_client(s, buf, (size_t)n);
-	s->close_after_reply = true;
-	s->state = SS_RELAY;
-	s->upf.done = true;
-	relay_step(s);
+	close_with(s, buf, n > 0 ? (size_t)n : 0);
 }
 
 void session_refuse(struct session *s, int code, const char *reason)
 {
 	reply_and_close(s, code, reason);
-}
-
-int session_basic_auth(const char *user, const char *pass, char *out, size_t cap)
-{
-	char plain[SESSION_MAX_CREDENTIALS];
-	int len = snprintf(plain, sizeof plain, "%s:%s", user, pass);
-	if (len < 0 || (size_t)len >= sizeof plain || cap < 6 + ((size_t)len + 2) / 3 * 4 + 1)
-		return -ENOSPC;
-	memcpy(out, "Basic ", 6);
-	/* Writes the padded encoding and a NUL. */
-	return 6 + EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, len);
-}
-
-bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass)
-{
-	if (len < 6 || strncasecmp(value, "Basic ", 6) != 0)
-		return false; /* the scheme name is case-insensitive; the credentials are not */
-	const char *b64 = value + 6;
-	size_t blen = len - 6;
-	unsigned char plain[SESSION_MAX_CREDENTIALS];
-	if (blen == 0 || blen % 4 != 0 || blen / 4 * 3 > sizeof plain)
-		return false;
-	/* EVP_DecodeBlock takes '=' anywhere as zero bits and counts the padding in its
-	 * result: padding is allowed only as the last one or two characters, and taken off. */
-	size_t pad = 0;
-	while (pad < 2 && b64[blen - 1 - pad] == '=')
-		pad++;
-	if (memchr(b64, '=', blen - pad))
-		return false;
-	int n = EVP_DecodeBlock(plain, (const unsigned char *)b64, (int)blen);
-	if (n < 0 || (size_t)n < pad)
-		return false;
-	size_t got = (size_t)n - pad, ulen = strlen(user), plen = strlen(pass);
-	return got == ulen + 1 + plen && memcmp(plain, user, ulen) == 0 && plain[ulen] == ':' &&
-	       memcmp(plain + ulen + 1, pass, plen) == 0;
 }
 
 static int socks_rep_for(int err)
@@ -122,7 +106,8 @@ static void established(struct session *s)
 {
 	loop_timer_stop(&s->w->loop, &s->timer);
 	if (s->kind == SK_FORWARD) {
-		relay_start(s);
+		if (!inject_reply(s, NULL, 0))
+			relay_start(s);
 		return;
 	}
 	char buf[300];
@@ -141,7 +126,7 @@ static void established(struct session *s)
 		n = snprintf(buf, sizeof buf, "HTTP/1.1 200 Connection established\r\n\r\n");
 		s->reply = 200;
 	}
-	inject_reply(s, buf, (size_t)n);
+	inject_reply(s, buf, (size_t)n); /* tunnels: never closes here */
 	relay_start(s);
 }
 
@@ -162,16 +147,34 @@ static void start_upstream(struct session *s)
 	arm(s, s->w->cfg->handshake_timeout_s);
 	if (u->scheme == URL_HTTP) {
 		char auth[700] = "";
-		if (u->has_userinfo && session_basic_auth(u->user, u->pass, auth, sizeof auth) < 0)
+		if (u->has_userinfo && auth_basic(u->user, u->pass, auth, sizeof auth) < 0)
 			auth[0] = '\0';
+		/* The client's X-Probe-Id goes on, so the next proxy names the tunnel too. */
 		upstream_send(s, snprintf(s->ctl, sizeof s->ctl,
-					  "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%sVia: 1.1 tunnelprobe\r\n\r\n",
+					  "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s%sVia: 1.1 tunnelprobe\r\n\r\n",
 					  s->target, s->target, auth[0] ? "Proxy-Authorization: " : "",
-					  auth, auth[0] ? "\r\n" : ""));
+					  auth, auth[0] ? "\r\n" : "", s->id[0] ? "X-Probe-Id: " : "", s->id,
+					  s->id[0] ? "\r\n" : ""));
 	} else {
 		upstream_send(s, socks5_client_greeting((uint8_t *)s->ctl, sizeof s->ctl, u->has_userinfo));
 	}
 	loop_io_start(&s->w->loop, &s->up.io, s->up.fd, LOOP_WRITE, session_on_io, s);
+}
+
+/* The upstream proxy's reply (its first r bytes of down) said yes: bytes after it
+ * already belong to the origin, received like any other (the client gets them after
+ * the proxy's own reply). */
+static void upstream_early(struct session *s, size_t r)
+{
+	struct flow *f = &s->down;
+	memmove(f->buf, f->buf + r, f->len - r);
+	f->len -= r;
+	f->received += f->len;
+	if (f->len) {
+		f->recv_ops++;
+		inject_read(s, f, f->buf, f->len);
+	}
+	established(s);
 }
 
 /* Reads and handles the upstream proxy's replies. */
@@ -215,10 +218,7 @@ static void upstream_step(struct session *s)
 			return;
 		}
 		/* Bytes after the reply already belong to the origin: keep them for the client. */
-		memmove(f->buf, f->buf + r, f->len - (size_t)r);
-		f->len -= (size_t)r;
-		f->received += f->len;
-		established(s);
+		upstream_early(s, (size_t)r);
 		return;
 	}
 	uint8_t *in = (uint8_t *)f->buf;
@@ -275,10 +275,7 @@ static void upstream_step(struct session *s)
 				      "upstream SOCKS5 reply");
 			return;
 		}
-		memmove(f->buf, f->buf + r, f->len - (size_t)r);
-		f->len -= (size_t)r;
-		f->received += f->len;
-		established(s);
+		upstream_early(s, (size_t)r);
 		return;
 	}
 	}
@@ -356,11 +353,15 @@ static void resolve_and_connect(struct session *s)
 		fail_upstream(s, -ENOMEM, "out of memory");
 }
 
-/* The request is known: the handshake faults may take it, else go out. */
+/* The request is known: the faults that hit it are picked, the handshake faults may
+ * take it, else it goes out. */
 static void request_ready(struct session *s)
 {
 	snprintf(s->target, sizeof s->target, strchr(s->host, ':') ? "[%s]:%u" : "%s:%u", s->host,
 		 s->port);
+	inject_pick(s);
+	if (s->kind == SK_FORWARD) /* the client bytes so far are the start of its stream */
+		inject_read(s, &s->upf, s->fwd->req_buf, s->fwd->req_len);
 	if (!inject_request(s))
 		resolve_and_connect(s);
 }
@@ -437,6 +438,16 @@ static bool parse_authority(struct session *s, const char *a, size_t len)
 	return true;
 }
 
+void session_copy_probe_id(char out[SESSION_ID_MAX], const struct http1_request *req)
+{
+	const struct http1_header *h = http1_find_header(req->headers, req->num_headers, "X-Probe-Id");
+	size_t n = h ? h->value_len : 0;
+	if (n >= SESSION_ID_MAX)
+		n = SESSION_ID_MAX - 1;
+	memcpy(out, h ? h->value : "", n);
+	out[n] = '\0';
+}
+
 static bool auth_ok(const struct session *s, const struct http1_request *req)
 {
 	const struct proxy_config *cfg = s->w->cfg;
@@ -444,7 +455,7 @@ static bool auth_ok(const struct session *s, const struct http1_request *req)
 		return true;
 	const struct http1_header *h = http1_find_header(req->headers, req->num_headers,
 							  "Proxy-Authorization");
-	return h && session_basic_auth_ok(h->value, h->value_len, cfg->auth_user, cfg->auth_pass);
+	return h && auth_basic_ok(h->value, h->value_len, cfg->auth_user, cfg->auth_pass);
 }
 
 static void http_handshake(struct session *s)
@@ -456,38 +467,41 @@ static void http_handshake(struct session *s)
 		return;
 	if (r < 0) {
 		s->kind = SK_CONNECT;
+		s->upf.len = 0; /* a malformed head: handshake bytes, never relay data */
 		if (err == HTTP1_E_TOO_LARGE)
 			reply_and_close(s, 431, "Request Header Fields Too Large");
 		else
 			reply_and_close(s, 400, "Bad Request");
 		return;
 	}
+	bool connect = http1_token_eq(req.method, req.method_len, "CONNECT");
+	if (connect)
+		session_copy_probe_id(s->id, &req); /* the probe names its tunnels this way */
 	if (!auth_ok(s, &req)) {
 		static const char resp[] = "HTTP/1.1 407 Proxy Authentication Required\r\n"
 					   "Proxy-Authenticate: Basic realm=\"tunnelprobe\"\r\n"
 					   "Content-Length: 0\r\nConnection: close\r\n\r\n";
 		s->kind = SK_CONNECT;
-		relay_queue_client(s, resp, sizeof resp - 1);
 		s->reply = 407;
-		s->close_after_reply = true;
-		s->state = SS_RELAY;
-		s->upf.done = true;
-		relay_step(s);
+		consume(s, (size_t)r);
+		close_with(s, resp, sizeof resp - 1);
 		return;
 	}
-	if (http1_token_eq(req.method, req.method_len, "CONNECT")) {
+	if (connect) {
 		s->kind = SK_CONNECT;
-		if (!parse_authority(s, req.target, req.target_len)) {
+		bool good = parse_authority(s, req.target, req.target_len);
+		consume(s, (size_t)r);
+		if (!good) {
 			reply_and_close(s, 400, "Bad Request");
 			return;
 		}
-		consume(s, (size_t)r);
 		request_ready(s);
 		return;
 	}
 	if (req.target_len > 7 && strncasecmp(req.target, "http://", 7) == 0) {
 		int status = forward_start(s, &req);
 		if (status) {
+			consume(s, (size_t)r);
 			reply_and_close(s, status, status == 414   ? "URI Too Long"
 						   : status == 500 ? "Internal Server Error"
 								   : "Bad Request");
@@ -497,103 +511,122 @@ static void http_handshake(struct session *s)
 		return;
 	}
 	s->kind = SK_CONNECT;
+	consume(s, (size_t)r);
 	reply_and_close(s, 400, "Bad Request");
 }
 
-static void socks_handshake(struct session *s)
+/* The SOCKS5 method choice: user/password when --auth asks for it, else "no auth";
+ * 0xff when the greeting does not offer it. */
+static uint8_t socks_method(const struct session *s, const struct socks5_greeting *g)
+{
+	uint8_t want = s->w->cfg->require_auth ? SOCKS5_METHOD_USERPASS : SOCKS5_METHOD_NONE;
+	return socks5_greeting_offers(g, want) ? want : SOCKS5_METHOD_UNACCEPTABLE;
+}
+
+/* One SOCKS5 handshake message at the start of the client flow. Returns 1 taken (go
+ * on with the next), 0 need more bytes, -1 the session ended or the request went out. */
+static int socks_step(struct session *s)
 {
 	const struct proxy_config *cfg = s->w->cfg;
-	s->kind = SK_SOCKS5;
 	uint8_t *in = (uint8_t *)s->upf.buf;
 	uint8_t out[64];
 	int err = 0, r, n;
-	for (;;) {
-		switch (s->socks_step) {
-		case SOCKS_GREETING: {
-			struct socks5_greeting g;
-			r = socks5_server_parse_greeting(in, s->upf.len, &g, &err);
-			if (r == SOCKS5_NEED_MORE)
-				return;
-			if (r < 0) {
-				session_close(s, false, false);
-				return;
-			}
+	switch (s->socks_step) {
+	case SOCKS_GREETING: {
+		struct socks5_greeting g;
+		r = socks5_server_parse_greeting(in, s->upf.len, &g, &err);
+		if (r == SOCKS5_NEED_MORE)
+			return 0;
+		uint8_t method = r > 0 ? socks_method(s, &g) : SOCKS5_METHOD_UNACCEPTABLE;
+		if (r < 0)
+			s->upf.len = 0; /* a malformed greeting is no relay data */
+		else
 			consume(s, (size_t)r);
-			uint8_t method = cfg->require_auth
-						 ? (socks5_greeting_offers(&g, SOCKS5_METHOD_USERPASS) ? SOCKS5_METHOD_USERPASS
-													  : SOCKS5_METHOD_UNACCEPTABLE)
-						 : (socks5_greeting_offers(&g, SOCKS5_METHOD_NONE) ? SOCKS5_METHOD_NONE
-												    : SOCKS5_METHOD_UNACCEPTABLE);
-			n = socks5_server_method(out, sizeof out, method);
-			relay_queue_client(s, out, (size_t)n);
-			if (method == SOCKS5_METHOD_UNACCEPTABLE) {
-				s->close_after_reply = true;
-				s->state = SS_RELAY;
-				s->upf.done = true;
-				relay_step(s);
-				return;
-			}
-			relay_step(s);
-			if (s->state == SS_CLOSED)
-				return;
-			s->socks_step = method == SOCKS5_METHOD_USERPASS ? SOCKS_AUTH : SOCKS_REQUEST;
-			break;
+		if (r < 0 && err != SOCKS5_E_NO_METHODS) {
+			close_with(s, NULL, 0); /* not SOCKS5 after all: nothing to say */
+			return -1;
 		}
-		case SOCKS_AUTH: {
-			char user[256], pass[256];
-			r = socks5_server_parse_userpass(in, s->upf.len, user, pass, &err);
-			if (r == SOCKS5_NEED_MORE)
-				return;
-			bool good = r > 0 && strcmp(user, cfg->auth_user) == 0 && strcmp(pass, cfg->auth_pass) == 0;
-			if (r > 0)
-				consume(s, (size_t)r);
-			n = socks5_server_userpass_reply(out, sizeof out, good ? 0 : 1);
-			relay_queue_client(s, out, (size_t)n);
-			if (!good) {
-				s->close_after_reply = true;
-				s->state = SS_RELAY;
-				s->upf.done = true;
-				relay_step(s);
-				return;
-			}
-			relay_step(s);
-			if (s->state == SS_CLOSED)
-				return;
-			s->socks_step = SOCKS_REQUEST;
-			break;
+		/* NMETHODS 0 offers nothing we take: "no acceptable methods" (RFC 1928 §3). */
+		n = socks5_server_method(out, sizeof out, method);
+		if (method == SOCKS5_METHOD_UNACCEPTABLE) {
+			close_with(s, out, (size_t)n);
+			return -1;
 		}
-		case SOCKS_REQUEST: {
-			uint8_t cmd;
-			struct socks5_addr dst;
-			r = socks5_server_parse_request(in, s->upf.len, &cmd, &dst, &err);
-			if (r == SOCKS5_NEED_MORE)
-				return;
-			if (r < 0) {
-				reply_and_close(s, err == SOCKS5_E_ATYP ? SOCKS5_REP_ATYP_NOT_SUPPORTED
-									: SOCKS5_REP_GENERAL_FAILURE, NULL);
-				return;
-			}
-			consume(s, (size_t)r);
-			if (cmd != SOCKS5_CMD_CONNECT) {
-				reply_and_close(s, SOCKS5_REP_COMMAND_NOT_SUPPORTED, NULL);
-				return;
-			}
-			if (dst.atyp == SOCKS5_ATYP_DOMAIN)
-				snprintf(s->host, sizeof s->host, "%s", dst.domain);
-			else
-				inet_ntop(dst.atyp == SOCKS5_ATYP_IPV4 ? AF_INET : AF_INET6, dst.ip, s->host,
-					  sizeof s->host);
-			s->port = dst.port;
-			if (s->port == 0) {
-				reply_and_close(s, SOCKS5_REP_GENERAL_FAILURE, NULL);
-				return;
-			}
-			s->state = SS_RESOLVING; /* stop reading handshake bytes */
-			request_ready(s);
-			return;
-		}
-		}
+		relay_queue_client(s, out, (size_t)n);
+		s->socks_step = method == SOCKS5_METHOD_USERPASS ? SOCKS_AUTH : SOCKS_REQUEST;
+		return 1;
 	}
+	case SOCKS_AUTH: {
+		char user[256], pass[256];
+		r = socks5_server_parse_userpass(in, s->upf.len, user, pass, &err);
+		if (r == SOCKS5_NEED_MORE)
+			return 0;
+		bool good = r > 0 && strcmp(user, cfg->auth_user) == 0 && strcmp(pass, cfg->auth_pass) == 0;
+		if (r > 0)
+			consume(s, (size_t)r);
+		else
+			s->upf.len = 0;
+		n = socks5_server_userpass_reply(out, sizeof out, good ? 0 : 1);
+		if (!good) {
+			close_with(s, out, (size_t)n);
+			return -1;
+		}
+		relay_queue_client(s, out, (size_t)n);
+		s->socks_step = SOCKS_REQUEST;
+		return 1;
+	}
+	case SOCKS_REQUEST:
+		break;
+	}
+	uint8_t cmd;
+	struct socks5_addr dst;
+	r = socks5_server_parse_request(in, s->upf.len, &cmd, &dst, &err);
+	if (r == SOCKS5_NEED_MORE)
+		return 0;
+	if (r < 0) {
+		bool socks4 = in[0] == 4;
+		s->upf.len = 0;
+		if (err == SOCKS5_E_VERSION && !socks4) {
+			close_with(s, NULL, 0); /* HTTP or anything else after a greeting: closed */
+			return -1;
+		}
+		/* A SOCKS4 request after a SOCKS5 greeting is refused at once. */
+		reply_and_close(s, err == SOCKS5_E_ATYP ? SOCKS5_REP_ATYP_NOT_SUPPORTED
+							: SOCKS5_REP_GENERAL_FAILURE, NULL);
+		return -1;
+	}
+	consume(s, (size_t)r);
+	if (cmd != SOCKS5_CMD_CONNECT) {
+		reply_and_close(s, SOCKS5_REP_COMMAND_NOT_SUPPORTED, NULL);
+		return -1;
+	}
+	if (dst.atyp == SOCKS5_ATYP_DOMAIN)
+		snprintf(s->host, sizeof s->host, "%s", dst.domain);
+	else
+		inet_ntop(dst.atyp == SOCKS5_ATYP_IPV4 ? AF_INET : AF_INET6, dst.ip, s->host,
+			  sizeof s->host);
+	s->port = dst.port;
+	if (s->port == 0) {
+		reply_and_close(s, SOCKS5_REP_GENERAL_FAILURE, NULL);
+		return -1;
+	}
+	s->state = SS_RESOLVING; /* stop reading handshake bytes */
+	request_ready(s);
+	return -1;
+}
+
+/* The SOCKS5 messages buffered so far (greeting, auth, request: three at most), each in
+ * turn; the replies queued go out once more bytes are needed. */
+static void socks_handshake(struct session *s)
+{
+	for (int i = 0; i < 3; i++) {
+		int r = socks_step(s);
+		if (r < 0)
+			return; /* ended, or the request went out: s may be gone */
+		if (r == 0)
+			break;
+	}
+	relay_step(s);
 }
 
 static void handshake_read(struct session *s)
@@ -601,8 +634,9 @@ static void handshake_read(struct session *s)
 	struct flow *f = &s->upf;
 	if (f->len == sizeof f->buf) {
 		s->kind = s->kind ? s->kind : SK_CONNECT;
+		f->len = 0;
 		if (s->kind == SK_SOCKS5)
-			session_close(s, false, false);
+			close_with(s, NULL, 0);
 		else
 			reply_and_close(s, 431, "Request Header Fields Too Large");
 		return;
@@ -617,7 +651,11 @@ static void handshake_read(struct session *s)
 		return;
 	}
 	f->len += (size_t)n;
-	if ((uint8_t)f->buf[0] == 5)
+	/* The protocol is chosen once, by the connection's first byte: later messages (an
+	 * RFC 1929 request starts with 0x01) are read as what the connection speaks. */
+	if (s->kind == SK_UNKNOWN && (uint8_t)f->buf[0] == 5)
+		s->kind = SK_SOCKS5;
+	if (s->kind == SK_SOCKS5)
 		socks_handshake(s);
 	else
 		http_handshake(s);
@@ -688,10 +726,18 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		s->dnsq = NULL;
 	}
 	inject_free(s);
+	if (!relaying && s->target[0] && s->kind != SK_FORWARD) {
+		/* The request was known, the tunnel never started (close-before-reply, a
+		 * drain): what the client sent after it was received, and never relayed. */
+		s->upf.received += s->upf.len;
+		s->upf.recv_ops += s->upf.len > 0;
+		s->upf.dropped += s->upf.len;
+		s->upf.len = 0;
+	}
 	relay_close(s, relaying, reset_client, reset_up);
-	/* Forward sessions write a line per request; one that carried none still gets
-	 * the connection's line (a refused or malformed first request). */
-	if (forward_finish(s) == 0)
+	/* Forward sessions write a line per request, and one for bytes no request took
+	 * (fwdledger.h); tunnels and connections that never became one write theirs. */
+	if (fwdledger_finish(s) == 0)
 		relay_write_ledger(s, NULL);
 	forward_free(s);
 	server_remove_session(s->w, s);

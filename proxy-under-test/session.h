@@ -3,10 +3,12 @@
  * upstream proxy), then the relay of both directions with exact counters, half-close
  * done right, and the faults this tunnel was chosen for.
  *
- * session.c owns the handshake, the outbound leg and the session's end; relay.c
- * (relay.h) the byte relay, closing the legs and the ledger line; forward.c the
- * forward requests; inject.c what the faults do (fault.h says where). All I/O goes
- * through lib/net and the loop, so an IOCP backend of the loop needs no change here.
+ * session.c owns the handshake (the protocol chosen once per connection, by its first
+ * byte), the outbound leg and the session's end; relay.c (relay.h) the byte relay,
+ * closing the legs and the ledger line; forward.c the forward requests and fwdledger.c
+ * their ledger lines; inject.c what the faults do (fault.h says where); auth.c the
+ * credentials. All I/O goes through lib/net and the loop, so an IOCP backend of the
+ * loop needs no change here.
  */
 #ifndef TP_PROXY_SESSION_H
 #define TP_PROXY_SESSION_H
@@ -23,7 +25,7 @@
 #include "proxy-under-test/zcopy.h"
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
-#define SESSION_MAX_CREDENTIALS 520 /* "user:pass" for Basic auth: 255 each (RFC 1929) */
+#define SESSION_ID_MAX 64 /* an X-Probe-Id kept for the ledger, NUL included (longer: cut) */
 
 struct proxy_worker;
 struct fwd;
@@ -44,8 +46,10 @@ struct leg {
 struct flow {
 	char buf[RELAY_BUF];
 	size_t off, len;     /* pending bytes are buf[off..len) */
-	size_t ctl;          /* of those, leading bytes that are the proxy's own replies */
+	size_t ctl_off, ctl; /* of those, buf[ctl_off..ctl_off+ctl) are the proxy's own replies
+			      * (relay_queue_client): written in place, never counted */
 	uint64_t received, sent, recv_ops, send_ops, short_sends, dropped;
+	uint64_t own_sent;   /* the proxy's own reply bytes written (not relayed, not in sent) */
 	bool eof;            /* the source sent FIN */
 	bool done;           /* nothing more will be relayed this way */
 	bool held;           /* forward: the next request waits for earlier answers */
@@ -73,7 +77,7 @@ enum socks_step { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST };
 
 struct session {
 	struct proxy_worker *w;
-	uint64_t number;            /* accept order across workers: what faults key on */
+	uint64_t number;            /* accept order across workers (the ledger's "tunnel") */
 	enum session_state state;
 	enum session_kind kind;
 	enum socks_step socks_step;
@@ -88,9 +92,11 @@ struct session {
 	uint16_t port;
 	struct net_addr dst;
 	char target[URL_MAX_HOST + 8];
-	char id[64];                /* X-Probe-Id when visible (forward requests) */
+	char id[SESSION_ID_MAX];    /* X-Probe-Id of the CONNECT or first forward request, or "" */
 	int reply;                  /* CONNECT status or SOCKS reply code sent (-1 none) */
 	struct fault_set faults;    /* the faults that hit this tunnel (inject.c) */
+	uint32_t fault_acts[FAULT_MAX]; /* how often each of them acted (faults.hit order) */
+	char fault_key[URL_MAX_HOST + 32]; /* what the faults were picked by (inject_pick) */
 	bool close_after_reply;     /* close-after-accept / close-mid-reply / refusals */
 	const char *first_close;    /* "client" or "upstream" */
 	double t;                   /* start, Unix seconds */
@@ -107,12 +113,9 @@ void session_refuse(struct session *s, int code, const char *reason);
 /* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
  * the relay resumes when it is up. The session may be freed before this returns. */
 void session_reconnect(struct session *s);
-/* "Basic base64(user:pass)" (RFC 7617) into out, NUL-terminated. Returns its length, or
- * -ENOSPC when "user:pass" is SESSION_MAX_CREDENTIALS or longer or out is too small. */
-int session_basic_auth(const char *user, const char *pass, char *out, size_t cap);
-/* Does a Proxy-Authorization value value[0..len) ("Basic " and the base64 of
- * user:pass) carry exactly these credentials? Malformed base64 never matches. */
-bool session_basic_auth_ok(const char *value, size_t len, const char *user, const char *pass);
+/* Copies the X-Probe-Id of req into out (cut to SESSION_ID_MAX - 1 bytes), "" when it
+ * has none. */
+void session_copy_probe_id(char out[SESSION_ID_MAX], const struct http1_request *req);
 
 /* Takes an accepted client socket. Returns the session or NULL (fd closed). */
 struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number);

@@ -44,8 +44,11 @@ struct oconn {
 	/* output */
 	uint8_t out[16384];
 	size_t out_off, out_len;
-	/* accounting */
-	uint64_t req_received, req_written, conn_written;
+	/* accounting: req_received is the request's head and body bytes as they came (the
+	 * body's framing included), counted as the parsers take them, so bytes of the next
+	 * pipelined request are never this one's; bytes read and never taken by a request
+	 * are in[] (and tail_received) and go on the connection's last line */
+	uint64_t req_received, req_written, conn_written, tail_received;
 	uint64_t t0_us;
 	double t_wall;
 	bool fin_received, rst_received, fin_sent;
@@ -101,8 +104,10 @@ static void ledger_line(struct oconn *c, const char *end)
 	json_object_set_new(o, "tls", json_boolean(c->tls_on));
 	json_object_set_new(o, "method", c->method[0] ? json_string(c->method) : json_null());
 	json_object_set_new(o, "target", c->target[0] ? json_string(c->target) : json_null());
-	json_object_set_new(o, "status", c->method[0] ? json_integer(c->plan.status) : json_null());
-	json_object_set_new(o, "bytes_received", json_integer((json_int_t)c->req_received));
+	bool answered = c->method[0] || c->gen_ready; /* a request, or an error response to bytes */
+	json_object_set_new(o, "status", answered ? json_integer(c->plan.status) : json_null());
+	uint64_t received = answered ? c->req_received : c->in_len + c->tail_received;
+	json_object_set_new(o, "bytes_received", json_integer((json_int_t)received));
 	json_object_set_new(o, "bytes_written", json_integer((json_int_t)c->req_written));
 	json_object_set_new(o, "body_bytes", json_integer((json_int_t)c->plan.size));
 	if (c->plan.sink)
@@ -168,6 +173,11 @@ static void conn_close(struct oconn *c, const char *end, bool reset)
 /* A simple error response, then close (bad requests, slowloris). */
 static void respond_error(struct oconn *c, int status)
 {
+	if (!c->method[0]) {
+		/* No request was parsed: the answer is to every byte read so far. */
+		c->req_received = c->in_len;
+		c->in_len = 0;
+	}
 	memset(&c->plan, 0, sizeof c->plan);
 	c->plan.status = status;
 	c->plan.close = true;
@@ -265,7 +275,7 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 	}
 	if (req->framing != HTTP1_FRAMING_NONE) {
 		http1_body_init(&c->body, req->framing, req->content_length);
-		if (req->framing == HTTP1_FRAMING_LENGTH && req->content_length > (1ull << 40)) {
+		if (req->framing == HTTP1_FRAMING_LENGTH && req->content_length > OCONN_MAX_BODY) {
 			respond_error(c, 413);
 			return;
 		}
@@ -276,17 +286,28 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 	start_response(c);
 }
 
-/* Request body bytes (an upload): verified against X-Tp-Seed when it was sent. */
+/* Request body bytes (an upload): verified against X-Tp-Seed when it was sent, and
+ * counted in req_received as the decoder takes them. Returns 0, -EPROTO for broken
+ * framing, -EFBIG for a body over OCONN_MAX_BODY (a chunk size is refused as soon as
+ * its digits say so, before any of its data arrives). */
 static int feed_body(struct oconn *c, const uint8_t *data, size_t len, size_t *used_out)
 {
 	size_t used = 0;
+	int rc = 0;
 	while (used < len && !c->body.done) {
 		const uint8_t *span;
 		size_t span_len;
 		int err;
 		long n = http1_body_feed(&c->body, data + used, len - used, &span, &span_len, &err);
-		if (n < 0)
-			return -1;
+		if (n < 0) {
+			rc = -EPROTO;
+			break;
+		}
+		if (c->body.payload + c->body.remaining > OCONN_MAX_BODY) {
+			rc = -EFBIG;
+			used += (size_t)n;
+			break;
+		}
 		if (span_len && c->has_body_seed && !c->body_bad &&
 		    payload_verify(c->body_seed, c->body_verified, span, span_len) >= 0)
 			c->body_bad = true;
@@ -295,8 +316,9 @@ static int feed_body(struct oconn *c, const uint8_t *data, size_t len, size_t *u
 			break;
 		used += (size_t)n;
 	}
+	c->req_received += used;
 	*used_out = used;
-	return 0;
+	return rc;
 }
 
 /* Parses as many complete requests from in[] as the state allows. */
@@ -305,12 +327,13 @@ static void process_input(struct oconn *c)
 	while (c->state == OS_HEAD || c->state == OS_BODY) {
 		if (c->state == OS_BODY) {
 			size_t used = 0;
-			if (feed_body(c, (const uint8_t *)c->in, c->in_len, &used) < 0) {
-				respond_error(c, 400);
-				return;
-			}
+			int rc = feed_body(c, (const uint8_t *)c->in, c->in_len, &used);
 			memmove(c->in, c->in + used, c->in_len - used);
 			c->in_len -= used;
+			if (rc < 0) {
+				respond_error(c, rc == -EFBIG ? 413 : 400);
+				return;
+			}
 			if (!c->body.done)
 				return;
 			if (c->plan.sink && c->has_body_seed && c->body_bad)
@@ -358,8 +381,6 @@ static void do_read(struct oconn *c)
 			return;
 		}
 		c->in_len += (size_t)n;
-		if (c->state == OS_HEAD || c->state == OS_BODY)
-			c->req_received += (uint64_t)n;
 		if (c->state == OS_HEAD && c->in_len == (size_t)n)
 			loop_timer_start(&c->w->loop, &c->timer, OCONN_HEAD_TIMEOUT_US);
 		process_input(c);
@@ -507,6 +528,8 @@ static void conn_io(struct loop *loop, struct loop_io *io, unsigned events)
 			long n = c_read(c, b, sizeof b);
 			if (n == -EAGAIN)
 				return;
+			if (n > 0)
+				c->tail_received += (uint64_t)n; /* after our FIN: read, never answered */
 			c->fin_received = n == 0;
 			c->rst_received = n == -ECONNRESET;
 			conn_close(c, n == 0 ? "fin" : n < 0 ? "rst" : "local", false);

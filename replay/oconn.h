@@ -13,6 +13,7 @@
 #define OCONN_IDLE_TIMEOUT_US 60000000u  /* an idle keep-alive connection is closed after 60 s */
 #define OCONN_MAX_REQUESTS 100000        /* per connection; the last one gets Connection: close */
 #define OCONN_PACE_SLACK_US 500u         /* timed replay: a segment this close to due goes now */
+#define OCONN_MAX_BODY (1ull << 40)      /* request bodies (uploads) larger than this get 413 */
 
 /* Loop callback of a worker's listening sockets (io->data is the worker): accepts and
  * starts connections. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/units.h"
+#include "lib/version.h"
 #include "replay/oconn.h"
 
 /* ---- workers and options ---- */
@@ -63,6 +64,7 @@ static void usage(FILE *out)
 	      "  --replay-timing     write recorded responses in their captured segment sizes,\n"
 	      "                      after their captured gaps (pcap recordings)\n"
 	      "  --ledger FILE       one JSON line per request (docs/ledgers.md)\n"
+	      "  --run-id ID         every ledger line carries \"run\": ID (1-64 of A-Za-z0-9._-)\n"
 	      "  -t, --threads N     worker threads, each with its own loop and SO_REUSEPORT\n"
 	      "                      listeners (default 1)\n"
 	      "  --fault SPEC        truncate:after=N | rst:after=N | stall:after=N (bytes written\n"
@@ -134,6 +136,10 @@ static int parse_args(struct origin_config *cfg, int argc, char **argv)
 			cfg->ca_out = v;
 		} else if (strcmp(a, "--ledger") == 0) {
 			cfg->ledger_path = v;
+		} else if (strcmp(a, "--run-id") == 0) {
+			if (!ledger_run_id_valid(v))
+				return bad("--run-id wants 1-64 characters of A-Za-z0-9._-, not", v);
+			cfg->run_id = v;
 		} else if (strcmp(a, "--sites") == 0) {
 			char err[600];
 			if (sites_load(&cfg->sites, v, err, sizeof err) < 0) {
@@ -234,6 +240,8 @@ static int serve(struct origin_config *cfg)
 			strerror(-err));
 		goto out;
 	}
+	if (cfg->run_id && ledger_is_open(&sh.ledger))
+		ledger_set_run(&sh.ledger, cfg->run_id); /* checked by parse_args */
 	ws = calloc(cfg->threads, sizeof *ws);
 	if (!ws) {
 		fprintf(stderr, "tunnelprobe origin: out of memory\n");
@@ -242,6 +250,7 @@ static int serve(struct origin_config *cfg)
 	for (; ready < cfg->threads; ready++)
 		if (worker_init(&ws[ready], &sh, cfg) < 0)
 			goto out;
+	puts(TP_BUILD_LINE);
 	for (size_t l = 0; l < cfg->nlisten; l++) {
 		char addr[NET_ADDRSTRLEN];
 		printf("listening %s %s\n", cfg->listen_tls[l] ? "https" : "http",

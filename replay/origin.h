@@ -46,6 +46,7 @@ struct origin_config {
 	size_t nlisten;
 	unsigned threads;            /* -t, --threads: one loop each */
 	const char *ca_out, *ledger_path, *sites_path;
+	const char *run_id;          /* --run-id: every ledger line carries "run", or NULL */
 	struct sites sites;
 	struct recording *recording; /* --replay, or NULL */
 	bool replay_timing;          /* --replay-timing: recorded segment sizes and gaps */

@@ -5,7 +5,7 @@
 # across an origin that closes, pipelining, CL/TE conflicts both ways, one ledger line
 # per request matching the probe's records, half-close with the origin closing first,
 # upstream chains for forward requests, Basic proxy authentication, and a flood of
-# half-open clients.
+# half-open clients (bounded memory per connection, places freed by the timeout).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
 
@@ -178,9 +178,12 @@ import json, sys
 probe = [json.loads(l) for l in open(sys.argv[1])]
 lines = {l['id']: l for l in map(json.loads, open(sys.argv[2])) if l.get('id')}
 ok = [r['class'] == 'ok' and r['id'] in lines and
-      lines[r['id']]['down']['sent'] == r['wire_received'] and
+      lines[r['id']]['down']['wire_sent'] == r['wire_received'] and
       lines[r['id']]['up']['received'] == r['bytes_sent'] and
       lines[r['id']]['client_peer'] == r['local'] for r in probe]
+# Heads are rewritten; still, every line delivers what it received.
+ok += [l[d]['received'] == l[d]['sent'] + l[d]['dropped'] and l[d]['dropped'] == 0
+       for l in lines.values() for d in ('up', 'down')]
 reused = sum(1 for r in probe if r['reused'])
 print(len(probe), all(ok), reused > 0)
 PY
@@ -217,29 +220,53 @@ expect_eq "--auth: forward with the credentials" \
 expect_eq "--auth: CONNECT with the credentials" \
 	"$(code -p -x "http://127.0.0.1:$AP" -U 'user:pa ss' "http://127.0.0.1:$OH/bytes/10")" "200"
 
-# A flood of half-open clients: memory stays bounded (--max-clients), the handshake
-# timeout frees the places, then the proxy serves again; it never dies.
-start_tp flood proxy --listen 127.0.0.1:0 --max-clients 300 --handshake-timeout 1
+# A flood of half-open clients costs sockets, not memory. While we measure, the
+# handshake timeout is longer than the test, so no place is freed and refilled however
+# slowly the machine runs: at most --max-clients sessions ever exist, each at most
+# 64 KiB of RSS (~15 KiB with glibc, ~41 KiB under ASan, whose allocator never reuses
+# freed memory at once — which is why a short timeout made this flaky there), and a
+# second flood, all turned away, costs nothing.
+start_tp flood proxy --listen 127.0.0.1:0 --max-clients 300 --handshake-timeout 60
 FP=$TP_PORT FPID=$TP_PID
-rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$FPID/status")
-timeout 20 python3 - "$FP" "$FPID" "$rss0" >"$T/flood.out" <<'PY'
+timeout 30 python3 - "$FP" "$FPID" >"$T/flood.out" <<'PY'
 import socket, sys, time
-port, pid, rss0 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+def rss():
+    return int(next(l.split()[1] for l in open("/proc/%d/status" % pid) if l.startswith("VmRSS")))
+def flood(n, socks):
+    for i in range(n):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=2)
+            s.sendall(b"CONNECT 127.0.0.1:1" if i % 2 else b"\x05\x02")  # never finished
+            socks.append(s)
+        except OSError:
+            pass
+    time.sleep(0.5)
 socks = []
-for i in range(1500):
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=2)
-        s.sendall(b"CONNECT 127.0.0.1:1" if i % 2 else b"\x05\x02")  # never finished
-        socks.append(s)
-    except OSError:
-        pass
-time.sleep(0.3)
-rss = int(next(l.split()[1] for l in open("/proc/%d/status" % pid) if l.startswith("VmRSS")))
-print((rss - rss0) < 300 * 64)  # KiB: at most 64 KiB per admitted client
+r0 = rss()
+flood(1500, socks)
+r1 = rss()
+flood(1500, socks)
+r2 = rss()
+print((r1 - r0) < 300 * 64, (r2 - r1) < 2048, "(KiB: %d for the first flood, %d for the second)" % (r1 - r0, r2 - r1))
 PY
-expect_eq "half-open flood: RSS bounded by --max-clients" "$(cat "$T/flood.out")" "True"
-sleep 1.5
-"$TP_BIN" probe -q --timeout 5 -n 2 -x "http://127.0.0.1:$FP" --json "$T/afterflood.json" "http://127.0.0.1:$OH/bytes/1000"
-expect_eq "serves again after the flood" "$(json "$T/afterflood.json" "d['classes']")" "{'ok': 2}"
+expect_eq "half-open flood: RSS bounded by --max-clients x 64 KiB, a turned-away flood costs nothing" \
+	"$(cut -d' ' -f1,2 "$T/flood.out")" "True True"
+echo "# flood: $(cut -d' ' -f3- "$T/flood.out")"
 check "still running after the flood" kill -0 "$FPID"
+# The handshake timeout frees the places: a proxy full of half-open clients serves again
+# once it has passed, while those clients still hold their sockets open.
+start_tp flood2 proxy --listen 127.0.0.1:0 --max-clients 50 --handshake-timeout 1
+timeout 20 python3 - "$TP_PORT" "$T/held" <<'PY' &
+import socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(50)]
+for s in socks:
+    s.sendall(b"\x05\x02")
+open(sys.argv[2], "w").close()
+time.sleep(8)
+PY
+for ((i = 0; i < 100; i++)); do [ -e "$T/held" ] && break; sleep 0.05; done
+sleep 1.5
+"$TP_BIN" probe -q --timeout 5 -n 2 -x "http://127.0.0.1:$TP_PORT" --json "$T/afterflood.json" "http://127.0.0.1:$OH/bytes/1000"
+expect_eq "serves again once the handshake timeout freed the places" "$(json "$T/afterflood.json" "d['classes']")" "{'ok': 2}"
 finish

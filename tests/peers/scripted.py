@@ -49,7 +49,25 @@ def serve_http(c):
     head = read_head(c)
     if head is None:
         return
-    if MODE == "truncate":       # Content-Length 654397, 34016 bytes, FIN
+    if MODE == "stray":          # a whole response, then bytes nobody asked for, one write
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloSTRAY-BYTES")
+        time.sleep(1)
+    elif MODE == "badchunk":     # a chunk size that is no number, with the head
+        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n")
+        time.sleep(1)
+    elif MODE == "badchunk-late":  # a good chunk goes out first, the bad one later
+        c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        time.sleep(0.5)
+        c.sendall(b"zz\r\n")
+        time.sleep(1)
+    elif MODE == "cl55":         # the same length as a list and again as a field
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\nhello")
+        time.sleep(1)
+    elif MODE == "echo-head":    # the request head it read, as the body
+        h = head.split(b"\r\n\r\n")[0] + b"\r\n\r\n"
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(h) + h)
+        time.sleep(1)
+    elif MODE == "truncate":     # Content-Length 654397, 34016 bytes, FIN
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 654397\r\n\r\n" + b"y" * 34016)
         c.shutdown(socket.SHUT_WR)
         time.sleep(0.5)

@@ -46,6 +46,20 @@ static char *temp_path(void)
 	return path;
 }
 
+/* The file at path holds exactly want; removes it. */
+static void assert_file_is(char *path, const char *want)
+{
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	char buf[256] = "";
+	size_t n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+	unlink(path);
+	free(path);
+}
+
 static void test_threads_write_whole_lines(void **state)
 {
 	(void)state;
@@ -101,14 +115,7 @@ static void test_appends(void **state)
 		assert_int_equal(ledger_write(&lf, json_pack("{s:i}", "round", round)), 0);
 		ledger_close(&lf);
 	}
-	FILE *fp = fopen(path, "r");
-	char buf[256] = "";
-	size_t n = fread(buf, 1, sizeof buf - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	assert_string_equal(buf, "{\"round\":0}\n{\"round\":1}\n");
-	unlink(path);
-	free(path);
+	assert_file_is(path, "{\"round\":0}\n{\"round\":1}\n");
 }
 
 static void test_closed_ledger(void **state)
@@ -126,12 +133,38 @@ static void test_closed_ledger(void **state)
 	ledger_close(&lf);
 }
 
+/* --run-id: which ids are valid, and every line of a ledger with one carries it. */
+static void test_run_id(void **state)
+{
+	(void)state;
+	const char *good[] = {"a", "demo-1763851234-4242", "A.b_c-9",
+			      "0123456789012345678901234567890123456789012345678901234567890123"};
+	const char *bad[] = {"", "a b", "a/b", "x\"y", "caf\xc3\xa9", "a\n",
+			     "01234567890123456789012345678901234567890123456789012345678901234"};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		if (!ledger_run_id_valid(good[i]))
+			fail_msg("'%s' refused", good[i]);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (ledger_run_id_valid(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
+	char *path = temp_path();
+	struct ledger_file lf;
+	assert_int_equal(ledger_open(&lf, path), 0);
+	assert_int_equal(ledger_set_run(&lf, "a b"), -EINVAL);
+	assert_int_equal(ledger_write(&lf, json_pack("{s:i}", "a", 1)), 0);
+	assert_int_equal(ledger_set_run(&lf, "run-7"), 0);
+	assert_int_equal(ledger_write(&lf, json_pack("{s:i}", "a", 2)), 0);
+	ledger_close(&lf);
+	assert_file_is(path, "{\"a\":1}\n{\"a\":2,\"run\":\"run-7\"}\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads_write_whole_lines),
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_closed_ledger),
+		cmocka_unit_test(test_run_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

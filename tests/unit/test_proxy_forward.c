@@ -11,8 +11,8 @@
 
 #include "lib/http1.h"
 #include "lib/url.h"
-#include "proxy-under-test/forward.h"
-#include "proxy-under-test/session.h"
+#include "proxy-under-test/rewrite.h"
+#include "proxy-under-test/auth.h"
 
 #define VIA "Via: 1.1 tunnelprobe\r\n"
 
@@ -29,13 +29,13 @@ static void rewrite_req(const char *in, bool absolute, const char *auth, const c
 	const char *why;
 	assert_int_equal(url_parse(target, &u, &why), 0);
 	char out[2048];
-	long n = forward_rewrite_request(&req, &u, absolute, auth, out, sizeof out);
+	long n = rewrite_request(&req, &u, absolute, auth, out, sizeof out);
 	assert_true(n > 0);
 	out[n] = '\0';
 	assert_string_equal(out, want);
 	/* Every buffer too small for the head is refused, never overrun. */
 	for (size_t cap = 0; cap < (size_t)n; cap++)
-		assert_int_equal(forward_rewrite_request(&req, &u, absolute, auth, out, cap), -1);
+		assert_int_equal(rewrite_request(&req, &u, absolute, auth, out, cap), -1);
 	/* What we send parses again. */
 	struct http1_request again;
 	assert_int_equal(http1_parse_request(want, strlen(want), HTTP1_MAX_HEAD, &again, &err),
@@ -62,6 +62,11 @@ static void test_request_rewrite(void **state)
 	/* Framing fields stay: the body passes through as it came. */
 	rewrite_req("POST http://h/u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", false, NULL,
 		    "POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n" VIA "\r\n");
+	/* One Content-Length goes on, with one value, where the first one was. */
+	rewrite_req("POST http://h/u HTTP/1.1\r\nContent-Length: 5, 5\r\nX-A: 1\r\ncontent-length:5\r\n\r\n",
+		    false, NULL, "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-A: 1\r\n" VIA "\r\n");
+	rewrite_req("PUT http://h/u HTTP/1.1\r\nContent-Length: 0 , 0\r\n\r\n", false, NULL,
+		    "PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n" VIA "\r\n");
 }
 
 static void rewrite_resp(const char *in, bool close, const char *want)
@@ -72,12 +77,12 @@ static void rewrite_resp(const char *in, bool close, const char *want)
 	if (r <= 0)
 		fail_msg("input does not parse (%d, %s): %s", r, http1_strerror(err), in);
 	char out[2048];
-	long n = forward_rewrite_response(&resp, close, out, sizeof out);
+	long n = rewrite_response(&resp, close, out, sizeof out);
 	assert_true(n > 0);
 	out[n] = '\0';
 	assert_string_equal(out, want);
 	for (size_t cap = 0; cap < (size_t)n; cap++)
-		assert_int_equal(forward_rewrite_response(&resp, close, out, cap), -1);
+		assert_int_equal(rewrite_response(&resp, close, out, cap), -1);
 }
 
 static void test_response_rewrite(void **state)
@@ -96,6 +101,12 @@ static void test_response_rewrite(void **state)
 			    VIA "\r\n");
 	/* An empty reason phrase stays empty. */
 	rewrite_resp("HTTP/1.1 204 \r\n\r\n", false, "HTTP/1.1 204 \r\n" VIA "\r\n");
+	/* "Content-Length: 5, 5" and its repetition: one field, one value. */
+	rewrite_resp("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n", false,
+		     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n" VIA "\r\n");
+	/* A 304's Content-Length describes the resource, not a body: kept, once. */
+	rewrite_resp("HTTP/1.1 304 Not Modified\r\nContent-Length: 70,70\r\n\r\n", false,
+		     "HTTP/1.1 304 Not Modified\r\nContent-Length: 70\r\n" VIA "\r\n");
 }
 
 static void test_hop_by_hop(void **state)
@@ -115,7 +126,7 @@ static void test_hop_by_hop(void **state)
 	/* Framing fields stay even when Connection names them. */
 	const bool want[] = {true, true, true, true, false, true, false, false, true};
 	for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
-		assert_int_equal(forward_hop_by_hop(&h[i], h, sizeof h / sizeof h[0]), want[i]);
+		assert_int_equal(rewrite_hop_by_hop(&h[i], h, sizeof h / sizeof h[0]), want[i]);
 }
 
 static void test_basic_auth(void **state)
@@ -123,11 +134,11 @@ static void test_basic_auth(void **state)
 	(void)state;
 	char out[128];
 	/* RFC 7617's example. */
-	assert_int_equal(session_basic_auth("Aladdin", "open sesame", out, sizeof out), 34);
+	assert_int_equal(auth_basic("Aladdin", "open sesame", out, sizeof out), 34);
 	assert_string_equal(out, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
-	assert_int_equal(session_basic_auth("u", "p", out, sizeof out), 10);
+	assert_int_equal(auth_basic("u", "p", out, sizeof out), 10);
 	assert_string_equal(out, "Basic dTpw");
-	assert_int_equal(session_basic_auth("u", "p", out, 10), -ENOSPC);
+	assert_int_equal(auth_basic("u", "p", out, 10), -ENOSPC);
 }
 
 /* The client's credentials are decoded (EVP_DecodeBlock) and compared; padding only at
@@ -157,17 +168,17 @@ static void test_basic_auth_check(void **state)
 		{"Basic dQ==", "u", "", false},                       /* no colon */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		if (session_basic_auth_ok(cases[i].value, strlen(cases[i].value), cases[i].user,
+		if (auth_basic_ok(cases[i].value, strlen(cases[i].value), cases[i].user,
 					  cases[i].pass) != cases[i].ok)
 			fail_msg("'%s' for %s:%s: want %d", cases[i].value, cases[i].user, cases[i].pass,
 				 cases[i].ok);
-	/* What session_basic_auth writes, session_basic_auth_ok accepts. */
+	/* What auth_basic writes, auth_basic_ok accepts. */
 	char out[700];
 	const char *users[] = {"a", "ab", "abc", "user name", "x"};
 	for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
-		int n = session_basic_auth(users[i], "secret:with:colons", out, sizeof out);
+		int n = auth_basic(users[i], "secret:with:colons", out, sizeof out);
 		assert_true(n > 6);
-		assert_true(session_basic_auth_ok(out, (size_t)n, users[i], "secret:with:colons"));
+		assert_true(auth_basic_ok(out, (size_t)n, users[i], "secret:with:colons"));
 	}
 }
 

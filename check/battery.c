@@ -10,7 +10,7 @@
 #include "lib/loop.h"
 
 static const struct ck_table *const tables[] = {
-	&ck_bytes_checks, &ck_forward_checks, &ck_connect_checks, &ck_socks5_checks,
+	&ck_bytes_checks, &ck_forward_checks, &ck_rules_checks, &ck_connect_checks, &ck_socks5_checks,
 	&ck_slow_checks,  &ck_cache_checks,   &ck_gateway_checks,
 };
 /* Profiles in the order the battery reports them. */

@@ -20,7 +20,7 @@ struct ck_table {
 };
 
 /* The group tables (each group's file defines its own). */
-extern const struct ck_table ck_bytes_checks, ck_forward_checks, ck_connect_checks,
+extern const struct ck_table ck_bytes_checks, ck_forward_checks, ck_rules_checks, ck_connect_checks,
 	ck_socks5_checks, ck_slow_checks, ck_cache_checks, ck_gateway_checks;
 
 /* Calls fn for every check in battery order. */

@@ -17,7 +17,7 @@ static const struct {
 	{"echo", OP_ECHO, 0},       {"upload", OP_UPLOAD, 0},   {"endless", OP_ENDLESS, 0},
 	{"hold", OP_HOLD, 0},       {"afterfin", OP_AFTERFIN, 1}, {"cc", OP_CC, 1},
 	{"etag", OP_ETAG, 1},       {"lm", OP_LM, 1},           {"stale", OP_STALE, 1},
-	{"vary", OP_VARY, 1},       {"gw", OP_GW, 1},
+	{"vary", OP_VARY, 1},       {"gw", OP_GW, 1},           {"hop", OP_HOP, 1},
 };
 
 const char *oplan_name(enum oplan_action a)

@@ -27,6 +27,8 @@
  *   stale/N        ETag with Cache-Control: max-age=1; 304 to a matching If-None-Match
  *   vary/N         Vary: Accept-Language, max-age=60, a body (and X-Tp-Lang) per language
  *   gw/N           as bytes/N, or 500 while the origin is set failing
+ *   hop/N          as bytes/N with hop-by-hop fields: Connection: X-Tp-Hop, X-Tp-Hop,
+ *                  Keep-Alive, and the end-to-end X-Tp-End
  *
  * Sans-I/O and allocation-free: oplan_parse() reads the target only.
  */
@@ -45,7 +47,7 @@ enum oplan_action {
 	OP_NONE = 0, /* not a /t/ target: 404 */
 	OP_BYTES, OP_CHUNKED, OP_CLOSE, OP_INFO, OP_STATUS, OP_RESET, OP_RESETCL, OP_FIN,
 	OP_DRIP, OP_ECHO, OP_UPLOAD, OP_ENDLESS, OP_HOLD, OP_AFTERFIN, OP_CC, OP_ETAG, OP_LM,
-	OP_STALE, OP_VARY, OP_GW,
+	OP_STALE, OP_VARY, OP_GW, OP_HOP,
 };
 
 struct oplan {

@@ -158,6 +158,9 @@ static int payload(struct oresp_gen *g, struct head *h, const struct oresp_in *i
 		put(h, "X-Tp-Lang: %.*s\r\n", l ? (int)(l->value_len > 64 ? 64 : l->value_len) : 0,
 		    l ? l->value : "");
 	}
+	if (p->action == OP_HOP)
+		put(h, "Connection: X-Tp-Hop\r\nX-Tp-Hop: 1\r\nKeep-Alive: timeout=30\r\n"
+		       "X-Tp-End: 1\r\n");
 	put(h, "Content-Type: application/octet-stream\r\nX-Tp-Seed: %016" PRIx64
 	       "\r\nX-Tp-Length: %" PRIu64 "\r\n", g->seed, g->total);
 	switch (p->action) {

@@ -220,3 +220,18 @@ bool ck_bad_response(struct ck_outcome *o, const struct cio *c, const struct cx_
 	}
 	return false;
 }
+
+int ck_closed_authority(char *out, size_t cap)
+{
+	struct net_addr a;
+	net_addr_from_ip("127.0.0.1", 0, &a);
+	int fd = net_listen(&a, 1, false);
+	if (fd < 0)
+		return fd;
+	int rc = net_local_addr(fd, &a);
+	net_close(fd);
+	if (rc < 0)
+		return rc;
+	snprintf(out, cap, "127.0.0.1:%u", net_addr_port(&a));
+	return 0;
+}

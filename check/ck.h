@@ -122,4 +122,9 @@ int ck_get(struct ck *ck, enum ck_via via, const char *path, const char *extra,
 bool ck_bad_response(struct ck_outcome *o, const struct cio *c, const struct cx_resp *r,
 		     int want, uint64_t want_body);
 
+/* An authority "127.0.0.1:P" where nothing listens: a port bound and closed again
+ * (another program could take it meanwhile; the checks that use it say what they
+ * got). Returns 0 or -errno. */
+int ck_closed_authority(char *out, size_t cap);
+
 #endif

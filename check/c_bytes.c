@@ -11,8 +11,8 @@
 #include "lib/loop.h"
 #include "lib/payload.h"
 
-#define KiB 1024ull
-#define MiB (1024ull * 1024)
+#define KiB ((uint64_t)1024)
+#define MiB ((uint64_t)1024 * 1024)
 
 /* The origin's record of the (first) request tagged tag; false when it saw none. */
 static bool origin_req(struct ck *ck, const char *tag, struct corigin_req *req)

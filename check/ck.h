@@ -73,6 +73,10 @@ struct ck {
 	uint16_t origin_port;
 	struct net_addr proxy;           /* resolved --proxy (len 0: none) */
 	struct net_addr gateway;         /* resolved --gateway (len 0: none) */
+	struct net_addr metrics;         /* resolved --metrics (len 0: none) */
+	/* What one gateway check leaves for the next (c_gateway.c). */
+	int gw_retry_after;              /* seconds of the 429's Retry-After, -1: none seen */
+	bool gw_breaker_open;            /* the breaker opened in gateway.breaker.open */
 	char nonce[12];                  /* per run: every tag starts with it */
 	unsigned seq;
 	uint64_t deadline;               /* the running check's end */

@@ -43,6 +43,9 @@ static int setup(struct ck *ck, const struct ck_args *a, char *err, size_t errle
 		return -1;
 	if (a->gateway_url && resolve(&a->gateway, &ck->gateway, "gateway", err, errlen) < 0)
 		return -1;
+	if (a->metrics_url && resolve(&a->metrics, &ck->metrics, "metrics", err, errlen) < 0)
+		return -1;
+	ck->gw_retry_after = -1;
 	struct net_addr bind_addr;
 	if (a->origin_url)
 		net_addr_from_ip(a->origin.host, a->origin.port, &bind_addr);

@@ -55,9 +55,9 @@ struct oresp_in {
  * *len and the generator for the rest. Returns the status code. */
 int oresp_start(struct oresp_gen *g, const struct oresp_in *in, char *out, size_t cap,
 		size_t *len);
-/* Appends the next bytes of the body into out (empty on entry) and sets *len (0 when
- * the response is finished or a reset is due). Returns 0, or -1 when a drip piece
- * waits for its timer. */
+/* Writes the next bytes of the body into out[0..cap) and sets *len (0 when the
+ * response is finished, a reset is due, or a drip piece waits for its timer). Returns
+ * 0, or -1 when a drip piece waits for its timer. */
 int oresp_produce(struct oresp_gen *g, char *out, size_t cap, size_t *len);
 /* The banner listener's greeting: CORIGIN_BANNER bytes of payload_seed("/banner"). */
 void oresp_banner(struct oresp_gen *g, char *out, size_t cap, size_t *len);

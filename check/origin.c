@@ -164,13 +164,17 @@ static int conn_read(struct oconn *c)
 static int conn_write(struct oconn *c)
 {
 	for (;;) {
-		if (c->out_off == c->out_len) {
+		if (c->out_off == c->out_len)
 			c->out_off = c->out_len = 0;
-			if (oresp_produce(&c->gen, c->out, sizeof c->out, &c->out_len) < 0)
-				break; /* drip: wait for the timer */
-			if (c->out_len == 0)
-				break;
+		/* Body bytes go out with the head and with each other while there is room, so
+		 * a small response is one segment (no Nagle wait between head and body). */
+		if (c->out_len < sizeof c->out / 2) {
+			size_t more = 0;
+			oresp_produce(&c->gen, c->out + c->out_len, sizeof c->out - c->out_len, &more);
+			c->out_len += more;
 		}
+		if (c->out_off == c->out_len)
+			break;
 		long n = net_write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
 		if (n == -EAGAIN)
 			return 0;
@@ -449,6 +453,7 @@ static void accept_one(struct corigin *o, int lfd, bool banner)
 	}
 	c->o = o;
 	c->fd = fd;
+	net_nodelay(fd);
 	c->state = OC_HEAD;
 	loop_timer_init(&c->drip, on_drip, c);
 	c->next = o->conns;

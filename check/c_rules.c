@@ -294,7 +294,7 @@ enum smuggle { SM_CL_TE, SM_DUP_CL, SM_FOLD, SM_BARE_LF };
 
 static void smuggle(struct ck *ck, const struct ck_def *d, struct ck_outcome *o)
 {
-	char tag[OPLAN_MAX_TAG], b[1024];
+	char tag[OPLAN_MAX_TAG], b[1024], v[32] = "";
 	struct cio c;
 	struct cx_resp r = {0};
 	struct corigin_req req;
@@ -326,9 +326,12 @@ static void smuggle(struct ck *ck, const struct ck_def *d, struct ck_outcome *o)
 		if (cl && te)
 			ck_result(o, CK_FAIL, "forwarded raw: the origin got both Content-Length and "
 				  "Transfer-Encoding (a smuggling vector)");
+		else if (cl && (!field(h, len, "Content-Length", v, sizeof v) || strcmp(v, "0") != 0))
+			ck_result(o, CK_FAIL, "framed by Content-Length: %s although Transfer-Encoding "
+				  "overrides it (its chunked body is empty)", v);
 		else if (cl)
-			ck_result(o, CK_FAIL, "framed by Content-Length although Transfer-Encoding "
-				  "overrides it");
+			ck_result(o, CK_PASS, "decoded by Transfer-Encoding and forwarded with "
+				  "Content-Length: 0, the empty body it framed");
 		else
 			ck_result(o, CK_PASS, "forwarded with Transfer-Encoding only (Content-Length "
 				  "removed, as the rule says)");

@@ -284,13 +284,13 @@ static void idle(struct ck *ck, const struct ck_def *d, struct ck_outcome *o)
 
 #define TRANSFERS(pfx, P, V, RULE, TRULE)                                                     \
 	{pfx ".bytes.0", "an empty body arrives, framed", RULE, P, V, download, 0, 0, 10},     \
-	{pfx ".bytes.1m", "1 MiB body byte-exact", RULE, P, V, download, MiB, 0, 20},           \
+	{pfx ".bytes.1m", "1 MiB body byte-exact", RULE, P, V, download, MiB, 0, 15},           \
 	{pfx ".bytes.100m", "100 MiB body byte-exact", RULE, P, V, download, 100 * MiB, 0, 90}, \
 	{pfx ".upload.1m", "1 MiB upload byte-exact", RULE, P, V, upload_length, MiB, 0, 20},   \
 	{pfx ".upload.100m", "100 MiB upload byte-exact", RULE, P, V, upload_length, 100 * MiB, \
 	 0, 90},                                                                               \
 	{pfx ".end.fin", "the origin's FIN ends a close-delimited body", TRULE, P, V, end_fin, \
-	 256 * KiB, 0, 20},                                                                    \
+	 256 * KiB, 0, 10},                                                                    \
 	{pfx ".end.reset", "the origin's reset is not passed on as an orderly end",           \
 	 "RFC 9112 §8; RFC 9293 §3.10.7", P, V, end_reset, 1 * MiB, 0, 20},                    \
 	{pfx ".half-close.client", "a client's FIN after its request still gets the response", \

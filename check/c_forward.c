@@ -97,14 +97,16 @@ static void chunked(struct ck *ck, const struct ck_def *d, struct ck_outcome *o)
 	struct cio c;
 	struct cx x;
 	struct cx_resp r = {0};
-	snprintf(path, sizeof path, "/t/%s/chunked/%" PRIu64, ck_tag(ck, tag), d->arg);
+	snprintf(path, sizeof path, "/t/%s/%s/%" PRIu64, ck_tag(ck, tag),
+		 d->arg2 ? "chunked" : "chunks", d->arg);
 	if (ck_get(ck, V_F, path, NULL, &c, &x, &r, o) < 0 && o->decided)
 		return;
 	ck_evidence(o, &c, &r, NULL);
 	ck_num(o, "trailer_bytes", r.trailer_bytes);
 	if (!ck_bad_response(o, &c, &r, 200, d->arg))
 		ck_result(o, CK_PASS, "the chunked body arrived byte-exact and properly ended%s",
-			  r.trailer_bytes ? ", trailer kept" : " (the trailer field was dropped)");
+			  !d->arg2 ? "" : r.trailer_bytes ? ", trailer kept"
+							  : " (the trailer field was dropped)");
 	cio_close(&c);
 }
 
@@ -244,8 +246,10 @@ static void pipelining(struct ck *ck, const struct ck_def *d, struct ck_outcome 
 }
 
 static const struct ck_def defs[] = {
-	{"forward.chunked", "chunked body with a trailer: byte-exact and properly ended",
-	 "RFC 9112 §7.1", P_F, V_F, chunked, 1024 * 1024, 0, 20},
+	{"forward.chunked", "chunked body: byte-exact and properly ended", "RFC 9112 §7.1", P_F,
+	 V_F, chunked, 1024 * 1024, 0, 15},
+	{"forward.chunked.trailer", "chunked body with a trailer: byte-exact and properly ended",
+	 "RFC 9112 §7.1.2", P_F, V_F, chunked, 1024 * 1024, 1, 15},
 	{"forward.1xx", "a 103 interim response is passed on before the 200", "RFC 9110 §15.2",
 	 P_F, V_F, interim, 0, 0, 10},
 	{"forward.head", "HEAD: no body, the connection framed for the next response",

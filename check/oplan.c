@@ -11,7 +11,8 @@ static const struct {
 	enum oplan_action action;
 	int args; /* how many numeric arguments follow (cc/ has its value first) */
 } actions[] = {
-	{"bytes", OP_BYTES, 1},     {"chunked", OP_CHUNKED, 1}, {"close", OP_CLOSE, 1},
+	{"bytes", OP_BYTES, 1},     {"chunked", OP_CHUNKED, 1}, {"chunks", OP_CHUNKS, 1},
+	{"close", OP_CLOSE, 1},
 	{"info", OP_INFO, 1},       {"status", OP_STATUS, 1},   {"reset", OP_RESET, 2},
 	{"resetcl", OP_RESETCL, 2}, {"fin", OP_FIN, 1},         {"drip", OP_DRIP, 2},
 	{"echo", OP_ECHO, 0},       {"upload", OP_UPLOAD, 0},   {"endless", OP_ENDLESS, 0},

@@ -7,6 +7,7 @@
  *
  *   bytes/N        200 with Content-Length N (payload of the target's seed)
  *   chunked/N      200 chunked (16 KiB chunks) with a trailer field X-Tp-Trailer
+ *   chunks/N       200 chunked, no trailer (the last chunk is "0\r\n\r\n")
  *   close/N        200 close-delimited: N bytes, then FIN
  *   info/N         103 Early Hints first, then as bytes/N
  *   status/CODE    CODE (200..599); 204 and 304 without a body, others a short one
@@ -45,7 +46,7 @@
 
 enum oplan_action {
 	OP_NONE = 0, /* not a /t/ target: 404 */
-	OP_BYTES, OP_CHUNKED, OP_CLOSE, OP_INFO, OP_STATUS, OP_RESET, OP_RESETCL, OP_FIN,
+	OP_BYTES, OP_CHUNKED, OP_CHUNKS, OP_CLOSE, OP_INFO, OP_STATUS, OP_RESET, OP_RESETCL, OP_FIN,
 	OP_DRIP, OP_ECHO, OP_UPLOAD, OP_ENDLESS, OP_HOLD, OP_AFTERFIN, OP_CC, OP_ETAG, OP_LM,
 	OP_STALE, OP_VARY, OP_GW, OP_HOP,
 };

@@ -165,8 +165,12 @@ static int payload(struct oresp_gen *g, struct head *h, const struct oresp_in *i
 	       "\r\nX-Tp-Length: %" PRIu64 "\r\n", g->seed, g->total);
 	switch (p->action) {
 	case OP_CHUNKED:
+		g->trailer = true;
+		put(h, "Trailer: X-Tp-Trailer\r\n");
+		/* fall through */
+	case OP_CHUNKS:
 		g->kind = OGEN_CHUNKED;
-		put(h, "Transfer-Encoding: chunked\r\nTrailer: X-Tp-Trailer\r\n");
+		put(h, "Transfer-Encoding: chunked\r\n");
 		break;
 	case OP_CLOSE:
 	case OP_RESET:
@@ -258,12 +262,14 @@ static size_t produce_chunks(struct oresp_gen *g, char *out, size_t cap)
 		len += 2;
 		g->produced += n;
 	}
-	static const char last[] = "0\r\nX-Tp-Trailer: end\r\n\r\n";
-	if (len + sizeof last > cap)
+	static const char with[] = "0\r\nX-Tp-Trailer: end\r\n\r\n", plain[] = "0\r\n\r\n";
+	const char *last = g->trailer ? with : plain;
+	size_t n = g->trailer ? sizeof with - 1 : sizeof plain - 1;
+	if (len + n > cap)
 		return len;
-	memcpy(out + len, last, sizeof last - 1);
+	memcpy(out + len, last, n);
 	g->last_chunk = g->finished = true;
-	return len + sizeof last - 1;
+	return len + n;
 }
 
 int oresp_produce(struct oresp_gen *g, char *out, size_t cap, size_t *len)

@@ -33,6 +33,7 @@ struct oresp_gen {
 	bool reset_due;      /* every byte before reset_at was produced: reset now */
 	bool finished;       /* every byte of the response was produced */
 	bool last_chunk;     /* chunked: the last chunk and trailer were produced */
+	bool trailer;        /* chunked: with the X-Tp-Trailer field */
 	enum oresp_end end;
 };
 

@@ -74,3 +74,38 @@ start_ref_proxy() { # ARGS... (extra proxy flags, e.g. --fault SPEC)
 	REF_PORT=$TP_PORT
 	REF_PID=$TP_PID
 }
+
+# run_subject NAME JSON [CHECK ARGS...]: starts subject NAME (squid, tinyproxy,
+# microsocks, nginx, reference) as docs/check.md sets it up and runs `tunnelprobe check`
+# on every profile it serves, writing JSON; the check's exit status is returned. The
+# matrix script (bench/check-matrix.sh) and tests/e2e/check_peers.sh both use it.
+run_subject() {
+	local name=$1 json=$2 op
+	shift 2
+	local common=(--idle-wait 2 --json "$json")
+	case $name in
+	squid)
+		start_squid_check || return 2
+		"$TP_BIN" check --proxy "http://127.0.0.1:$SQUID_PORT" --profile forward,connect,cache \
+			--denied 127.0.0.2:9 "${common[@]}" "$@" ;;
+	tinyproxy)
+		start_tinyproxy || return 2
+		"$TP_BIN" check --proxy "http://127.0.0.1:$TINYPROXY_PORT" --profile forward,connect \
+			"${common[@]}" "$@" ;;
+	microsocks)
+		start_microsocks || return 2
+		"$TP_BIN" check --proxy "socks5://127.0.0.1:$SOCKS_PORT" --profile socks5 \
+			"${common[@]}" "$@" ;;
+	nginx)
+		op=$(free_port)
+		start_nginx_gateway "$op" || return 2
+		"$TP_BIN" check --gateway "http://127.0.0.1:$NGINX_GW_PORT" \
+			--origin-url "http://127.0.0.1:$op" --profile gateway --breaker-wait 5 \
+			"${common[@]}" "$@" ;;
+	reference)
+		start_ref_proxy || return 2
+		"$TP_BIN" check --proxy "http://127.0.0.1:$REF_PORT" --profile forward,connect,socks5 \
+			--denied 127.0.0.2:9 --pid "$REF_PID" "${common[@]}" "$@" ;;
+	*) echo "run_subject: unknown subject $name" >&2; return 2 ;;
+	esac
+}

@@ -5,6 +5,7 @@
 #   start_nginx_gateway PORT  NGINX_GW_PORT: nginx as a reverse proxy to our origin at
 #                           127.0.0.1:PORT, limit_req 50r/s burst 50 -> 429 +
 #                           Retry-After: 1, upstream keepalive
+#   start_microsocks_auth   SOCKS_PORT: microsocks demanding user tp, password secret
 #   start_ref_proxy ARGS... REF_PORT, REF_PID: the reference proxy on a free port, with
 #                           224.0.0.0/4 allowed (the unreachable checks aim there)
 
@@ -68,6 +69,12 @@ CONF
 	wait_port "$NGINX_GW_PORT"
 }
 
+start_microsocks_auth() {
+	SOCKS_PORT=$(free_port)
+	bg sh -c "exec microsocks -i 127.0.0.1 -p $SOCKS_PORT -u tp -P secret >$T/microsocks.log 2>&1"
+	wait_port "$SOCKS_PORT"
+}
+
 start_ref_proxy() { # ARGS... (extra proxy flags, e.g. --fault SPEC)
 	start_tp ref proxy --listen 127.0.0.1:0 --allow 127.0.0.1/32 --allow ::1 \
 		--allow 224.0.0.0/4 "$@" || return 1
@@ -76,7 +83,7 @@ start_ref_proxy() { # ARGS... (extra proxy flags, e.g. --fault SPEC)
 }
 
 # run_subject NAME JSON [CHECK ARGS...]: starts subject NAME (squid, tinyproxy,
-# microsocks, nginx, reference) as docs/check.md sets it up and runs `tunnelprobe check`
+# microsocks, microsocks-auth, nginx, reference) as docs/check.md sets it up and runs `tunnelprobe check`
 # on every profile it serves, writing JSON; the check's exit status is returned. The
 # matrix script (bench/check-matrix.sh) and tests/e2e/check_peers.sh both use it.
 run_subject() {
@@ -95,6 +102,10 @@ run_subject() {
 	microsocks)
 		start_microsocks || return 2
 		"$TP_BIN" check --proxy "socks5://127.0.0.1:$SOCKS_PORT" --profile socks5 \
+			"${common[@]}" "$@" ;;
+	microsocks-auth)
+		start_microsocks_auth || return 2
+		"$TP_BIN" check --proxy "socks5://tp:secret@127.0.0.1:$SOCKS_PORT" --profile socks5 \
 			"${common[@]}" "$@" ;;
 	nginx)
 		op=$(free_port)

@@ -50,7 +50,7 @@ struct cx_resp {
 	uint64_t seed;
 	uint64_t body;          /* payload bytes decoded */
 	long bad_at;            /* -1, or the body offset of the first wrong byte */
-	uint64_t trailer_bytes; /* chunked trailer section bytes */
+	uint64_t trailer_bytes; /* chunked: the trailer section with its blank line (2: none) */
 	enum cx_end end;
 	int proto_err;          /* HTTP1_E_* when end == CX_PROTOCOL */
 	uint64_t wire;          /* bytes of this response (interim heads, head, framing) */

@@ -167,8 +167,14 @@ static void half_close_client(struct ck *ck, const struct ck_def *d, struct ck_o
 	struct cx_resp r = {0};
 	struct corigin_req req;
 	bool tunnel = d->via == CK_VIA_CONNECT || d->via == CK_VIA_SOCKS5;
-	snprintf(path, sizeof path, "/t/%s/%s/%" PRIu64, ck_tag(ck, tag), tunnel ? "afterfin" : "bytes",
-		 d->arg);
+	/* A forward proxy need not pass the FIN on, so there the origin drips its answer
+	 * instead (1 KiB over about 0.6 s): the FIN surely arrives while it is under way,
+	 * which is the case that loses responses (a race, not luck, decides the verdict). */
+	uint64_t want = tunnel ? d->arg : 1024;
+	if (tunnel)
+		snprintf(path, sizeof path, "/t/%s/afterfin/%" PRIu64, ck_tag(ck, tag), d->arg);
+	else
+		snprintf(path, sizeof path, "/t/%s/drip/1024/10", ck_tag(ck, tag));
 	if (ck_open(ck, d->via, NULL, &c, &x, o) < 0)
 		return;
 	int n = ck_head(ck, d->via, head, sizeof head, "GET", path, NULL);
@@ -182,9 +188,9 @@ static void half_close_client(struct ck *ck, const struct ck_def *d, struct ck_o
 		ck_str(o, "origin_fin_received", "%s", oc.fin_received ? "yes" : "no");
 	if (tunnel && seen && r.end == CX_TIMEOUT && !req.status)
 		ck_result(o, CK_FAIL, "the client's FIN never reached the origin, which waits for it");
-	else if (!ck_bad_response(o, &c, &r, 200, d->arg))
+	else if (!ck_bad_response(o, &c, &r, 200, want))
 		ck_result(o, CK_PASS, "after the client's FIN the whole response (%" PRIu64 " bytes) "
-			  "still came", d->arg);
+			  "still came", want);
 	cio_close(&c);
 }
 

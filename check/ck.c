@@ -18,6 +18,15 @@ const char *ck_result_name(enum ck_result r)
 	return (unsigned)r < 4 ? names[r] : "?";
 }
 
+/* Text that came from the proxy or the origin may hold any byte: outputs get printable
+ * ASCII only (JSON needs valid UTF-8, a terminal needs no escapes). */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 void ck_result(struct ck_outcome *o, enum ck_result r, const char *fmt, ...)
 {
 	/* The first failure decides: later steps of a failed check only add evidence. */
@@ -27,6 +36,7 @@ void ck_result(struct ck_outcome *o, enum ck_result r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(o->detail, sizeof o->detail, fmt, ap);
 	va_end(ap);
+	printable(o->detail);
 	o->result = r;
 	o->decided = true;
 }
@@ -62,6 +72,7 @@ void ck_str(struct ck_outcome *o, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f->str, sizeof f->str, fmt, ap);
 	va_end(ap);
+	printable(f->str);
 	f->is_num = false;
 }
 

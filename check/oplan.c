@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "lib/units.h"
 #include "lib/url.h"
 
 static const struct {
@@ -43,20 +44,15 @@ static bool segment(const char **p, const char *end, const char **seg, size_t *l
 	return true;
 }
 
+/* A decimal segment up to max (lib/units reads it once it is a string). */
 static bool number(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
-	if (len == 0 || len > 14)
+	char buf[16];
+	if (len == 0 || len >= sizeof buf)
 		return false;
-	uint64_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return units_count(buf, max, out);
 }
 
 static bool tag_char(char c)

@@ -30,7 +30,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-par
 LDLIBS   = $(PKG_LIBS) -lpthread -lm
 LDFLAGS += $(SANFLAGS)
 
-PARTS    = lib probe replay proxy-under-test capture reports ci
+PARTS    = lib probe replay proxy-under-test capture reports ci check
 part_src = $(wildcard $(1)/*.c)
 part_obj = $(patsubst %.c,$(BUILD)/%.o,$(call part_src,$(1)))
 ARCHIVES = $(foreach p,$(PARTS),$(if $(call part_src,$(p)),$(BUILD)/lib$(p).a))

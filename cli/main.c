@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "capture/capture.h"
+#include "check/check.h"
 #include "ci/run.h"
 #include "lib/version.h"
 #include "probe/probe.h"
@@ -29,6 +30,7 @@ static const struct {
 	{"capture", capture_main, "pcap correlator: bytes per leg, FIN/RST, verdicts"},
 	{"report", report_main, "run JSON -> self-contained HTML, side by side"},
 	{"run", run_main, "run a scenario (no scenario: the built-in demo)"},
+	{"check", check_main, "conformance battery for a proxy (docs/check.md)"},
 	{"version", version_main, "print the version"},
 };
 

@@ -637,7 +637,30 @@ static json_t *flow_flags(json_t *flags_by_flow, json_t *flow)
 	return f ? json_incref(f) : json_array();
 }
 
-/* What doc gets once, from all tunnels: verdicts, verdict_counts, capture. */
+/* Whether a tunnel's requests have verdicts of their own that are not ok. */
+static bool has_failed_requests(json_t *tunnel)
+{
+	size_t i;
+	json_t *q;
+	json_array_foreach(json_object_get(tunnel, "per_request"), i, q) {
+		const char *code = json_string_value(json_object_get(json_object_get(q, "verdict"), "code"));
+		if (code && strcmp(code, "ok") != 0)
+			return true;
+	}
+	return false;
+}
+
+/* v appended to verdicts when it has a code other than ok and there is room. */
+static void add_failed_verdict(json_t *verdicts, json_t *v)
+{
+	const char *code = json_string_value(json_object_get(v, "code"));
+	if (code && strcmp(code, "ok") != 0 && json_array_size(verdicts) < RUNFILE_MAX_VERDICTS)
+		json_array_append(verdicts, v);
+}
+
+/* What doc gets once, from all tunnels: verdicts (each failed request's own where the
+ * capture joined requests apart, else each tunnel's), verdict_counts (per tunnel),
+ * capture. */
 static void join_run_fields(json_t *doc, json_t *capture)
 {
 	json_t *verdicts = json_array(), *counts = json_object();
@@ -646,10 +669,18 @@ static void join_run_fields(json_t *doc, json_t *capture)
 	json_array_foreach(json_object_get(capture, "tunnels"), i, t) {
 		json_t *v = tunnel_verdict(t);
 		const char *code = json_string_value(json_object_get(v, "code"));
-		if (code) {
+		if (code)
 			json_object_set_new(counts, code, json_integer(add(geti(counts, code), 1)));
-			if (strcmp(code, "ok") != 0 && json_array_size(verdicts) < RUNFILE_MAX_VERDICTS)
-				json_array_append(verdicts, v);
+		if (has_failed_requests(t)) {
+			size_t k;
+			json_t *q;
+			json_array_foreach(json_object_get(t, "per_request"), k, q) {
+				json_t *qv = tunnel_verdict(q);
+				add_failed_verdict(verdicts, qv);
+				json_decref(qv);
+			}
+		} else {
+			add_failed_verdict(verdicts, v);
 		}
 		json_decref(v);
 	}
@@ -669,46 +700,120 @@ static void join_run_fields(json_t *doc, json_t *capture)
 	json_decref(counts);
 }
 
-int runfile_join_capture(json_t *doc, json_t *capture)
+/* Whether a chain's wire object counts anything. */
+static bool wire_known(json_t *wire)
 {
-	json_t *by_local = json_object(), *flags = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach(wire, key, v)
+		if (json_is_integer(v) && strcmp(key, "requests") != 0)
+			return true;
+	return false;
+}
+
+/* The chain a failure gets: its request's (req, from per_request) when the capture
+ * joined it apart on a connection that carried several requests, else the tunnel's
+ * (the same counts for a connection of one request, with the connection's wire). TCP
+ * counts exist per connection only: a request without its own gets the connection's
+ * wire, marked with how many requests it carried. A new reference, or NULL. */
+static json_t *failure_chain(json_t *tunnel, json_t *req)
+{
+	json_t *down = json_object_get(tunnel, "down");
+	json_int_t n = geti(tunnel, "requests");
+	if (!req || n <= 1 || !json_is_object(json_object_get(req, "down")))
+		return json_is_object(down) ? json_incref(down) : NULL;
+	json_t *chain = json_deep_copy(json_object_get(req, "down"));
+	json_t *wire = json_object_get(down, "wire");
+	if (chain && !wire_known(json_object_get(chain, "wire")) && wire_known(wire)) {
+		json_t *cw = json_deep_copy(wire);
+		json_object_set_new(cw, "requests", json_integer(n));
+		json_object_set_new(chain, "wire", cw);
+	}
+	return chain;
+}
+
+/* The capture's tunnels by client address, its requests by probe id ([tunnel,
+ * request]), its flows' flags by "orig|resp": what failures are joined through. */
+struct join_index {
+	json_t *by_local, *by_id, *flags;
+};
+
+static void join_index_make(struct join_index *x, json_t *capture)
+{
+	x->by_local = json_object();
+	x->by_id = json_object();
+	x->flags = json_object();
 	size_t i;
 	json_t *t;
 	json_array_foreach(json_object_get(capture, "tunnels"), i, t) {
 		const char *local = json_string_value(json_object_get(t, "local"));
-		if (local && !json_object_get(by_local, local))
-			json_object_set(by_local, local, t);
+		if (local && !json_object_get(x->by_local, local))
+			json_object_set(x->by_local, local, t);
+		size_t k;
+		json_t *q;
+		json_array_foreach(json_object_get(t, "per_request"), k, q) {
+			const char *id = json_string_value(json_object_get(q, "id"));
+			if (id && !json_object_get(x->by_id, id))
+				json_object_set_new(x->by_id, id, json_pack("[O,O]", t, q));
+		}
 	}
 	json_array_foreach(json_object_get(capture, "flows"), i, t) {
 		char key[200];
 		if (!json_is_array(json_object_get(t, "flags")))
 			continue;
 		flow_key(t, key, sizeof key);
-		json_object_set(flags, key, json_object_get(t, "flags"));
+		json_object_set(x->flags, key, json_object_get(t, "flags"));
 	}
+}
+
+static void join_index_free(struct join_index *x)
+{
+	json_decref(x->by_local);
+	json_decref(x->by_id);
+	json_decref(x->flags);
+}
+
+/* Failure f joined to its request (req, NULL when matched by address only) and the
+ * tunnel t that carried it. */
+static void join_failure(json_t *f, json_t *t, json_t *req, json_t *flags)
+{
+	/* A request's own verdict; the tunnel's (its first failure's) only when it is
+	 * this request's or the capture did not join requests apart. */
+	json_t *v = req ? tunnel_verdict(req) : NULL;
+	if (!v && (!req || geti(t, "requests") <= 1))
+		v = tunnel_verdict(t);
+	json_t *chain = failure_chain(t, req);
+	if (!json_object_get(f, "chain") && chain)
+		json_object_set(f, "chain", chain);
+	if (v && !verdict_known(json_object_get(f, "verdict")))
+		json_object_set(f, "verdict", v);
+	if (!json_object_get(f, "flags"))
+		json_object_set_new(f, "flags", json_pack("{s:o,s:o}", "client_leg",
+							  flow_flags(flags, json_object_get(t, "client_flow")),
+							  "origin_leg", flow_flags(flags, json_object_get(t, "origin_flow"))));
+	json_decref(chain);
+	json_decref(v);
+}
+
+int runfile_join_capture(json_t *doc, json_t *capture)
+{
+	struct join_index x;
+	join_index_make(&x, capture);
 	int joined = 0;
+	size_t i;
 	json_t *f;
 	json_array_foreach(json_object_get(doc, "failures"), i, f) {
+		const char *id = json_string_value(json_object_get(f, "id"));
 		const char *local = json_string_value(json_object_get(f, "local"));
-		t = local ? json_object_get(by_local, local) : NULL;
+		json_t *hit = id ? json_object_get(x.by_id, id) : NULL;
+		json_t *t = hit ? json_array_get(hit, 0) : local ? json_object_get(x.by_local, local) : NULL;
 		if (!t || !json_is_object(f))
 			continue;
-		json_t *v = tunnel_verdict(t);
-		if (!json_object_get(f, "chain") && json_is_object(json_object_get(t, "down")))
-			json_object_set(f, "chain", json_object_get(t, "down"));
-		if (v && !verdict_known(json_object_get(f, "verdict")))
-			json_object_set(f, "verdict", v);
-		if (!json_object_get(f, "flags"))
-			json_object_set_new(f, "flags", json_pack("{s:o,s:o}", "client_leg",
-								  flow_flags(flags, json_object_get(t, "client_flow")),
-								  "origin_leg",
-								  flow_flags(flags, json_object_get(t, "origin_flow"))));
-		json_decref(v);
+		join_failure(f, t, json_array_get(hit, 1), x.flags);
 		joined++;
 	}
 	join_run_fields(doc, capture);
-	json_decref(by_local);
-	json_decref(flags);
+	join_index_free(&x);
 	return joined;
 }
 

@@ -99,11 +99,16 @@ json_t *runfile_merge(json_t *a, json_t *b, char *err, size_t cap);
 
 /* ---- joining ---- */
 
-/* Joins a capture document (`capture --json`, docs/capture.md) into doc: each failure
- * whose "local" address is a tunnel's gets, where it has none yet, the tunnel's down
- * "chain", its "verdict" object (also over a verdict whose code is "unknown") and its
- * flows' capture "flags"; doc gets, where it has
- * none yet, "verdicts" (the non-ok tunnels' verdict objects, at most
+/* Joins a capture document (`capture --json`, docs/capture.md) into doc. Each failure
+ * is matched to its request by probe "id" (the capture's tunnels[].per_request[]),
+ * else to its tunnel by "local" address (a capture that did not join requests apart).
+ * Where it has none yet, the failure gets: its "chain" (on a connection of several
+ * requests the request's own down chain, with the connection's wire and "requests": N
+ * when it has no wire counts of its own; else the tunnel's down chain), its "verdict"
+ * object (the request's;
+ * also over a verdict whose code is "unknown") and its tunnel's flows' capture
+ * "flags". doc gets, where it has none yet, "verdicts" (the failed requests' verdict
+ * objects, each tunnel's when its requests were not joined apart; at most
  * RUNFILE_MAX_VERDICTS), "verdict_counts" (code -> tunnels) and "capture" (when the
  * capture read packets). Verdict objects are copied as they are; only their "code" is
  * read. Returns the number of failures enriched. */

@@ -460,6 +460,67 @@ static void test_join_capture_both_forms(void **state)
 	json_decref(doc);
 }
 
+static json_t *parse(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+	if (!j)
+		fail_msg("bad test JSON: %s (line %d)", jerr.text, jerr.line);
+	return j;
+}
+
+/* A kept-alive connection that carried three requests, two of which failed: each
+ * failure gets its own request's verdict and chain (matched by probe id), not the
+ * first failure's; a request without TCP counts of its own gets the connection's,
+ * marked with how many requests they cover; a failure the capture did not join apart
+ * falls back to its tunnel by local address. */
+static void test_join_capture_per_request(void **state)
+{
+	(void)state;
+	json_t *doc = parse("{\"failures\":["
+			    "{\"id\":\"k-0-1\",\"local\":\"127.0.0.1:5\",\"class\":\"reset\"},"
+			    "{\"id\":\"k-0-2\",\"local\":\"127.0.0.1:5\",\"class\":\"incomplete_read\"},"
+			    "{\"id\":\"old-9\",\"local\":\"127.0.0.1:5\",\"class\":\"timeout\"}]}");
+	json_t *cap = parse(
+		"{\"tunnels\":[{\"id\":\"k-0-0\",\"local\":\"127.0.0.1:5\",\"requests\":3,\"failed\":2,"
+		" \"down\":{\"unit\":\"message\",\"origin_wrote\":300,\"probe\":210,"
+		"  \"wire\":{\"unit\":\"stream\",\"origin_acked\":900,\"proxy_received\":900,\"proxy_sent\":800}},"
+		" \"verdict\":{\"code\":\"reset_by_proxy\",\"at_byte\":50},"
+		" \"per_request\":["
+		"  {\"id\":\"k-0-0\",\"class\":\"ok\",\"verdict\":{\"code\":\"ok\"},"
+		"   \"down\":{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":100,\"wire\":{\"unit\":\"stream\"}}},"
+		"  {\"id\":\"k-0-1\",\"class\":\"reset\",\"verdict\":{\"code\":\"reset_by_proxy\",\"at_byte\":50},"
+		"   \"down\":{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":50,"
+		"    \"wire\":{\"unit\":\"stream\",\"origin_acked\":null}}},"
+		"  {\"id\":\"k-0-2\",\"class\":\"incomplete_read\","
+		"   \"verdict\":{\"code\":\"truncated_proxy_client\",\"at_byte\":60},"
+		"   \"down\":{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":60,"
+		"    \"wire\":{\"unit\":\"stream\",\"proxy_received\":100,\"proxy_sent\":60}}}]}],"
+		" \"verdicts\":{\"reset_by_proxy\":1}}");
+	assert_int_equal(runfile_join_capture(doc, cap), 3);
+	json_t *f = json_object_get(doc, "failures");
+	json_t *f0 = json_array_get(f, 0), *f1 = json_array_get(f, 1), *f2 = json_array_get(f, 2);
+	assert_json(parse("{\"code\":\"reset_by_proxy\",\"at_byte\":50}"), json_object_get(f0, "verdict"), "first");
+	assert_json(parse("{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":50,\"wire\":{\"unit\":\"stream\","
+			  "\"origin_acked\":900,\"proxy_received\":900,\"proxy_sent\":800,\"requests\":3}}"),
+		    json_object_get(f0, "chain"), "first chain: the connection's wire");
+	assert_json(parse("{\"code\":\"truncated_proxy_client\",\"at_byte\":60}"), json_object_get(f1, "verdict"),
+		    "second failure on the connection: its own verdict");
+	assert_json(parse("{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":60,\"wire\":{\"unit\":\"stream\","
+			  "\"proxy_received\":100,\"proxy_sent\":60}}"),
+		    json_object_get(f1, "chain"), "second chain: its own wire");
+	assert_same(json_object_get(json_array_get(json_object_get(cap, "tunnels"), 0), "down"),
+		    json_object_get(f2, "chain"), "by local: the tunnel's chain");
+	assert_json(parse("{\"code\":\"reset_by_proxy\",\"at_byte\":50}"), json_object_get(f2, "verdict"),
+		    "by local: the tunnel's verdict");
+	assert_json(parse("[{\"code\":\"reset_by_proxy\",\"at_byte\":50},"
+			  "{\"code\":\"truncated_proxy_client\",\"at_byte\":60}]"),
+		    json_object_get(doc, "verdicts"), "run verdicts: each failed request's");
+	assert_json(parse("{\"reset_by_proxy\":1}"), json_object_get(doc, "verdict_counts"), "counts per tunnel");
+	json_decref(cap);
+	json_decref(doc);
+}
+
 /* A target's p99 comes from a coarse bucket whose upper bound can pass every value in
  * it (1000 us lies in [960, 1023]): it is never reported above the target's max. */
 static void test_target_p99_within_max(void **state)
@@ -578,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_write_keeps_microseconds),
 		cmocka_unit_test(test_version_1_upgraded),
 		cmocka_unit_test(test_join_capture_both_forms),
+		cmocka_unit_test(test_join_capture_per_request),
 		cmocka_unit_test(test_hist_roundtrip),
 		cmocka_unit_test(test_target_p99_within_max),
 		cmocka_unit_test(test_open_loop_merges),

@@ -13,7 +13,6 @@
 #include "ci/checkpoint.h"
 #include "ci/expect.h"
 #include "ci/interrupt.h"
-#include "ci/oklatency.h"
 #include "ci/procs.h"
 #include "ci/rundir.h"
 #include "ci/runjoin.h"
@@ -148,12 +147,11 @@ static bool wants_accounting(const struct scenario *scn)
 	return false;
 }
 
-/* After the load: the ledgers joined and accounted, the ok latency taken. */
+/* After the load: the ledgers joined and accounted. */
 static void after_load(const struct scenario *scn, const char *dir, bool have_pcap, json_t *run,
 		       struct run_state *rs)
 {
 	const char *id = rs->run_id;
-	char path[PATH_MAX];
 	/* The join places failures; with none there is nothing to place, and joining a
 	 * long clean soak's ledgers costs minutes. No failed tunnel: no verdict. */
 	if (json_integer_value(json_object_get(run, "failed")) > 0 || have_pcap)
@@ -163,10 +161,6 @@ static void after_load(const struct scenario *scn, const char *dir, bool have_pc
 	if (wants_accounting(scn) &&
 	    account_run(dir, id, procs_pid(rs->st.proxy) || rs->st.info.kind == PROXYINFO_REFERENCE, &rs->acct) == 0)
 		rs->accounted = true;
-	json_t *okl = rundir_path(path, sizeof path, dir, "records.jsonl") == 0 ? oklatency_from_records(path, id)
-										 : NULL;
-	if (okl)
-		json_object_set_new(run, "latency_ok_ms", okl);
 }
 
 int runner_run(const struct scenario *scn, const char *scn_dir, const struct runner_opts *o, const char *dir,

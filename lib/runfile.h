@@ -8,8 +8,9 @@
  *   reading  runfile_read (size cap, check, /1 upgraded in memory, a run folder's
  *            capture joined), runfile_check, runfile_upgrade, runfile_hist;
  *   merging  runfile_merge: two runs added exactly (docs/run-json.md "How runs merge");
- *   joining  runfile_join_capture: a capture's tunnels (capture.json) into the run's
- *            failures, verdicts and verdict counts.
+ *   joining  runfile_join_capture (lib/runfile_join.c): a capture's tunnels and
+ *            requests (capture.json) into the run's failures, verdicts and verdict
+ *            counts.
  *
  * Histograms are read and written with lib/histjson.h.
  *
@@ -71,6 +72,15 @@ int runfile_dumpf(json_t *doc, FILE *fp);
  * the capture is joined (runfile_join_capture; an unreadable capture is ignored).
  * Returns 0 with *doc, -ENOENT (cannot open) or -EINVAL (not JSON, not a run file). */
 int runfile_read(const char *path, json_t **doc, char *err, size_t cap);
+
+/* Loads the JSON document at path as run and capture files are loaded: at most
+ * RUNFILE_MAX_BYTES, duplicate keys refused. Returns a new reference, or NULL with
+ * err set and *rc -ENOENT (cannot stat) or -EINVAL (too large, not JSON). */
+json_t *runfile_load_json(const char *path, char *err, size_t cap, int *rc);
+
+/* A verdict object {code, text} from a version 1 sentence and its code (either may be
+ * NULL; the code is then "unknown", the text absent). A new reference. */
+json_t *runfile_verdict_wrap(const char *text, const char *code);
 
 /* Checks schema (/1 or /2), the required fields and their types, and the shape of the
  * histograms (the run's and the targets'). Returns 0 or -EINVAL with err set (name

@@ -6,7 +6,7 @@
 # the proxy, and the proxy's RSS and fds were measured (their growth is judged by the
 # 30-minute nightly run, not by a few seconds here).
 . "$(dirname "$0")/lib.sh"
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+. "$(dirname "$0")/peers.sh"
 
 "$TP_BIN" run "$TP_ROOT/ci/scenarios/fault-soak.tps" --duration 12s --out "$T/soak" -q >"$T/soak.out" 2>&1
 rc=$?

@@ -10,21 +10,7 @@
 #   - a close-delimited download through a relay that never passes the origin's FIN
 #     on: a timeout in phase fin, the verdict no_fin at the proxy.
 . "$(dirname "$0")/lib.sh"
-
-PEER="$TP_ROOT/tests/peers/scripted.py"
-# json FILE EXPR: EXPR over the JSON document `d` in FILE
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
-
-# start_proxy MODE [N]: a scripted third-party proxy; sets $pport
-start_proxy() {
-	local out i
-	out=$(mktemp "$T/proxy.XXXX")
-	python3 "$PEER" "$@" >"$out" &
-	_tp_pids+=($!)
-	for i in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
-	pport=$(head -1 "$out")
-	[ -n "$pport" ]
-}
+. "$(dirname "$0")/peers.sh"
 
 # verdicts DIR: "code hop sources" of every verdict the run holds, sorted and counted;
 # sources are the evidence sources its facts came from
@@ -39,7 +25,8 @@ EOF
 }
 
 # 1. The IOCP incident: the shipped scenario through a truncating relay.
-if start_proxy relay-truncate 34016; then
+pport=$(start_scripted relay-truncate 34016)
+if [ -n "$pport" ]; then
 	"$TP_BIN" run "$TP_ROOT/docs/incidents/win-iocp-incomplete-read/scenario.tps" \
 		--proxy "http://127.0.0.1:$pport" --out "$T/trunc" -q >"$T/trunc.out" 2>&1
 	expect_eq "truncating proxy: exit 1" "$?" "1"
@@ -71,7 +58,8 @@ probe
 expect user
   class ok == 2
 SCN
-if start_proxy relay-nofin; then
+pport=$(start_scripted relay-nofin)
+if [ -n "$pport" ]; then
 	"$TP_BIN" run "$T/nofin.tps" --proxy "http://127.0.0.1:$pport" --out "$T/nofin" -q >"$T/nofin.out" 2>&1
 	expect_eq "proxy withholding FIN: exit 1, timeouts in phase fin" \
 		"$? $(json "$T/nofin/run.json" "d['classes'].get('timeout'), sorted({f['phase'] for f in d['failures']})")" \

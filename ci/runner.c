@@ -10,11 +10,9 @@
 #include <unistd.h>
 
 #include "ci/account.h"
-#include "ci/caps.h"
 #include "ci/checkpoint.h"
 #include "ci/expect.h"
 #include "ci/interrupt.h"
-#include "ci/oklatency.h"
 #include "ci/procs.h"
 #include "ci/rundir.h"
 #include "ci/runjoin.h"
@@ -30,7 +28,6 @@ struct run_state {
 	struct procs ps;
 	struct targets tg;
 	struct stack st;
-	struct caps caps;
 	struct samples smp;
 	struct account acct;
 	bool accounted;                 /* acct was computed */
@@ -69,12 +66,12 @@ static int prepare(struct procs *ps, const char *dir)
 
 /* How the scenario's site names reach the proxy: the proxies run starts resolve them
  * (--resolve), a user's proxy is asked for addresses (--connect-to) unless the
- * scenario wants it to resolve names; then, or when the probe cannot map names, the
- * names it must resolve are kept to say so. */
+ * scenario wants it to resolve names; then the names it must resolve are kept to say
+ * so up front. */
 static void plan_names(const struct scenario *scn, struct run_state *rs)
 {
 	bool user = rs->st.info.kind == PROXYINFO_USER;
-	rs->connect_to = user && rs->tg.nresolve && !scn->proxy_resolves_names && rs->caps.probe_connect_to;
+	rs->connect_to = user && rs->tg.nresolve && !scn->proxy_resolves_names;
 	if (user && rs->tg.nresolve && !rs->connect_to)
 		targets_names(&rs->tg, rs->names, sizeof rs->names);
 }
@@ -110,8 +107,7 @@ static void announce(const struct scenario *scn, const struct run_state *rs, dou
 		    what[0] ? what : "nothing (it has no expect or expect user lines)");
 	}
 	if (rs->names[0])
-		say(quiet, "  your proxy must resolve these names to 127.0.0.1 itself: %s%s\n", rs->names,
-		    scn->proxy_resolves_names ? "" : " (this probe has no --connect-to to ask for addresses)");
+		say(quiet, "  your proxy must resolve these names to 127.0.0.1 itself: %s\n", rs->names);
 }
 
 /* The expectations checked against the finished run, written into it and printed,
@@ -151,25 +147,20 @@ static bool wants_accounting(const struct scenario *scn)
 	return false;
 }
 
-/* After the load: the ledgers joined and accounted, the ok latency taken. */
+/* After the load: the ledgers joined and accounted. */
 static void after_load(const struct scenario *scn, const char *dir, bool have_pcap, json_t *run,
 		       struct run_state *rs)
 {
 	const char *id = rs->run_id;
-	char path[PATH_MAX];
 	/* The join places failures; with none there is nothing to place, and joining a
 	 * long clean soak's ledgers costs minutes. No failed tunnel: no verdict. */
 	if (json_integer_value(json_object_get(run, "failed")) > 0 || have_pcap)
-		runjoin_ledgers(&rs->ps, dir, have_pcap, rs->caps.capture_run_id ? id : NULL, run);
+		runjoin_ledgers(&rs->ps, dir, have_pcap, id, run);
 	else
 		json_object_set_new(run, "verdicts", json_array());
 	if (wants_accounting(scn) &&
 	    account_run(dir, id, procs_pid(rs->st.proxy) || rs->st.info.kind == PROXYINFO_REFERENCE, &rs->acct) == 0)
 		rs->accounted = true;
-	json_t *okl = rundir_path(path, sizeof path, dir, "records.jsonl") == 0 ? oklatency_from_records(path, id)
-										 : NULL;
-	if (okl)
-		json_object_set_new(run, "latency_ok_ms", okl);
 }
 
 int runner_run(const struct scenario *scn, const char *scn_dir, const struct runner_opts *o, const char *dir,
@@ -184,9 +175,8 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 	if (!rs || samples_init(&rs->smp) < 0 || prepare(&rs->ps, dir) < 0)
 		goto out;
 	interrupt_watch(&rs->ps);
-	caps_probe(&rs->caps, rs->ps.self);
 	runner_run_id(scn->name, rs->run_id, sizeof rs->run_id);
-	stack_init(&rs->st, &rs->ps, dir, rs->run_id, &rs->caps);
+	stack_init(&rs->st, &rs->ps, dir, rs->run_id);
 	if ((scn->origin && stack_origin(&rs->st, scn, scn_dir) < 0) ||
 	    targets_make(&rs->tg, scn, scn->origin, rs->st.http_port, rs->st.tls_port) < 0 ||
 	    stack_proxies(&rs->st, scn, o->proxy, &rs->tg) < 0)
@@ -206,7 +196,7 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 		.scn = scn,
 		.targets = &rs->tg,
 		.connect_to = rs->connect_to,
-		.run_id = rs->caps.probe_run_id ? rs->run_id : NULL,
+		.run_id = rs->run_id,
 		.cp = &cp,
 		.duration_s = o->duration_s > 0 ? o->duration_s : scn->duration_s,
 		.quiet = o->quiet,

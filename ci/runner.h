@@ -6,8 +6,7 @@
  *      (unless `proxy_resolves_names`); what the run is said up front;
  *   2. the load (ci/soak.h), checkpointing DIR/run.json as it goes;
  *   3. everything stopped, the ledgers joined (ci/runjoin.h) and accounted
- *      (ci/account.h), the ok requests' latency taken from the records
- *      (ci/oklatency.h), the expectations checked (ci/expect.h) and written into
+ *      (ci/account.h), the expectations checked (ci/expect.h) and written into
  *      run.json, with a diagnosis when every request failed for a fixable reason.
  * Every child is ours and stopped on every path out, also on SIGINT/SIGTERM
  * (ci/interrupt.h, installed by the caller).

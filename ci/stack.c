@@ -12,13 +12,12 @@
 #include "ci/rundir.h"
 #include "ci/say.h"
 
-void stack_init(struct stack *st, struct procs *ps, const char *dir, const char *run_id, const struct caps *caps)
+void stack_init(struct stack *st, struct procs *ps, const char *dir, const char *run_id)
 {
 	memset(st, 0, sizeof *st);
 	st->ps = ps;
 	st->dir = dir;
 	st->run_id = run_id;
-	st->caps = caps;
 }
 
 int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_dir)
@@ -31,7 +30,7 @@ int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_d
 	args_opt(&a, "--tls-listen", "127.0.0.1:0");
 	args_opt(&a, "--ca-out", "%s/ca.pem", st->dir);
 	args_opt(&a, "--ledger", "%s/origin.jsonl", st->dir);
-	if (st->run_id && st->caps->origin_run_id)
+	if (st->run_id)
 		args_opt(&a, "--run-id", "%s", st->run_id);
 	if (scn->sites[0]) {
 		if (rundir_resolve(path, sizeof path, scn_dir, scn->sites) < 0)
@@ -66,7 +65,7 @@ static struct proc *start_proxy(struct stack *st, const char *name, const char (
 	args_add(&a, "proxy");
 	args_opt(&a, "--listen", "127.0.0.1:0");
 	args_opt(&a, "--ledger", "%s/%s.jsonl", st->dir, name);
-	if (st->run_id && st->caps->proxy_run_id)
+	if (st->run_id)
 		args_opt(&a, "--run-id", "%s", st->run_id);
 	if (upstream && *upstream)
 		args_opt(&a, "--upstream", "%s", upstream);

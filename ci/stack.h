@@ -9,7 +9,6 @@
 
 #include <stdbool.h>
 
-#include "ci/caps.h"
 #include "ci/procs.h"
 #include "ci/proxyinfo.h"
 #include "ci/scenario.h"
@@ -19,7 +18,6 @@ struct stack {
 	struct procs *ps;              /* borrowed */
 	const char *dir;               /* the run folder: ledgers, logs, ca.pem */
 	const char *run_id;            /* --run-id for the origin and proxies (borrowed) */
-	const struct caps *caps;       /* which parts take it (borrowed) */
 	unsigned http_port, tls_port;  /* the origin's; 0 without one */
 	struct proc *proxy;            /* the local reference proxy; NULL when none */
 	struct proc *capture;          /* the live capture; NULL when none */
@@ -27,8 +25,8 @@ struct stack {
 	struct proxyinfo info;         /* what that proxy is (the run file's "proxy") */
 };
 
-/* ps, run_id and caps are borrowed for the stack's life. */
-void stack_init(struct stack *st, struct procs *ps, const char *dir, const char *run_id, const struct caps *caps);
+/* ps and run_id are borrowed for the stack's life. */
+void stack_init(struct stack *st, struct procs *ps, const char *dir, const char *run_id);
 
 /* Starts the origin (scenario files relative to scn_dir). Returns 0, or -1 with a
  * message on stderr naming its log. */

@@ -41,6 +41,7 @@ void runcount_totals_init(struct runcount_totals *t)
 {
 	memset(t, 0, sizeof *t);
 	hist_init(&t->lat);
+	hist_init(&t->lat_ok);
 	for (int p = 0; p < RUNCOUNT_PHASES; p++)
 		hist_init(&t->phases[p]);
 }
@@ -58,6 +59,7 @@ void runcount_totals_add(struct runcount_totals *t, const struct runcount_reques
 	if (r->cls == TP_OK) {
 		t->verified += r->verified;
 		t->unverified += !r->verified;
+		hist_record(&t->lat_ok, r->latency_us);
 	}
 	hist_record(&t->lat, r->latency_us);
 	for (int p = 0; p < RUNCOUNT_PHASES; p++)
@@ -86,6 +88,7 @@ void runcount_totals_merge(struct runcount_totals *dst, const struct runcount_to
 	dst->open_loop.due += src->open_loop.due;
 	dst->open_loop.sent += src->open_loop.sent;
 	hist_merge(&dst->lat, &src->lat);
+	hist_merge(&dst->lat_ok, &src->lat_ok);
 	for (int p = 0; p < RUNCOUNT_PHASES; p++)
 		hist_merge(&dst->phases[p], &src->phases[p]);
 }

@@ -71,6 +71,7 @@ struct runcount_totals {
 	uint64_t unverified;      /* ok requests with nothing to check the body against */
 	struct runcount_open_loop open_loop;
 	struct hist lat;          /* microseconds, within 1% */
+	struct hist lat_ok;       /* the same, of the ok requests only */
 	struct hist phases[RUNCOUNT_PHASES]; /* phase durations, microseconds */
 };
 
@@ -95,7 +96,7 @@ struct runcount_second {
 int64_t runcount_add_sat(int64_t a, int64_t b);
 
 void runcount_totals_init(struct runcount_totals *t);
-/* Counts r: requests, class, status, bytes, reuse, verification, latency, phases.
+/* Counts r: requests, class, status, bytes, reuse, verification, latency (and ok latency), phases.
  * Connections opened, retries and the open-loop schedule are counted by the caller,
  * who sees them. */
 void runcount_totals_add(struct runcount_totals *t, const struct runcount_request *r);

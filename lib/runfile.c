@@ -217,8 +217,7 @@ int runfile_check(json_t *doc, const char *name, char *err, size_t cap)
 	return 0;
 }
 
-/* A verdict object from a version 1 sentence and code (either may be NULL). */
-static json_t *verdict_wrap(const char *text, const char *code)
+json_t *runfile_verdict_wrap(const char *text, const char *code)
 {
 	json_t *v = json_pack("{s:s}", "code", code ? code : "unknown");
 	if (v && text)
@@ -240,7 +239,7 @@ int runfile_upgrade(json_t *doc)
 		const char *text = json_string_value(json_object_get(f, "verdict"));
 		const char *code = json_string_value(json_object_get(f, "verdict_code"));
 		if (text || code)
-			json_object_set_new(f, "verdict", verdict_wrap(text, code));
+			json_object_set_new(f, "verdict", runfile_verdict_wrap(text, code));
 		json_object_del(f, "verdict_code");
 	}
 	json_t *verdicts = json_object_get(doc, "verdicts");
@@ -260,7 +259,7 @@ int runfile_upgrade(json_t *doc)
 				break;
 			}
 		}
-		json_array_set_new(verdicts, i, verdict_wrap(text, code));
+		json_array_set_new(verdicts, i, runfile_verdict_wrap(text, code));
 	}
 	json_object_set_new(doc, "schema", json_string(RUNFILE_SCHEMA));
 	return 0;
@@ -268,7 +267,7 @@ int runfile_upgrade(json_t *doc)
 
 /* ---- reading ---- */
 
-static json_t *load_json(const char *path, char *err, size_t cap, int *rc)
+json_t *runfile_load_json(const char *path, char *err, size_t cap, int *rc)
 {
 	struct stat st;
 	if (stat(path, &st) < 0) {
@@ -299,7 +298,7 @@ int runfile_read(const char *path, json_t **doc, char *err, size_t cap)
 	else
 		snprintf(file, sizeof file, "%s", path);
 	int rc = 0;
-	json_t *d = load_json(file, err, cap, &rc);
+	json_t *d = runfile_load_json(file, err, cap, &rc);
 	if (!d)
 		return rc;
 	if (runfile_check(d, file, err, cap) < 0 || runfile_upgrade(d) < 0) {
@@ -595,135 +594,4 @@ out:
 	free(ha);
 	free(hb);
 	return out;
-}
-
-/* ---- joining ---- */
-
-/* A capture tunnel's verdict object, or NULL when it has none. The one place that
- * knows capture.json before verdicts were data: a "verdict" sentence and a
- * "verdict_code" string, wrapped here as {code, text}. */
-static json_t *tunnel_verdict(json_t *tunnel)
-{
-	json_t *v = json_object_get(tunnel, "verdict");
-	if (json_is_object(v) && json_is_string(json_object_get(v, "code")))
-		return json_incref(v);
-	const char *code = json_string_value(json_object_get(tunnel, "verdict_code"));
-	if (json_is_string(v) && code)
-		return verdict_wrap(json_string_value(v), code);
-	return NULL;
-}
-
-/* Whether v is a verdict with a code other than "unknown" (what a version 1 sentence
- * without its code became): one the capture's must not replace. */
-static bool verdict_known(json_t *v)
-{
-	const char *code = json_string_value(json_object_get(v, "code"));
-	return code && strcmp(code, "unknown") != 0;
-}
-
-/* "orig|resp" of a flow (the key flows are found by). */
-static void flow_key(json_t *flow, char *key, size_t cap)
-{
-	const char *orig = json_string_value(json_object_get(flow, "orig"));
-	const char *resp = json_string_value(json_object_get(flow, "resp"));
-	snprintf(key, cap, "%s|%s", orig ? orig : "", resp ? resp : "");
-}
-
-static json_t *flow_flags(json_t *flags_by_flow, json_t *flow)
-{
-	char key[200];
-	flow_key(flow, key, sizeof key);
-	json_t *f = json_object_get(flags_by_flow, key);
-	return f ? json_incref(f) : json_array();
-}
-
-/* What doc gets once, from all tunnels: verdicts, verdict_counts, capture. */
-static void join_run_fields(json_t *doc, json_t *capture)
-{
-	json_t *verdicts = json_array(), *counts = json_object();
-	size_t i;
-	json_t *t;
-	json_array_foreach(json_object_get(capture, "tunnels"), i, t) {
-		json_t *v = tunnel_verdict(t);
-		const char *code = json_string_value(json_object_get(v, "code"));
-		if (code) {
-			json_object_set_new(counts, code, json_integer(add(geti(counts, code), 1)));
-			if (strcmp(code, "ok") != 0 && json_array_size(verdicts) < RUNFILE_MAX_VERDICTS)
-				json_array_append(verdicts, v);
-		}
-		json_decref(v);
-	}
-	if (!json_object_get(doc, "verdicts"))
-		json_object_set(doc, "verdicts", verdicts);
-	if (!json_object_get(doc, "verdict_counts"))
-		json_object_set(doc, "verdict_counts", counts);
-	json_t *input = json_object_get(capture, "input");
-	if (!json_object_get(doc, "capture") && json_is_object(input)) {
-		json_t *file = json_object_get(input, "file");
-		json_object_set_new(doc, "capture",
-				    json_pack("{s:O?,s:I,s:I}", "file", file ? file : json_object_get(input, "iface"),
-					      "frames", geti(input, "frames"), "pcap_dropped",
-					      geti(json_object_get(capture, "pcap_stats"), "dropped")));
-	}
-	json_decref(verdicts);
-	json_decref(counts);
-}
-
-int runfile_join_capture(json_t *doc, json_t *capture)
-{
-	json_t *by_local = json_object(), *flags = json_object();
-	size_t i;
-	json_t *t;
-	json_array_foreach(json_object_get(capture, "tunnels"), i, t) {
-		const char *local = json_string_value(json_object_get(t, "local"));
-		if (local && !json_object_get(by_local, local))
-			json_object_set(by_local, local, t);
-	}
-	json_array_foreach(json_object_get(capture, "flows"), i, t) {
-		char key[200];
-		if (!json_is_array(json_object_get(t, "flags")))
-			continue;
-		flow_key(t, key, sizeof key);
-		json_object_set(flags, key, json_object_get(t, "flags"));
-	}
-	int joined = 0;
-	json_t *f;
-	json_array_foreach(json_object_get(doc, "failures"), i, f) {
-		const char *local = json_string_value(json_object_get(f, "local"));
-		t = local ? json_object_get(by_local, local) : NULL;
-		if (!t || !json_is_object(f))
-			continue;
-		json_t *v = tunnel_verdict(t);
-		if (!json_object_get(f, "chain") && json_is_object(json_object_get(t, "down")))
-			json_object_set(f, "chain", json_object_get(t, "down"));
-		if (v && !verdict_known(json_object_get(f, "verdict")))
-			json_object_set(f, "verdict", v);
-		if (!json_object_get(f, "flags"))
-			json_object_set_new(f, "flags", json_pack("{s:o,s:o}", "client_leg",
-								  flow_flags(flags, json_object_get(t, "client_flow")),
-								  "origin_leg",
-								  flow_flags(flags, json_object_get(t, "origin_flow"))));
-		json_decref(v);
-		joined++;
-	}
-	join_run_fields(doc, capture);
-	json_decref(by_local);
-	json_decref(flags);
-	return joined;
-}
-
-int runfile_join_capture_file(json_t *doc, const char *path, char *err, size_t cap)
-{
-	int rc = 0;
-	json_t *capture = load_json(path, err, cap, &rc);
-	if (!capture)
-		return rc;
-	if (!json_is_object(capture)) {
-		snprintf(err, cap, "%s: not a capture document", path);
-		json_decref(capture);
-		return -EINVAL;
-	}
-	rc = runfile_join_capture(doc, capture);
-	json_decref(capture);
-	return rc;
 }

@@ -8,8 +8,9 @@
  *   reading  runfile_read (size cap, check, /1 upgraded in memory, a run folder's
  *            capture joined), runfile_check, runfile_upgrade, runfile_hist;
  *   merging  runfile_merge: two runs added exactly (docs/run-json.md "How runs merge");
- *   joining  runfile_join_capture: a capture's tunnels (capture.json) into the run's
- *            failures, verdicts and verdict counts.
+ *   joining  runfile_join_capture (lib/runfile_join.c): a capture's tunnels and
+ *            requests (capture.json) into the run's failures, verdicts and verdict
+ *            counts.
  *
  * Histograms are read and written with lib/histjson.h.
  *
@@ -72,6 +73,15 @@ int runfile_dumpf(json_t *doc, FILE *fp);
  * Returns 0 with *doc, -ENOENT (cannot open) or -EINVAL (not JSON, not a run file). */
 int runfile_read(const char *path, json_t **doc, char *err, size_t cap);
 
+/* Loads the JSON document at path as run and capture files are loaded: at most
+ * RUNFILE_MAX_BYTES, duplicate keys refused. Returns a new reference, or NULL with
+ * err set and *rc -ENOENT (cannot stat) or -EINVAL (too large, not JSON). */
+json_t *runfile_load_json(const char *path, char *err, size_t cap, int *rc);
+
+/* A verdict object {code, text} from a version 1 sentence and its code (either may be
+ * NULL; the code is then "unknown", the text absent). A new reference. */
+json_t *runfile_verdict_wrap(const char *text, const char *code);
+
 /* Checks schema (/1 or /2), the required fields and their types, and the shape of the
  * histograms (the run's and the targets'). Returns 0 or -EINVAL with err set (name
  * prefixes the message). */
@@ -99,11 +109,16 @@ json_t *runfile_merge(json_t *a, json_t *b, char *err, size_t cap);
 
 /* ---- joining ---- */
 
-/* Joins a capture document (`capture --json`, docs/capture.md) into doc: each failure
- * whose "local" address is a tunnel's gets, where it has none yet, the tunnel's down
- * "chain", its "verdict" object (also over a verdict whose code is "unknown") and its
- * flows' capture "flags"; doc gets, where it has
- * none yet, "verdicts" (the non-ok tunnels' verdict objects, at most
+/* Joins a capture document (`capture --json`, docs/capture.md) into doc. Each failure
+ * is matched to its request by probe "id" (the capture's tunnels[].per_request[]),
+ * else to its tunnel by "local" address (a capture that did not join requests apart).
+ * Where it has none yet, the failure gets: its "chain" (on a connection of several
+ * requests the request's own down chain, with the connection's wire and "requests": N
+ * when it has no wire counts of its own; else the tunnel's down chain), its "verdict"
+ * object (the request's;
+ * also over a verdict whose code is "unknown") and its tunnel's flows' capture
+ * "flags". doc gets, where it has none yet, "verdicts" (the failed requests' verdict
+ * objects, each tunnel's when its requests were not joined apart; at most
  * RUNFILE_MAX_VERDICTS), "verdict_counts" (code -> tunnels) and "capture" (when the
  * capture read packets). Verdict objects are copied as they are; only their "code" is
  * read. Returns the number of failures enriched. */

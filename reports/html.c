@@ -53,7 +53,7 @@ static const char css[] =
 	".legend span{display:inline-block;margin-right:14px}"
 	".sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle;border-radius:2px}"
 	".fail-item{border:1px solid var(--line);padding:6px 10px;margin:8px 0;background:var(--card)}"
-	".chain{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin:6px 0}"
+	"table.chain{margin:6px 0}table.chain td{padding:2px 8px}td.unit{font-size:12px;max-width:13em}"
 	".hop{border:1px solid var(--line);background:var(--bg);padding:2px 8px;text-align:center;font-size:12px}"
 	".hop b{display:block;font-size:13px;font-variant-numeric:tabular-nums}"
 	".hop.drop{border-color:var(--bad);background:var(--badbg);color:var(--bad)}.hop.none b{color:var(--mute)}"
@@ -377,34 +377,81 @@ static void targets_table(FILE *out, const struct report_run *runs, size_t n)
 	fprintf(out, "</section>\n");
 }
 
+static bool hop_known(const struct report_chain_row *r, size_t i)
+{
+	json_t *v = json_object_get(r->obj, r->hops[i].key);
+	return json_is_integer(v) && json_integer_value(v) >= 0;
+}
+
+#define CHAIN_COLUMNS 6
+
+/* A failure's chain: one row per unit (application bytes; TCP bytes, TLS records
+ * included), the hop where it drops marked; places no row witnessed left out and
+ * named below, with the body bytes the probe read against those announced. */
 static void chain_html(FILE *out, json_t *failure)
 {
 	json_t *chain = json_object_get(failure, "chain");
-	static const struct {
-		const char *key, *name;
-	} hops[] = {{"origin_wrote", "origin wrote"}, {"origin_leg", "origin leg"},
-		    {"proxy_received", "proxy received"}, {"proxy_sent", "proxy sent"},
-		    {"client_leg", "client leg"}, {"probe", "probe read"}};
-	const char *drop = report_chain_drop(failure);
-	fprintf(out, "<div class=\"chain\">");
-	for (size_t i = 0; i < sizeof hops / sizeof hops[0]; i++) {
-		json_t *v = json_object_get(chain, hops[i].key);
-		bool known = json_is_integer(v), dropped = drop && strcmp(drop, hops[i].key) == 0;
-		char num[32] = "–";
-		if (known)
-			report_thousands(num, sizeof num, (long long)json_integer_value(v));
-		if (i)
-			fprintf(out, "<span class=\"arrow\">&#8594;</span>");
-		fprintf(out, "<span class=\"hop%s%s\">%s<b>%s</b></span>", dropped ? " drop" : "", known ? "" : " none",
-			hops[i].name, num);
+	struct report_chain_row rows[REPORT_CHAIN_ROWS];
+	size_t nrows = report_chain_rows(chain, rows);
+	struct report_drop drop = report_chain_drop(failure);
+	/* Column c is the same place in every row (the TCP row's "proxy acked" under
+	 * "origin wrote": both say what left the origin); the TCP row has no probe. */
+	bool used[CHAIN_COLUMNS] = {false}, dash = false;
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t i = 0; i < rows[r].nhops && i < CHAIN_COLUMNS; i++)
+			used[i] |= hop_known(&rows[r], i);
+	fprintf(out, "<table class=\"chain\">");
+	for (size_t r = 0; r < nrows; r++) {
+		fprintf(out, "<tr><td class=\"l unit\">%s", rows[r].label);
+		if (rows[r].connection_requests)
+			fprintf(out, "<br><span class=\"mute\">whole connection, %lld requests</span>",
+				(long long)rows[r].connection_requests);
+		fprintf(out, "</td>");
+		for (size_t c = 0; c < CHAIN_COLUMNS; c++) {
+			if (!used[c])
+				continue;
+			size_t i = c;
+			if (i >= rows[r].nhops) {
+				fprintf(out, "<td class=\"hop none\"></td>");
+				continue;
+			}
+			bool known = hop_known(&rows[r], i);
+			dash |= !known;
+			bool dropped = drop.hop && drop.row == r && strcmp(drop.hop, rows[r].hops[i].key) == 0;
+			char num[32] = "–";
+			if (known)
+				report_thousands(num, sizeof num,
+						 (long long)json_integer_value(json_object_get(rows[r].obj, rows[r].hops[i].key)));
+			fprintf(out, "<td class=\"hop%s%s\">%s<b>%s</b></td>", dropped ? " drop" : "", known ? "" : " none",
+				rows[r].hops[i].name, num);
+		}
+		fprintf(out, "</tr>\n");
 	}
-	json_t *e = json_object_get(chain, "expected");
-	if (json_is_integer(e)) {
-		char num[32];
-		report_thousands(num, sizeof num, (long long)json_integer_value(e));
-		fprintf(out, "<span class=\"mute\">&#160;expected body %s</span>", num);
+	fprintf(out, "</table>\n<div class=\"mute\">");
+	json_t *e = json_object_get(chain, "expected"), *pb = json_object_get(chain, "probe_body");
+	char num[32], of[32];
+	if (json_is_integer(e) && json_is_integer(pb)) {
+		report_thousands(num, sizeof num, (long long)json_integer_value(pb));
+		report_thousands(of, sizeof of, (long long)json_integer_value(e));
+		fprintf(out, "Body: the probe read %s of %s bytes announced (decoded). ", num, of);
+	} else if (json_is_integer(e)) {
+		report_thousands(of, sizeof of, (long long)json_integer_value(e));
+		fprintf(out, "Expected body %s. ", of);
 	}
-	fprintf(out, "</div>\n");
+	/* The places no evidence counted, and which evidence would have. */
+	static const char *const places[CHAIN_COLUMNS] = {"origin", "origin leg", "proxy received", "proxy sent",
+							  "client leg", "probe"};
+	bool any = false;
+	for (size_t c = 0; c < CHAIN_COLUMNS && nrows; c++)
+		if (!used[c]) {
+			fprintf(out, "%s%s", any ? ", " : "Not counted: ", places[c]);
+			any = true;
+		}
+	if (any)
+		fprintf(out, " (%s%s%s). ", !used[1] || !used[4] ? "a capture counts the legs" : "",
+			(!used[1] || !used[4]) && (!used[2] || !used[3]) ? ", " : "",
+			!used[2] || !used[3] ? "the proxy's ledger counts the proxy" : "");
+	fprintf(out, "%s</div>\n", dash ? "&#8211; no count in that unit." : "");
 }
 
 static void flags_html(FILE *out, json_t *flags)
@@ -422,7 +469,13 @@ static void flags_html(FILE *out, json_t *flags)
 	}
 }
 
-/* One failure in full: what, where, its chain, verdict and capture flags. */
+static bool any_flag(json_t *flags)
+{
+	return json_array_size(json_object_get(flags, "client_leg")) + json_array_size(json_object_get(flags, "origin_leg")) > 0;
+}
+
+/* One failure in full: what, where, its chain, verdict and capture flags (when the
+ * capture raised any). */
 static void failure_detail(FILE *out, json_t *f)
 {
 	wrap(out, "<span class=\"mute\">id ", gets_(f, "id"), "");
@@ -441,7 +494,7 @@ static void failure_detail(FILE *out, json_t *f)
 	const char *verdict = report_failure_verdict_text(f);
 	if (verdict)
 		wrap(out, "<div>verdict: <b>", verdict, "</b></div>");
-	if (json_is_object(json_object_get(f, "flags"))) {
+	if (any_flag(json_object_get(f, "flags"))) {
 		fprintf(out, "<div>capture flags: ");
 		flags_html(out, json_object_get(f, "flags"));
 		fprintf(out, "</div>");

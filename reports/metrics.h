@@ -3,10 +3,11 @@
  * run documents; owns nothing.
  *
  * "Worse" compares like with like. Latency rows are the latency of ok requests: the
- * run file's `latency_ok_ms` (written by `run`), or `latency_ms` for a run with no
- * failure (then they are the same). A failing run without `latency_ok_ms` shows its
- * all-requests latency marked not comparable, and takes no part in the shading — its
- * failures may have been fast, which is not better. Rates are of ok requests.
+ * run file's `latency_ok_ms` (every run file written since lib/runload wrote it), or
+ * `latency_ms` for a run with no failure (then they are the same). A failing run from
+ * an older file without `latency_ok_ms` shows its all-requests latency marked not
+ * comparable, and takes no part in the shading — its failures may have been fast,
+ * which is not better. Rates are of ok requests.
  */
 #ifndef TP_REPORTS_METRICS_H
 #define TP_REPORTS_METRICS_H

@@ -57,10 +57,91 @@ void report_location(json_t *failure, char *out, size_t cap)
 		    json_string_value(json_object_get(failure, "phase")), out, cap);
 }
 
-const char *report_chain_drop(json_t *failure)
+/* ---- chains ---- */
+
+/* The rows of a chain (docs/run-json.md "The chain"): the hops of the message row (a
+ * capture /3 chain: application bytes), of its wire row (TCP bytes), and of a chain
+ * from before one unit per row (legs and proxy in TCP bytes, probe in body bytes). */
+static const struct report_hop message_hops[] = {
+	{"origin_wrote", "origin wrote"}, {"origin_leg", "origin leg"}, {"proxy_received", "proxy received"},
+	{"proxy_sent", "proxy sent"},     {"client_leg", "client leg"}, {"probe", "probe read"}};
+static const struct report_hop wire_hops[] = {
+	{"origin_acked", "proxy acked"}, {"origin_leg", "origin leg"}, {"proxy_received", "proxy received"},
+	{"proxy_sent", "proxy sent"},    {"client_leg", "client leg"}};
+/* A chain from before units: only these hops counted one unit (TCP bytes). */
+static const struct report_hop legacy_tcp_hops[] = {
+	{"origin_leg", "origin leg"}, {"proxy_received", "proxy received"}, {"proxy_sent", "proxy sent"},
+	{"client_leg", "client leg"}};
+
+size_t report_chain_rows(json_t *chain, struct report_chain_row rows[REPORT_CHAIN_ROWS])
+{
+	if (!json_is_object(chain))
+		return 0;
+	const char *unit = json_string_value(json_object_get(chain, "unit"));
+	if (!unit || strcmp(unit, "message") != 0) {
+		rows[0] = (struct report_chain_row){.obj = chain, .hops = message_hops, .nhops = 6, .legacy = true,
+						    .label = "bytes (legs and proxy: TCP; probe read: body)"};
+		return 1;
+	}
+	rows[0] = (struct report_chain_row){.obj = chain, .hops = message_hops, .nhops = 6,
+					    .label = "application bytes"};
+	json_t *wire = json_object_get(chain, "wire");
+	if (!json_is_object(wire))
+		return 1;
+	json_int_t n = json_integer_value(json_object_get(wire, "requests"));
+	rows[1] = (struct report_chain_row){.obj = wire, .hops = wire_hops, .nhops = 5, .wire = true,
+					    .connection_requests = n > 1 ? n : 0,
+					    .label = "TCP bytes (TLS records included)"};
+	return 2;
+}
+
+/* The count of hop i of row r, or -1 when nothing witnessed it. */
+static json_int_t hop_count(const struct report_chain_row *r, size_t i)
+{
+	json_t *v = json_object_get(r->obj, r->hops[i].key);
+	return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -1;
+}
+
+static bool row_has(const struct report_chain_row *r, const char *key)
+{
+	for (size_t i = 0; i < r->nhops; i++)
+		if (strcmp(r->hops[i].key, key) == 0)
+			return hop_count(r, i) >= 0;
+	return false;
+}
+
+/* Where row r drops, into *d: in application bytes the first hop below the last
+ * witnessed one (*adjacent: with no unwitnessed hop between); in TCP bytes the largest
+ * drop, as a few bytes may differ between hops (a close_notify the proxy never read).
+ * False when the row does not drop. */
+static bool row_drop(const struct report_chain_row *r, size_t ri, bool largest, struct report_drop *d,
+		     bool *adjacent)
+{
+	json_int_t prev = -1, worst = 0;
+	size_t prev_i = 0;
+	bool found = false;
+	for (size_t i = 0; i < r->nhops; i++) {
+		json_int_t x = hop_count(r, i);
+		if (x < 0)
+			continue;
+		if (prev >= 0 && prev - x > worst) {
+			worst = prev - x;
+			*d = (struct report_drop){r->hops[i].key, ri};
+			*adjacent = i == prev_i + 1;
+			found = true;
+			if (!largest)
+				return true;
+		}
+		prev = x;
+		prev_i = i;
+	}
+	return found;
+}
+
+struct report_drop report_chain_drop(json_t *failure)
 {
 	/* A located verdict names the hop outright: the chain key, and the one to use when
-	 * that hop had no witness. */
+	 * that hop had no witness in either unit. */
 	static const struct {
 		enum tp_verdict_code code;
 		const char *hop, *fallback;
@@ -69,39 +150,47 @@ const char *report_chain_drop(json_t *failure)
 		{TP_V_RESET_BY_PROXY, "proxy_sent", "client_leg"},
 		{TP_V_CLOSED_EARLY, "proxy_sent", "client_leg"},
 		{TP_V_NO_FIN, "proxy_sent", "client_leg"},
+		{TP_V_RESET_BECAME_FIN, "proxy_sent", "client_leg"},
 		{TP_V_TRUNCATED_ORIGIN_PROXY, "origin_leg", "proxy_received"},
 		{TP_V_RESET_BY_ORIGIN, "origin_leg", "proxy_received"},
 		{TP_V_CLIENT_SHORT_READ, "probe", "probe"},
 	};
-	json_t *chain = json_object_get(failure, "chain");
+	struct report_chain_row rows[REPORT_CHAIN_ROWS];
+	size_t nrows = report_chain_rows(json_object_get(failure, "chain"), rows);
 	int code = report_failure_code(failure);
-	for (size_t i = 0; i < sizeof located / sizeof located[0]; i++)
-		if (code == (int)located[i].code)
-			return json_is_integer(json_object_get(chain, located[i].hop)) ? located[i].hop
-											: located[i].fallback;
-	/* Tunnel-byte hops (TLS and framing included) are comparable with each other; the
-	 * probe's body bytes only with `expected`. A few bytes may differ between
-	 * hops (a close_notify the proxy never read), so the largest drop decides. */
-	static const char *const hops[] = {"origin_leg", "proxy_received", "proxy_sent", "client_leg"};
-	const char *worst = NULL;
-	json_int_t worst_drop = 0, prev = -1;
-	for (size_t i = 0; i < sizeof hops / sizeof hops[0]; i++) {
-		json_t *v = json_object_get(chain, hops[i]);
-		if (!json_is_integer(v))
+	for (size_t i = 0; i < sizeof located / sizeof located[0]; i++) {
+		if (code != (int)located[i].code)
 			continue;
-		json_int_t x = json_integer_value(v);
-		if (prev >= 0 && prev - x > worst_drop) {
-			worst_drop = prev - x;
-			worst = hops[i];
-		}
-		prev = x;
+		/* In the unit that witnessed it: application bytes first, then TCP bytes. */
+		const char *keys[2] = {located[i].hop, located[i].fallback};
+		for (size_t k = 0; k < 2; k++)
+			for (size_t r = 0; r < nrows; r++)
+				if (row_has(&rows[r], keys[k]))
+					return (struct report_drop){keys[k], r};
 	}
-	if (worst)
-		return worst;
-	json_t *e = json_object_get(chain, "expected"), *p = json_object_get(chain, "probe");
+	/* No hop named (or none witnessed): where the counts drop. A drop between two
+	 * neighbouring application-byte hops is exact; one across unwitnessed hops says
+	 * only "somewhere before", so a drop in TCP bytes, if any, places it better. */
+	struct report_drop msg = {NULL, 0}, wire = {NULL, 0};
+	bool adjacent = false, ignored;
+	bool legacy = nrows == 1 && rows[0].legacy;
+	if (legacy) {
+		rows[0].hops = legacy_tcp_hops;
+		rows[0].nhops = sizeof legacy_tcp_hops / sizeof legacy_tcp_hops[0];
+	}
+	bool in_msg = nrows > 0 && row_drop(&rows[0], 0, legacy, &msg, &adjacent);
+	bool in_wire = nrows > 1 && row_drop(&rows[1], 1, true, &wire, &ignored);
+	if (in_msg && (adjacent || legacy || !in_wire))
+		return msg;
+	if (in_wire)
+		return wire;
+	/* The probe read less body than was announced: the loss is before it. */
+	json_t *chain = json_object_get(failure, "chain");
+	json_t *e = json_object_get(chain, "expected");
+	json_t *p = json_object_get(chain, legacy ? "probe" : "probe_body");
 	if (json_is_integer(e) && json_is_integer(p) && json_integer_value(p) < json_integer_value(e))
-		return "probe";
-	return NULL;
+		return (struct report_drop){"probe", 0};
+	return (struct report_drop){NULL, 0};
 }
 
 struct place_tally {
@@ -253,20 +342,24 @@ size_t report_failure_groups(json_t *failures, struct report_group *groups, size
 
 void report_chain_text(json_t *failure, char *out, size_t cap)
 {
-	static const struct {
-		const char *key, *name;
-	} hops[] = {{"origin_wrote", "origin wrote"}, {"origin_leg", "origin leg"}, {"proxy_received", "proxy received"},
-		    {"proxy_sent", "proxy sent"},     {"client_leg", "client leg"}, {"probe", "probe read"}};
-	json_t *chain = json_object_get(failure, "chain");
-	size_t at = 0;
+	struct report_chain_row rows[REPORT_CHAIN_ROWS];
+	size_t nrows = report_chain_rows(json_object_get(failure, "chain"), rows), at = 0;
 	out[0] = '\0';
-	for (size_t i = 0; i < sizeof hops / sizeof hops[0] && at < cap; i++) {
-		json_t *v = json_object_get(chain, hops[i].key);
-		if (!json_is_integer(v))
-			continue;
-		char num[32];
-		report_thousands(num, sizeof num, (long long)json_integer_value(v));
-		int w = snprintf(out + at, cap - at, "%s%s %s", at ? " → " : "", hops[i].name, num);
-		at = w < 0 ? cap : at + (size_t)w;
+	for (size_t r = 0; r < nrows && at < cap; r++) {
+		bool first = true;
+		for (size_t i = 0; i < rows[r].nhops && at < cap; i++) {
+			json_int_t v = hop_count(&rows[r], i);
+			if (v < 0)
+				continue;
+			char num[32], head[96] = "";
+			report_thousands(num, sizeof num, (long long)v);
+			if (first && rows[r].wire)
+				snprintf(head, sizeof head, "%sTCP%s: ", at ? "; " : "",
+					 rows[r].connection_requests ? " (whole connection)" : "");
+			int w = snprintf(out + at, cap - at, "%s%s%s %s", head, first ? "" : " → ", rows[r].hops[i].name,
+					 num);
+			at = w < 0 ? cap : at + (size_t)w;
+			first = false;
+		}
 	}
 }

@@ -29,11 +29,40 @@ void report_location(json_t *failure, char *out, size_t cap);
  * failure samples: "at proxy→client", "mostly at X (8 of 10 samples)", or what the
  * class alone says; "" when nothing does. */
 void report_class_location(json_t *doc, const char *cls, const char *url, char *out, size_t cap);
-/* The hop of a failure's chain where the bytes were lost: the one its verdict code
- * names, else the largest drop between consecutive tunnel-byte hops (origin_leg,
- * proxy_received, proxy_sent, client_leg), else "probe" when the probe read less than
- * expected; NULL when nothing dropped. */
-const char *report_chain_drop(json_t *failure);
+/* A failure's chain (docs/run-json.md "The chain") as rows of hops, one unit per row:
+ * rows[0] the application bytes (origin wrote → origin leg → proxy received → proxy
+ * sent → client leg → probe read), rows[1] its TCP bytes (chain.wire: proxy acked on
+ * the origin leg → origin leg → proxy received → proxy sent → client leg) when it has
+ * them. A chain from before units (no "unit") is one legacy row. */
+struct report_hop {
+	const char *key, *name;            /* chain key, words for people */
+};
+#define REPORT_CHAIN_ROWS 2
+struct report_chain_row {
+	json_t *obj;                       /* the object holding the counts (borrowed) */
+	const struct report_hop *hops;
+	size_t nhops;
+	const char *label;                 /* "application bytes", "TCP bytes (...)" */
+	json_int_t connection_requests;    /* > 1: the counts are a whole kept-alive
+					    * connection's, over this many requests */
+	bool wire;                         /* the TCP row (chain.wire) */
+	bool legacy;                       /* a chain from before one unit per row */
+};
+/* Fills rows from chain (borrowed; NULL or not an object: none). Returns how many. */
+size_t report_chain_rows(json_t *chain, struct report_chain_row rows[REPORT_CHAIN_ROWS]);
+
+/* Where a failure's chain loses bytes: hop (a chain key) in row `row` of
+ * report_chain_rows; hop NULL when nothing dropped. The hop its verdict code names
+ * (in the first row that witnessed it, application bytes first); else the first drop
+ * between two neighbouring application-byte hops; else the largest drop in TCP bytes
+ * (a few bytes may differ there for reasons of no account); else a drop across
+ * unwitnessed application-byte hops; else "probe" when the probe read less body than
+ * expected. A legacy chain drops only between its TCP hops, or at the probe. */
+struct report_drop {
+	const char *hop;
+	size_t row;
+};
+struct report_drop report_chain_drop(json_t *failure);
 /* A failure's verdict code (enum tp_verdict_code), or -1 when it has none we know. */
 int report_failure_code(json_t *failure);
 /* A failure's verdict sentence, to show as it is; NULL when it has none. Points into
@@ -56,8 +85,10 @@ struct report_group {
 size_t report_failure_groups(json_t *failures, struct report_group *groups, size_t cap, size_t *left_out);
 /* Whether failure belongs to group g. */
 bool report_group_has(const struct report_group *g, json_t *failure);
-/* A failure's chain in one line, the hops with a witness: "origin wrote 654,601 →
- * proxy sent 32,768 → probe read 16,384"; "" without a chain. */
+/* A failure's chain in one line, the hops with a witness, each unit apart:
+ * "origin wrote 654,601 → probe read 16,588; TCP: proxy acked 116,895 → proxy
+ * received 34,053 → proxy sent 32,768" ("TCP (whole connection): ..." for a kept-alive
+ * connection's counts); "" without a chain. */
 void report_chain_text(json_t *failure, char *out, size_t cap);
 
 #endif

@@ -7,7 +7,7 @@
 #   start_tinyproxy         TINYPROXY_PORT
 #   start_squid             SQUID_PORT
 #   start_microsocks        SOCKS_PORT
-#   start_scripted MODE     prints the port of tests/peers/scripted.py in MODE
+#   start_scripted MODE [N] prints the port of tests/peers/scripted.py in MODE
 #   start_tp NAME ARGS...   a tunnelprobe server (origin/proxy) on port 0; sets
 #                           TP_PORT / TP_HTTP / TP_HTTPS from its "listening" lines
 
@@ -106,10 +106,10 @@ start_microsocks() {
 	wait_port "$SOCKS_PORT"
 }
 
-start_scripted() { # MODE -> prints the port (runs in $(...): the pid goes to $T/pids)
+start_scripted() { # MODE [N] -> prints the port (runs in $(...): the pid goes to $T/pids)
 	local out
 	out=$(mktemp "$T/scripted-$1.XXXXXX")
-	python3 "$TP_ROOT/tests/peers/scripted.py" "$1" >"$out" &
+	python3 "$TP_ROOT/tests/peers/scripted.py" "$@" >"$out" &
 	echo $! >>"$T/pids"
 	local i
 	for ((i = 0; i < 100; i++)); do

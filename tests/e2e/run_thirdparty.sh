@@ -66,36 +66,17 @@ thirdparty() {
 # scheme FILE: the scenario's own proxy scheme (http, socks5, socks5h)
 scheme() { awk '$1 == "proxy" && $2 == "reference" { print ($3 ? $3 : "http"); exit }' "$1"; }
 
-if "$TP_BIN" probe --help 2>&1 | grep -q -- '--connect-to'; then
-	for f in "$TP_ROOT"/docs/incidents/*/*.tps; do
-		name="$(basename "$(dirname "$f")")-$(basename "$f" .tps)"
-		name=${name%-scenario}
-		case "$(scheme "$f")" in
-		http) thirdparty "$name" "$f" squid "http://127.0.0.1:$SQUID_PORT"
-		      thirdparty "$name" "$f" tinyproxy "http://127.0.0.1:$TINYPROXY_PORT" ;;
-		*) thirdparty "$name" "$f" microsocks "socks5://127.0.0.1:$SOCKS_PORT" ;;
-		esac
-	done
-	expect_eq "through squid, the probe asked for addresses (names stay in Host and SNI)" \
-		"$(json "$T/win-iocp-incomplete-read-healthy-squid/run.json" "d['ok'] == d['requests'] == 60")" "True"
-else
-	skip "shipped scenarios through squid, tinyproxy, microsocks under their site names" \
-		"this probe has no --connect-to yet (issue 13, probe side)"
-	# The same loads and expectations with the names written as 127.0.0.1, which needs
-	# no --connect-to: what the scenarios check on these proxies holds meanwhile.
-	mkdir -p "$T/literal"
-	for f in "$TP_ROOT"/docs/incidents/*/*.tps; do
-		name="$(basename "$(dirname "$f")")-$(basename "$f" .tps)"
-		name=${name%-scenario}
-		lit="$T/literal/$name.tps"
-		sed -E 's#(https?)://[A-Za-z0-9.-]+:\{#\1://127.0.0.1:{#; s#^( *sites) sites$#\1 '"$(dirname "$f")"'/sites#' "$f" >"$lit"
-		case "$(scheme "$f")" in
-		http) thirdparty "$name (127.0.0.1 for names)" "$lit" squid "http://127.0.0.1:$SQUID_PORT"
-		      thirdparty "$name (127.0.0.1 for names)" "$lit" tinyproxy "http://127.0.0.1:$TINYPROXY_PORT" ;;
-		*) thirdparty "$name (127.0.0.1 for names)" "$lit" microsocks "socks5://127.0.0.1:$SOCKS_PORT" ;;
-		esac
-	done
-fi
+for f in "$TP_ROOT"/docs/incidents/*/*.tps; do
+	name="$(basename "$(dirname "$f")")-$(basename "$f" .tps)"
+	name=${name%-scenario}
+	case "$(scheme "$f")" in
+	http) thirdparty "$name" "$f" squid "http://127.0.0.1:$SQUID_PORT"
+	      thirdparty "$name" "$f" tinyproxy "http://127.0.0.1:$TINYPROXY_PORT" ;;
+	*) thirdparty "$name" "$f" microsocks "socks5://127.0.0.1:$SOCKS_PORT" ;;
+	esac
+done
+expect_eq "through squid, the probe asked for addresses (names stay in Host and SNI)" \
+	"$(json "$T/win-iocp-incomplete-read-healthy-squid/run.json" "d['ok'] == d['requests'] == 60")" "True"
 
 # proxy_resolves_names: the names go to the user's proxy, and the run says so first.
 # squid cannot resolve a .test name: every request is refused, and the run says why.

@@ -75,24 +75,80 @@ static void test_failure_verdict_text(void **state)
 static void test_chain_drop(void **state)
 {
 	(void)state;
+	/* /3 chains: application bytes in the hop keys, TCP bytes in "wire". */
+#define M "\"unit\":\"message\","
+	static const struct {
+		const char *failure, *want;
+		size_t row;
+	} cases[] = {
+		/* Chains from before units: the legs and proxy in TCP bytes, probe in body
+		 * bytes. The proxy stopped reading: origin_leg > proxy_received by more than
+		 * the loss, yet the verdict names the proxy's send side. */
+		{"{\"verdict\":{\"code\":\"truncated_proxy_client\"},\"chain\":{\"origin_leg\":116926,\"proxy_received\":34055,"
+		 "\"proxy_sent\":32768,\"client_leg\":32768}}", "proxy_sent", 0},
+		{"{\"verdict\":{\"code\":\"truncated_proxy_client\"},\"chain\":{\"client_leg\":32768}}", "client_leg", 0},
+		{"{\"verdict_code\":\"truncated_origin_proxy\",\"chain\":{\"origin_leg\":5}}", "origin_leg", 0},
+		{"{\"chain\":{\"origin_wrote\":654601,\"proxy_received\":34597,\"proxy_sent\":32768,\"probe\":16384}}", "proxy_sent", 0},
+		{"{\"chain\":{\"expected\":100,\"probe\":40}}", "probe", 0},
+		{"{\"chain\":{\"expected\":100,\"probe\":100,\"proxy_received\":5,\"proxy_sent\":5}}", NULL, 0},
+		/* The demo over TLS: no application-byte count at the proxy, its TCP counts
+		 * in the wire row — the verdict's hop is marked there, not on a "–". */
+		{"{\"verdict\":{\"code\":\"truncated_proxy_client\"},\"chain\":{" M "\"expected\":230000,\"probe_body\":16357,"
+		 "\"origin_wrote\":33000,\"proxy_received\":null,\"proxy_sent\":null,\"probe\":16616,\"wire\":{\"unit\":\"stream\","
+		 "\"origin_acked\":34894,\"proxy_received\":34872,\"proxy_sent\":32768,\"client_leg\":null}}}", "proxy_sent", 1},
+		/* Plain HTTP: the proxy's counts are application bytes too; that row first. */
+		{"{\"verdict\":{\"code\":\"reset_by_proxy\"},\"chain\":{" M "\"proxy_received\":900,\"proxy_sent\":500,"
+		 "\"wire\":{\"proxy_received\":900,\"proxy_sent\":500}}}", "proxy_sent", 0},
+		{"{\"verdict\":{\"code\":\"reset_became_fin\"},\"chain\":{" M "\"origin_wrote\":9,\"wire\":{\"client_leg\":4}}}",
+		 "client_leg", 1},
+		/* No hop named. Application bytes drop across unwitnessed hops (origin wrote
+		 * 100, probe read 40): the TCP row places it better. */
+		{"{\"chain\":{" M "\"origin_wrote\":100,\"probe\":40,\"wire\":{\"proxy_received\":120,\"proxy_sent\":60}}}",
+		 "proxy_sent", 1},
+		/* ... but a drop between neighbouring application-byte hops is exact. */
+		{"{\"chain\":{" M "\"proxy_received\":100,\"proxy_sent\":40,\"wire\":{\"origin_acked\":900,\"proxy_received\":100}}}",
+		 "proxy_sent", 0},
+		/* Nothing in TCP bytes: the first witnessed hop below the last. */
+		{"{\"chain\":{" M "\"origin_wrote\":100,\"probe\":40,\"wire\":{\"unit\":\"stream\"}}}", "probe", 0},
+		/* Only the body says: fewer decoded bytes than announced. */
+		{"{\"chain\":{" M "\"expected\":20,\"probe_body\":10,\"origin_wrote\":50,\"probe\":50}}", "probe", 0},
+		{"{\"chain\":{" M "\"expected\":20,\"probe_body\":20,\"origin_wrote\":50,\"probe\":50,\"wire\":{}}}", NULL, 0},
+		{"{\"class\":\"reset\"}", NULL, 0},
+	};
+#undef M
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *f = parse(cases[i].failure);
+		struct report_drop got = report_chain_drop(f);
+		if ((got.hop == NULL) != (cases[i].want == NULL) || (got.hop && strcmp(got.hop, cases[i].want) != 0) ||
+		    (got.hop && got.row != cases[i].row))
+			fail_msg("case %zu: got %s in row %zu, want %s in row %zu", i, got.hop ? got.hop : "NULL", got.row,
+				 cases[i].want ? cases[i].want : "NULL", cases[i].row);
+		json_decref(f);
+	}
+}
+
+/* A chain in one line, each unit apart; a kept-alive connection's TCP counts say so. */
+static void test_chain_text(void **state)
+{
+	(void)state;
 	static const struct {
 		const char *failure, *want;
 	} cases[] = {
-		/* The proxy stopped reading: origin_leg > proxy_received by more than the loss,
-		 * yet the verdict names the proxy's send side. */
-		{"{\"verdict\":{\"code\":\"truncated_proxy_client\"},\"chain\":{\"origin_leg\":116926,\"proxy_received\":34055,"
-		 "\"proxy_sent\":32768,\"client_leg\":32768}}", "proxy_sent"},
-		{"{\"verdict\":{\"code\":\"truncated_proxy_client\"},\"chain\":{\"client_leg\":32768}}", "client_leg"},
-		{"{\"verdict_code\":\"truncated_origin_proxy\",\"chain\":{\"origin_leg\":5}}", "origin_leg"},
-		{"{\"chain\":{\"origin_wrote\":654601,\"proxy_received\":34597,\"proxy_sent\":32768,\"probe\":16384}}", "proxy_sent"},
-		{"{\"chain\":{\"expected\":100,\"probe\":40}}", "probe"},
-		{"{\"chain\":{\"expected\":100,\"probe\":100,\"proxy_received\":5,\"proxy_sent\":5}}", NULL},
+		{"{\"chain\":{\"unit\":\"message\",\"origin_wrote\":654601,\"proxy_sent\":null,\"probe\":16588,"
+		 "\"wire\":{\"unit\":\"stream\",\"origin_acked\":116895,\"proxy_received\":34053,\"proxy_sent\":32768}}}",
+		 "origin wrote 654,601 → probe read 16,588; TCP: proxy acked 116,895 → proxy received 34,053 → proxy sent 32,768"},
+		{"{\"chain\":{\"unit\":\"message\",\"origin_wrote\":10,\"wire\":{\"proxy_sent\":30,\"requests\":3}}}",
+		 "origin wrote 10; TCP (whole connection): proxy sent 30"},
+		{"{\"chain\":{\"unit\":\"message\",\"wire\":{\"proxy_sent\":30}}}", "TCP: proxy sent 30"},
+		{"{\"chain\":{\"origin_leg\":5,\"probe\":3}}", "origin leg 5 → probe read 3"},
+		{"{}", ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		json_t *f = parse(cases[i].failure);
-		const char *got = report_chain_drop(f);
-		if ((got == NULL) != (cases[i].want == NULL) || (got && strcmp(got, cases[i].want) != 0))
-			fail_msg("case %zu: got %s, want %s", i, got ? got : "NULL", cases[i].want ? cases[i].want : "NULL");
+		char out[256];
+		report_chain_text(f, out, sizeof out);
+		if (strcmp(out, cases[i].want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, out, cases[i].want);
 		json_decref(f);
 	}
 }
@@ -264,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_location),
 		cmocka_unit_test(test_failure_verdict_text),
 		cmocka_unit_test(test_chain_drop),
+		cmocka_unit_test(test_chain_text),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_metrics_like_with_like),

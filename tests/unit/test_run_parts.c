@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include "ci/account.h"
 #include "ci/args.h"
 #include "ci/expect.h"
-#include "ci/oklatency.h"
 #include "ci/proxyinfo.h"
 #include "ci/rundir.h"
 #include "ci/runner.h"
@@ -306,34 +304,6 @@ static void test_account(void **state)
 	assert_string_equal(a.why, "the origin ledger missing");
 }
 
-/* The ok requests' latency only: failures, whatever their latency, are left out. */
-static void test_oklatency(void **state)
-{
-	(void)state;
-	char dir[] = "/tmp/tp-oklat-XXXXXX", path[64];
-	assert_non_null(mkdtemp(dir));
-	write_file(dir, "records.jsonl",
-		   "{\"class\":\"ok\",\"latency_ms\":10.0}\n{\"class\":\"ok\",\"latency_ms\":20.0}\n"
-		   "{\"class\":\"reset\",\"latency_ms\":0.5}\n{\"class\":\"ok\",\"latency_ms\":30.0,\"run\":\"other\"}\n");
-	snprintf(path, sizeof path, "%s/records.jsonl", dir);
-	json_t *j = oklatency_from_records(path, "mine");
-	assert_non_null(j);
-	assert_int_equal(json_integer_value(json_object_get(j, "requests")), 2);
-	assert_true(fabs(json_number_value(json_object_get(j, "mean")) - 15.0) < 0.2);
-	assert_true(fabs(json_number_value(json_object_get(j, "max")) - 20.0) < 0.01);
-	assert_true(json_number_value(json_object_get(j, "p50")) >= 9.9);
-	json_decref(j);
-	write_file(dir, "records.jsonl", "{\"class\":\"reset\",\"latency_ms\":0.5}\n");
-	j = oklatency_from_records(path, NULL);
-	assert_int_equal(json_integer_value(json_object_get(j, "requests")), 0);
-	assert_null(json_object_get(j, "p50"));
-	json_decref(j);
-	write_file(dir, "records.jsonl", "{\"class\":\"ok\"\n");
-	assert_null(oklatency_from_records(path, NULL));
-	remove_files(dir);
-	assert_null(oklatency_from_records(path, NULL));
-}
-
 static json_t *failed_run(const char *cls, const char *detail)
 {
 	return json_pack("{s:i,s:i,s:{s:i},s:[{s:s,s:s}]}", "requests", 6, "ok", 0, "classes", cls, 6, "failures",
@@ -384,7 +354,6 @@ int main(void)
 		cmocka_unit_test(test_run_id),
 		cmocka_unit_test(test_proxyinfo),
 		cmocka_unit_test(test_account),
-		cmocka_unit_test(test_oklatency),
 		cmocka_unit_test(test_diagnosis),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

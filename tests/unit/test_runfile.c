@@ -200,6 +200,14 @@ static void split_and_merge(size_t nparts, size_t (*part_of)(size_t, size_t))
 		}
 		assert_same(w, m, objects[k]);
 	}
+	/* The ok requests' latency (what reports compare runs on) merges exactly too. */
+	json_t *wo = json_object_get(whole, "latency_ok_ms"), *mo = json_object_get(merged, "latency_ok_ms");
+	assert_int_equal(geti(wo, "requests"), geti(whole, "ok"));
+	assert_close(getf(wo, "mean"), getf(mo, "mean"), "ok mean");
+	json_object_set_new(wo, "mean", json_real(0));
+	json_object_set_new(mo, "mean", json_real(0));
+	assert_same(wo, mo, "latency_ok_ms");
+	assert_same(json_object_get(whole, "histogram_ok"), json_object_get(merged, "histogram_ok"), "histogram_ok");
 	assert_int_equal(geti(whole, "verified"), geti(merged, "verified"));
 	assert_int_equal(geti(whole, "unverified"), geti(merged, "unverified"));
 	assert_true(geti(whole, "verified") > 0 && geti(whole, "unverified") > 0);
@@ -460,6 +468,126 @@ static void test_join_capture_both_forms(void **state)
 	json_decref(doc);
 }
 
+static json_t *parse(const char *text)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(text, 0, &jerr);
+	if (!j)
+		fail_msg("bad test JSON: %s (line %d)", jerr.text, jerr.line);
+	return j;
+}
+
+/* A kept-alive connection that carried three requests, two of which failed: each
+ * failure gets its own request's verdict and chain (matched by probe id), not the
+ * first failure's; a request without TCP counts of its own gets the connection's,
+ * marked with how many requests they cover; a failure the capture did not join apart
+ * falls back to its tunnel by local address. */
+static void test_join_capture_per_request(void **state)
+{
+	(void)state;
+	json_t *doc = parse("{\"failures\":["
+			    "{\"id\":\"k-0-1\",\"local\":\"127.0.0.1:5\",\"class\":\"reset\"},"
+			    "{\"id\":\"k-0-2\",\"local\":\"127.0.0.1:5\",\"class\":\"incomplete_read\"},"
+			    "{\"id\":\"old-9\",\"local\":\"127.0.0.1:5\",\"class\":\"timeout\"}]}");
+	json_t *cap = parse(
+		"{\"tunnels\":[{\"id\":\"k-0-0\",\"local\":\"127.0.0.1:5\",\"requests\":3,\"failed\":2,"
+		" \"down\":{\"unit\":\"message\",\"origin_wrote\":300,\"probe\":210,"
+		"  \"wire\":{\"unit\":\"stream\",\"origin_acked\":900,\"proxy_received\":900,\"proxy_sent\":800}},"
+		" \"verdict\":{\"code\":\"reset_by_proxy\",\"at_byte\":50},"
+		" \"per_request\":["
+		"  {\"id\":\"k-0-0\",\"class\":\"ok\",\"verdict\":{\"code\":\"ok\"},"
+		"   \"down\":{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":100,\"wire\":{\"unit\":\"stream\"}}},"
+		"  {\"id\":\"k-0-1\",\"class\":\"reset\",\"verdict\":{\"code\":\"reset_by_proxy\",\"at_byte\":50},"
+		"   \"down\":{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":50,"
+		"    \"wire\":{\"unit\":\"stream\",\"origin_acked\":null}}},"
+		"  {\"id\":\"k-0-2\",\"class\":\"incomplete_read\","
+		"   \"verdict\":{\"code\":\"truncated_proxy_client\",\"at_byte\":60},"
+		"   \"down\":{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":60,"
+		"    \"wire\":{\"unit\":\"stream\",\"proxy_received\":100,\"proxy_sent\":60}}}]}],"
+		" \"verdicts\":{\"reset_by_proxy\":1}}");
+	assert_int_equal(runfile_join_capture(doc, cap), 3);
+	json_t *f = json_object_get(doc, "failures");
+	json_t *f0 = json_array_get(f, 0), *f1 = json_array_get(f, 1), *f2 = json_array_get(f, 2);
+	assert_json(parse("{\"code\":\"reset_by_proxy\",\"at_byte\":50}"), json_object_get(f0, "verdict"), "first");
+	assert_json(parse("{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":50,\"wire\":{\"unit\":\"stream\","
+			  "\"origin_acked\":900,\"proxy_received\":900,\"proxy_sent\":800,\"requests\":3}}"),
+		    json_object_get(f0, "chain"), "first chain: the connection's wire");
+	assert_json(parse("{\"code\":\"truncated_proxy_client\",\"at_byte\":60}"), json_object_get(f1, "verdict"),
+		    "second failure on the connection: its own verdict");
+	assert_json(parse("{\"unit\":\"message\",\"origin_wrote\":100,\"probe\":60,\"wire\":{\"unit\":\"stream\","
+			  "\"proxy_received\":100,\"proxy_sent\":60}}"),
+		    json_object_get(f1, "chain"), "second chain: its own wire");
+	assert_same(json_object_get(json_array_get(json_object_get(cap, "tunnels"), 0), "down"),
+		    json_object_get(f2, "chain"), "by local: the tunnel's chain");
+	assert_json(parse("{\"code\":\"reset_by_proxy\",\"at_byte\":50}"), json_object_get(f2, "verdict"),
+		    "by local: the tunnel's verdict");
+	assert_json(parse("[{\"code\":\"reset_by_proxy\",\"at_byte\":50},"
+			  "{\"code\":\"truncated_proxy_client\",\"at_byte\":60}]"),
+		    json_object_get(doc, "verdicts"), "run verdicts: each failed request's");
+	assert_json(parse("{\"reset_by_proxy\":1}"), json_object_get(doc, "verdict_counts"), "counts per tunnel");
+	json_decref(cap);
+	json_decref(doc);
+}
+
+/* latency_ok_ms from the counters: the ok requests only, whatever the failures'
+ * latency; {requests: 0} when none was ok. Merged exactly, also with a file from
+ * before histogram_ok whose requests were all ok (its histogram is theirs), and
+ * dropped when an input cannot say (a failing run without histogram_ok). */
+static void test_ok_latency(void **state)
+{
+	(void)state;
+	struct runcount_totals *t = malloc(2 * sizeof *t);
+	assert_non_null(t);
+	runcount_totals_init(&t[0]);
+	runcount_totals_init(&t[1]);
+	const struct runcount_request ok10 = {.cls = TP_OK, .latency_us = 10000, .phase_us = {-1, -1, -1, -1, -1}};
+	const struct runcount_request ok30 = {.cls = TP_OK, .latency_us = 30000, .phase_us = {-1, -1, -1, -1, -1}};
+	const struct runcount_request fast_fail = {.cls = TP_RESET, .latency_us = 500, .phase_us = {-1, -1, -1, -1, -1}};
+	runcount_totals_add(&t[0], &ok10);
+	runcount_totals_add(&t[0], &fast_fail);
+	runcount_totals_add(&t[1], &fast_fail);
+	json_t *a = runfile_new(), *none = runfile_new();
+	json_object_set_new(a, "targets", json_array());
+	json_object_set_new(none, "targets", json_array());
+	assert_int_equal(runfile_set_totals(a, &t[0]), 0);
+	assert_int_equal(runfile_set_totals(none, &t[1]), 0);
+	json_t *lo = json_object_get(a, "latency_ok_ms");
+	assert_int_equal(geti(lo, "requests"), 1);
+	assert_true(getf(lo, "min") == 10.0 && getf(lo, "max") == 10.0 && getf(lo, "mean") == 10.0);
+	assert_true(getf(json_object_get(a, "latency_ms"), "min") == 0.5); /* the failure counts there */
+	assert_json(json_pack("{s:i}", "requests", 0), json_object_get(none, "latency_ok_ms"), "none ok");
+	char err[128];
+	json_t *m = runfile_merge(a, none, err, sizeof err);
+	assert_non_null(m);
+	assert_same(lo, json_object_get(m, "latency_ok_ms"), "merged with a run of no ok request");
+	json_decref(m);
+	/* A file from before histogram_ok, every request ok: its histogram is the ok one. */
+	runcount_totals_init(&t[1]);
+	runcount_totals_add(&t[1], &ok30);
+	json_t *old = runfile_new();
+	json_object_set_new(old, "targets", json_array());
+	assert_int_equal(runfile_set_totals(old, &t[1]), 0);
+	json_object_del(old, "histogram_ok");
+	json_object_del(old, "latency_ok_ms");
+	m = runfile_merge(a, old, err, sizeof err);
+	assert_non_null(m);
+	lo = json_object_get(m, "latency_ok_ms");
+	assert_int_equal(geti(lo, "requests"), 2);
+	assert_true(getf(lo, "min") == 10.0 && getf(lo, "max") == 30.0 && getf(lo, "mean") == 20.0);
+	json_decref(m);
+	/* A failing run that does not say: the sum would be a guess, so none. */
+	json_object_del(a, "histogram_ok");
+	m = runfile_merge(a, old, err, sizeof err);
+	assert_non_null(m);
+	assert_null(json_object_get(m, "latency_ok_ms"));
+	assert_null(json_object_get(m, "histogram_ok"));
+	json_decref(m);
+	json_decref(a);
+	json_decref(none);
+	json_decref(old);
+	free(t);
+}
+
 /* A target's p99 comes from a coarse bucket whose upper bound can pass every value in
  * it (1000 us lies in [960, 1023]): it is never reported above the target's max. */
 static void test_target_p99_within_max(void **state)
@@ -578,6 +706,8 @@ int main(void)
 		cmocka_unit_test(test_write_keeps_microseconds),
 		cmocka_unit_test(test_version_1_upgraded),
 		cmocka_unit_test(test_join_capture_both_forms),
+		cmocka_unit_test(test_join_capture_per_request),
+		cmocka_unit_test(test_ok_latency),
 		cmocka_unit_test(test_hist_roundtrip),
 		cmocka_unit_test(test_target_p99_within_max),
 		cmocka_unit_test(test_open_loop_merges),

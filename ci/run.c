@@ -44,7 +44,8 @@ static void usage(FILE *out)
 	      "  --label NAME      the run's name in reports\n"
 	      "  --shard I/N       run shard I's part of the scenario's load (of N, from 0; default\n"
 	      "                    from TP_SHARD); the load's expectations are checked on the\n"
-	      "                    merge: tunnelprobe report merge ... --scenario SCENARIO\n"
+	      "                    merge: tunnelprobe report merge ... --scenario SCENARIO;\n"
+	      "                    exit 0 once the shard ran (the merge judges its checks)\n"
 	      "Exit status: 0 expectations met, 1 not met, 2 bad input or the run failed.\n",
 	      out);
 }

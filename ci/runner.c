@@ -148,7 +148,10 @@ static void finish(const struct scenario *scn, const struct runner_opts *o, json
 		size_t l = strlen(res->summary);
 		snprintf(res->summary + l, sizeof res->summary - l, " (simulated: %s)", rs->st.info.note);
 	}
-	res->status = interrupt_requested() ? 2 : failed ? 1 : 0;
+	/* A shard's checks are judged on the merge (its per-process ones too, from the
+	 * merged run's segments): it exits 0 once it ran, so a job runner does not take a
+	 * finished part of the load for one to run again. */
+	res->status = interrupt_requested() ? 2 : failed && !sharded ? 1 : 0;
 }
 
 static bool wants_accounting(const struct scenario *scn)

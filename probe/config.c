@@ -66,7 +66,10 @@ void probe_usage(FILE *out)
 	      "      --shard I/N         send shard I's part of the load (of N, from 0): the\n"
 	      "                          requests k of each URL with k mod N == I, -c / N\n"
 	      "                          connections, -R / N; default from TP_SHARD\n"
-	      "Exit status: 0 all requests ok, 1 some failed, 2 bad usage or configuration.\n",
+	      "      --exit-zero         exit 0 also when requests failed (a job's shards leave\n"
+	      "                          judging to report merge)\n"
+	      "Exit status: 0 all requests ok, 1 some failed (0 with --exit-zero), 2 bad usage or\n"
+	      "configuration.\n",
 	      out);
 }
 
@@ -471,7 +474,7 @@ enum {
 	OPT_NOPROXY = 256, OPT_URLS_FILE, OPT_RESOLVE, OPT_NO_KEEPALIVE, OPT_UPLOAD, OPT_COMPRESSED,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_EXPECT_STATUS, OPT_NO_VERIFY, OPT_CACERT,
 	OPT_COMPARE_DIRECT, OPT_HALF_CLOSE, OPT_JSON, OPT_RECORDS, OPT_KEYLOG, OPT_LABEL, OPT_DNS_SERVERS,
-	OPT_CONNECT_TO, OPT_RUN_ID, OPT_SHARD,
+	OPT_CONNECT_TO, OPT_RUN_ID, OPT_SHARD, OPT_EXIT_ZERO,
 };
 
 static const struct option long_opts[] = {
@@ -483,6 +486,7 @@ static const struct option long_opts[] = {
 	{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
 	{"run-id", required_argument, NULL, OPT_RUN_ID},
 	{"shard", required_argument, NULL, OPT_SHARD},
+	{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
 	{"threads", required_argument, NULL, 't'},
 	{"connections", required_argument, NULL, 'c'},
 	{"rate", required_argument, NULL, 'R'},
@@ -649,6 +653,7 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		case OPT_LABEL: cfg->label = optarg; break;
 		case OPT_DNS_SERVERS: cfg->dns_servers = optarg; break;
 		case OPT_SHARD: shard = optarg; break;
+		case OPT_EXIT_ZERO: cfg->exit_zero = true; break;
 		case 'q': cfg->quiet = true; break;
 		case '4': cfg->family = AF_INET; break;
 		case '6': cfg->family = AF_INET6; break;

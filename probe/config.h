@@ -76,6 +76,7 @@ struct probe_config {
 				     * direct run: what the proxied run compares with) */
 	bool half_close;            /* --half-close: FIN after the request (plain HTTP only) */
 	bool quiet;                 /* -q */
+	bool exit_zero;             /* --exit-zero: exit 0 also when requests failed */
 	const char *method;         /* -X, default GET (POST with --upload) */
 	uint64_t upload_bytes;      /* --upload N */
 	bool expect_status[1000];   /* --expect-status; default 2xx and 3xx */

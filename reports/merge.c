@@ -49,9 +49,10 @@ static void usage(FILE *out)
 	fputs("usage: tunnelprobe report merge RUN... -o FILE.json [--html FILE] [--scenario FILE]\n"
 	      "                                 [--baseline FILE] [--label NAME] [-q]\n"
 	      "  RUN               a run file or run folder of one shard (probe --shard, run --shard),\n"
-	      "                    a probe records file, or a folder without run.json: its shard-*\n"
-	      "                    entries. Any number; counts, classes, verdicts and histograms\n"
-	      "                    add exactly, time series align on absolute time\n"
+	      "                    a probe records file, or a folder without run.json: its\n"
+	      "                    shard-*.json files and shard-* folders. Any number; counts,\n"
+	      "                    classes, verdicts and histograms add exactly, time series\n"
+	      "                    align on absolute time\n"
 	      "  -o FILE.json      the merged run file ('-' stdout)\n"
 	      "  --html FILE       the merged run's report page\n"
 	      "  --scenario FILE   check this scenario's expectations on the merged run\n"
@@ -265,8 +266,17 @@ static int natural_order(const void *a, const void *b)
 	return strverscmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* A folder without run.json: its shard-* entries, in natural order. 0, or 2 after a
- * message. */
+/* Whether dir/name is a folder. */
+static bool is_dir(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	return snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path && stat(path, &sb) == 0 &&
+	       S_ISDIR(sb.st_mode);
+}
+
+/* A folder without run.json: its shard-*.json files and shard-* folders, in natural
+ * order. 0, or 2 after a message. */
 static int add_folder(struct merge_state *st, const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -279,7 +289,11 @@ static int add_folder(struct merge_state *st, const char *dir)
 	int rc = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && rc == 0) {
-		if (strncmp(e->d_name, "shard-", 6) != 0)
+		size_t len = strlen(e->d_name);
+		/* Run files and run folders; a shard's records (shard-0.jsonl) beside its run
+		 * file would count its requests twice. */
+		if (strncmp(e->d_name, "shard-", 6) != 0 ||
+		    !(is_dir(dir, e->d_name) || (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0)))
 			continue;
 		if (n == MERGE_MAX_INPUTS) {
 			fprintf(stderr, "tunnelprobe report merge: more than %d shards in %s\n", MERGE_MAX_INPUTS, dir);
@@ -297,7 +311,8 @@ static int add_folder(struct merge_state *st, const char *dir)
 	}
 	closedir(d);
 	if (rc == 0 && n == 0) {
-		fprintf(stderr, "tunnelprobe report merge: %s has neither run.json nor shard-* entries\n", dir);
+		fprintf(stderr, "tunnelprobe report merge: %s has neither run.json nor shard-*.json files or shard-* "
+				"folders\n", dir);
 		rc = 2;
 	}
 	if (rc == 0)

@@ -54,15 +54,7 @@ expect_eq "the binary runs in it" "$("$DOCKER" run --rm --network host tunnelpro
 	"$("$TP_BIN" version)"
 
 FAULT='truncate:after=20000 p=0.3 seed=11'
-stack() { # NAME RUNID: origin + reference proxy; sets NAME_H NAME_S NAME_P
-	start_tp "origin-$1" origin --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --ca-out "$T/ca-$1.pem" \
-		--ledger "$T/origin-$1.jsonl" --run-id "$2" || return 1
-	eval "${1}_H=$TP_HTTP ${1}_S=$TP_HTTPS"
-	start_tp "proxy-$1" proxy --listen 127.0.0.1:0 --ledger "$T/proxy-$1.jsonl" --run-id "$2" --fault "$FAULT" ||
-		return 1
-	eval "${1}_P=$TP_PORT"
-}
-stack one R-one && stack sh R-shards || { not_ok "origins and proxies start"; finish; }
+start_stack one R-one "$FAULT" && start_stack sh R-shards "$FAULT" || { not_ok "origins and proxies start"; finish; }
 mkdir -p "$T/results" "$T/one" && chmod 777 "$T/results" "$T/one" && cp "$T"/ca-*.pem "$T/results/"
 chmod 644 "$T/results"/ca-*.pem
 

@@ -12,17 +12,7 @@
 . "$(dirname "$0")/peers.sh"
 
 FAULT='truncate:after=20000 p=0.3 seed=11'
-# stack NAME RUNID: an origin and a reference proxy with FAULT, their ledgers in $T;
-# sets ${NAME}_H ${NAME}_S ${NAME}_P (origin http, https, proxy ports)
-stack() {
-	start_tp "origin-$1" origin --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --ca-out "$T/ca-$1.pem" \
-		--ledger "$T/origin-$1.jsonl" --run-id "$2" || return 1
-	eval "${1}_H=$TP_HTTP ${1}_S=$TP_HTTPS"
-	start_tp "proxy-$1" proxy --listen 127.0.0.1:0 --ledger "$T/proxy-$1.jsonl" --run-id "$2" --fault "$FAULT" ||
-		return 1
-	eval "${1}_P=$TP_PORT"
-}
-stack one R-one && stack sh R-shards || { not_ok "origins and proxies start"; finish; }
+start_stack one R-one "$FAULT" && start_stack sh R-shards "$FAULT" || { not_ok "origins and proxies start"; finish; }
 
 # probe NAME STACK RUNID ARGS...: the load through STACK's proxy to STACK's origin
 probe() {

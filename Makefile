@@ -8,6 +8,10 @@
 #   make deps            install missing Debian packages
 #   make windows         cross-compile for Windows with mingw-w64 into build/win64 (see
 #                        docs/windows.md; its tests run under Wine from `make test`)
+#   make image           the container image (docker import of a root filesystem: the
+#                        binary, the libraries ldd names, CA certificates, a passwd
+#                        entry) into the daemon at DOCKER_HOST, saved to build/image
+#                        (docs/distributed.md; IMAGE_NO_DOCKER=1: the rootfs tar only)
 # Objects live out of tree; every part is a static archive so parts never see
 # each other's objects, and cli/ links them into one binary.
 
@@ -43,7 +47,7 @@ UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_SRC = $(wildcard tests/helpers/*.c)
 HELPER_BIN = $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(HELPER_SRC))
 
-.PHONY: all test demo deps fuzz fuzz-build clean bench windows
+.PHONY: all test demo deps fuzz fuzz-build clean bench windows image
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -109,6 +113,9 @@ fuzz: deps fuzz-build
 fuzz-regress: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); n=$${n#fuzz_}; \
 	  $$f -runs=0 fuzz/corpus/$$n >/dev/null 2>build/fuzz/$$n.log || { cat build/fuzz/$$n.log; exit 1; }; done
+
+image: $(BIN)
+	@bash ci/k8s/image.sh $(BIN) $(BUILD)/image
 
 bench: $(BIN)
 	@for b in bench/*.sh; do bash $$b; done

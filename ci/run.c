@@ -19,6 +19,7 @@
 #include "ci/say.h"
 #include "ci/scenario.h"
 #include "lib/runfile.h"
+#include "lib/shard.h"
 
 struct run_cli {
 	struct runner_opts o;
@@ -41,13 +42,31 @@ static void usage(FILE *out)
 	      "  --duration SECS   soak: run the load for this long (at most 168h), checkpointing\n"
 	      "  --baseline FILE   a previous run.json for regression expectations (checked first)\n"
 	      "  --label NAME      the run's name in reports\n"
+	      "  --shard I/N       run shard I's part of the scenario's load (of N, from 0; default\n"
+	      "                    from TP_SHARD); the load's expectations are checked on the\n"
+	      "                    merge: tunnelprobe report merge ... --scenario SCENARIO;\n"
+	      "                    exit 0 once the shard ran (the merge judges its checks)\n"
 	      "Exit status: 0 expectations met, 1 not met, 2 bad input or the run failed.\n",
 	      out);
+}
+
+/* --shard's value, else TP_SHARD's, into c->o.shard. 0 or 2 (message). */
+static int parse_shard(struct run_cli *c, const char *flag)
+{
+	const char *spec = flag ? flag : getenv("TP_SHARD"), *why = NULL;
+	if (!spec || (!flag && !*spec))
+		return 0;
+	if (shard_parse(spec, &c->o.shard, &why) < 0) {
+		fprintf(stderr, "tunnelprobe run: bad %s '%s': %s\n", flag ? "--shard" : "TP_SHARD", spec, why);
+		return 2;
+	}
+	return 0;
 }
 
 /* Returns 0 to run, 1 when done (--help), 2 for bad usage (message on stderr). */
 static int parse(struct run_cli *c, int argc, char **argv)
 {
+	const char *shard = NULL;
 	memset(c, 0, sizeof *c);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -65,6 +84,8 @@ static int parse(struct run_cli *c, int argc, char **argv)
 			c->baseline = argv[++i];
 		} else if (strcmp(a, "--label") == 0 && has_value) {
 			c->label = argv[++i];
+		} else if (strcmp(a, "--shard") == 0 && has_value) {
+			shard = argv[++i];
 		} else if (strcmp(a, "--duration") == 0 && has_value) {
 			c->o.duration_s = scn_duration(argv[++i], SCN_MAX_DURATION_S);
 			if (!(c->o.duration_s > 0)) {
@@ -82,7 +103,7 @@ static int parse(struct run_cli *c, int argc, char **argv)
 			return 2;
 		}
 	}
-	return 0;
+	return parse_shard(c, shard);
 }
 
 /* A scenario file: run it into its folder, then the report. */
@@ -128,6 +149,11 @@ int run_main(int argc, char **argv)
 		return 2;
 	}
 	interrupt_install();
+	if (!c.scenario && shard_active(&c.o.shard)) {
+		fprintf(stderr, "tunnelprobe run: --shard (or TP_SHARD) needs a scenario, not the demo\n");
+		json_decref(c.o.baseline);
+		return 2;
+	}
 	rc = c.scenario ? run_file(&c) : demo_run(c.out ? c.out : "runs/demo", &c.o);
 	json_decref(c.o.baseline);
 	return rc;

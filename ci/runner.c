@@ -18,6 +18,7 @@
 #include "ci/runjoin.h"
 #include "ci/samples.h"
 #include "ci/say.h"
+#include "ci/sharded.h"
 #include "ci/soak.h"
 #include "ci/stack.h"
 #include "ci/targets.h"
@@ -119,7 +120,9 @@ static void finish(const struct scenario *scn, const struct runner_opts *o, json
 	const struct expect_env env = {.samples = &rs->smp,
 				       .user_proxy = rs->st.info.kind == PROXYINFO_USER,
 				       .accounted = rs->accounted ? &rs->acct : NULL};
-	size_t failed = expect_evaluate(scn, run, o->baseline, &env, results);
+	bool sharded = shard_active(&o->shard);
+	size_t failed = sharded ? sharded_evaluate(scn, &o->shard, run, o->baseline, &env, results)
+				: expect_evaluate(scn, run, o->baseline, &env, results);
 	json_object_set_new(run, "expectations", checks_json(results, scn->nexpects));
 	expect_diagnosis(run, rs->st.proxy_url, rs->names, res->diagnosis, sizeof res->diagnosis);
 	if (res->diagnosis[0]) {
@@ -132,11 +135,19 @@ static void finish(const struct scenario *scn, const struct runner_opts *o, json
 		    results[i].result == CHECK_FAIL ? "FAIL" : checks_outcome_name(results[i].result),
 		    results[i].text);
 	expect_summary(cp->label, run, failed, res->summary, sizeof res->summary);
+	if (sharded) {
+		size_t l = strlen(res->summary);
+		snprintf(res->summary + l, sizeof res->summary - l, " (shard %u/%u: the load's expectations are "
+			 "checked on the merge)", o->shard.index, o->shard.count);
+	}
 	if (rs->st.info.note[0]) {
 		size_t l = strlen(res->summary);
 		snprintf(res->summary + l, sizeof res->summary - l, " (simulated: %s)", rs->st.info.note);
 	}
-	res->status = interrupt_requested() ? 2 : failed ? 1 : 0;
+	/* A shard's checks are judged on the merge (its per-process ones too, from the
+	 * merged run's segments): it exits 0 once it ran, so a job runner does not take a
+	 * finished part of the load for one to run again. */
+	res->status = interrupt_requested() ? 2 : failed && !sharded ? 1 : 0;
 }
 
 static bool wants_accounting(const struct scenario *scn)
@@ -197,6 +208,7 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 		.targets = &rs->tg,
 		.connect_to = rs->connect_to,
 		.run_id = rs->run_id,
+		.shard = &o->shard,
 		.cp = &cp,
 		.duration_s = o->duration_s > 0 ? o->duration_s : scn->duration_s,
 		.quiet = o->quiet,

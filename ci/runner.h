@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "ci/scenario.h"
+#include "lib/shard.h"
 
 #define RUNNER_RUN_ID_MAX 64 /* the run id contract: 1-64 chars of [A-Za-z0-9._-] */
 
@@ -27,6 +28,8 @@ struct runner_opts {
 	double duration_s;     /* --duration: overrides the scenario's load with a soak; 0 */
 	json_t *baseline;      /* --baseline PREV/run.json, read and checked (borrowed); NULL */
 	bool quiet;            /* -q */
+	struct shard shard;    /* --shard I/N (or TP_SHARD): this run is one part of the
+				* load (ci/sharded.h); zero: the whole load */
 };
 
 struct runner_outcome {

@@ -39,6 +39,8 @@ static void probe_args(struct args *a, const struct soak_plan *p, const char *js
 			 p->connect_to ? p->targets->connect_to[i] : p->targets->resolve[i]);
 	if (p->run_id)
 		args_opt(a, "--run-id", "%s", p->run_id);
+	if (p->shard && shard_active(p->shard))
+		args_opt(a, "--shard", "%u/%u", p->shard->index, p->shard->count);
 	args_opt(a, "-c", "%u", scn->concurrency);
 	args_opt(a, "-t", "%u", scn->threads);
 	args_opt(a, "--timeout", "%g", scn->timeout_s);

@@ -18,6 +18,7 @@
 #include "ci/samples.h"
 #include "ci/scenario.h"
 #include "ci/targets.h"
+#include "lib/shard.h"
 
 struct soak_plan {
 	const struct scenario *scn;
@@ -25,6 +26,7 @@ struct soak_plan {
 	bool connect_to;                /* map names with --connect-to (a proxy run did not
 					 * start), else --resolve */
 	const char *run_id;             /* --run-id for the probe; NULL: not passed */
+	const struct shard *shard;      /* --shard for the probe; NULL or inactive: none */
 	const struct checkpoint *cp;    /* the run folder, names, proxy URL, samples */
 	double duration_s;              /* > 0: a soak this long (--duration or the scenario's) */
 	bool quiet;

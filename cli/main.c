@@ -5,10 +5,12 @@
 #include "capture/capture.h"
 #include "check/check.h"
 #include "ci/run.h"
+#include "ci/sharded.h"
 #include "lib/version.h"
 #include "probe/probe.h"
 #include "proxy-under-test/proxy.h"
 #include "replay/origin.h"
+#include "reports/merge.h"
 #include "reports/report.h"
 
 static int version_main(int argc, char **argv)
@@ -57,6 +59,9 @@ int main(int argc, char **argv)
 		printf("tunnelprobe %s\n", TP_VERSION);
 		return 0;
 	}
+	/* `report merge --scenario` checks expectations with run's checks: reports/ and
+	 * ci/ stay separate parts, and main, which links both, connects them. */
+	merge_set_checker(sharded_check_merged);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].main(argc - 1, argv + 1);

@@ -62,7 +62,14 @@ void probe_usage(FILE *out)
 	      "      --label TEXT        a name for this run in reports\n"
 	      "      --run-id ID         put \"run\": ID in every record (ledgers are joined by it)\n"
 	      "  -q, --quiet             no summary on stdout\n"
-	      "Exit status: 0 all requests ok, 1 some failed, 2 bad usage or configuration.\n",
+	      "Distributed:\n"
+	      "      --shard I/N         send shard I's part of the load (of N, from 0): the\n"
+	      "                          requests k of each URL with k mod N == I, -c / N\n"
+	      "                          connections, -R / N; default from TP_SHARD\n"
+	      "      --exit-zero         exit 0 also when requests failed (a job's shards leave\n"
+	      "                          judging to report merge)\n"
+	      "Exit status: 0 all requests ok, 1 some failed (0 with --exit-zero), 2 bad usage or\n"
+	      "configuration.\n",
 	      out);
 }
 
@@ -342,13 +349,47 @@ static int parse_resolve(struct probe_config *cfg, const char *s)
 	return 0;
 }
 
-/* A fresh random prefix for the run's X-Probe-Ids: 6 hex digits. */
+/* A fresh random prefix for the run's X-Probe-Ids: 6 hex digits, and ".sI" for shard
+ * I. The shard stays inside the first dash-separated field: the reference proxy keys
+ * its faults by the id without that field, so a shard's requests meet the faults they
+ * would meet unsharded. */
 static void new_id_prefix(struct probe_config *cfg)
 {
 	uint32_t rnd = 0;
 	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
 		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
-	snprintf(cfg->id_prefix, sizeof cfg->id_prefix, "%06x", rnd & 0xffffff);
+	if (shard_active(&cfg->shard))
+		snprintf(cfg->id_prefix, sizeof cfg->id_prefix, "%06x.s%u", rnd & 0xffffff, cfg->shard.index);
+	else
+		snprintf(cfg->id_prefix, sizeof cfg->id_prefix, "%06x", rnd & 0xffffff);
+}
+
+/* --shard (or else TP_SHARD) read, and the load cut to this shard's part. 0 or
+ * -EINVAL after a message. */
+static int apply_shard(struct probe_config *cfg, const char *flag, const char *(*env)(const char *))
+{
+	const char *spec = flag ? flag : env ? env("TP_SHARD") : NULL;
+	const char *why = NULL;
+	cfg->whole_requests_per_url = cfg->requests_per_url;
+	cfg->whole_connections = cfg->connections;
+	cfg->whole_rate = cfg->rate;
+	if (!spec || (!flag && !*spec))
+		return 0;
+	if (shard_parse(spec, &cfg->shard, &why) < 0) {
+		fprintf(stderr, "tunnelprobe probe: bad %s '%s': %s\n", flag ? "--shard" : "TP_SHARD", spec, why);
+		return -EINVAL;
+	}
+	cfg->requests_per_url = shard_part(&cfg->shard, cfg->requests_per_url);
+	cfg->connections = shard_connections(&cfg->shard, cfg->connections);
+	cfg->rate = shard_rate(&cfg->shard, cfg->rate);
+	if (cfg->threads > cfg->connections)
+		cfg->threads = cfg->connections;
+	if (cfg->duration_s == 0 && cfg->requests_per_url == 0)
+		fprintf(stderr, "tunnelprobe probe: shard %u/%u has no request: -n %llu per URL goes to shards "
+				"0..%llu\n", cfg->shard.index, cfg->shard.count,
+			(unsigned long long)cfg->whole_requests_per_url,
+			(unsigned long long)cfg->whole_requests_per_url - 1);
+	return 0;
 }
 
 /* The request head of a target without its last line (X-Probe-Id, added per request),
@@ -433,7 +474,7 @@ enum {
 	OPT_NOPROXY = 256, OPT_URLS_FILE, OPT_RESOLVE, OPT_NO_KEEPALIVE, OPT_UPLOAD, OPT_COMPRESSED,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_EXPECT_STATUS, OPT_NO_VERIFY, OPT_CACERT,
 	OPT_COMPARE_DIRECT, OPT_HALF_CLOSE, OPT_JSON, OPT_RECORDS, OPT_KEYLOG, OPT_LABEL, OPT_DNS_SERVERS,
-	OPT_CONNECT_TO, OPT_RUN_ID,
+	OPT_CONNECT_TO, OPT_RUN_ID, OPT_SHARD, OPT_EXIT_ZERO,
 };
 
 static const struct option long_opts[] = {
@@ -444,6 +485,8 @@ static const struct option long_opts[] = {
 	{"resolve", required_argument, NULL, OPT_RESOLVE},
 	{"connect-to", required_argument, NULL, OPT_CONNECT_TO},
 	{"run-id", required_argument, NULL, OPT_RUN_ID},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
 	{"threads", required_argument, NULL, 't'},
 	{"connections", required_argument, NULL, 'c'},
 	{"rate", required_argument, NULL, 'R'},
@@ -533,6 +576,7 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	cfg->argv = argv;
 	parse_statuses("2xx,3xx", cfg->expect_status);
 	struct where_opts w = {0};
+	const char *shard = NULL;
 	bool have_n = false;
 	unsigned long long v;
 	int opt, rc;
@@ -608,6 +652,8 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		case OPT_KEYLOG: cfg->keylog = optarg; break;
 		case OPT_LABEL: cfg->label = optarg; break;
 		case OPT_DNS_SERVERS: cfg->dns_servers = optarg; break;
+		case OPT_SHARD: shard = optarg; break;
+		case OPT_EXIT_ZERO: cfg->exit_zero = true; break;
 		case 'q': cfg->quiet = true; break;
 		case '4': cfg->family = AF_INET; break;
 		case '6': cfg->family = AF_INET6; break;
@@ -631,6 +677,8 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		cfg->requests_per_url = 1;
 	if (cfg->threads > cfg->connections)
 		cfg->threads = cfg->connections;
+	if (apply_shard(cfg, shard, env) < 0)
+		return -EINVAL;
 	if (!cfg->method)
 		cfg->method = cfg->upload_bytes ? "POST" : "GET";
 	for (const char *m = cfg->method; *m; m++)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "lib/net.h"
+#include "lib/shard.h"
 #include "lib/tls.h"
 #include "lib/url.h"
 
@@ -75,6 +76,7 @@ struct probe_config {
 				     * direct run: what the proxied run compares with) */
 	bool half_close;            /* --half-close: FIN after the request (plain HTTP only) */
 	bool quiet;                 /* -q */
+	bool exit_zero;             /* --exit-zero: exit 0 also when requests failed */
 	const char *method;         /* -X, default GET (POST with --upload) */
 	uint64_t upload_bytes;      /* --upload N */
 	bool expect_status[1000];   /* --expect-status; default 2xx and 3xx */
@@ -91,6 +93,13 @@ struct probe_config {
 	struct url_connect_to connect_to[PROBE_MAX_CONNECT_TO];
 	size_t nconnect_to;
 	char run_id[PROBE_RUN_ID_MAX + 1]; /* --run-id, "" when not given */
+	/* --shard I/N (or TP_SHARD): this process sends shard I's part of the load
+	 * (lib/shard.h); requests_per_url, connections and rate above are then that part,
+	 * and whole_* the load all N shards split, as given. */
+	struct shard shard;
+	uint64_t whole_requests_per_url;
+	unsigned whole_connections;
+	double whole_rate;
 	const char *dns_servers;    /* --dns-servers, for tests */
 	int argc;
 	char **argv;
@@ -102,7 +111,7 @@ struct probe_config {
 
 /* Parses argv (argv[0] is "probe"). Returns 0, 1 when help was printed, or -EINVAL
  * after printing one line on stderr. The config owns what it allocates; free it with
- * probe_config_free(). env is getenv or a test double (proxy variables). */
+ * probe_config_free(). env is getenv or a test double (proxy variables, TP_SHARD). */
 int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 		       const char *(*env)(const char *));
 void probe_config_free(struct probe_config *cfg);

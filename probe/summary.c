@@ -66,6 +66,10 @@ json_t *summary_json(const struct probe_stats *st, const struct probe_config *cf
 		"rate", cfg->rate, "requests_per_url", (json_int_t)cfg->requests_per_url,
 		"duration_s", cfg->duration_s, "timeout_s", cfg->timeout_s,
 		"keepalive", cfg->keepalive, "method", cfg->method));
+	if (shard_active(&cfg->shard))
+		json_object_set_new(o, "shard", json_pack("{s:i,s:i,s:{s:i,s:f,s:I}}", "index", (int)cfg->shard.index,
+			"count", (int)cfg->shard.count, "load", "connections", (int)cfg->whole_connections,
+			"rate", cfg->whole_rate, "requests_per_url", (json_int_t)cfg->whole_requests_per_url));
 	return summary_core(o, st, cfg);
 }
 
@@ -118,6 +122,9 @@ static int cmp_worst(const void *a, const void *b)
 void summary_print(const struct probe_stats *st, const struct probe_config *cfg, double elapsed_s, FILE *out)
 {
 	const struct hist *h = &st->tot.lat;
+	if (shard_active(&cfg->shard))
+		fprintf(out, "shard %u/%u: this process's part of the load (report merge adds the shards up)\n",
+			cfg->shard.index, cfg->shard.count);
 	fprintf(out, "requests %" PRIu64 "  ok %" PRIu64 "  failed %" PRIu64 "  in %.2fs (%.1f req/s)\n",
 		st->tot.requests, st->tot.ok, st->tot.requests - st->tot.ok, elapsed_s,
 		elapsed_s > 0 ? (double)st->tot.requests / elapsed_s : 0.0);

@@ -11,12 +11,18 @@
  * (one already connected for an equivalent target first), else opens one while fewer
  * than the worker's share of -c are open, else waits; its latency counts from when it
  * was due, so a stalled proxy shows up in the percentiles (no coordinated omission).
+ *
+ * Shard I of N (--shard) runs the above on its part of the load (probe/config.c cut
+ * -n, -c and -R): its k-th request of a URL is the run's request I + k * N of that URL
+ * (lib/shard.h), the number its X-Probe-Id carries.
  */
 #include "probe/worker.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/shard.h"
 
 #define RECORDS_FLUSH 65536
 #define RECORD_MAX 16384 /* the longest line: a 4 KiB URL escaped, and the rest */
@@ -64,7 +70,7 @@ static void slot_next(struct probe_worker *w, struct conn *c)
 	uint64_t seq = p->started / p->nurls * p->serving + p->rank;
 	p->cursor = (p->cursor + 1) % p->nurls;
 	p->started++;
-	conn_start_request(c, u, seq, 0);
+	conn_start_request(c, u, shard_number(&w->cfg->shard, seq), 0);
 }
 
 /* Open loop: start every due request an available connection can take. */
@@ -89,7 +95,7 @@ static void ol_dispatch(struct probe_worker *w)
 		if (!best)
 			return; /* all busy: the request waits, its clock already running */
 		uint64_t k = w->ol_next++;
-		conn_start_request(best, u, num / cfg->ntargets, ol_intended(w, k));
+		conn_start_request(best, u, shard_number(&cfg->shard, num / cfg->ntargets), ol_intended(w, k));
 	}
 }
 

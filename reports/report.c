@@ -8,12 +8,15 @@
 #include "lib/runfile.h"
 #include "reports/html.h"
 #include "reports/inputs.h"
+#include "reports/merge.h"
 #include "reports/text.h"
 
 static void usage(FILE *out)
 {
 	fputs("usage: tunnelprobe report RUN... [-o FILE.html] [--label NAME]... [--text FILE]\n"
 	      "                           [--markdown FILE] [--junit FILE] [--json FILE]\n"
+	      "       tunnelprobe report merge RUN... -o FILE.json [--html FILE] [--scenario FILE]\n"
+	      "                           shards (probe --shard) into one run: see merge --help\n"
 	      "  RUN               a run file (run.json), a run folder, a probe records file\n"
 	      "                    (JSON Lines), or several joined by '+' (merged: shards)\n"
 	      "  -o FILE.html      one self-contained page; several runs side by side\n"
@@ -45,6 +48,12 @@ static int write_to(const char *path, int (*fn)(FILE *, const struct report_run 
 	return 0;
 }
 
+int report_write(const char *path, int (*fn)(FILE *, const struct report_run *, size_t),
+		 const struct report_run *runs, size_t n)
+{
+	return write_to(path, fn, runs, n);
+}
+
 static int write_json(FILE *out, const struct report_run *runs, size_t n)
 {
 	(void)n;
@@ -58,6 +67,8 @@ int report_main(int argc, char **argv)
 	size_t n = 0, nlabels = 0;
 	const char *html = NULL, *markdown = NULL, *junit = NULL, *text = NULL, *json = NULL;
 	int rc = 2;
+	if (argc > 1 && strcmp(argv[1], "merge") == 0)
+		return merge_main(argc - 1, argv + 1); /* a run file named merge: ./merge */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has = i + 1 < argc;

@@ -30,8 +30,13 @@ struct report_run {
 };
 
 /* Exit 0; 2 for bad usage or an unreadable / malformed / wrong-version run file (one
- * line on stderr). */
+ * line on stderr). `report merge ...` is merge.h's merge_main. */
 int report_main(int argc, char **argv);
+
+/* Writes fn's output for runs to path ('-': stdout). Returns 0, or 2 after one line on
+ * stderr when path cannot be written. */
+int report_write(const char *path, int (*fn)(FILE *, const struct report_run *, size_t),
+		 const struct report_run *runs, size_t n);
 
 
 #endif

@@ -10,6 +10,7 @@ pkgs=(
   nginx-light tinyproxy squid microsocks wrk nghttp2-client tcpdump tshark
   ngtcp2-client ngtcp2-server
   gcc-mingw-w64-x86-64-posix wine64
+  docker.io python3-yaml
   chromium
 )
 missing=()

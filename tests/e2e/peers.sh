@@ -10,6 +10,9 @@
 #   start_scripted MODE [N] prints the port of tests/peers/scripted.py in MODE
 #   start_tp NAME ARGS...   a tunnelprobe server (origin/proxy) on port 0; sets
 #                           TP_PORT / TP_HTTP / TP_HTTPS from its "listening" lines
+#   start_stack NAME RUNID FAULT  our origin (http + https, CA in $T/ca-NAME.pem) and the
+#                           reference proxy with FAULT, ledgers $T/{origin,proxy}-NAME.jsonl
+#                           of run RUNID; sets NAME_H NAME_S (origin) NAME_P (proxy)
 
 make_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 \
@@ -141,3 +144,12 @@ start_tp() { # NAME ARGS... : a tunnelprobe server, its listening lines parsed
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 # records FILE EXPR: over the list of records `r`
 records() { python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; print($2)" "$1"; }
+
+start_stack() { # NAME RUNID FAULT
+	start_tp "origin-$1" origin --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --ca-out "$T/ca-$1.pem" \
+		--ledger "$T/origin-$1.jsonl" --run-id "$2" || return 1
+	eval "${1}_H=$TP_HTTP ${1}_S=$TP_HTTPS"
+	start_tp "proxy-$1" proxy --listen 127.0.0.1:0 --ledger "$T/proxy-$1.jsonl" --run-id "$2" --fault "$3" ||
+		return 1
+	eval "${1}_P=$TP_PORT"
+}

@@ -145,7 +145,15 @@ void conn_link_up(struct conn *c)
 static void route(struct conn *c)
 {
 	const struct probe_target *t = conn_target(c);
+	struct link *own = &c->own;
 	bool quic = t->quic && !c->rec.fallback[0];
+	if (quic && own->fallback[0] && link_fits(own, t, false)) {
+		/* The TCP connection an earlier request fell back to: QUIC is not tried
+		 * again while it lives (a server without QUIC would cost every request an
+		 * attempt), and the record says why it is TCP. */
+		memcpy(c->rec.fallback, own->fallback, sizeof c->rec.fallback);
+		quic = false;
+	}
 	c->rec.proto = quic ? "h3" : "http/1.1";
 	struct link *g = c->group;
 	if (quic && g) {
@@ -160,7 +168,6 @@ static void route(struct conn *c)
 			return;
 		}
 	}
-	struct link *own = &c->own;
 	if (own->state != LINK_FREE && !link_fits(own, t, quic))
 		link_close(own);
 	link_attach(own, c, quic);
@@ -168,7 +175,7 @@ static void route(struct conn *c)
 
 void conn_fall_back(struct conn *c, const char *why)
 {
-	snprintf(c->rec.fallback, sizeof c->rec.fallback, "%s", why);
+	snprintf(c->rec.fallback, sizeof c->rec.fallback, "QUIC: %s", why);
 	/* The TCP attempt's phases are the request's: forget the QUIC attempt's. */
 	struct req_times *t = &c->times;
 	t->dns = t->connect = t->proxy = t->tls = t->first_byte = 0;

@@ -374,7 +374,7 @@ static int quic_connect(struct pf *f)
 		return 0;
 	if (qf->sock_err) {
 		char where[NET_ADDRSTRLEN];
-		pf_fail(&l->err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "%s: %s (UDP, ICMP)",
+		pf_fail(&l->err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "%s: %s (ICMP, UDP)",
 			net_addr_format(&l->remote, where), strerror(qf->sock_err));
 		l->err.fallback = true;
 		return PF_ERR;

@@ -113,9 +113,12 @@ static size_t users_take(struct link *l, struct conn **out, size_t cap)
 	return n;
 }
 
-/* Sets the requests' time for the phase l was in, now that it is over. */
-static void mark_phase_done(struct link *l, uint64_t now)
+/* Sets the requests' time for the phase l was in, now that it is over. The clock is
+ * read afresh: on loopback a TLS handshake can complete in the same loop iteration as
+ * the TCP connect, and the loop's cached time would make it take no time at all. */
+static void mark_phase_done(struct link *l)
 {
+	uint64_t now = loop_clock_us();
 	for (struct conn *c = l->users; c; c = c->link_next) {
 		struct req_times *t = &c->times;
 		uint64_t *slot = l->phase == TP_PHASE_DNS ? &t->dns
@@ -138,7 +141,7 @@ void link_set_deadline(struct link *l, uint64_t due_us)
 void link_phase(struct link *l, enum tp_phase next)
 {
 	uint64_t now = loop_now(&l->w->loop);
-	mark_phase_done(l, now);
+	mark_phase_done(l);
 	l->phase = next;
 	/* dns and connect share --connect-timeout from the start; later phases get
 	 * --timeout each. */
@@ -149,7 +152,7 @@ void link_phase(struct link *l, enum tp_phase next)
 /* Every filter is connected: the requests waiting go. */
 static void link_up(struct link *l)
 {
-	mark_phase_done(l, loop_now(&l->w->loop));
+	mark_phase_done(l);
 	l->state = LINK_UP;
 	l->connecting = NULL;
 	l->top = l->stack[l->nstack - 1];
@@ -400,6 +403,7 @@ void link_attach(struct link *l, struct conn *c, bool quic)
 		return;
 	}
 	memcpy(l->opener_id, c->rec.id, sizeof l->opener_id);
+	memcpy(l->fallback, c->rec.fallback, sizeof l->fallback);
 	link_open(l, conn_target(c), quic);
 }
 

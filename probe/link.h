@@ -72,6 +72,8 @@ struct link {
 	unsigned nusers;              /* requests riding on it now */
 	struct conn *users;           /* those requests (conn.link_next) */
 	unsigned requests_done;       /* completed on this connection */
+	char fallback[120];           /* a TCP link opened because QUIC failed: why (records
+				       * of requests it carries later say so too), else "" */
 	char opener_id[72];           /* X-Probe-Id of the request it was opened for: the
 				       * CONNECT carries it, so a proxy can name the tunnel */
 	char local_s[NET_ADDRSTRLEN], remote_s[NET_ADDRSTRLEN];

@@ -105,6 +105,7 @@ void pf_quic_describe_close(const struct quic_close *cl, bool handshake_done, bo
 		break;
 	case QUIC_CLOSE_PEER:
 	case QUIC_CLOSE_PROTOCOL:
+	case QUIC_CLOSE_LOCAL: /* our h3 closed it: the code says what it found wrong */
 		pf_fail(err, protocol_code(cl->app, cl->code) || cl->reason == QUIC_CLOSE_PROTOCOL ? TP_PROTOCOL_ERROR
 												: TP_RESET,
 			phase, "connection closed by %s: %s (0x%llx)%s%.100s", cl->by_peer ? "the server" : "the probe",
@@ -112,10 +113,6 @@ void pf_quic_describe_close(const struct quic_close *cl, bool handshake_done, bo
 		break;
 	case QUIC_CLOSE_STATELESS_RESET:
 		pf_fail(err, TP_RESET, phase, "stateless reset: the server no longer knows the connection");
-		break;
-	case QUIC_CLOSE_LOCAL:
-		pf_fail(err, TP_RESET, phase, "connection closed by the probe: %s (0x%llx)", name,
-			(unsigned long long)cl->code);
 		break;
 	default:
 		pf_fail(err, TP_PROTOCOL_ERROR, phase, "QUIC failure: %.150s", cl->detail[0] ? cl->detail : "internal");

@@ -11,6 +11,7 @@
 #include "probe/link.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "probe/conn.h"
@@ -30,8 +31,11 @@ void link_init(struct link *l, struct probe_worker *w)
 
 void link_free(struct link *l)
 {
-	if (l && l->w)
-		link_close(l);
+	if (!l || !l->w)
+		return;
+	link_close(l);
+	free(l->proxy);
+	l->proxy = NULL;
 }
 
 bool link_same_target(const struct probe_target *a, const struct probe_target *b)
@@ -349,8 +353,11 @@ static int build_stack(struct link *l)
 		return 0;
 	}
 	push(l, &l->tcp.base, &pf_tcp_ops);
-	if (t->has_proxy && (t->tunnel || t->proxy.scheme != URL_HTTP))
-		push(l, &l->proxy.base, t->proxy.scheme == URL_HTTP ? &pf_http_connect_ops : &pf_socks5_ops);
+	if (t->has_proxy && (t->tunnel || t->proxy.scheme != URL_HTTP)) {
+		if (!l->proxy && !(l->proxy = calloc(1, sizeof *l->proxy)))
+			return pf_fail(&l->err, TP_PROXY_CONNECT_ABORTED, TP_PHASE_PROXY, "out of memory");
+		push(l, &l->proxy->base, t->proxy.scheme == URL_HTTP ? &pf_http_connect_ops : &pf_socks5_ops);
+	}
 	if (t->url.scheme == URL_HTTPS)
 		push(l, &l->tls.base, &pf_tls_ops);
 	return 0;

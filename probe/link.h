@@ -91,7 +91,8 @@ struct link {
 	struct pf_tls tls;
 	struct pf_quic *quic_f;       /* a QUIC connection's (filter_quic.c); it frees itself
 				       * once closed, when ngtcp2 is no longer on the stack */
-	struct pf_proxy proxy;        /* last: its reply buffer stays untouched without a proxy */
+	struct pf_proxy *proxy;       /* allocated by the first proxied connection, kept: its
+				       * 18 KiB of buffers stay out of every slot's pages */
 };
 
 void link_init(struct link *l, struct probe_worker *w);

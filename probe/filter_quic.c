@@ -131,6 +131,12 @@ static void describe(struct pf_quic *qf, struct pf_error *err)
 
 /* ---- datagrams ---- */
 
+static void quic_send(struct pf_quic *qf);
+
+/* Reads what the socket holds, a batch at a time; after each batch the ACKs (and
+ * anything the events queued) go out at once, so a long batch of body bytes being
+ * verified does not delay the server's ACKs — its RTT estimate, pacing and congestion
+ * window depend on them. ngtcp2 gets the real clock for the same reason. */
 static void quic_recv(struct pf_quic *qf)
 {
 	struct probe_worker *w = qf->w;
@@ -147,7 +153,7 @@ static void quic_recv(struct pf_quic *qf)
 			qf->sock_err = -n;
 			return;
 		}
-		uint64_t now = loop_now(&w->loop);
+		uint64_t now = loop_clock_us();
 		for (int i = 0; i < n && !qf->closed; i++) {
 			size_t seg = d[i].segment ? d[i].segment : d[i].len;
 			for (size_t off = 0; off < d[i].len && !qf->closed; off += seg) {
@@ -157,6 +163,7 @@ static void quic_recv(struct pf_quic *qf)
 			}
 			qf->answered = true;
 		}
+		quic_send(qf);
 		if ((size_t)n < PROBE_UDP_RX_BUFS)
 			return;
 	}
@@ -167,7 +174,7 @@ static void quic_send(struct pf_quic *qf)
 	struct probe_worker *w = qf->w;
 	struct quic_tx tx = {.buf = w->udp_tx, .cap = PROBE_UDP_TX_SIZE};
 	for (int round = 0; round < TX_ROUNDS && !qf->closed; round++) {
-		int n = quic_conn_write(&qf->q, loop_now(&w->loop), &tx);
+		int n = quic_conn_write(&qf->q, loop_clock_us(), &tx);
 		if (n <= 0)
 			return;
 		struct net_dgram d = {.buf = tx.buf, .len = tx.len, .segment = tx.count > 1 ? (uint16_t)tx.seg : 0};
@@ -241,8 +248,9 @@ static void quic_drive(struct pf_quic *qf, bool readable)
 	qf->busy = true;
 	if (readable)
 		quic_recv(qf);
-	if (!qf->closed && quic_conn_expiry(&qf->q) <= loop_now(loop))
-		quic_conn_handle_expiry(&qf->q, loop_now(loop));
+	uint64_t now = loop_clock_us(); /* ngtcp2's clock must not go back: never the cached one */
+	if (!qf->closed && quic_conn_expiry(&qf->q) <= now)
+		quic_conn_handle_expiry(&qf->q, now);
 	if (!qf->closed)
 		quic_send(qf);
 	/* Then the link; what it and the exchange queue meanwhile (a request on a
@@ -339,7 +347,7 @@ static int quic_start(struct pf_quic *qf)
 		.params = {.idle_timeout_us = (uint64_t)(cfg->timeout_s * 1e6),
 			   .handshake_timeout_us = (uint64_t)((cfg->connect_timeout_s + cfg->timeout_s + 1) * 1e6)},
 	};
-	uint64_t now = loop_now(&w->loop);
+	uint64_t now = loop_clock_us();
 	struct h3_opts ho = {.cb = on_h3, .arg = qf, .max_streams = cfg->streams + 16};
 	if (quic_conn_init_client(&qf->q, (struct quic_client_ctx *)&cfg->quic, &o, now) != 0 ||
 	    h3_conn_init(&qf->h3, &qf->q, &ho) != 0) {

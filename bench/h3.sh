@@ -24,10 +24,8 @@ mkdir -p "$T/www"
 make_ca || exit 1
 head -c $((MIB << 20)) /dev/urandom >"$T/www/big"
 head -c 1024 /dev/urandom >"$T/www/b1k"
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-bg gtlsserver -q -d "$T/www" 127.0.0.1 "$PORT" "$T/leaf.key" "$T/leaf.pem" >"$T/gtlsserver.log" 2>&1
-GS_PID=${_tp_pids[-1]}
-for ((i = 0; i < 100; i++)); do ss -Hlun "sport = :$PORT" | grep -q . && break; sleep 0.05; done
+start_gtlsserver gtlsserver || { echo "gtlsserver did not start"; exit 1; }
+PORT=$GS_PORT
 start_nginx >/dev/null || { echo "nginx did not start"; exit 1; }
 NGINX_WORKER=$(pgrep -P "${_tp_pids[-1]}" | head -1)
 

@@ -296,30 +296,14 @@ static void proxy_timed_out(struct pf *f, struct pf_error *err)
 		f->link->w->cfg->timeout_s, p->in_len);
 }
 
-const struct pf_ops pf_http_connect_ops = {
-	.name = "http-connect",
-	.phase = TP_PHASE_PROXY,
-	.tunnel = true,
-	.connect = proxy_connect,
-	.read = pf_next_read,
-	.write = pf_next_write,
-	.shutdown = pf_next_shutdown,
-	.close = proxy_close,
-	.want = pf_next_want,
-	.pending = pf_next_pending,
-	.timed_out = proxy_timed_out,
-};
-
-const struct pf_ops pf_socks5_ops = {
-	.name = "socks5",
-	.phase = TP_PHASE_PROXY,
-	.tunnel = true,
-	.connect = proxy_connect,
-	.read = pf_next_read,
-	.write = pf_next_write,
-	.shutdown = pf_next_shutdown,
-	.close = proxy_close,
-	.want = pf_next_want,
-	.pending = pf_next_pending,
-	.timed_out = proxy_timed_out,
-};
+/* The two proxy filters differ only by name: the step machine reads the target's proxy
+ * scheme. */
+#define PROXY_OPS(filter_name)                                                             \
+	{                                                                                  \
+		.name = filter_name, .phase = TP_PHASE_PROXY, .tunnel = true,                 \
+		.connect = proxy_connect, .read = pf_next_read, .write = pf_next_write,       \
+		.shutdown = pf_next_shutdown, .close = proxy_close, .want = pf_next_want,     \
+		.pending = pf_next_pending, .timed_out = proxy_timed_out,                     \
+	}
+const struct pf_ops pf_http_connect_ops = PROXY_OPS("http-connect");
+const struct pf_ops pf_socks5_ops = PROXY_OPS("socks5");

@@ -172,12 +172,12 @@ static void link_up(struct link *l)
 			conn_link_up(waiting[i]);
 }
 
-/* The link failed while connecting (l->err says how): each waiting request ends, or
- * with --http3 a failed QUIC attempt goes on over TCP. */
-static void link_failed(struct link *l)
+/* Lets go of every request on l, closes it, then ends each request with l->err — or,
+ * with fall_back, hands it to TCP. Requests first, so one that starts again at once
+ * (its slot's next) finds the link closed and free to reopen. */
+static void end_users(struct link *l, bool fall_back)
 {
 	struct pf_error err = l->err;
-	bool fall_back = l->quic && err.fallback && !l->w->cfg->http3_only;
 	struct conn *taken[PROBE_MAX_STREAMS];
 	size_t n = users_take(l, taken, PROBE_MAX_STREAMS);
 	link_close(l);
@@ -189,15 +189,14 @@ static void link_failed(struct link *l)
 	}
 }
 
-void link_lost(struct link *l)
+/* The link failed while connecting (l->err says how): each waiting request ends, or
+ * with --http3 a failed QUIC attempt goes on over TCP. */
+static void link_failed(struct link *l)
 {
-	struct pf_error err = l->err;
-	struct conn *taken[PROBE_MAX_STREAMS];
-	size_t n = users_take(l, taken, PROBE_MAX_STREAMS);
-	link_close(l);
-	for (size_t i = 0; i < n; i++)
-		conn_link_failed(taken[i], &err);
+	end_users(l, l->quic && l->err.fallback && !l->w->cfg->http3_only);
 }
+
+void link_lost(struct link *l) { end_users(l, false); }
 
 void link_step(struct link *l)
 {

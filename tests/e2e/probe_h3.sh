@@ -18,17 +18,6 @@ H3PEER=${TP_BUILD:-$TP_ROOT/build}/tests/helpers/h3peer
 need_cmd gtlsserver "probe h3: gtlsserver" || finish
 [ -x "$H3PEER" ] || { not_ok "probe h3" "$H3PEER was not built"; finish; }
 
-free_udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_udp() { # PORT: until something is bound to 127.0.0.1:PORT/udp (5 s at most)
-	local i
-	for ((i = 0; i < 100; i++)); do
-		ss -Hlun "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
 # summary FILE: (class, phase, proto) of every record, and whether all ok ones were verified
 summary() {
 	records "$1" "sorted(set((x['class'], x['phase'], x['proto']) for x in r)), all(x['verified'] for x in r if x['class'] == 'ok')"
@@ -39,13 +28,6 @@ for size in 1024 1048576 10485760; do head -c "$size" /dev/urandom >"$T/www/b$si
 make_ca || { not_ok "probe h3: certificates"; finish; }
 (T=$T/other && mkdir -p "$T" && make_ca) || not_ok "probe h3: second CA"
 
-start_gtlsserver() { # NAME [gtlsserver options]: sets GS_PORT
-	local name=$1
-	shift
-	GS_PORT=$(free_udp_port)
-	bg gtlsserver -q -d "$T/www" "$@" 127.0.0.1 "$GS_PORT" "$T/leaf.key" "$T/leaf.pem" >"$T/$name.log" 2>&1
-	wait_udp "$GS_PORT"
-}
 urls_file() { # PORT FILE: the three files with sha256= and length=
 	local size
 	for size in 1024 1048576 10485760; do
@@ -91,21 +73,8 @@ if start_gtlsserver gtlsserver; then
 		"CLIENT_HANDSHAKE_TRAFFIC_SECRET CLIENT_TRAFFIC_SECRET_0 EXPORTER_SECRET SERVER_HANDSHAKE_TRAFFIC_SECRET SERVER_TRAFFIC_SECRET_0 "
 	if need_root "key log decrypts a capture of the probe" && need_cmd tshark "probe h3 key log: tshark" &&
 		need_cmd tcpdump "probe h3 key log: tcpdump"; then
-		tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$T/h3.pcap" "udp port $GS_PORT" 2>"$T/tcpdump.err" &
-		tcpdump_pid=$!
-		for ((i = 0; i < 100; i++)); do grep -qs "listening on" "$T/tcpdump.err" && break; sleep 0.05; done
-		rm -f "$T/keylog2"
-		probe --http3-only --keylog "$T/keylog2" -n 1 "https://localhost:$GS_PORT/b1024" >/dev/null
-		sleep 0.2 # the last packets reach the capture
-		kill "$tcpdump_pid"
-		wait "$tcpdump_pid" 2>/dev/null
-		with=$(tshark -r "$T/h3.pcap" -o "tls.keylog_file:$T/keylog2" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
-		without=$(tshark -r "$T/h3.pcap" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
-		if [ "$with" -ge 2 ] && [ "$without" -eq 0 ]; then
-			ok "--keylog: tshark decrypts the probe's HEADERS ($with frames; none without the log)"
-		else
-			not_ok "--keylog decrypts a capture" "HEADERS frames with keys: $with, without: $without"
-		fi
+		keylog_decrypts "--keylog: tshark decrypts the probe's HEADERS" "$GS_PORT" "$T/keylog2" \
+			probe --http3-only --keylog "$T/keylog2" -n 1 "https://localhost:$GS_PORT/b1024"
 	fi
 else
 	not_ok "gtlsserver starts" "$(tail -3 "$T/gtlsserver.log")"

@@ -153,3 +153,55 @@ start_stack() { # NAME RUNID FAULT
 		return 1
 	eval "${1}_P=$TP_PORT"
 }
+
+# QUIC peers (UDP), for the HTTP/3 tests:
+#   free_udp_port              prints a free UDP port on 127.0.0.1 (bind to port 0)
+#   wait_udp PORT              waits until something is bound to 127.0.0.1:PORT/udp (5 s)
+#   start_gtlsserver NAME [OPTIONS]
+#                              Debian's ngtcp2 GnuTLS example server on a free UDP port
+#                              (GS_PORT, GS_PID), serving $T/www with $T/leaf.pem (make_ca
+#                              first); its output in $T/NAME.log
+#   keylog_decrypts NAME PORT KEYLOG CMD...
+#                              captures udp PORT on lo while CMD runs (CMD writes an NSS key
+#                              log to KEYLOG): ok when tshark finds HTTP/3 HEADERS frames
+#                              with the log and none without. Needs root, tcpdump, tshark
+#                              (the caller checks with need_root / need_cmd).
+free_udp_port() {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_udp() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ss -Hlun "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+start_gtlsserver() {
+	local name=$1
+	shift
+	GS_PORT=$(free_udp_port)
+	bg gtlsserver -q -d "$T/www" "$@" 127.0.0.1 "$GS_PORT" "$T/leaf.key" "$T/leaf.pem" >"$T/$name.log" 2>&1
+	GS_PID=${_tp_pids[-1]}
+	wait_udp "$GS_PORT"
+}
+keylog_decrypts() {
+	local name=$1 port=$2 keylog=$3 i pid with without
+	shift 3
+	rm -f "$keylog" "$T/keylog.pcap" "$T/keylog-tcpdump.err"
+	tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$T/keylog.pcap" "udp port $port" \
+		2>"$T/keylog-tcpdump.err" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do grep -qs "listening on" "$T/keylog-tcpdump.err" && break; sleep 0.05; done
+	"$@" >/dev/null
+	sleep 0.2 # the last packets reach the capture
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	with=$(tshark -r "$T/keylog.pcap" -o "tls.keylog_file:$keylog" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
+	without=$(tshark -r "$T/keylog.pcap" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
+	if [ "$with" -ge 2 ] && [ "$without" -eq 0 ]; then
+		ok "$name ($with frames; none without the log)"
+	else
+		not_ok "$name" "HEADERS frames with keys: $with, without: $without"
+	fi
+}

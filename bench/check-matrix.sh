@@ -14,7 +14,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 export TP_BIN=${TP_BIN:-$PWD/build/tunnelprobe} TP_ROOT=$PWD
 [ -x "$TP_BIN" ] || { echo "build $TP_BIN first (make)" >&2; exit 2; }
-subjects=(squid tinyproxy microsocks microsocks-auth nginx reference)
+subjects=(squid tinyproxy microsocks microsocks-auth nginx reference reference-reverse)
 for s in "${subjects[@]}"; do
 	# Each subject in its own shell: lib.sh cleans its servers up at exit.
 	bash -c '. tests/e2e/lib.sh; . tests/e2e/peers.sh; . tests/e2e/peers_check.sh

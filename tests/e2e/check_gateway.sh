@@ -36,12 +36,6 @@ faults=(
 	"slow:bps=300|gateway.pass|timeout"
 	"truncate:after=10 dir=up|gateway.pass|no response"
 )
-result() { # JSON ID -> "result|detail"
-	python3 -c 'import json,sys
-d=json.load(open(sys.argv[1]))
-c=[c for c in d["checks"] if c["id"]==sys.argv[2]]
-print(c[0]["result"]+"|"+c[0]["detail"] if c else "missing|")' "$1" "$2"
-}
 for row in "${faults[@]}"; do
 	IFS='|' read -r spec id word <<<"$row"
 	op=$(free_port)
@@ -51,13 +45,7 @@ for row in "${faults[@]}"; do
 	fi
 	"$TP_BIN" check --gateway "http://127.0.0.1:$REF_GW_PORT" --origin-url "http://127.0.0.1:$op" \
 		--only "$id" --json "$T/f.json" >"$T/f.out" 2>&1
-	rc=$?
-	r=$(result "$T/f.json" "$id")
-	if [ "$rc" = 1 ] && [ "${r%%|*}" = fail ] && [[ "${r#*|}" == *"$word"* ]]; then
-		ok "--reverse --fault $spec fails $id (${r#*|})"
-	else
-		not_ok "--reverse --fault $spec fails $id" "exit $rc, got '$r', want fail with '$word'"
-	fi
+	fault_fails "$spec (reverse)" "$id" "$word" "$?" "$T/f.json"
 	kill "$REF_GW_PID" 2>/dev/null
 	wait "$REF_GW_PID" 2>/dev/null
 done

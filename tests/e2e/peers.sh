@@ -10,6 +10,8 @@
 #   start_scripted MODE     prints the port of tests/peers/scripted.py in MODE
 #   start_tp NAME ARGS...   a tunnelprobe server (origin/proxy) on port 0; sets
 #                           TP_PORT / TP_HTTP / TP_HTTPS from its "listening" lines
+#   fault_matrix            FAULTS: "NAME|SPEC" for no fault and every proxy fault, both
+#                           directions where it has one (the ledger property tests)
 
 make_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 \
@@ -117,6 +119,18 @@ start_scripted() { # MODE -> prints the port (runs in $(...): the pid goes to $T
 		sleep 0.05
 	done
 	cat "$out"
+}
+
+fault_matrix() {
+	FAULTS=("none|")
+	local f d
+	for f in "truncate:after=20000" "rst:after=20000" "stall:after=20000" "corrupt:at=5000" \
+		"slow:bps=40000" "no-fin" "drop-chunk-end"; do
+		for d in down up; do FAULTS+=("${f%%:*}-$d|$f dir=$d"); done
+	done
+	for f in full-close close-before-reply close-mid-reply close-after-accept refuse; do
+		FAULTS+=("$f|$f")
+	done
 }
 
 start_tp() { # NAME ARGS... : a tunnelprobe server, its listening lines parsed

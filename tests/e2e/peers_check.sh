@@ -10,6 +10,8 @@
 #                           224.0.0.0/4 allowed (the unreachable checks aim there)
 #   start_ref_gateway PORT ARGS...  REF_GW_PORT, REF_GW_PID: the reference proxy's
 #                           reverse mode in front of our origin at 127.0.0.1:PORT
+#   fault_fails SPEC ID WORD RC JSON  ok when check ID failed (check exited RC = 1) with
+#                           WORD in its detail: what a proxy --fault SPEC must do
 
 start_squid_check() {
 	SQUID_PORT=$(free_port)
@@ -79,6 +81,19 @@ start_ref_gateway() { # ORIGIN_PORT ARGS... (extra proxy flags: --rate-limit, --
 	start_tp refgw proxy --listen 127.0.0.1:0 --reverse "http://127.0.0.1:$op" "$@" || return 1
 	REF_GW_PORT=$TP_PORT
 	REF_GW_PID=$TP_PID
+}
+
+fault_fails() {
+	local r
+	r=$(python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+c=[c for c in d["checks"] if c["id"]==sys.argv[2]]
+print(c[0]["result"]+"|"+c[0]["detail"] if c else "missing|")' "$5" "$2")
+	if [ "$4" = 1 ] && [ "${r%%|*}" = fail ] && [[ "${r#*|}" == *"$3"* ]]; then
+		ok "--fault $1 fails $2 (${r#*|})"
+	else
+		not_ok "--fault $1 fails $2" "exit $4, got '$r', want fail with '$3'"
+	fi
 }
 
 start_microsocks_auth() {

@@ -230,12 +230,7 @@ fi
 start_tp origin origin --listen 127.0.0.1:0 --ledger "$T/origin.jsonl" || { not_ok "origin starts"; finish; }
 OH=$TP_HTTP
 head -c 40000 /dev/zero | tr '\0' 'u' >"$T/up.bin"
-FAULTS=("none|")
-for f in "truncate:after=20000" "rst:after=20000" "stall:after=20000" "corrupt:at=5000" \
-	"slow:bps=40000" "no-fin" "drop-chunk-end"; do
-	for d in down up; do FAULTS+=("${f%%:*}-$d|$f dir=$d"); done
-done
-for f in full-close close-before-reply close-mid-reply close-after-accept refuse; do FAULTS+=("$f|$f"); done
+fault_matrix
 pids=()
 for entry in "${FAULTS[@]}"; do
 	name=${entry%%|*} spec=${entry#*|}

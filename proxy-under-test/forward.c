@@ -198,7 +198,9 @@ static int own_answer(struct session *s, const struct http1_request *req, const 
 	struct fwd *fw = s->fwd;
 	if (!idle(s))
 		return 0;
-	bool close = !req->keep_alive || req->framing != HTTP1_FRAMING_NONE;
+	bool body = req->framing == HTTP1_FRAMING_CHUNKED ||
+		    (req->framing == HTTP1_FRAMING_LENGTH && req->content_length > 0);
+	bool close = !req->keep_alive || body;
 	char out[REVERSE_ANSWER_MAX];
 	int status;
 	long n = reverse_answer(s, fw->gate, fw->gate_arg, http1_token_eq(req->method,

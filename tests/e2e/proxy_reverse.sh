@@ -180,7 +180,8 @@ print(r.status, r.getheader("Content-Type")); sys.stdout.write(r.read().decode()
 		"$want"
 	check "/metrics: the rate limit's own counter ($want429) and the breaker's state" \
 		grep -qx "tunnelprobe_rate_limited_total $want429" "$T/metrics.txt"
-	expect_eq "/metrics is GET or HEAD: POST gets 405" "$(cl "$RL" "POST /metrics 3" | cut -d' ' -f1)" 405
+	expect_eq "/metrics is GET or HEAD: POST gets 405 (with a body: and the connection ends; without, not)" \
+		"$(cl "$RL" "POST /metrics 3" "POST /metrics 0" | cut -d' ' -f1,4 | tr '\n' ' ')" "405 close=1 405 close=0 "
 	kill "$TP_PID"
 else
 	not_ok "reverse proxy with --rate-limit starts" "$(cat "$T/rl.err")"

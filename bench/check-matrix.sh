@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The results matrix of `tunnelprobe check` (docs/check.md): every check against
-# squid, tinyproxy, microsocks, nginx and the reference proxy, each started on free
-# loopback ports as tests/e2e/peers_check.sh sets it up (run_subject).
+# squid, tinyproxy, microsocks, nginx and the reference proxy (as a forward proxy, and
+# in reverse mode as a gateway), each started on free loopback ports as
+# tests/e2e/peers_check.sh sets it up (run_subject).
 #   bench/check-matrix.sh [--update] [OUTDIR]
 # writes OUTDIR/<subject>.json and OUTDIR/matrix.md; --update also replaces the table
 # between the matrix markers in docs/check.md. Not a test: it reports, it asserts nothing.

@@ -179,7 +179,7 @@ const struct fault *fault_idle_mode(const struct fault *faults, size_t n, unsign
 				    enum fault_mode *mode)
 {
 	for (size_t i = 0; i < n; i++)
-		for (unsigned m = FAULT_MODE_FORWARD; m <= FAULT_MODE_SOCKS5; m <<= 1)
+		for (unsigned m = FAULT_MODE_FORWARD; m <= FAULT_MODE_REVERSE; m <<= 1)
 			if ((modes & m) && !fault_acts_in(&faults[i], (enum fault_mode)m)) {
 				*mode = (enum fault_mode)m;
 				return &faults[i];
@@ -193,6 +193,7 @@ const char *fault_mode_name(enum fault_mode mode)
 	case FAULT_MODE_FORWARD: return "forward";
 	case FAULT_MODE_CONNECT: return "connect";
 	case FAULT_MODE_SOCKS5: return "socks5";
+	case FAULT_MODE_REVERSE: return "reverse";
 	}
 	return "?";
 }

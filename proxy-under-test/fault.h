@@ -29,9 +29,12 @@
  *   no-fin              eof               relay.c relay_propagate_eof  dir=          all
  *   full-close          eof               relay.c relay_propagate_eof  either        all
  *
- * "all" is forward (absolute-form requests), CONNECT and SOCKS5, chained or not; a
- * fault whose row leaves out a mode the proxy serves is refused at start
- * (fault_idle_mode()). In forward mode the proxy's "reply" is the response head it
+ * "all" is forward (absolute-form requests), CONNECT and SOCKS5, chained or not, and
+ * reverse (--reverse: a forward session whose requests all go to one origin, so each
+ * fault acts there as in forward mode; the proxy's own answers — 429, 503, /metrics —
+ * are its replies, never relayed bytes, and no fault touches them); a fault whose row
+ * leaves out a mode the proxy serves (a forward proxy serves the first three, a
+ * reverse proxy only reverse) is refused at start (fault_idle_mode()). In forward mode the proxy's "reply" is the response head it
  * writes: close-mid-reply sends half of the first one, close-after-accept closes once
  * the origin leg is up, before the request goes out. Byte positions (after=, at=)
  * count the direction's relayed bytes from the start of the tunnel; a forward
@@ -73,9 +76,12 @@ enum fault_mode {
 	FAULT_MODE_FORWARD = 1u << 0, /* absolute-form HTTP requests */
 	FAULT_MODE_CONNECT = 1u << 1, /* HTTP CONNECT tunnels */
 	FAULT_MODE_SOCKS5 = 1u << 2,  /* SOCKS5 CONNECT tunnels */
+	FAULT_MODE_REVERSE = 1u << 3, /* requests to a reverse proxy's origin (--reverse) */
 };
 #define FAULT_MODES_TUNNEL (FAULT_MODE_CONNECT | FAULT_MODE_SOCKS5)
-#define FAULT_MODES_ALL (FAULT_MODE_FORWARD | FAULT_MODES_TUNNEL)
+/* What a forward proxy's listener serves (all of it on every listener). */
+#define FAULT_MODES_PROXY (FAULT_MODE_FORWARD | FAULT_MODES_TUNNEL)
+#define FAULT_MODES_ALL (FAULT_MODES_PROXY | FAULT_MODE_REVERSE)
 
 /* Where a fault acts: the inject.h function of the same name. */
 enum fault_hook {

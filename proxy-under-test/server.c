@@ -275,7 +275,16 @@ static void usage(FILE *out)
 	      "  --max-clients N        open client connections at most (default 4096; more are\n"
 	      "                         reset at once)\n"
 	      "  --idle-timeout S       default 60; --connect-timeout S default 10;\n"
-	      "  --handshake-timeout S  default 10\n",
+	      "  --handshake-timeout S  default 10\n"
+	      "reverse mode (a gateway in front of one origin; docs/proxy.md):\n"
+	      "  --reverse URL          forward every request to http://HOST[:PORT]; /metrics\n"
+	      "                         answers Prometheus text; no CONNECT, SOCKS5, --upstream,\n"
+	      "                         --auth or --allow\n"
+	      "  --rate-limit N/s       above N requests/s (or N/m): 429 with Retry-After;\n"
+	      "                         ,burst=B for bursts of B (default N)\n"
+	      "  --breaker failures=N,cooldown=S  after N origin failures in a row (5xx, connect\n"
+	      "                         errors): 503 with X-Circuit-Breaker: open; one trial\n"
+	      "                         after S seconds (defaults 5 and 10)\n",
 	      out);
 }
 
@@ -293,6 +302,8 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	cfg->connect_timeout_s = 10;
 	cfg->handshake_timeout_s = 10;
 	uint64_t max_clients = 4096;
+	const char *rwhy = NULL; /* reverse mode's options */
+	int rc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -370,13 +381,25 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 				cfg->connect_timeout_s = d;
 			else
 				cfg->handshake_timeout_s = d;
+		} else if ((rc = reverse_option(&cfg->reverse, a, v, &rwhy)) != 0) {
+			if (rc < 0) {
+				fprintf(stderr, "tunnelprobe proxy: bad %s '%s': %s\n", a, v, rwhy);
+				return 2;
+			}
 		} else {
 			i--;
 			return bad("unknown option", a);
 		}
 	}
+	if (reverse_finish_config(cfg, &rwhy) < 0) {
+		fprintf(stderr, "tunnelprobe proxy: %s\n", rwhy);
+		return 2;
+	}
 	enum fault_mode mode;
-	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, FAULT_MODES_ALL, &mode);
+	/* A forward proxy's listener serves forward, CONNECT and SOCKS5; a reverse proxy's
+	 * only reverse requests. */
+	unsigned served = cfg->reverse.on ? FAULT_MODE_REVERSE : FAULT_MODES_PROXY;
+	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, served, &mode);
 	if (idle) {
 		/* Every listener serves every mode: a fault that cannot act in one is refused
 		 * rather than left to do nothing there. */
@@ -415,6 +438,11 @@ static int serve(struct proxy_config *cfg)
 	}
 	if (cfg->run_id && ledger_is_open(&shared.ledger))
 		ledger_set_run(&shared.ledger, cfg->run_id); /* checked by parse_args */
+	err = reverse_state_init(&shared.reverse, &cfg->reverse);
+	if (err < 0) {
+		fprintf(stderr, "tunnelprobe proxy: cannot set up reverse mode: %s\n", strerror(-err));
+		goto out;
+	}
 	ws = calloc(cfg->threads, sizeof *ws);
 	if (!ws) {
 		fprintf(stderr, "tunnelprobe proxy: out of memory\n");
@@ -457,6 +485,7 @@ out:
 		fprintf(stderr, "tunnelprobe proxy: %llu line(s) not written to --ledger %s: %s\n",
 			(unsigned long long)shared.ledger.lost, cfg->ledger_path, strerror(-shared.ledger.error));
 	ledger_close(&shared.ledger);
+	reverse_state_free(&shared.reverse);
 	return exit_code;
 }
 

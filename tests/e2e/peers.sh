@@ -13,6 +13,8 @@
 #   start_stack NAME RUNID FAULT  our origin (http + https, CA in $T/ca-NAME.pem) and the
 #                           reference proxy with FAULT, ledgers $T/{origin,proxy}-NAME.jsonl
 #                           of run RUNID; sets NAME_H NAME_S (origin) NAME_P (proxy)
+#   fault_matrix            FAULTS: "NAME|SPEC" for no fault and every proxy fault, both
+#                           directions where it has one (the ledger property tests)
 
 make_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 \
@@ -120,6 +122,18 @@ start_scripted() { # MODE [N] -> prints the port (runs in $(...): the pid goes t
 		sleep 0.05
 	done
 	cat "$out"
+}
+
+fault_matrix() {
+	FAULTS=("none|")
+	local f d
+	for f in "truncate:after=20000" "rst:after=20000" "stall:after=20000" "corrupt:at=5000" \
+		"slow:bps=40000" "no-fin" "drop-chunk-end"; do
+		for d in down up; do FAULTS+=("${f%%:*}-$d|$f dir=$d"); done
+	done
+	for f in full-close close-before-reply close-mid-reply close-after-accept refuse; do
+		FAULTS+=("$f|$f")
+	done
 }
 
 start_tp() { # NAME ARGS... : a tunnelprobe server, its listening lines parsed

@@ -1721,6 +1721,26 @@ size_t quic_conn_cids(const struct quic_conn *c, uint8_t (*cids)[QUIC_MAX_CIDLEN
 	return cnt;
 }
 
+static size_t copy_cid(const ngtcp2_cid *cid, uint8_t out[QUIC_MAX_CIDLEN])
+{
+	if (!cid || cid->datalen > QUIC_MAX_CIDLEN)
+		return 0;
+	memcpy(out, cid->data, cid->datalen);
+	return cid->datalen;
+}
+
+size_t quic_conn_peer_cid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN])
+{
+	return c->impl && c->impl->conn ? copy_cid(ngtcp2_conn_get_dcid(c->impl->conn), out) : 0;
+}
+
+size_t quic_conn_original_dcid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN])
+{
+	if (!c->server || !c->impl || !c->impl->conn)
+		return 0;
+	return copy_cid(ngtcp2_conn_get_client_initial_dcid(c->impl->conn), out);
+}
+
 /* ---------------------------------------------------------------- stream API */
 
 int quic_stream_open(struct quic_conn *c, bool bidi, void *user, struct quic_stream **out)

@@ -406,6 +406,12 @@ void quic_conn_path_info(const struct quic_conn *c, struct quic_path_info *out);
 size_t quic_conn_cids(const struct quic_conn *c, uint8_t (*cids)[QUIC_MAX_CIDLEN],
 		      size_t *lens, size_t n);
 
+/* Connection IDs for ledgers: the peer's current one (what our packets carry as DCID)
+ * and, on a server, the client's original DCID (its first Initial's). Each copies the ID
+ * to out and returns its length (0 for a zero-length ID or before there is one). */
+size_t quic_conn_peer_cid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN]);
+size_t quic_conn_original_dcid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN]);
+
 /* ---- streams ---- */
 
 /* Opens a stream of ours (bidi or uni). Returns 0 with *out set, -EAGAIN when the peer

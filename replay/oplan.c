@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/hex.h"
 #include "replay/recording.h"
 
 void oplan_host(const char *value, size_t len, char *out, size_t cap)
@@ -26,9 +27,7 @@ bool oplan_upload_seed(const char *value, size_t len, uint64_t *seed)
 		return false;
 	uint64_t v = 0;
 	for (size_t i = 0; i < len; i++) {
-		char c = value[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		int d = hex_digit(value[i]);
 		if (d < 0)
 			return false;
 		v = v << 4 | (uint64_t)d;

@@ -18,8 +18,18 @@
 #define WRITE_ROUNDS 64 /* body pieces per turn; then a zero timer lets others run */
 
 /* OST_PACE: a timed replay waits for its next recorded segment; OST_STALLED: the stall
- * fault stopped it; OST_DONE: nothing more to write (ended, reset or refused). */
-enum ost_state { OST_REQUEST, OST_DELAY, OST_WRITE, OST_DRIP, OST_PACE, OST_STALLED, OST_DONE };
+ * fault stopped it; OST_RESETTING: the rst fault waits for the bytes before the cut to
+ * be acknowledged; OST_DONE: nothing more to write (ended, reset or refused). */
+enum ost_state {
+	OST_REQUEST,
+	OST_DELAY,
+	OST_WRITE,
+	OST_DRIP,
+	OST_PACE,
+	OST_STALLED,
+	OST_RESETTING,
+	OST_DONE
+};
 
 struct ostream {
 	struct oqconn *qc;
@@ -312,6 +322,15 @@ static void respond(struct ostream *st)
 	write_more(st);
 }
 
+/* The rst fault's reset, once every body byte written is acknowledged. */
+static void reset_when_acked(struct ostream *st)
+{
+	if (st->state != OST_RESETTING || st->s->body_acked < st->body_written)
+		return;
+	st->state = OST_DONE;
+	h3_stream_reset(&st->qc->h3, st->s, H3_INTERNAL_ERROR);
+}
+
 /* truncate, rst and stall cut the stream once fault_n body bytes are written: trims
  * *want to reach the cut exactly, or makes it (FIN, RESET_STREAM, or silence). Returns 1
  * write *want bytes, 0 stalled, -1 cut. */
@@ -331,12 +350,15 @@ static int fault_cut(struct ostream *st, size_t *want)
 		st->state = OST_STALLED; /* until the client gives up or the connection idles out */
 		return 0;
 	}
-	st->state = OST_DONE;
 	if (cfg->fault == ORIGIN_FAULT_RST) {
+		/* RESET_STREAM drops what is not yet delivered: the bytes before the cut are
+		 * let through first, so the client reads exactly fault_n and then the reset. */
 		st->cut = "local_rst";
-		h3_stream_reset(h, st->s, H3_INTERNAL_ERROR);
+		st->state = OST_RESETTING;
+		reset_when_acked(st);
 	} else {
 		st->cut = "local";
+		st->state = OST_DONE;
 		h3_stream_end(h, st->s);
 	}
 	return -1;
@@ -473,6 +495,9 @@ void ostream_event(struct oqconn *qc, const struct h3_event *ev)
 		break;
 	case H3_EV_WRITABLE:
 		write_more(st);
+		break;
+	case H3_EV_ACKED:
+		reset_when_acked(st);
 		break;
 	case H3_EV_CLOSED:
 		stream_closed(qc, st, s);

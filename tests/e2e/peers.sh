@@ -9,7 +9,8 @@
 #   start_microsocks        SOCKS_PORT
 #   start_scripted MODE     prints the port of tests/peers/scripted.py in MODE
 #   start_tp NAME ARGS...   a tunnelprobe server (origin/proxy) on port 0; sets
-#                           TP_PORT / TP_HTTP / TP_HTTPS from its "listening" lines
+#                           TP_PORT / TP_HTTP / TP_HTTPS / TP_QUIC (UDP) from its
+#                           "listening" lines
 
 make_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 \
@@ -134,7 +135,8 @@ start_tp() { # NAME ARGS... : a tunnelprobe server, its listening lines parsed
 	TP_PORT=$(sed -n 's/^listening \([0-9.]*\|\[.*\]\):\([0-9]*\)$/\2/p' "$T/$name.out" | head -1)
 	TP_HTTP=$(sed -n 's/^listening http .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
 	TP_HTTPS=$(sed -n 's/^listening https .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
-	[ -n "$TP_PORT$TP_HTTP$TP_HTTPS" ]
+	TP_QUIC=$(sed -n 's/^listening quic .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
+	[ -n "$TP_PORT$TP_HTTP$TP_HTTPS$TP_QUIC" ]
 }
 
 # json FILE EXPR: a python expression over the parsed JSON `d`

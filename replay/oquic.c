@@ -65,7 +65,7 @@ int oquic_shared_init(struct origin_shared *sh, const char **why)
 	sh->quic = qs;
 	pthread_mutex_init(&qs->lock, NULL);
 	qs->tls = &sh->tls;
-	qs->max_udp_payload = QUIC_MAX_PAYLOAD;
+	qs->max_udp_payload = sh->cfg->quic_max_udp_payload ? sh->cfg->quic_max_udp_payload : QUIC_MAX_PAYLOAD;
 	if (getrandom(qs->secret, sizeof qs->secret, 0) != (ssize_t)sizeof qs->secret) {
 		*why = "no random bytes for the QUIC secrets";
 		return -EIO;
@@ -551,7 +551,10 @@ static int sock_open(struct oquic *q, struct oquic_sock *sk, struct net_addr *ad
 		return err;
 	if (net_addr_port(addr) == 0)
 		net_addr_set_port(addr, net_addr_port(&sk->local)); /* the other workers' port */
-	sk->tx_cap = OQUIC_TX_DGRAMS * q->w->sh->quic->max_udp_payload;
+	/* A batch goes out as one GSO send, which the kernel caps at one UDP datagram's
+	 * size in all (and at 64 segments). */
+	size_t pay = q->w->sh->quic->max_udp_payload, fit = NET_UDP_MAX_PAYLOAD / pay;
+	sk->tx_cap = (fit < OQUIC_TX_DGRAMS ? fit : OQUIC_TX_DGRAMS) * pay;
 	if (!(sk->tx = malloc(sk->tx_cap)))
 		return -ENOMEM;
 	return loop_io_start(&q->w->loop, &sk->io, sk->udp.fd, LOOP_READ, on_udp, sk);

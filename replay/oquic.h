@@ -74,7 +74,8 @@ struct oquic_sock {
 	struct net_udp udp;
 	struct loop_io io;
 	struct net_addr local;
-	uint8_t *tx;                  /* OQUIC_TX_DGRAMS datagrams */
+	uint8_t *tx;                  /* one send batch: up to OQUIC_TX_DGRAMS datagrams
+				       * and NET_UDP_MAX_PAYLOAD bytes (a GSO send) */
 	size_t tx_cap;
 	struct net_dgram pending;     /* what the socket refused (len 0: nothing) */
 	struct oqconn *wait_head;     /* connections waiting for it to take datagrams */

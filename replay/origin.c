@@ -61,6 +61,8 @@ static void usage(FILE *out)
 	      "  --quic-listen ADDR  HTTP/3 over QUIC (UDP), certificates from the same CA;\n"
 	      "                      repeatable\n"
 	      "                      each bound address is printed: 'listening http|https|quic ADDR'\n"
+	      "  --quic-max-udp-payload N  largest datagram sent, 1200..65527 (default 1452;\n"
+	      "                      loopback carries up to 65527)\n"
 	      "  --ca-out FILE       write the CA certificate (PEM) for clients' --cacert\n"
 	      "  --sites FILE        routes by Host and path (docs/origin.md)\n"
 	      "  --replay FILE|DIR   serve responses recorded in a pcap/pcapng of plain HTTP, or\n"
@@ -140,6 +142,11 @@ static int parse_args(struct origin_config *cfg, int argc, char **argv)
 			if (cfg->nquic == ORIGIN_MAX_LISTEN || net_addr_parse(v, &cfg->quic_listen[cfg->nquic]) < 0)
 				return bad("bad --quic-listen address (want IP:PORT or [IPv6]:PORT)", v);
 			cfg->nquic++;
+		} else if (strcmp(a, "--quic-max-udp-payload") == 0) {
+			uint64_t n;
+			if (!units_count(v, 65527, &n) || n < 1200)
+				return bad("--quic-max-udp-payload wants 1200..65527, not", v);
+			cfg->quic_max_udp_payload = (size_t)n;
 		} else if (strcmp(a, "--ca-out") == 0) {
 			cfg->ca_out = v;
 		} else if (strcmp(a, "--ledger") == 0) {

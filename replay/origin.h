@@ -47,6 +47,7 @@ struct origin_config {
 	size_t nlisten;
 	struct net_addr quic_listen[ORIGIN_MAX_LISTEN]; /* --quic-listen: HTTP/3 (oquic.c) */
 	size_t nquic;
+	size_t quic_max_udp_payload; /* --quic-max-udp-payload, 0: lib/quic's default (1452) */
 	unsigned threads;            /* -t, --threads: one loop each */
 	const char *ca_out, *ledger_path, *sites_path;
 	const char *run_id;          /* --run-id: every ledger line carries "run", or NULL */

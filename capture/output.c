@@ -201,7 +201,7 @@ static json_t *input_json(const struct cap_analysis *a)
 {
 	static const char *const skip_names[PKT_E_COUNT + 1] = {
 		"other", "truncated", "unsupported_link", "not_ip", "not_tcp",
-		"bad_ip", "bad_tcp", "fragment"};
+		"bad_ip", "bad_tcp", "fragment", "bad_udp"};
 	json_t *skipped = json_object();
 	for (int i = 0; i <= PKT_E_COUNT; i++)
 		if (a->skipped[i])

@@ -72,6 +72,10 @@ struct quic_sbuf {
 	uint64_t sent;                 /* bytes before this offset were handed out */
 	uint64_t written;              /* bytes appended so far */
 	size_t cap;                    /* written - acked never exceeds this */
+	struct quic_chunk *cur;        /* the chunk holding offset `sent` (or one before
+					* it), so peeking costs no walk from the head; NULL:
+					* start at the head */
+	uint64_t cur_off;              /* stream offset of cur->data[0] */
 };
 
 /* max_bytes: cap on all chunks of the pool (rounded up to a chunk). */

@@ -208,18 +208,18 @@ static void open_initial(struct qflow_table *t, struct qflow *f, int d, const st
 	}
 }
 
-/* Walks the packets coalesced in the captured part of a datagram. */
-static void read_packets(struct qflow_table *t, struct qflow *f, int d, const struct pkt *p, double ts)
+/* Walks the packets coalesced in the captured part (cap of len bytes) of a datagram. */
+static void read_packets(struct qflow_table *t, struct qflow *f, int d, const uint8_t *pl,
+			 size_t cap, size_t len, double ts)
 {
 	struct qflow_dir *dir = &f->dir[d];
-	const uint8_t *pl = p->payload;
-	size_t cap = p->payload_cap, off = 0;
+	size_t off = 0;
 	for (int k = 0; k < QFLOW_MAX_PACKETS && off < cap; k++) {
 		/* A short header carries the ID the receiver chose. */
 		size_t sdl = d == 0 ? f->server_cidlen : f->client_cidlen;
 		struct quichdr h;
 		int rc = quichdr_read(pl + off, cap - off, sdl, f->quic, &h);
-		if (rc == QUICHDR_E_TRUNCATED && cap < p->payload_len) {
+		if (rc == QUICHDR_E_TRUNCATED && cap < len) {
 			/* The snaplen cut it: what the header said before the cut still counts. */
 			dir->cut++;
 			if (h.long_header && h.ids) {
@@ -244,6 +244,64 @@ static void read_packets(struct qflow_table *t, struct qflow *f, int d, const st
 		dir->undecodable++; /* more coalesced packets than we read */
 }
 
+/* Does a packet to the receiver's connection ID start at p[0..len)? A short header, or
+ * a long header of a version we read. */
+static bool packet_to(const uint8_t *p, size_t len, const uint8_t *cid, size_t cidlen)
+{
+	if (len > 0 && !(p[0] & 0x80))
+		return len > 1 + cidlen && memcmp(p + 1, cid, cidlen) == 0;
+	return len > 6 + cidlen && p[5] == cidlen && memcmp(p + 6, cid, cidlen) == 0;
+}
+
+/* A GSO send (or a GRO receipt) reaches a capture as one frame of several datagrams of
+ * one size, the last maybe shorter: nothing in the frame says so. With the whole frame
+ * captured and the receiver's connection ID known (8 bytes or more: a random match is
+ * then out of the question), the size is the first offset where a packet to that ID
+ * starts and every multiple of which starts one too. Packets coalesced in one datagram
+ * are told apart by where the search starts: after the first datagram's long-header
+ * packets (their Length fields say where each ends), inside its short-header packet,
+ * which runs to the end of its datagram — so a batch of long-header-only datagrams (a
+ * handshake) is not split. Returns the size, or 0: one datagram. */
+static size_t gso_segment(const struct qflow *f, int d, const uint8_t *pl, size_t cap, size_t len)
+{
+	const uint8_t *cid = d == 0 ? f->server_cid : f->client_cid;
+	size_t cidlen = d == 0 ? f->server_cidlen : f->client_cidlen;
+	bool have = d == 0 ? f->have_server_cid : f->have_client_cid;
+	size_t min_packet = 1 + cidlen + 1 + 16; /* header byte, ID, number, tag */
+	if (!have || cidlen < 8 || cap < len || len < 2 * min_packet || !packet_to(pl, len, cid, cidlen))
+		return 0;
+	size_t short_at = 0;
+	for (int k = 0;; k++) {
+		struct quichdr h;
+		if (k == QFLOW_MAX_PACKETS || quichdr_read(pl + short_at, len - short_at, cidlen, true, &h) < 0)
+			return 0;
+		if (!h.long_header)
+			break;
+		short_at += h.length;
+		if (short_at >= len)
+			return 0;
+	}
+	size_t from = short_at + min_packet;
+	for (int tries = 0; tries < 8 && from < len; tries++) {
+		const uint8_t *hit = memmem(pl + from, len - from, cid, cidlen);
+		if (!hit)
+			return 0;
+		size_t at = (size_t)(hit - pl);
+		from = at + 1;
+		/* The ID sits 1 byte into a short header, 6 into a long one. */
+		for (size_t back = 1; back <= 6; back += 5) {
+			if (at < back || at - back < min_packet)
+				continue;
+			size_t seg = at - back, k = seg;
+			while (k < len && packet_to(pl + k, len - k, cid, cidlen))
+				k += seg;
+			if (k >= len)
+				return seg;
+		}
+	}
+	return 0;
+}
+
 struct qflow *qflow_table_datagram(struct qflow_table *t, double ts, const struct pkt *p)
 {
 	t->datagrams++;
@@ -254,13 +312,24 @@ struct qflow *qflow_table_datagram(struct qflow_table *t, double ts, const struc
 		return NULL;
 	}
 	struct qflow_dir *dir = &f->dir[d];
-	dir->datagrams++;
-	dir->bytes += p->payload_len;
 	if (dir->t_first == 0)
 		dir->t_first = ts;
 	dir->t_last = ts;
 	f->t_last = ts;
-	read_packets(t, f, d, p, ts);
+	size_t seg = gso_segment(f, d, p->payload, p->payload_cap, p->payload_len);
+	if (!seg) {
+		dir->datagrams++;
+		dir->bytes += p->payload_len;
+		read_packets(t, f, d, p->payload, p->payload_cap, p->payload_len, ts);
+		return f;
+	}
+	dir->gso_frames++;
+	for (size_t off = 0; off < p->payload_len; off += seg) {
+		size_t n = p->payload_len - off < seg ? p->payload_len - off : seg;
+		dir->datagrams++;
+		dir->bytes += n;
+		read_packets(t, f, d, p->payload + off, n, n, ts);
+	}
 	return f;
 }
 

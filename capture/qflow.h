@@ -15,6 +15,12 @@
  * size (Initials are at least 1200 bytes) the headers are still read and the Initials
  * are counted as cut.
  *
+ * GSO: a capture on the sending host (lo) sees one frame per GSO send, several
+ * datagrams of one size back to back. With the whole frame and the receiver's
+ * connection ID known, the frame is split into its datagrams (gso_frames counts such
+ * frames); a frame cut by the snaplen, or of a flow whose IDs were never seen, counts as
+ * one datagram (its bytes are exact either way).
+ *
  * Memory: one struct per flow (about 1.5 KB), a flow table capped at max_flows (the
  * datagrams of flows beyond it are counted, not kept), one 64 KiB scratch buffer for
  * decryption.
@@ -43,8 +49,9 @@ struct qflow_close {
 };
 
 struct qflow_dir {
-	uint64_t datagrams;
+	uint64_t datagrams;                    /* GSO frames split into theirs */
 	uint64_t bytes;                        /* UDP payload bytes */
+	uint64_t gso_frames;                   /* frames that held several datagrams */
 	uint64_t packets[QUICHDR_TYPE_COUNT];  /* by type, coalesced packets each counted */
 	uint64_t undecodable;                  /* datagram tails that did not read as QUIC */
 	uint64_t cut;                          /* datagrams the snaplen cut inside a packet */

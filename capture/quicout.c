@@ -27,6 +27,7 @@ static json_t *dir_json(const struct qflow_dir *d)
 	json_t *o = json_object();
 	json_object_set_new(o, "datagrams", json_integer((json_int_t)d->datagrams));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)d->bytes));
+	json_object_set_new(o, "gso_frames", json_integer((json_int_t)d->gso_frames));
 	json_object_set_new(o, "first", time_json(d->t_first));
 	json_object_set_new(o, "last", time_json(d->t_last));
 	json_object_set_new(o, "duration_s", json_real(d->t_last - d->t_first));

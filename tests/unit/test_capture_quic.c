@@ -9,6 +9,10 @@
  *   quic_badca       a client that does not trust the origin's CA: it closes in a
  *                    Handshake packet (no keys for that), the server greases the QUIC bit
  *   quic_vn          gtlsclient speaking version 0x1a2a3a4a: Version Negotiation
+ *   quic_gso         gtlsclient GET /bytes/30000: the origin's GSO sends, one frame of
+ *                    several datagrams each on lo (32 datagrams sent, 35838 bytes, and
+ *                    12 / 4751 received, by the origin's own ledger); quic_gso_snap256
+ *                    the same through editcap -s 256
  * and the join of HTTP/3 probe records to their QUIC flow by local address. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -406,6 +410,30 @@ static void test_recorded_version_negotiation(void **state)
 	assert_int_equal(f->dir[0].bytes, 1200); /* the client spoke first: it is the client */
 }
 
+static void test_recorded_gso(void **state)
+{
+	(void)state;
+	analyze("quic_gso.pcap");
+	const struct qflow *f = only_quic_flow();
+	assert_int_equal(A.udp_frames, 32);
+	/* 20 frames from the server, 3 of them GSO sends: the 32 datagrams it sent. */
+	assert_int_equal(f->dir[1].gso_frames, 3);
+	assert_int_equal(f->dir[1].datagrams, 32);
+	assert_int_equal(f->dir[1].bytes, 35838);
+	assert_int_equal(f->dir[0].gso_frames, 0);
+	assert_int_equal(f->dir[0].datagrams, 12);
+	assert_int_equal(f->dir[0].bytes, 4751);
+	assert_int_equal(f->dir[0].undecodable + f->dir[1].undecodable, 0);
+	cap_analysis_free(&A);
+	/* Cut by a snaplen (editcap -s 256), a GSO frame cannot be split: it counts as one
+	 * datagram, its bytes exact. */
+	analyze("quic_gso_snap256.pcap");
+	f = only_quic_flow();
+	assert_int_equal(f->dir[1].gso_frames, 0);
+	assert_int_equal(f->dir[1].datagrams, 20);
+	assert_int_equal(f->dir[1].bytes, 35838);
+}
+
 static void test_join_h3_records(void **state)
 {
 	(void)state;
@@ -448,6 +476,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_recorded_alpn_refused, teardown),
 		cmocka_unit_test_teardown(test_recorded_bad_ca, teardown),
 		cmocka_unit_test_teardown(test_recorded_version_negotiation, teardown),
+		cmocka_unit_test_teardown(test_recorded_gso, teardown),
 		cmocka_unit_test_teardown(test_join_h3_records, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,9 +88,10 @@ struct qflow_table {
 	size_t n, cap, max_flows;
 	struct qflow **buckets;
 	size_t nbuckets;
-	uint64_t datagrams;       /* UDP datagrams fed */
-	uint64_t quic_datagrams;  /* of which on flows that turned out QUIC (at the end) */
-	uint64_t datagrams_left_out; /* of flows refused: the table was full */
+	uint64_t datagrams;       /* UDP frames fed (a GSO frame is one) */
+	uint64_t quic_datagrams;  /* datagrams of the flows that turned out QUIC (at the
+				   * end; GSO frames split) */
+	uint64_t datagrams_left_out; /* frames of flows refused: the table was full */
 	uint8_t *scratch;         /* decryption buffer */
 };
 

@@ -140,8 +140,8 @@ void quicout_summary(FILE *out, const struct qflow_table *t, bool all)
 	size_t nq = qflow_table_quic(t);
 	if (!t->datagrams)
 		return;
-	fprintf(out, "quic: %zu flows, %" PRIu64 " of %" PRIu64 " UDP datagrams", nq, t->quic_datagrams,
-		t->datagrams);
+	fprintf(out, "quic: %zu flows, %" PRIu64 " datagrams (of %" PRIu64 " UDP frames)", nq,
+		t->quic_datagrams, t->datagrams);
 	if (t->datagrams_left_out)
 		fprintf(out, " (%" PRIu64 " datagrams of flows beyond --max-flows left out)",
 			t->datagrams_left_out);

@@ -394,14 +394,8 @@ static void response_done(struct oconn *c)
 static int fault_cut(struct oconn *c, size_t *want)
 {
 	const struct origin_config *cfg = c->w->sh->cfg;
-	bool cuts = cfg->fault == ORIGIN_FAULT_TRUNCATE || cfg->fault == ORIGIN_FAULT_RST ||
-		    cfg->fault == ORIGIN_FAULT_STALL;
-	if (!cuts || c->conn_written + *want <= cfg->fault_n)
+	if (oplan_fault_room(cfg, c->conn_written, want))
 		return 1;
-	if (c->conn_written < cfg->fault_n) {
-		*want = (size_t)(cfg->fault_n - c->conn_written);
-		return 1;
-	}
 	if (cfg->fault == ORIGIN_FAULT_STALL) {
 		loop_io_stop(&c->w->loop, &c->io);
 		return 0;

@@ -36,6 +36,19 @@ bool oplan_upload_seed(const char *value, size_t len, uint64_t *seed)
 	return true;
 }
 
+bool oplan_fault_room(const struct origin_config *cfg, uint64_t written, size_t *want)
+{
+	bool cuts = cfg->fault == ORIGIN_FAULT_TRUNCATE || cfg->fault == ORIGIN_FAULT_RST ||
+		    cfg->fault == ORIGIN_FAULT_STALL;
+	if (!cuts || written + *want <= cfg->fault_n)
+		return true;
+	if (written < cfg->fault_n) {
+		*want = (size_t)(cfg->fault_n - written);
+		return true;
+	}
+	return false;
+}
+
 bool oplan_request(const struct origin_config *cfg, const char *method, const char *host,
 		   const char *target, struct plan *plan)
 {

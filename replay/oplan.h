@@ -29,4 +29,10 @@ bool oplan_upload_seed(const char *value, size_t len, uint64_t *seed);
 bool oplan_request(const struct origin_config *cfg, const char *method, const char *host,
 		   const char *target, struct plan *plan);
 
+/* The cut faults (truncate, rst, stall) end a response after cfg->fault_n bytes —
+ * counted per connection over TCP, per stream over QUIC. With `written` bytes out so
+ * far, trims *want (> 0) so that no write passes the cut. Returns true to write *want
+ * bytes, false when the cut is reached: the caller makes it (FIN, reset, silence). */
+bool oplan_fault_room(const struct origin_config *cfg, uint64_t written, size_t *want);
+
 #endif

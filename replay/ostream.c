@@ -337,14 +337,8 @@ static void reset_when_acked(struct ostream *st)
 static int fault_cut(struct ostream *st, size_t *want)
 {
 	const struct origin_config *cfg = st_cfg(st);
-	bool cuts = cfg->fault == ORIGIN_FAULT_TRUNCATE || cfg->fault == ORIGIN_FAULT_RST ||
-		    cfg->fault == ORIGIN_FAULT_STALL;
-	if (!cuts || st->body_written + *want <= cfg->fault_n)
+	if (oplan_fault_room(cfg, st->body_written, want))
 		return 1;
-	if (st->body_written < cfg->fault_n) {
-		*want = (size_t)(cfg->fault_n - st->body_written);
-		return 1;
-	}
 	struct h3_conn *h = &st->qc->h3;
 	if (cfg->fault == ORIGIN_FAULT_STALL) {
 		st->state = OST_STALLED; /* until the client gives up or the connection idles out */

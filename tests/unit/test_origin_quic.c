@@ -351,6 +351,20 @@ static void client_event(struct h3_conn *h, const struct h3_event *ev, void *arg
 	}
 }
 
+/* Feeds c what the socket holds (at most max datagrams). */
+static void receive(int fd, struct client *c, const struct sockaddr_in *remote, int max)
+{
+	static uint8_t pkt[65536];
+	for (int k = 0; k < max; k++) {
+		ssize_t r = recv(fd, pkt, sizeof pkt, 0);
+		if (r <= 0)
+			break;
+		quic_conn_read(&c->q, (const struct sockaddr *)remote, sizeof *remote, pkt, (size_t)r, now_us());
+	}
+	if (now_us() >= quic_conn_expiry(&c->q))
+		quic_conn_handle_expiry(&c->q, now_us());
+}
+
 static void pump(int fd, struct client *c)
 {
 	static uint8_t buf[64 * 1024];
@@ -386,35 +400,20 @@ static void run_client(unsigned port, struct req *reqs, size_t n)
 	struct h3_opts ho = {.cb = client_event, .arg = &c};
 	assert_int_equal(h3_conn_init(&c.h, &c.q, &ho), 0);
 	uint64_t deadline = now_us() + 20000000u;
-	static uint8_t pkt[65536];
 	while (c.done < n && !c.closed && now_us() < deadline) {
 		pump(fd, &c);
 		uint64_t exp = quic_conn_expiry(&c.q), now = now_us();
 		int ms = exp <= now ? 0 : exp - now > 100000 ? 100 : (int)((exp - now) / 1000) + 1;
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		if (poll(&pf, 1, ms) > 0)
-			for (int k = 0; k < 256; k++) {
-				ssize_t r = recv(fd, pkt, sizeof pkt, 0);
-				if (r <= 0)
-					break;
-				quic_conn_read(&c.q, (struct sockaddr *)&remote, sizeof remote, pkt, (size_t)r, now_us());
-			}
-		if (now_us() >= quic_conn_expiry(&c.q))
-			quic_conn_handle_expiry(&c.q, now_us());
+		poll(&pf, 1, ms);
+		receive(fd, &c, &remote, 256);
 	}
 	assert_int_equal(c.done, n);
 	/* Let the last acknowledgements out, then close politely. */
 	for (uint64_t until = now_us() + 100000; now_us() < until;) {
 		pump(fd, &c);
 		usleep(5000);
-		for (int k = 0; k < 64; k++) {
-			ssize_t r = recv(fd, pkt, sizeof pkt, 0);
-			if (r <= 0)
-				break;
-			quic_conn_read(&c.q, (struct sockaddr *)&remote, sizeof remote, pkt, (size_t)r, now_us());
-		}
-		if (now_us() >= quic_conn_expiry(&c.q))
-			quic_conn_handle_expiry(&c.q, now_us());
+		receive(fd, &c, &remote, 64);
 	}
 	quic_conn_close(&c.q, true, H3_NO_ERROR, NULL);
 	pump(fd, &c);

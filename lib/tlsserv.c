@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -90,18 +91,26 @@ static SSL_CTX *leaf_ctx(struct tlsserv *ts, const char *cn, const char *san)
 	return ctx;
 }
 
+/* A name a leaf can be made for: a non-empty host name that fits a leaf's slot. */
+static bool host_name_ok(const char *name)
+{
+	if (!name || !*name || strlen(name) >= sizeof ((struct tlsserv_leaf *)0)->name)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      *c == '-' || *c == '.'))
+			return false;
+	return true;
+}
+
 /* Switches the connection to a leaf for the name asked for, made on first use. */
 static int on_sni(SSL *ssl, int *alert, void *arg)
 {
 	struct tlsserv *ts = arg;
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	(void)alert;
-	if (!name || !*name || strlen(name) >= sizeof ts->leaves[0].name)
-		return SSL_TLSEXT_ERR_OK;
-	for (const char *c = name; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-		      *c == '-' || *c == '.'))
-			return SSL_TLSEXT_ERR_OK; /* not a host name: keep the default */
+	if (!host_name_ok(name))
+		return SSL_TLSEXT_ERR_OK; /* none, or not a host name: keep the default */
 	SSL_CTX *found = NULL;
 	pthread_mutex_lock(&ts->lock);
 	for (size_t i = 0; i < ts->nleaves && !found; i++)
@@ -180,4 +189,57 @@ int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd)
 	SSL_set_app_data(ssl, tc);
 	tc->ssl = ssl;
 	return 0;
+}
+
+/* The PEM text a BIO holds, as a malloc'd NUL-terminated copy. */
+static char *bio_text(BIO *bio, size_t *len)
+{
+	char *data;
+	long n = BIO_get_mem_data(bio, &data);
+	char *out = n > 0 ? malloc((size_t)n + 1) : NULL;
+	if (!out)
+		return NULL;
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
+	*len = (size_t)n;
+	return out;
+}
+
+int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *cert_len,
+		     char **key, size_t *key_len)
+{
+	*cert = *key = NULL;
+	bool dflt = !name || !*name;
+	if (!dflt && !host_name_ok(name))
+		return -EINVAL;
+	char san[300];
+	snprintf(san, sizeof san, "DNS:%s", dflt ? "" : name);
+	int rc = -ENOMEM;
+	EVP_PKEY *pkey = new_key();
+	X509 *leaf = NULL;
+	BIO *cbio = BIO_new(BIO_s_mem()), *kbio = BIO_new(BIO_s_mem());
+	if (!pkey || !cbio || !kbio)
+		goto out;
+	pthread_mutex_lock(&ts->lock); /* make_cert's serial counter */
+	leaf = make_cert(pkey, dflt ? "localhost" : name,
+			 dflt ? "DNS:localhost,IP:127.0.0.1,IP:::1" : san, false, ts->ca_cert, ts->ca_key);
+	pthread_mutex_unlock(&ts->lock);
+	if (!leaf || PEM_write_bio_X509(cbio, leaf) != 1 || PEM_write_bio_X509(cbio, ts->ca_cert) != 1 ||
+	    PEM_write_bio_PrivateKey(kbio, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+		goto out;
+	*cert = bio_text(cbio, cert_len);
+	*key = bio_text(kbio, key_len);
+	if (!*cert || !*key) {
+		free(*cert);
+		free(*key);
+		*cert = *key = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	BIO_free(cbio);
+	BIO_free(kbio);
+	X509_free(leaf);
+	EVP_PKEY_free(pkey);
+	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "lib/tls.h"
 
@@ -38,5 +39,16 @@ void tlsserv_free(struct tlsserv *ts);
 /* Prepares a server-side connection on fd (handshake with tls_handshake()). Returns 0 or
  * -ENOMEM. */
 int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd);
+
+/* A leaf certificate signed by the CA, as PEM, for TLS stacks other than OpenSSL
+ * (lib/quic takes GnuTLS credentials from PEM): for name, a DNS name as a client sends
+ * in SNI, or for NULL or "" the default leaf's names (localhost, 127.0.0.1, ::1). A new
+ * key and certificate each call; the caller caches them. *cert gets the leaf then the
+ * CA certificate, *key the leaf's private key (PKCS#8); both are NUL-terminated, the
+ * caller's to free(), and their lengths go to *cert_len and *key_len. Thread-safe.
+ * Returns 0, -EINVAL (name is not a host name: letters, digits, '-', '.', at most 255
+ * bytes), or -ENOMEM. */
+int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *cert_len,
+		     char **key, size_t *key_len);
 
 #endif

@@ -9,7 +9,8 @@
 #   start_microsocks        SOCKS_PORT
 #   start_scripted MODE [N] prints the port of tests/peers/scripted.py in MODE
 #   start_tp NAME ARGS...   a tunnelprobe server (origin/proxy) on port 0; sets
-#                           TP_PORT / TP_HTTP / TP_HTTPS from its "listening" lines
+#                           TP_PORT / TP_HTTP / TP_HTTPS / TP_QUIC (UDP) from its
+#                           "listening" lines
 #   start_stack NAME RUNID FAULT  our origin (http + https, CA in $T/ca-NAME.pem) and the
 #                           reference proxy with FAULT, ledgers $T/{origin,proxy}-NAME.jsonl
 #                           of run RUNID; sets NAME_H NAME_S (origin) NAME_P (proxy)
@@ -151,7 +152,8 @@ start_tp() { # NAME ARGS... : a tunnelprobe server, its listening lines parsed
 	TP_PORT=$(sed -n 's/^listening \([0-9.]*\|\[.*\]\):\([0-9]*\)$/\2/p' "$T/$name.out" | head -1)
 	TP_HTTP=$(sed -n 's/^listening http .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
 	TP_HTTPS=$(sed -n 's/^listening https .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
-	[ -n "$TP_PORT$TP_HTTP$TP_HTTPS" ]
+	TP_QUIC=$(sed -n 's/^listening quic .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
+	[ -n "$TP_PORT$TP_HTTP$TP_HTTPS$TP_QUIC" ]
 }
 
 # json FILE EXPR: a python expression over the parsed JSON `d`

@@ -44,7 +44,9 @@ struct probe_target {
 	struct probe_known known;
 	char host_header[URL_MAX_HOST + 8];
 	char *request_target;      /* request-line target: origin-form or absolute-form */
-	char proxy_auth[URL_MAX_USERINFO * 2 + 32]; /* "Basic ..." for an http proxy, or "" */
+	/* "Basic ..." for an http proxy, or "": room for the base64 of the longest
+	 * "user:pass" (two URL_MAX_USERINFO fields and the colon). */
+	char proxy_auth[6 + (URL_MAX_USERINFO * 2 + 1 + 2) / 3 * 4 + 1];
 	uint64_t upload_seed;      /* payload seed of request bodies (--upload) */
 	char *head;                /* the request head up to X-Probe-Id, built once */
 	size_t head_len;

@@ -4,13 +4,15 @@
 #include <errno.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "lib/jsonw.h"
 #include "proxy-under-test/forward.h"
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/server.h"
 
 #define RELAY_STEPS 32 /* per event: a fast tunnel cannot starve the others */
+/* A ledger line: its strings are bounded (the faults' specs, 8 x 160, the longest),
+ * so even escaped at worst they fit. */
+#define RELAY_LINE_MAX 16384
 
 void relay_queue_client(struct session *s, const void *data, size_t len)
 {
@@ -38,12 +40,18 @@ static const char *const kind_names[] = {
 	[SK_FORWARD] = "forward",
 };
 
-static json_t *dir_json(const struct relay_dir *d)
+static void dir_json(struct jsonw *w, const char *key, const struct relay_dir *d)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received,
-			 "sent", (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
-			 (json_int_t)d->send_ops, "short_sends", (json_int_t)d->short_sends, "dropped",
-			 (json_int_t)d->dropped, "wire_sent", (json_int_t)d->wire_sent);
+	jsonw_key(w, key);
+	jsonw_object_begin(w);
+	jsonw_field_uint(w, "received", d->received);
+	jsonw_field_uint(w, "sent", d->sent);
+	jsonw_field_uint(w, "recv_ops", d->recv_ops);
+	jsonw_field_uint(w, "send_ops", d->send_ops);
+	jsonw_field_uint(w, "short_sends", d->short_sends);
+	jsonw_field_uint(w, "dropped", d->dropped);
+	jsonw_field_uint(w, "wire_sent", d->wire_sent);
+	jsonw_object_end(w);
 }
 
 static void flow_counts(const struct flow *f, struct relay_dir *d)
@@ -55,17 +63,63 @@ static void flow_counts(const struct flow *f, struct relay_dir *d)
 /* fault_acted: null without faults; true when each fault of the tunnel acted (since
  * acts0), false when one of them could not (drop-chunk-end in a TLS tunnel, a cut
  * past the last byte, ...). */
-static json_t *acted_json(const struct session *s, const uint32_t *acts0)
+static void acted_json(struct jsonw *w, const struct session *s, const uint32_t *acts0)
 {
-	if (!s->faults.n)
-		return json_null();
+	jsonw_key(w, "fault_acted");
+	if (!s->faults.n) {
+		jsonw_null(w);
+		return;
+	}
+	bool all = true;
 	for (size_t i = 0; i < s->faults.n; i++)
 		if (s->fault_acts[i] <= (acts0 ? acts0[i] : 0))
-			return json_false();
-	return json_true();
+			all = false;
+	jsonw_bool(w, all);
 }
 
-static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : json_null(); }
+/* A string field, null when absent or empty. */
+static void field_text(struct jsonw *w, const char *key, const char *v)
+{
+	jsonw_field_string(w, key, v && v[0] ? v : NULL);
+}
+
+/* The line's fields (docs/ledgers.md), in their order. */
+static void ledger_fields(struct jsonw *w, struct session *s, const struct relay_counts *c,
+			  const char *faults, double duration)
+{
+	field_text(w, "id", c->id);
+	jsonw_field_string(w, "kind", kind_names[s->kind]);
+	jsonw_field_uint(w, "tunnel", s->number);
+	if (c->index >= 0) {
+		jsonw_field_int(w, "req", c->index);
+		field_text(w, "method", c->method);
+		if (c->status)
+			jsonw_field_int(w, "status", c->status);
+		else
+			jsonw_field_null(w, "status");
+	}
+	jsonw_field_string(w, "client_peer", s->client.peer);
+	jsonw_field_string(w, "client_local", s->client.local);
+	field_text(w, "upstream_local", c->up_local);
+	field_text(w, "upstream_peer", c->up_peer);
+	field_text(w, "target", c->target);
+	dir_json(w, "down", &c->down);
+	dir_json(w, "up", &c->up);
+	field_text(w, "first_close", c->final ? s->first_close : NULL);
+	jsonw_field_string(w, "client_end", end_names[c->final ? s->client.end : END_OPEN]);
+	jsonw_field_string(w, "upstream_end", end_names[c->final ? s->up.end : END_OPEN]);
+	jsonw_field_bool(w, "shutdown_write_client", c->final && s->client.shut_wr);
+	jsonw_field_bool(w, "shutdown_write_upstream", c->final && s->up.shut_wr);
+	if (s->reply >= 0)
+		jsonw_field_int(w, "reply", s->reply);
+	else
+		jsonw_field_null(w, "reply");
+	field_text(w, "fault", faults);
+	acted_json(w, s, c->acts0);
+	field_text(w, "fault_key", s->fault_key);
+	jsonw_field_real(w, "t", c->t);
+	jsonw_field_real(w, "duration_ms", duration);
+}
 
 void relay_write_ledger(struct session *s, const struct relay_counts *c)
 {
@@ -92,34 +146,14 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 		c = &own;
 	}
 	double duration = (double)(loop_now(&s->w->loop) - c->start_us) / 1000.0;
-	json_t *o = json_object();
-	json_object_set_new(o, "id", str_or_null(c->id));
-	json_object_set_new(o, "kind", json_string(kind_names[s->kind]));
-	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
-	if (c->index >= 0) {
-		json_object_set_new(o, "req", json_integer(c->index));
-		json_object_set_new(o, "method", str_or_null(c->method));
-		json_object_set_new(o, "status", c->status ? json_integer(c->status) : json_null());
-	}
-	json_object_set_new(o, "client_peer", json_string(s->client.peer));
-	json_object_set_new(o, "client_local", json_string(s->client.local));
-	json_object_set_new(o, "upstream_local", str_or_null(c->up_local));
-	json_object_set_new(o, "upstream_peer", str_or_null(c->up_peer));
-	json_object_set_new(o, "target", str_or_null(c->target));
-	json_object_set_new(o, "down", dir_json(&c->down));
-	json_object_set_new(o, "up", dir_json(&c->up));
-	json_object_set_new(o, "first_close", c->final ? str_or_null(s->first_close) : json_null());
-	json_object_set_new(o, "client_end", json_string(end_names[c->final ? s->client.end : END_OPEN]));
-	json_object_set_new(o, "upstream_end", json_string(end_names[c->final ? s->up.end : END_OPEN]));
-	json_object_set_new(o, "shutdown_write_client", json_boolean(c->final && s->client.shut_wr));
-	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
-	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
-	json_object_set_new(o, "fault", s->faults.n ? json_string(faults) : json_null());
-	json_object_set_new(o, "fault_acted", acted_json(s, c->acts0));
-	json_object_set_new(o, "fault_key", str_or_null(s->fault_key));
-	json_object_set_new(o, "t", json_real(c->t));
-	json_object_set_new(o, "duration_ms", json_real(duration));
-	ledger_write(ledger, o); /* a line it cannot write counts in ledger->lost */
+	char line[RELAY_LINE_MAX];
+	struct jsonw w;
+	jsonw_init(&w, line, sizeof line);
+	jsonw_object_begin(&w);
+	ledger_fields(&w, s, c, faults, duration);
+	jsonw_object_end(&w);
+	/* A line it cannot build or write counts in ledger->lost. */
+	ledger_write_line(ledger, line, jsonw_finish(&w));
 }
 
 void relay_close_leg(struct session *s, struct leg *leg, bool reset)

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "lib/units.h"
 #include "lib/version.h"
 #include "proxy-under-test/proxy.h"

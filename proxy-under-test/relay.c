@@ -156,30 +156,14 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	ledger_write_line(ledger, line, jsonw_finish(&w));
 }
 
-void relay_close_leg(struct session *s, struct leg *leg, bool reset)
+void relay_close(struct session *s, bool reset_client, bool reset_up)
 {
-	if (leg->fd < 0)
-		return;
-	loop_io_stop(&s->w->loop, &leg->io);
-	if (reset) {
-		net_close_reset(leg->fd);
-		if (leg->end == END_OPEN)
-			leg->end = END_LOCAL_RST;
-	} else {
-		/* FIN first: close() alone would send an RST if unread bytes were queued. */
-		if (!leg->shut_wr)
-			net_shutdown_write(leg->fd);
-		net_close(leg->fd);
-		if (leg->end == END_OPEN)
-			leg->end = END_LOCAL;
-	}
-	leg->fd = -1;
+	leg_close(s, &s->client, reset_client);
+	leg_close(s, &s->up, reset_up);
 }
 
-void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up)
+void relay_account_close(struct session *s, bool relaying)
 {
-	relay_close_leg(s, &s->client, reset_client);
-	relay_close_leg(s, &s->up, reset_up);
 	/* Bytes received and never sent (still in a buffer or a pipe) count as dropped, so
 	 * received == sent + dropped holds for every tunnel. */
 	struct flow *flows[2] = {&s->down, &s->upf};
@@ -195,27 +179,30 @@ void relay_close(struct session *s, bool relaying, bool reset_client, bool reset
 
 void relay_watch(struct session *s)
 {
-	struct loop *loop = &s->w->loop;
 	unsigned ce = 0, ue = 0;
 	bool down_pending = s->down.off < s->down.len || s->down.z.pending,
 	     up_pending = s->upf.off < s->upf.len || s->upf.z.pending;
+	/* A direction a fault holds (stall, slow) waits for no event: the slow timer or the
+	 * idle timeout ends the wait, and watching for room would only spin. */
+	bool down_writes = down_pending && !s->down.stalled && !s->down.waiting,
+	     up_writes = up_pending && !s->upf.stalled && !s->upf.waiting;
 	if (s->state == SS_HANDSHAKE) {
 		ce = LOOP_READ | (down_pending ? LOOP_WRITE : 0);
 	} else if (s->state == SS_RELAY) {
-		if (down_pending)
+		if (down_writes)
 			ce |= LOOP_WRITE;
 		if (!up_pending && !s->upf.eof && !s->upf.done && !s->upf.stalled && !s->upf.waiting &&
 		    !s->upf.held)
 			ce |= LOOP_READ;
-		if (up_pending)
+		if (up_writes)
 			ue |= LOOP_WRITE;
 		if (!down_pending && !s->down.eof && !s->down.done && !s->down.stalled && !s->down.waiting)
 			ue |= LOOP_READ;
 	}
 	if (s->client.fd >= 0)
-		loop_io_start(loop, &s->client.io, s->client.fd, ce, session_on_io, s);
+		leg_watch(s, &s->client, ce);
 	if (s->up.fd >= 0 && s->state == SS_RELAY)
-		loop_io_start(loop, &s->up.io, s->up.fd, ue, session_on_io, s);
+		leg_watch(s, &s->up, ue);
 }
 
 void relay_init(struct session *s)
@@ -226,12 +213,12 @@ void relay_init(struct session *s)
 /* The one place that chooses splice: tunnels (CONNECT, SOCKS5) whose faults never look
  * at or hold back individual bytes. Forward sessions parse what they relay; faults
  * that cut, corrupt or pace need the bytes in a buffer (sees_bytes in fault.h's
- * table). Without a pipe (no splice on this OS, or out of descriptors) the buffer does
- * the job. */
+ * table), and streams legs have no splice. Without a pipe (no splice on this OS, or
+ * out of descriptors) the buffer does the job. */
 static void choose_zcopy(struct session *s)
 {
-	if (s->w->cfg->no_splice || (s->kind != SK_CONNECT && s->kind != SK_SOCKS5) ||
-	    fault_set_sees_bytes(&s->faults))
+	if (s->w->cfg->no_splice || s->w->cfg->io != LEG_READY ||
+	    (s->kind != SK_CONNECT && s->kind != SK_SOCKS5) || fault_set_sees_bytes(&s->faults))
 		return;
 	if (zcopy_open(&s->down.z) < 0)
 		return;
@@ -258,23 +245,10 @@ void relay_start(struct session *s)
 	relay_step(s);
 }
 
-long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp)
-{
-	if (!leg->readable)
-		return -EAGAIN;
-	size_t want = zp ? zp->cap - zp->pending : len;
-	long n = zp ? zcopy_in(zp, leg->fd) : net_read(leg->fd, buf, len);
-	/* A short read almost always drained the socket; if not, the level-triggered
-	 * loop reports it again and the flag comes back. */
-	if (n == -EAGAIN || (n > 0 && (size_t)n < want))
-		leg->readable = false;
-	return n;
-}
-
 long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, struct zpipe *zp)
 {
 	struct leg *src = session_src(s, f);
-	long n = relay_read(src, buf, cap, zp);
+	long n = leg_read(src, buf, cap, zp);
 	if (n == -EAGAIN)
 		return 0;
 	if (n == 0) {
@@ -303,10 +277,7 @@ bool relay_propagate_eof(struct session *s, struct flow *f)
 	int r = inject_eof(s, f);
 	if (r <= 0)
 		return r == 0;
-	if (dst->fd >= 0 && !dst->shut_wr) {
-		net_shutdown_write(dst->fd);
-		dst->shut_wr = true;
-	}
+	leg_shutdown_write(dst);
 	return true;
 }
 
@@ -319,42 +290,58 @@ int relay_leg_reset(struct session *s, struct leg *leg)
 	return -1;
 }
 
-/* Writes f's pending bytes to its destination, applying write-side faults.
- * Returns 1 drained, 0 would block (or held), -1 the session was closed. */
+/* A write of f took n bytes (of full it would have taken, had no fault trimmed it): the
+ * counters and the buffer move on. own: the proxy's own reply. */
+static void took(struct flow *f, bool own, size_t n, size_t full)
+{
+	if (own) {
+		f->off += n;
+		f->ctl_off += n;
+		f->ctl -= n;
+		f->own_sent += (uint64_t)n;
+		return;
+	}
+	f->send_ops++;
+	if (n < full)
+		f->short_sends++;
+	f->sent += (uint64_t)n;
+	f->off += n;
+}
+
+/* Writes f's pending bytes to its destination, applying write-side faults; on a
+ * streams leg posts one slice and returns (relay_written() goes on).
+ * Returns 1 drained, 0 would block (or held, or posted), -1 the session was closed. */
 static int flush(struct session *s, struct flow *f)
 {
 	struct leg *dst = session_dst(s, f);
-	if (dst->fd < 0)
-		return 0; /* forward: the origin leg is being replaced */
+	if (dst->fd < 0 || f->posted)
+		return 0; /* forward: the origin leg is being replaced; or a write in flight */
 	while (f->off < f->len) {
-		if (f->ctl && f->off == f->ctl_off) {
-			/* The proxy's own reply: no fault, no counter. */
-			long n = net_write(dst->fd, f->buf + f->off, f->ctl);
-			if (n == -EAGAIN)
-				return 0;
-			if (n < 0)
-				return relay_leg_reset(s, dst);
-			f->off += (size_t)n;
-			f->ctl_off += (size_t)n;
-			f->ctl -= (size_t)n;
-			f->own_sent += (uint64_t)n;
+		bool own = f->ctl && f->off == f->ctl_off; /* no fault, no counter */
+		size_t end = own ? f->off + f->ctl : f->ctl ? f->ctl_off : f->len;
+		if (f->discard && !own) {
+			f->dropped += end - f->off; /* short-send-drop: taken as sent, never written */
+			f->off = end;
 			continue;
 		}
-		size_t end = f->ctl ? f->ctl_off : f->len; /* relayed bytes up to the reply */
-		size_t want = end - f->off;
-		int go = inject_write(s, f, &want);
-		if (go <= 0)
-			return go;
-		long n = net_write(dst->fd, f->buf + f->off, want);
+		size_t full = leg_write_max(dst, end - f->off), want = full;
+		if (!own) {
+			int go = inject_write(s, f, &want);
+			if (go <= 0)
+				return go;
+		}
+		long n = leg_write(dst, f->buf + f->off, want);
+		if (n == LEG_POSTED) {
+			f->posted = want;
+			f->post_full = full;
+			f->post_own = own;
+			return 0;
+		}
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0)
 			return relay_leg_reset(s, dst);
-		f->send_ops++;
-		if ((size_t)n < end - f->off)
-			f->short_sends++;
-		f->sent += (uint64_t)n;
-		f->off += (size_t)n;
+		took(f, own, (size_t)n, full);
 	}
 	f->off = f->len = f->ctl_off = 0;
 	while (f->z.pending > 0) {
@@ -374,6 +361,26 @@ static int flush(struct session *s, struct flow *f)
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
+}
+
+void relay_written(struct session *s, struct flow *f, bool detached, size_t n, int err)
+{
+	if (!f->posted)
+		return; /* an upstream proxy message (session.c) is not a flow's */
+	bool own = f->post_own;
+	size_t full = f->post_full;
+	f->posted = 0;
+	if (n > 0 || err == 0)
+		took(f, own, n, full);
+	if (s->state == SS_CLOSED)
+		return; /* cancelled by the close: counted, nothing more to do */
+	if (err < 0 && !detached) {
+		relay_leg_reset(s, session_dst(s, f));
+		return;
+	}
+	if (!own && err == 0 && inject_sent(s, f) < 0)
+		return;
+	relay_step(s);
 }
 
 /* Reads into f's (empty) buffer, applying read-side faults. 1 read, 0 nothing now,
@@ -411,7 +418,9 @@ void relay_step(struct session *s)
 		struct flow *flows[2] = {&s->down, &s->upf};
 		for (int k = 0; k < 2; k++) {
 			struct flow *f = flows[k];
-			if (f->off < f->len || f->z.pending || (f->eof && !f->done)) {
+			/* len > 0 with off == len: a streams write took the last bytes; flush()
+			 * finishes the drain (what follows it: FIN, forward's next request). */
+			if (f->len > 0 || f->z.pending || (f->eof && !f->done)) {
 				int r = flush(s, f);
 				if (r < 0)
 					return;

@@ -6,13 +6,15 @@
  * the upstream→client flow and sent by the relay. */
 #include "proxy-under-test/session.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#ifndef _WIN32
+#include <arpa/inet.h> /* inet_ntop, ntohs; lib/net.h's Winsock headers have them */
+#endif
 
 #include "lib/http1.h"
 #include "lib/socks5.h"
@@ -45,7 +47,7 @@ static void close_with(struct session *s, const void *reply, size_t len)
 		/* The upstream proxy said no: its bytes are not the client's, and the leg is
 		 * of no more use (nothing of the client's may reach it). */
 		s->down.off = s->down.len = s->down.ctl = 0;
-		relay_close_leg(s, &s->up, false);
+		leg_close(s, &s->up, false);
 	}
 	if (len)
 		relay_queue_client(s, reply, len);
@@ -158,7 +160,7 @@ static void start_upstream(struct session *s)
 	} else {
 		upstream_send(s, socks5_client_greeting((uint8_t *)s->ctl, sizeof s->ctl, u->has_userinfo));
 	}
-	loop_io_start(&s->w->loop, &s->up.io, s->up.fd, LOOP_WRITE, session_on_io, s);
+	leg_watch(s, &s->up, LOOP_WRITE);
 }
 
 /* The upstream proxy's reply (its first r bytes of down) said yes: bytes after it
@@ -177,26 +179,31 @@ static void upstream_early(struct session *s, size_t r)
 	established(s);
 }
 
+/* n bytes of the message to the upstream proxy went out: once all did, its reply is
+ * awaited. */
+static void upstream_wrote(struct session *s, size_t n)
+{
+	s->ctl_off += n;
+	leg_watch(s, &s->up, s->ctl_off < s->ctl_len ? LOOP_WRITE : LOOP_READ);
+}
+
 /* Reads and handles the upstream proxy's replies. */
 static void upstream_step(struct session *s)
 {
 	const struct url *u = &s->w->cfg->upstream;
 	if (s->ctl_off < s->ctl_len) {
-		long n = net_write(s->up.fd, s->ctl + s->ctl_off, s->ctl_len - s->ctl_off);
-		if (n == -EAGAIN)
-			return;
+		long n = leg_write(&s->up, s->ctl + s->ctl_off, s->ctl_len - s->ctl_off);
+		if (n == -EAGAIN || n == LEG_POSTED)
+			return; /* a streams leg says what it took in session_on_written() */
 		if (n < 0) {
 			fail_upstream(s, (int)n, "upstream proxy write failed");
 			return;
 		}
-		s->ctl_off += (size_t)n;
-		if (s->ctl_off < s->ctl_len)
-			return;
-		loop_io_set(&s->w->loop, &s->up.io, LOOP_READ);
+		upstream_wrote(s, (size_t)n);
 		return;
 	}
 	struct flow *f = &s->down;
-	long n = net_read(s->up.fd, f->buf + f->len, sizeof f->buf - f->len);
+	long n = leg_read(&s->up, f->buf + f->len, sizeof f->buf - f->len, NULL);
 	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
@@ -243,7 +250,7 @@ static void upstream_step(struct session *s)
 			socks5_addr_from_host(&dst, s->host, s->port);
 			upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
 		}
-		loop_io_set(&s->w->loop, &s->up.io, LOOP_WRITE);
+		leg_watch(s, &s->up, LOOP_WRITE);
 		return;
 	}
 	case 1: { /* auth reply */
@@ -260,7 +267,7 @@ static void upstream_step(struct session *s)
 		struct socks5_addr dst;
 		socks5_addr_from_host(&dst, s->host, s->port);
 		upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
-		loop_io_set(&s->w->loop, &s->up.io, LOOP_WRITE);
+		leg_watch(s, &s->up, LOOP_WRITE);
 		return;
 	}
 	default: { /* the reply to our request */
@@ -285,7 +292,7 @@ static void upstream_step(struct session *s)
 
 static void connected(struct session *s)
 {
-	int err = net_connect_result(s->up.fd);
+	int err = leg_connect_result(&s->up);
 	if (err < 0) {
 		fail_upstream(s, err, "connect failed");
 		return;
@@ -312,16 +319,13 @@ static void start_connect(struct session *s, const struct net_addr *addr)
 		return;
 	}
 	s->dst = *addr;
-	int fd = net_connect(addr);
-	if (fd < 0) {
-		fail_upstream(s, fd, "connect failed");
+	int err = leg_connect(s, &s->up, addr, s->w->cfg->io);
+	if (err < 0) {
+		fail_upstream(s, err, "connect failed");
 		return;
 	}
-	s->up.fd = fd;
-	s->up.readable = true;
 	s->state = SS_CONNECTING;
 	arm(s, s->w->cfg->connect_timeout_s);
-	loop_io_start(&s->w->loop, &s->up.io, fd, LOOP_WRITE, session_on_io, s);
 }
 
 static void on_resolved(void *arg, int status, const char *why, const struct net_addr *addrs,
@@ -368,7 +372,7 @@ static void request_ready(struct session *s)
 
 void session_reconnect(struct session *s)
 {
-	relay_close_leg(s, &s->up, false);
+	leg_close(s, &s->up, false);
 	s->up.end = END_OPEN;
 	s->up.shut_wr = false;
 	s->up.local[0] = s->up.peer[0] = '\0';
@@ -641,7 +645,7 @@ static void handshake_read(struct session *s)
 			reply_and_close(s, 431, "Request Header Fields Too Large");
 		return;
 	}
-	long n = net_read(s->client.fd, f->buf + f->len, sizeof f->buf - f->len);
+	long n = leg_read(&s->client, f->buf + f->len, sizeof f->buf - f->len, NULL);
 	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
@@ -714,11 +718,25 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 	}
 }
 
+/* The end of a closed session once its legs are given back: what was never sent is
+ * counted, the ledger line(s) written, the memory freed. */
+static void finish(struct session *s)
+{
+	relay_account_close(s, s->relaying_at_close);
+	/* Forward sessions write a line per request, and one for bytes no request took
+	 * (fwdledger.h); tunnels and connections that never became one write theirs. */
+	if (fwdledger_finish(s) == 0)
+		relay_write_ledger(s, NULL);
+	forward_free(s);
+	server_session_finished(s->w);
+	free(s);
+}
+
 void session_close(struct session *s, bool reset_client, bool reset_up)
 {
 	if (s->state == SS_CLOSED)
 		return;
-	bool relaying = s->state == SS_RELAY;
+	s->relaying_at_close = s->state == SS_RELAY;
 	s->state = SS_CLOSED;
 	loop_timer_stop(&s->w->loop, &s->timer);
 	if (s->dnsq) {
@@ -726,7 +744,7 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		s->dnsq = NULL;
 	}
 	inject_free(s);
-	if (!relaying && s->target[0] && s->kind != SK_FORWARD) {
+	if (!s->relaying_at_close && s->target[0] && s->kind != SK_FORWARD) {
 		/* The request was known, the tunnel never started (close-before-reply, a
 		 * drain): what the client sent after it was received, and never relayed. */
 		s->upf.received += s->upf.len;
@@ -734,14 +752,32 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		s->upf.dropped += s->upf.len;
 		s->upf.len = 0;
 	}
-	relay_close(s, relaying, reset_client, reset_up);
-	/* Forward sessions write a line per request, and one for bytes no request took
-	 * (fwdledger.h); tunnels and connections that never became one write theirs. */
-	if (fwdledger_finish(s) == 0)
-		relay_write_ledger(s, NULL);
-	forward_free(s);
-	server_remove_session(s->w, s);
-	free(s);
+	relay_close(s, reset_client, reset_up);
+	server_remove_session(s->w, s); /* closing: no longer the worker's to drain */
+	if (s->closing_legs == 0)
+		finish(s);
+}
+
+void session_leg_closed(struct session *s)
+{
+	s->closing_legs--;
+	if (s->state == SS_CLOSED && s->closing_legs == 0)
+		finish(s);
+}
+
+void session_on_written(struct session *s, struct leg *leg, bool detached, size_t written, int err)
+{
+	if (s->state == SS_UPSTREAM && leg == &s->up && !detached) {
+		/* The message to the upstream proxy (upstream_step()). */
+		if (err < 0) {
+			fail_upstream(s, err, "upstream proxy write failed");
+			return;
+		}
+		upstream_wrote(s, written);
+		upstream_step(s);
+		return;
+	}
+	relay_written(s, leg == &s->client ? &s->down : &s->upf, detached, written, err);
 }
 
 struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
@@ -753,10 +789,13 @@ struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
 	}
 	s->w = w;
 	s->number = number;
-	s->client.fd = fd;
-	s->client.readable = true;
 	s->up.fd = -1;
 	s->reply = -1;
+	if (leg_open(s, &s->client, fd, w->cfg->io) < 0) {
+		net_close(fd);
+		free(s);
+		return NULL;
+	}
 	s->start_us = loop_now(&w->loop);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -773,7 +812,7 @@ struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
 	server_add_session(w, s);
 	s->state = SS_HANDSHAKE;
 	arm(s, w->cfg->handshake_timeout_s);
-	if (loop_io_start(&w->loop, &s->client.io, fd, LOOP_READ, session_on_io, s) < 0) {
+	if (leg_watch(s, &s->client, LOOP_READ) < 0) {
 		session_close(s, false, false);
 		return NULL;
 	}

@@ -6,8 +6,9 @@
 #   make demo            the built-in demo scenario
 #   make fuzz            build the libFuzzer targets (clang) and fuzz each for FUZZ_SECS
 #   make deps            install missing Debian packages
-#   make windows         cross-compile for Windows with mingw-w64 into build/win64 (see
-#                        docs/windows.md; its tests run under Wine from `make test`)
+#   make windows         cross-compile build/win64/tunnelprobe.exe (proxy, origin, probe)
+#                        and the Windows test programs with mingw-w64 (docs/windows.md;
+#                        they run under Wine from `make test`)
 # Objects live out of tree; every part is a static archive so parts never see
 # each other's objects, and cli/ links them into one binary.
 
@@ -125,17 +126,31 @@ clean:
 WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
 WIN_AR     ?= x86_64-w64-mingw32-gcc-ar-posix
 WIN_BUILD   = build/win64
-WIN_LIB     = dns_win hex http1 jsonw ledger listeners loop loop_iocp net net_addr net_win \
-              payload pkt socks5 textfile units url
+WIN_LIB     = base64 dns_win hex hist http1 jsonw ledger listeners loop loop_iocp net net_addr \
+              net_win payload pkt qhist runcount sha256 socks5 stopsig textfile tls_none units url
+# tunnelprobe.exe: the proxy whole; the origin without recordings (libpcap:
+# recording_none.c says so); the probe without its jansson run summary (--json is refused
+# there, --records kept). Listed, not globbed: a new file of replay/ or probe/ (QUIC:
+# GnuTLS) is not for Windows until it is added here. TLS is tls_none.c's "not available".
+WIN_PARTS   = $(wildcard proxy-under-test/*.c) \
+              $(patsubst %,replay/%.c,oconn origin recording_none respgen sites) \
+              $(patsubst %,probe/%.c,config conn exchange probe stats summary tunnel worker) \
+              cli/main.c
 WIN_CFLAGS  = -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -I. \
               -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1 -MMD -MP
-WIN_LDLIBS  = -static -lws2_32 -lmswsock
+# zlib from Debian's libz-mingw-w64-dev (make deps); bcrypt for the system's random bytes.
+WIN_LDLIBS  = -static -lz -lws2_32 -lmswsock -lbcrypt
 WIN_OBJ     = $(patsubst %,$(WIN_BUILD)/lib/%.o,$(WIN_LIB))
+WIN_EXE     = $(WIN_BUILD)/tunnelprobe.exe
 WIN_TEST_SRC = $(wildcard tests/win/test_*.c)
 WIN_TEST_BIN = $(patsubst tests/win/%.c,$(WIN_BUILD)/tests/%.exe,$(WIN_TEST_SRC) \
                $(wildcard tests/win/measure_*.c))
 
-windows: $(WIN_BUILD)/liblib.a $(WIN_TEST_BIN)
+windows: $(WIN_EXE) $(WIN_TEST_BIN)
+
+$(WIN_EXE): $(patsubst %.c,$(WIN_BUILD)/%.o,$(WIN_PARTS)) $(WIN_BUILD)/liblib.a
+	@echo "  WINLD $@"
+	@$(WIN_CC) $(WIN_CFLAGS) -o $@ $^ $(WIN_LDLIBS)
 
 $(WIN_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -2,13 +2,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture/capture.h"
-#include "ci/run.h"
 #include "lib/version.h"
 #include "probe/probe.h"
 #include "proxy-under-test/proxy.h"
 #include "replay/origin.h"
+#ifndef _WIN32 /* the Windows build: proxy, origin, probe (docs/windows.md) */
+#include "capture/capture.h"
+#include "ci/run.h"
 #include "reports/report.h"
+#endif
 
 static int version_main(int argc, char **argv)
 {
@@ -26,9 +28,11 @@ static const struct {
 	{"gen", gen_main, "write a deterministic payload (for static origins)"},
 	{"origin", origin_main, "the replay origin (HTTP/1.1 over TCP and TLS)"},
 	{"proxy", proxy_main, "the reference proxy, with fault injection"},
+#ifndef _WIN32
 	{"capture", capture_main, "pcap correlator: bytes per leg, FIN/RST, verdicts"},
 	{"report", report_main, "run JSON -> self-contained HTML, side by side"},
 	{"run", run_main, "run a scenario (no scenario: the built-in demo)"},
+#endif
 	{"version", version_main, "print the version"},
 };
 

@@ -7,10 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <winsock2.h> /* before bcrypt.h: it wants windows.h's types */
+#include <bcrypt.h>
+#else
+#include <sys/random.h>
+#include <sys/socket.h>
+#endif
 
 #include "lib/base64.h"
 #include "lib/hex.h"
@@ -345,7 +350,11 @@ static int parse_resolve(struct probe_config *cfg, const char *s)
 static void new_id_prefix(struct probe_config *cfg)
 {
 	uint32_t rnd = 0;
+#ifdef _WIN32
+	if (BCryptGenRandom(NULL, (UCHAR *)&rnd, sizeof rnd, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0)
+#else
 	if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+#endif
 		rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
 	snprintf(cfg->id_prefix, sizeof cfg->id_prefix, "%06x", rnd & 0xffffff);
 }
@@ -603,7 +612,14 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 			cfg->half_close = true;
 			cfg->keepalive = false;
 			break;
-		case OPT_JSON: cfg->json_path = optarg; break;
+		case OPT_JSON:
+#ifdef _WIN32
+			return fail("--json %s: the run summary needs jansson, which the Windows build has "
+				    "not; --records works (`tunnelprobe report` on Linux folds them into a run file)",
+				    optarg);
+#endif
+			cfg->json_path = optarg;
+			break;
 		case OPT_RECORDS: cfg->records_path = optarg; break;
 		case OPT_KEYLOG: cfg->keylog = optarg; break;
 		case OPT_LABEL: cfg->label = optarg; break;

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <zlib.h>
 
-#include <openssl/evp.h>
-
 #include "probe/exchange.h"
 #include "probe/tunnel.h"
 #include "probe/worker.h"
@@ -141,8 +139,6 @@ void conn_close(struct conn *c)
 void conn_free(struct conn *c)
 {
 	conn_close(c);
-	EVP_MD_CTX_free(c->md);
-	c->md = NULL;
 }
 
 /* Ends the request in flight with a class, the phase it happened in and a detail. */

@@ -17,6 +17,7 @@
 #include "lib/ledger.h"
 #include "lib/loop.h"
 #include "lib/net.h"
+#include "lib/sha256.h"
 #include "lib/tls.h"
 #include "probe/config.h"
 #include "probe/stats.h"
@@ -84,7 +85,7 @@ struct conn {
 	bool check_seed;                /* body checked against the generator */
 	bool check_sha;                 /* body hashed: a known SHA-256, or one to learn */
 	bool inflating;                 /* gzip body decoded (records count decoded bytes) */
-	void *md;                       /* EVP_MD_CTX *, kept for the connection's life */
+	struct sha256 md;               /* the body's hash while check_sha */
 	uint64_t seed;
 	int64_t tp_length;              /* X-Tp-Length, -1 when absent */
 	struct http1_body body;
@@ -126,8 +127,13 @@ bool conn_fits(const struct conn *c, unsigned ti);
 /* Ends the request in flight: class, the phase it happened in, a printf detail (NULL
  * for none). Keeps the connection alive only for an ok response that allows it. After
  * this returns, c may already carry the worker's next request: touch nothing. */
+#ifdef __MINGW_PRINTF_FORMAT /* mingw's "printf" is msvcrt's; its C99 printf is in use */
+#define CONN_PRINTF __MINGW_PRINTF_FORMAT
+#else
+#define CONN_PRINTF printf
+#endif
 void conn_finish(struct conn *c, enum tp_class cls, enum tp_phase phase, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	__attribute__((format(CONN_PRINTF, 4, 5)));
 /* A reused keep-alive connection closed before any response byte: retries once on a
  * new connection and returns true (the request goes on), else false. */
 bool conn_retry_if_stale(struct conn *c);

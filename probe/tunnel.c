@@ -2,7 +2,9 @@
  * or SOCKS5 (RFC 1928/1929), sent and parsed with lib/http1 and lib/socks5. A proxy that
  * closes before its reply is complete ends the request as proxy_connect_aborted; a
  * refusal as proxy_refused. */
-#include <arpa/inet.h>
+#ifndef _WIN32
+#include <arpa/inet.h> /* inet_ntop; lib/net.h's Winsock headers have it */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -10,6 +10,7 @@
 #include <netinet/in.h> /* sockaddr_in; lib/net.h's Winsock headers have it */
 #endif
 
+#include "lib/stopsig.h"
 #include "lib/units.h"
 #include "lib/version.h"
 #include "proxy-under-test/proxy.h"
@@ -32,31 +33,6 @@ static void on_signal(int sig)
 		loop_wake(&ws[i].loop);
 }
 
-#ifdef _WIN32
-/* Windows has no SIGTERM: Ctrl-C, Ctrl-Break and the console closing (what Wine makes
- * of a SIGINT to the process) drain as a SIGTERM does. Runs on a thread of its own;
- * on_signal only stores and wakes, which any thread may do. */
-static BOOL WINAPI on_console(DWORD event)
-{
-	if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT && event != CTRL_CLOSE_EVENT)
-		return FALSE;
-	on_signal(SIGTERM);
-	return TRUE;
-}
-
-static void catch_signals(void)
-{
-	SetConsoleCtrlHandler(on_console, TRUE);
-}
-#else
-static void catch_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-#endif
 
 bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
 {
@@ -511,7 +487,7 @@ static int serve(struct proxy_config *cfg)
 	running_shared = &shared;
 	running_workers = ws;
 	running_count = cfg->threads;
-	catch_signals();
+	stopsig_install(on_signal);
 	for (; started < cfg->threads; started++) {
 		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0) {
 			/* Fewer threads than asked: those running drain and stop, as on SIGTERM. */

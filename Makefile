@@ -134,7 +134,8 @@ WIN_CC     ?= x86_64-w64-mingw32-gcc-posix
 WIN_AR     ?= x86_64-w64-mingw32-gcc-ar-posix
 WIN_BUILD   = build/win64
 WIN_LIB     = base64 dns_win hex hist http1 jsonw ledger listeners loop loop_iocp net net_addr \
-              net_win payload pkt qhist runcount sha256 socks5 stopsig textfile tls_none units url
+              net_win payload pkt qhist runcount sha256 socks5 stopsig textfile tls_none units url \
+              zcopy
 # tunnelprobe.exe: the proxy whole; the origin without recordings (libpcap:
 # recording_none.c says so); the probe without its jansson run summary (--json is refused
 # there, --records kept). Listed, not globbed: a new file of replay/ or probe/ (QUIC:

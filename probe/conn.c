@@ -367,7 +367,7 @@ static void step_connected(struct conn *c)
 	if (err < 0) {
 		char where[NET_ADDRSTRLEN];
 		conn_finish(c, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "%s: %s", net_addr_format(&c->remote, where),
-		       strerror(-err));
+		       net_strerror(err));
 		return;
 	}
 	c->times.connect = conn_now(c);

@@ -34,7 +34,7 @@ static void proxy_aborted(struct conn *c, long err)
 	const char *how = err == -ECONNRESET ? "reset the connection" : "closed the connection";
 	if (err < 0 && err != -ECONNRESET && err != -EPIPE)
 		conn_finish(c, TP_PROXY_CONNECT_ABORTED, TP_PHASE_PROXY, "proxy connection failed: %s",
-		       strerror((int)-err));
+		       net_strerror((int)err));
 	else
 		conn_finish(c, TP_PROXY_CONNECT_ABORTED, TP_PHASE_PROXY,
 		       "proxy %s before its reply was complete (%zu reply bytes)", how, c->in_len);

@@ -34,7 +34,7 @@
 
 #include "lib/loop.h"
 #include "lib/net.h"
-#include "proxy-under-test/zcopy.h"
+#include "lib/zcopy.h"
 
 #define LEG_RX_BUF 16384 /* a streams leg's read buffer (RELAY_BUF: one flow's worth) */
 #define LEG_RX_FIRST 1024 /* ... until a read fills this much: what a posted read locks for

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "proxy-under-test/session.h"
-#include "proxy-under-test/zcopy.h"
+#include "lib/zcopy.h"
 
 /* Marks the pipes closed (at accept, before anything can close the session). */
 void relay_init(struct session *s);

@@ -208,7 +208,7 @@ static int worker_init(struct proxy_worker *w, struct proxy_shared *shared,
 	if (err < 0) {
 		char addr[NET_ADDRSTRLEN];
 		fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
-			net_addr_format(&cfg->listen[l], addr), strerror(-err));
+			net_addr_format(&cfg->listen[l], addr), net_strerror(err));
 		worker_free(w);
 		return -1;
 	}

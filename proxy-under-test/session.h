@@ -23,7 +23,7 @@
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
 #include "proxy-under-test/leg.h"
-#include "proxy-under-test/zcopy.h"
+#include "lib/zcopy.h"
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
 #define SESSION_ID_MAX 64 /* an X-Probe-Id kept for the ledger, NUL included (longer: cut) */

@@ -24,6 +24,7 @@
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
+#include "proxy-under-test/upstream.h"
 
 static void on_timer(struct loop *loop, struct loop_timer *timer);
 static void resolve_and_connect(struct session *s);
@@ -92,7 +93,7 @@ static int socks_rep_for(int err)
 	}
 }
 
-static void fail_upstream(struct session *s, int err, const char *why)
+void session_fail_upstream(struct session *s, int err, const char *why)
 {
 	if (s->kind == SK_SOCKS5)
 		reply_and_close(s, socks_rep_for(err), NULL);
@@ -104,7 +105,7 @@ static void fail_upstream(struct session *s, int err, const char *why)
 }
 
 /* The outbound leg is ready (and the upstream proxy, if any, said yes). */
-static void established(struct session *s)
+void session_established(struct session *s)
 {
 	loop_timer_stop(&s->w->loop, &s->timer);
 	if (s->kind == SK_FORWARD) {
@@ -132,169 +133,13 @@ static void established(struct session *s)
 	relay_start(s);
 }
 
-/* ---- the upstream proxy (chaining) ---- */
-
-static void upstream_send(struct session *s, int len)
-{
-	s->ctl_len = len > 0 ? (size_t)len : 0;
-	s->ctl_off = 0;
-	s->down.len = s->down.off = 0;
-}
-
-static void start_upstream(struct session *s)
-{
-	const struct url *u = &s->w->cfg->upstream;
-	s->state = SS_UPSTREAM;
-	s->upstream_step = 0;
-	arm(s, s->w->cfg->handshake_timeout_s);
-	if (u->scheme == URL_HTTP) {
-		char auth[700] = "";
-		if (u->has_userinfo && auth_basic(u->user, u->pass, auth, sizeof auth) < 0)
-			auth[0] = '\0';
-		/* The client's X-Probe-Id goes on, so the next proxy names the tunnel too. */
-		upstream_send(s, snprintf(s->ctl, sizeof s->ctl,
-					  "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s%sVia: 1.1 tunnelprobe\r\n\r\n",
-					  s->target, s->target, auth[0] ? "Proxy-Authorization: " : "",
-					  auth, auth[0] ? "\r\n" : "", s->id[0] ? "X-Probe-Id: " : "", s->id,
-					  s->id[0] ? "\r\n" : ""));
-	} else {
-		upstream_send(s, socks5_client_greeting((uint8_t *)s->ctl, sizeof s->ctl, u->has_userinfo));
-	}
-	leg_watch(s, &s->up, LOOP_WRITE);
-}
-
-/* The upstream proxy's reply (its first r bytes of down) said yes: bytes after it
- * already belong to the origin, received like any other (the client gets them after
- * the proxy's own reply). */
-static void upstream_early(struct session *s, size_t r)
-{
-	struct flow *f = &s->down;
-	memmove(f->buf, f->buf + r, f->len - r);
-	f->len -= r;
-	f->received += f->len;
-	if (f->len) {
-		f->recv_ops++;
-		inject_read(s, f, f->buf, f->len);
-	}
-	established(s);
-}
-
-/* n bytes of the message to the upstream proxy went out: once all did, its reply is
- * awaited. */
-static void upstream_wrote(struct session *s, size_t n)
-{
-	s->ctl_off += n;
-	leg_watch(s, &s->up, s->ctl_off < s->ctl_len ? LOOP_WRITE : LOOP_READ);
-}
-
-/* Reads and handles the upstream proxy's replies. */
-static void upstream_step(struct session *s)
-{
-	const struct url *u = &s->w->cfg->upstream;
-	if (s->ctl_off < s->ctl_len) {
-		long n = leg_write(&s->up, s->ctl + s->ctl_off, s->ctl_len - s->ctl_off);
-		if (n == -EAGAIN || n == LEG_POSTED)
-			return; /* a streams leg says what it took in session_on_written() */
-		if (n < 0) {
-			fail_upstream(s, (int)n, "upstream proxy write failed");
-			return;
-		}
-		upstream_wrote(s, (size_t)n);
-		return;
-	}
-	struct flow *f = &s->down;
-	long n = leg_read(&s->up, f->buf + f->len, sizeof f->buf - f->len, NULL);
-	if (n == -EAGAIN)
-		return;
-	if (n <= 0) {
-		/* The upstream proxy aborted its reply: a correct proxy says 502. */
-		fail_upstream(s, -ECONNRESET, "upstream proxy closed before its reply");
-		return;
-	}
-	f->len += (size_t)n;
-	int err = 0;
-	if (u->scheme == URL_HTTP) {
-		struct http1_response resp;
-		int r = http1_parse_response(f->buf, f->len, HTTP1_MAX_HEAD, HTTP1_REQ_CONNECT, &resp, &err);
-		if (r == HTTP1_NEED_MORE)
-			return;
-		if (r < 0 || resp.status < 200 || resp.status > 299) {
-			f->len = 0;
-			fail_upstream(s, r < 0 ? -EPROTO : resp.status == 403 ? -EACCES : -ECONNREFUSED,
-				      "upstream proxy refused");
-			return;
-		}
-		/* Bytes after the reply already belong to the origin: keep them for the client. */
-		upstream_early(s, (size_t)r);
-		return;
-	}
-	uint8_t *in = (uint8_t *)f->buf;
-	int r;
-	switch (s->upstream_step) {
-	case 0: { /* method choice */
-		uint8_t method;
-		r = socks5_client_parse_method(in, f->len, &method, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return;
-		if (r < 0 || method == SOCKS5_METHOD_UNACCEPTABLE) {
-			fail_upstream(s, -EACCES, "upstream SOCKS5 method");
-			return;
-		}
-		f->len = 0;
-		if (method == SOCKS5_METHOD_USERPASS) {
-			s->upstream_step = 1;
-			upstream_send(s, socks5_client_userpass((uint8_t *)s->ctl, sizeof s->ctl, u->user, u->pass));
-		} else {
-			s->upstream_step = 2;
-			struct socks5_addr dst;
-			socks5_addr_from_host(&dst, s->host, s->port);
-			upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
-		}
-		leg_watch(s, &s->up, LOOP_WRITE);
-		return;
-	}
-	case 1: { /* auth reply */
-		uint8_t status;
-		r = socks5_client_parse_userpass_reply(in, f->len, &status, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return;
-		if (r < 0 || status != 0) {
-			fail_upstream(s, -EACCES, "upstream SOCKS5 auth");
-			return;
-		}
-		f->len = 0;
-		s->upstream_step = 2;
-		struct socks5_addr dst;
-		socks5_addr_from_host(&dst, s->host, s->port);
-		upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
-		leg_watch(s, &s->up, LOOP_WRITE);
-		return;
-	}
-	default: { /* the reply to our request */
-		uint8_t rep;
-		struct socks5_addr bound;
-		r = socks5_client_parse_reply(in, f->len, &rep, &bound, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return;
-		if (r < 0 || rep != 0) {
-			f->len = 0;
-			fail_upstream(s, r < 0 ? -EPROTO : rep == SOCKS5_REP_CONNECTION_REFUSED ? -ECONNREFUSED : -EHOSTUNREACH,
-				      "upstream SOCKS5 reply");
-			return;
-		}
-		upstream_early(s, (size_t)r);
-		return;
-	}
-	}
-}
-
 /* ---- connecting ---- */
 
 static void connected(struct session *s)
 {
 	int err = leg_connect_result(&s->up);
 	if (err < 0) {
-		fail_upstream(s, err, "connect failed");
+		session_fail_upstream(s, err, "connect failed");
 		return;
 	}
 	struct net_addr a;
@@ -307,21 +152,21 @@ static void connected(struct session *s)
 	 * a SOCKS5 upstream the tunnel to the origin comes first. */
 	const struct proxy_config *cfg = s->w->cfg;
 	if (cfg->has_upstream && !(s->kind == SK_FORWARD && cfg->upstream.scheme == URL_HTTP))
-		start_upstream(s);
+		upstream_start(s);
 	else
-		established(s);
+		session_established(s);
 }
 
 static void start_connect(struct session *s, const struct net_addr *addr)
 {
 	if (!server_allowed(s->w->cfg, addr)) {
-		fail_upstream(s, -EACCES, "destination not allowed");
+		session_fail_upstream(s, -EACCES, "destination not allowed");
 		return;
 	}
 	s->dst = *addr;
 	int err = leg_connect(s, &s->up, addr, s->w->cfg->io);
 	if (err < 0) {
-		fail_upstream(s, err, "connect failed");
+		session_fail_upstream(s, err, "connect failed");
 		return;
 	}
 	s->state = SS_CONNECTING;
@@ -334,7 +179,7 @@ static void on_resolved(void *arg, int status, const char *why, const struct net
 	struct session *s = arg;
 	s->dnsq = NULL;
 	if (status < 0 || n == 0) {
-		fail_upstream(s, -ENOENT, why);
+		session_fail_upstream(s, -ENOENT, why);
 		return;
 	}
 	start_connect(s, &addrs[0]);
@@ -354,7 +199,7 @@ static void resolve_and_connect(struct session *s)
 	arm(s, cfg->connect_timeout_s);
 	s->dnsq = dns_resolve(&s->w->dns, host, port, AF_UNSPEC, on_resolved, s);
 	if (!s->dnsq)
-		fail_upstream(s, -ENOMEM, "out of memory");
+		session_fail_upstream(s, -ENOMEM, "out of memory");
 }
 
 /* The request is known: the faults that hit it are picked, the handshake faults may
@@ -705,7 +550,7 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 	case SS_RESOLVING:
 	case SS_CONNECTING:
 	case SS_UPSTREAM:
-		fail_upstream(s, -ETIMEDOUT, "timeout");
+		session_fail_upstream(s, -ETIMEDOUT, "timeout");
 		break;
 	default:
 		/* Idle in the relay (or a fault holding the tunnel open): give up. */
@@ -770,7 +615,7 @@ void session_on_written(struct session *s, struct leg *leg, bool detached, size_
 	if (s->state == SS_UPSTREAM && leg == &s->up && !detached) {
 		/* The message to the upstream proxy (upstream_step()). */
 		if (err < 0) {
-			fail_upstream(s, err, "upstream proxy write failed");
+			session_fail_upstream(s, err, "upstream proxy write failed");
 			return;
 		}
 		upstream_wrote(s, written);

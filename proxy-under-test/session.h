@@ -4,7 +4,8 @@
  * done right, and the faults this tunnel was chosen for.
  *
  * session.c owns the handshake (the protocol chosen once per connection, by its first
- * byte), the outbound leg and the session's end; relay.c (relay.h) the byte relay,
+ * byte), the outbound leg and the session's end; upstream.c the exchange with an
+ * upstream proxy; relay.c (relay.h) the byte relay,
  * closing the legs and the ledger line; forward.c the forward requests and fwdledger.c
  * their ledger lines; inject.c what the faults do (fault.h says where); auth.c the
  * credentials; leg.c all I/O on the two connections, by readiness or by completions
@@ -108,6 +109,13 @@ struct session {
 /* Answers the client with an HTTP status (or, for SOCKS5, a reply code) and closes
  * once it is sent. The session may be freed before this returns. */
 void session_refuse(struct session *s, int code, const char *reason);
+/* The outbound leg could not be had (err: -ECONNREFUSED, -ETIMEDOUT, -EACCES, ...; why
+ * for humans): the client gets the reply that says so (502, 504, 403 / the SOCKS reply
+ * code), then the close. The session may be freed before this returns. */
+void session_fail_upstream(struct session *s, int err, const char *why);
+/* The outbound leg is ready (and the upstream proxy, if any, said yes): the success
+ * reply is queued (its faults decide) and the relay starts. */
+void session_established(struct session *s);
 /* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
  * the relay resumes when it is up. The session may be freed before this returns. */
 void session_reconnect(struct session *s);

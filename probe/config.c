@@ -49,7 +49,7 @@ void probe_usage(FILE *out)
 	      "      --streams N         HTTP/3 requests at once on each connection (default 1)\n"
 	      "  -R RATE                 open loop: RATE requests/s in all; latency counts from\n"
 	      "                          each request's intended start (no coordinated omission)\n"
-	      "  -t THREADS              threads, one event loop each (default 1)\n"
+	      "  -t, --threads N         threads, one event loop each (default 1)\n"
 	      "      --no-keepalive      a new connection for every request\n"
 	      "  -X, --request METHOD    request method (default GET, POST with --upload)\n"
 	      "      --upload SIZE       send a SIZE-byte verifiable body with each request\n"

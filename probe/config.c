@@ -670,8 +670,15 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 				return fail("--upload wants a size like 1024, 64k, 10M, not '%s'", optarg);
 			break;
 		case OPT_COMPRESSED: cfg->compressed = true; break;
-		case OPT_HTTP3: cfg->http3 = true; break;
-		case OPT_HTTP3_ONLY: cfg->http3 = cfg->http3_only = true; break;
+		case OPT_HTTP3:
+		case OPT_HTTP3_ONLY:
+#ifdef _WIN32
+			return fail("%s: HTTP/3 over QUIC is not in the Windows build (Debian has no GnuTLS, "
+				    "ngtcp2 or nghttp3 for mingw-w64)", opt == OPT_HTTP3 ? "--http3" : "--http3-only");
+#endif
+			cfg->http3 = true;
+			cfg->http3_only |= opt == OPT_HTTP3_ONLY;
+			break;
 		case OPT_STREAMS:
 			if (!parse_uint(optarg, PROBE_MAX_STREAMS, &v) || v == 0)
 				return fail("--streams wants 1..1000 requests per connection, not '%s'", optarg);

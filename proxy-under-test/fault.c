@@ -7,12 +7,14 @@
 #include <string.h>
 
 #define ALL FAULT_MODES_ALL
+#define QUIC FAULT_MODES_QUIC
+#define BOTH (FAULT_MODES_ALL | FAULT_MODES_QUIC)
 
 /* The table of fault.h, indexed by kind: name, parameter, hook, scope, modes by dir=
- * (down, up), whether it sees bytes. inject.c acts on it; tests/unit/test_proxy_fault.c
- * checks it is complete. */
+ * (down, up), whether it sees bytes (TCP tunnels: no splice). inject.c and qinject.c
+ * act on it; tests/unit/test_proxy_fault.c checks it is complete. */
 static const struct fault_info table[FAULT_KIND_END] = {
-	[FAULT_TRUNCATE] = {"truncate", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
+	[FAULT_TRUNCATE] = {"truncate", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {BOTH, BOTH}, true},
 	[FAULT_RST] = {"rst", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
 	[FAULT_CLOSE_BEFORE_REPLY] = {"close-before-reply", NULL, FAULT_AT_REQUEST,
 				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
@@ -21,16 +23,27 @@ static const struct fault_info table[FAULT_KIND_END] = {
 	[FAULT_CLOSE_AFTER_ACCEPT] = {"close-after-accept", NULL, FAULT_AT_REPLY,
 				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
 	[FAULT_REFUSE] = {"refuse", NULL, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
-	[FAULT_NO_FIN] = {"no-fin", NULL, FAULT_AT_EOF, FAULT_SCOPE_DIR, {ALL, ALL}, false},
+	[FAULT_NO_FIN] = {"no-fin", NULL, FAULT_AT_EOF, FAULT_SCOPE_DIR, {BOTH, BOTH}, false},
 	[FAULT_FULL_CLOSE] = {"full-close", NULL, FAULT_AT_EOF, FAULT_SCOPE_EITHER, {ALL, ALL}, false},
-	[FAULT_STALL] = {"stall", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
+	[FAULT_STALL] = {"stall", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {BOTH, BOTH}, true},
 	[FAULT_CORRUPT] = {"corrupt", "at", FAULT_AT_READ, FAULT_SCOPE_DIR, {ALL, ALL}, true},
 	[FAULT_SLOW] = {"slow", "bps", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
 	[FAULT_DROP_CHUNK_END] = {"drop-chunk-end", NULL, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DIR,
 				  {ALL, ALL}, true},
+	/* A reset is seen by reading, whether the bytes go through a buffer or a pipe. */
+	[FAULT_RESET_AS_FIN] = {"reset-as-fin", NULL, FAULT_AT_RESET, FAULT_SCOPE_DIR,
+				{BOTH, BOTH}, false},
+	[FAULT_FIN_DELAY] = {"fin-delay", "ms", FAULT_AT_EOF, FAULT_SCOPE_DIR, {QUIC, QUIC}, false},
+	[FAULT_RESET] = {"reset", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {QUIC, QUIC}, true},
+	[FAULT_CLOSE_CONN] = {"close-conn", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {QUIC, QUIC},
+			      true},
+	[FAULT_FLOW_STARVE] = {"flow-starve", NULL, FAULT_AT_CREDIT, FAULT_SCOPE_UP, {QUIC, QUIC},
+			       false},
 };
 
 #undef ALL
+#undef QUIC
+#undef BOTH
 
 const struct fault_info *fault_info(enum fault_kind kind)
 {
@@ -95,6 +108,10 @@ static int apply(struct fault *f, const char *param, bool *have_param, const cha
 			return -EINVAL;
 		}
 	} else if (klen == 3 && memcmp(item, "dir", 3) == 0) {
+		if (table[f->kind].scope == FAULT_SCOPE_UP) {
+			*why = "dir= means nothing to this fault (it acts on the client's upload only)";
+			return -EINVAL;
+		}
 		if (table[f->kind].scope != FAULT_SCOPE_DIR) {
 			*why = "dir= means nothing to this fault (it has no direction)";
 			return -EINVAL;
@@ -154,9 +171,10 @@ int fault_parse(const char *spec, struct fault *f, const char **why)
 		p += len;
 	}
 	if (param && !have_param) {
-		*why = f->kind == FAULT_CORRUPT ? "corrupt needs at=N"
-		       : f->kind == FAULT_SLOW ? "slow needs bps=N"
-					       : "this fault needs after=N";
+		*why = f->kind == FAULT_CORRUPT     ? "corrupt needs at=N"
+		       : f->kind == FAULT_SLOW      ? "slow needs bps=N"
+		       : f->kind == FAULT_FIN_DELAY ? "fin-delay needs ms=N"
+						    : "this fault needs after=N";
 		return -EINVAL;
 	}
 	if (f->kind == FAULT_SLOW && f->n == 0) {
@@ -179,7 +197,7 @@ const struct fault *fault_idle_mode(const struct fault *faults, size_t n, unsign
 				    enum fault_mode *mode)
 {
 	for (size_t i = 0; i < n; i++)
-		for (unsigned m = FAULT_MODE_FORWARD; m <= FAULT_MODE_SOCKS5; m <<= 1)
+		for (unsigned m = FAULT_MODE_FORWARD; m <= FAULT_MODE_LAST; m <<= 1)
 			if ((modes & m) && !fault_acts_in(&faults[i], (enum fault_mode)m)) {
 				*mode = (enum fault_mode)m;
 				return &faults[i];
@@ -193,6 +211,8 @@ const char *fault_mode_name(enum fault_mode mode)
 	case FAULT_MODE_FORWARD: return "forward";
 	case FAULT_MODE_CONNECT: return "connect";
 	case FAULT_MODE_SOCKS5: return "socks5";
+	case FAULT_MODE_H3: return "h3-connect";
+	case FAULT_MODE_QSOCKS5: return "socks5-quic";
 	}
 	return "?";
 }
@@ -221,6 +241,8 @@ static bool acts_on(const struct fault *f, enum fault_dir dir)
 	switch (table[f->kind].scope) {
 	case FAULT_SCOPE_DIR:
 		return f->dir == dir;
+	case FAULT_SCOPE_UP:
+		return dir == FAULT_UP;
 	case FAULT_SCOPE_HANDSHAKE:
 	case FAULT_SCOPE_EITHER:
 		break;
@@ -243,6 +265,13 @@ const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind 
 		if (set->hit[i]->kind == kind && acts_on(set->hit[i], dir))
 			return set->hit[i];
 	return NULL;
+}
+
+void fault_set_acted(const struct fault_set *set, uint32_t acts[FAULT_MAX], const struct fault *f)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->hit[i] == f)
+			acts[i]++;
 }
 
 bool fault_set_sees_bytes(const struct fault_set *set)

@@ -247,8 +247,11 @@ long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, s
 		f->eof = true;
 		return relay_propagate_eof(s, f) ? RELAY_ENDED : -1;
 	}
-	if (n < 0)
+	if (n < 0) {
+		if (inject_reset(s, f)) /* reset-as-fin: the client is told an orderly end */
+			return relay_propagate_eof(s, f) ? RELAY_ENDED : -1;
 		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
+	}
 	f->received += (uint64_t)n;
 	f->recv_ops++;
 	if (!zp)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -167,6 +168,51 @@ void tlsserv_free(struct tlsserv *ts)
 	EVP_PKEY_free(ts->ca_key);
 	ts->ctx = ts->ca_cert = ts->ca_key = NULL;
 	pthread_mutex_destroy(&ts->lock);
+}
+
+/* The bytes of a memory BIO as a malloc'ed NUL-terminated string, or NULL. */
+static char *bio_string(BIO *bio, size_t *len)
+{
+	char *data;
+	long n = BIO_get_mem_data(bio, &data);
+	char *out = n > 0 ? malloc((size_t)n + 1) : NULL;
+	if (out) {
+		memcpy(out, data, (size_t)n);
+		out[n] = '\0';
+		*len = (size_t)n;
+	}
+	return out;
+}
+
+int tlsserv_leaf_pem(struct tlsserv *ts, const char *cn, const char *san, char **cert,
+		     size_t *cert_len, char **key, size_t *key_len)
+{
+	int rc = -ENOMEM;
+	*cert = *key = NULL;
+	EVP_PKEY *pkey = new_key();
+	X509 *leaf = pkey ? make_cert(pkey, cn, san, false, ts->ca_cert, ts->ca_key) : NULL;
+	BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
+	if (pkey && !leaf)
+		rc = -EINVAL; /* a key but no certificate: the san was refused */
+	if (!leaf || !cb || !kb || PEM_write_bio_X509(cb, leaf) != 1 ||
+	    PEM_write_bio_X509(cb, ts->ca_cert) != 1 ||
+	    PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+		goto out;
+	*cert = bio_string(cb, cert_len);
+	*key = bio_string(kb, key_len);
+	if (!*cert || !*key) {
+		free(*cert);
+		free(*key);
+		*cert = *key = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	BIO_free(cb);
+	BIO_free(kb);
+	X509_free(leaf);
+	EVP_PKEY_free(pkey);
+	return rc;
 }
 
 int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd)

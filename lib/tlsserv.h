@@ -35,6 +35,14 @@ struct tlsserv {
 int tlsserv_init(struct tlsserv *ts, const char *ca_path, const char **why);
 void tlsserv_free(struct tlsserv *ts);
 
+/* A new leaf for cn and san ("DNS:localhost,IP:127.0.0.1"), signed by the CA, as PEM for
+ * TLS stacks other than OpenSSL (lib/quic's GnuTLS): *cert the leaf then the CA, *key
+ * its private key (PKCS#8). Both are NUL-terminated, malloc'ed, the caller's to free;
+ * their lengths go to *cert_len and *key_len. Returns 0, or -ENOMEM / -EINVAL (a san
+ * OpenSSL does not take) with nothing to free. */
+int tlsserv_leaf_pem(struct tlsserv *ts, const char *cn, const char *san, char **cert,
+		     size_t *cert_len, char **key, size_t *key_len);
+
 /* Prepares a server-side connection on fd (handshake with tls_handshake()). Returns 0 or
  * -ENOMEM. */
 int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd);

@@ -394,8 +394,8 @@ static void consume(struct session *s, size_t n)
 	f->len -= n;
 }
 
-/* "host:port", "[v6]:port" → s->host, s->port. */
-static bool parse_authority(struct session *s, const char *a, size_t len)
+bool session_parse_authority(const char *a, size_t len, char host_out[URL_MAX_HOST],
+			     uint16_t *port_out)
 {
 	const char *colon;
 	const char *host = a;
@@ -418,7 +418,7 @@ static bool parse_authority(struct session *s, const char *a, size_t len)
 			return false;
 		hlen = (size_t)(colon - a);
 	}
-	if (hlen == 0 || hlen >= sizeof s->host)
+	if (hlen == 0 || hlen >= URL_MAX_HOST)
 		return false;
 	size_t plen = (size_t)(a + len - colon - 1);
 	unsigned long port = 0;
@@ -432,9 +432,9 @@ static bool parse_authority(struct session *s, const char *a, size_t len)
 	}
 	if (port == 0 || port > 65535)
 		return false;
-	memcpy(s->host, host, hlen);
-	s->host[hlen] = '\0';
-	s->port = (uint16_t)port;
+	memcpy(host_out, host, hlen);
+	host_out[hlen] = '\0';
+	*port_out = (uint16_t)port;
 	return true;
 }
 
@@ -489,7 +489,7 @@ static void http_handshake(struct session *s)
 	}
 	if (connect) {
 		s->kind = SK_CONNECT;
-		bool good = parse_authority(s, req.target, req.target_len);
+		bool good = session_parse_authority(req.target, req.target_len, s->host, &s->port);
 		consume(s, (size_t)r);
 		if (!good) {
 			reply_and_close(s, 400, "Bad Request");

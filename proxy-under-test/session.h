@@ -113,6 +113,9 @@ void session_refuse(struct session *s, int code, const char *reason);
 /* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
  * the relay resumes when it is up. The session may be freed before this returns. */
 void session_reconnect(struct session *s);
+/* A CONNECT authority a[0..len) — "host:port", "[v6]:port", port 1-65535 — into host
+ * (without brackets) and *port. False when it is not one (nothing written then). */
+bool session_parse_authority(const char *a, size_t len, char host[URL_MAX_HOST], uint16_t *port);
 /* Copies the X-Probe-Id of req into out (cut to SESSION_ID_MAX - 1 bytes), "" when it
  * has none. */
 void session_copy_probe_id(char out[SESSION_ID_MAX], const struct http1_request *req);

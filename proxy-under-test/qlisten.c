@@ -217,7 +217,9 @@ static struct qconn *accept_conn(struct qlisten *ql, size_t sock, const struct n
 		.remote = (const struct sockaddr *)&d->addr.ss, .remote_len = d->addr.len,
 		.params = {.max_stream_data = QRELAY_WINDOW, .max_stream_window = QRELAY_WINDOW,
 			   .credit = QUIC_CREDIT_MANUAL,
-			   .idle_timeout_us = (uint64_t)(cfg->idle_timeout_s * 1e6),
+			   /* Twice a tunnel's: an idle tunnel ends by its own timer (a stream
+			    * reset the client sees) before its connection goes silent. */
+			   .idle_timeout_us = (uint64_t)(cfg->idle_timeout_s * 2e6),
 			   .handshake_timeout_us = (uint64_t)(cfg->handshake_timeout_s * 1e6)},
 		.cb = on_quic, .arg = qc};
 	if (quic_conn_init_server(&qc->q, &ql->srv->ctx, &o, pkt, len, loop_now(&ql->w->loop)) < 0) {

@@ -169,22 +169,27 @@ static void tcp_failed(struct qtun *t, bool on_read)
 /* ---- the relay ---- */
 
 /* Writes up to len client bytes at p to the TCP leg, with the faults of the upload.
- * Returns the count written (0: would block, or held), or -1: the direction was cut or
- * the leg failed (the tunnel is ending). */
-static long up_write(struct qtun *t, const uint8_t *p, size_t len)
+ * Returns the count written (short: would block, or held); *ended is set when the
+ * direction was cut by a fault or the leg failed (the tunnel is ending: the rest will
+ * never be written). */
+static size_t up_write(struct qtun *t, const uint8_t *p, size_t len, bool *ended)
 {
 	size_t done = 0;
+	*ended = false;
 	while (done < len && !t->up.stalled) {
 		size_t want = len - done;
 		int go = qinject_write(t, FAULT_UP, &want);
-		if (go <= 0)
-			return go < 0 ? -1 : (long)done;
+		if (go <= 0) {
+			*ended = go < 0;
+			break;
+		}
 		long n = net_write(t->fd, p + done, want);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
 			tcp_failed(t, false);
-			return -1;
+			*ended = true;
+			break;
 		}
 		t->up.send_ops++;
 		if ((size_t)n < len - done)
@@ -195,7 +200,7 @@ static long up_write(struct qtun *t, const uint8_t *p, size_t len)
 		if ((size_t)n < want)
 			break;
 	}
-	return (long)done;
+	return done;
 }
 
 /* The up buffer to the TCP leg. 1 moved bytes, 0 nothing now, -1 the tunnel is ending. */
@@ -205,10 +210,11 @@ static int up_flush(struct qtun *t)
 		return 0;
 	int moved = 0;
 	if (t->uoff < t->ulen) {
-		long n = up_write(t, t->ubuf + t->uoff, t->ulen - t->uoff);
-		if (n < 0)
-			return -1;
-		t->uoff += (size_t)n;
+		bool ended;
+		size_t n = up_write(t, t->ubuf + t->uoff, t->ulen - t->uoff, &ended);
+		if (ended)
+			return -1; /* the cut counted what the buffer held as dropped */
+		t->uoff += n;
 		moved = n > 0;
 		if (t->uoff == t->ulen)
 			t->uoff = t->ulen = 0;
@@ -316,6 +322,8 @@ static void established(struct qtun *t)
 
 void qrelay_refused(struct qtun *t)
 {
+	if (t->client_end == END_OPEN)
+		t->client_end = END_LOCAL; /* we end it: whatever the client does next answers that */
 	drop_up(t);
 	t->state = QR_REFUSED;
 	arm(t, cfg_of(t)->idle_timeout_s); /* the stream must close; if the client lingers, give up */
@@ -515,16 +523,17 @@ void qrelay_on_data(struct qtun *t, const uint8_t *data, size_t len)
 		qinject_starved(t);
 	if (t->state == QR_RELAY)
 		arm(t, cfg_of(t)->idle_timeout_s);
-	long n = 0;
+	size_t n = 0;
 	if (t->state == QR_RELAY && t->uoff == t->ulen) {
-		n = up_write(t, data, len); /* straight on when nothing waits before them */
-		if (n < 0) {
-			t->up.dropped += len; /* cut by a fault, or the leg failed: never sent */
+		bool ended;
+		n = up_write(t, data, len, &ended); /* straight on when nothing waits before them */
+		if (ended) {
+			t->up.dropped += len - n; /* cut by a fault, or the leg failed: never sent */
 			return;
 		}
 	}
-	if ((size_t)n < len && !qrelay_hold(t, data + n, len - (size_t)n)) {
-		t->up.dropped += len - (size_t)n;
+	if (n < len && !qrelay_hold(t, data + n, len - n)) {
+		t->up.dropped += len - n;
 		tcp_failed(t, false); /* cannot happen with flow control kept: end it */
 		return;
 	}
@@ -556,6 +565,12 @@ void qrelay_on_reset(struct qtun *t, uint64_t code, bool stop_sending)
 	if (t->client_end == END_OPEN)
 		t->client_end = END_RST;
 	first_close(t, "client");
+	if (t->state >= QR_REFUSED) {
+		/* Our side already ended (a refusal, a fault's cut, the TCP leg's end): the
+		 * client answering our STOP_SENDING, or leaving, changes nothing of it. */
+		drop_up(t);
+		return;
+	}
 	if (!stop_sending && t->state != QR_HANDSHAKE && qinject_reset(t, FAULT_UP)) {
 		qrelay_on_fin(t); /* reset-as-fin: the origin sees an orderly end */
 		return;
@@ -693,10 +708,14 @@ void qrelay_on_closed(struct qtun *t, bool conn_closed)
 	const struct quic_stream_stats *st = &t->qstats;
 	t->conn_closed = conn_closed;
 	if (t->client_end == END_OPEN) {
+		/* The connection ended under the stream: the client's polite close (NO_ERROR,
+		 * H3_NO_ERROR) counts as its orderly end, any other code as a reset. */
 		const struct quic_close *cl = &t->qc->q.close;
+		bool polite = cl->code == (cl->app ? QTUNNEL_NO_ERROR : 0);
 		t->client_end = !conn_closed ? (st->fin_received ? END_FIN : END_RST)
 				: cl->reason == QUIC_CLOSE_IDLE ? END_TIMEOUT
-				: cl->by_peer ? END_RST : END_LOCAL_RST;
+				: !cl->by_peer ? END_LOCAL_RST
+				: polite ? END_FIN : END_RST;
 	}
 	first_close(t, "client");
 	/* An orderly end both ways is a FIN toward the origin; anything else an RST. */

@@ -15,6 +15,8 @@
  *                           the response, verifying its body by X-Tp-Seed/X-Tp-Length
  *     --post N              each tunnel sends "POST /sink" with N payload bytes
  *     --half-close          finish the stream right after the request
+ *     --reset-after N       reset the stream's sending side (RESET_STREAM, 0x10c) once N
+ *                           bytes of the --post body are out
  *     --fin-wait S          after a complete body, wait S for the stream's end (default 3)
  *     --timeout S           the whole run's deadline (default 20)
  *     --forward ADDR        instead: listen on TCP ADDR (port 0: any; prints "forwarding
@@ -87,6 +89,7 @@ struct ctun {
 	size_t foff, flen;
 	bool tcp_eof;
 	bool socks_req_sent;
+	bool reset_pending;        /* --reset-after: the reset waits for the bytes' ACKs */
 	struct socks5_addr dst;
 };
 
@@ -106,7 +109,7 @@ static struct {
 	const char *framing, *cafile, *user, *pass, *id, *get, *target, *forward;
 	bool insecure, half_close;
 	unsigned tunnels, streams;
-	uint64_t post;
+	uint64_t post, reset_after;
 	double timeout, fin_wait;
 	struct net_addr proxy;
 	struct quic_client_ctx ctx;
@@ -189,16 +192,21 @@ static void pump_request(struct ctun *t)
 		t->sent += (uint64_t)w;
 	}
 	uint8_t chunk[16384];
-	while (t->upsent < t->upload) {
+	uint64_t upto = G.reset_after && G.reset_after < t->upload ? G.reset_after : t->upload;
+	while (t->upsent < upto) {
 		size_t n = sizeof chunk;
-		if (n > t->upload - t->upsent)
-			n = (size_t)(t->upload - t->upsent);
+		if (n > upto - t->upsent)
+			n = (size_t)(upto - t->upsent);
 		payload_fill(UP_SEED, t->upsent, chunk, n);
 		long w = swrite(t, chunk, n, false);
 		if (w <= 0)
 			return;
 		t->upsent += (uint64_t)w;
 		t->sent += (uint64_t)w;
+	}
+	if (t->upsent == upto && upto < t->upload && !t->fin_sent) {
+		t->fin_sent = true; /* no FIN: a reset follows once the bytes are acknowledged */
+		t->reset_pending = true;
 	}
 	if (G.half_close)
 		sfinish(t);
@@ -755,6 +763,14 @@ static void on_tick(struct loop *loop, struct loop_timer *timer)
 	uint64_t now = loop_now(loop);
 	for (unsigned i = 0; i < G.ntun; i++) {
 		struct ctun *t = G.tun[i];
+		struct quic_stream *qs = t->hs ? t->hs->qs : t->qs;
+		if (t->reset_pending && qs && qs->stats.bytes_acked >= qs->stats.bytes_written) {
+			/* Everything written reached the proxy: now the reset, which discards
+			 * nothing, is all the proxy has to pass on. */
+			t->reset_pending = false;
+			quic_stream_shutdown_write(&t->c->q, qs, H3_REQUEST_CANCELLED);
+			flush(t->c);
+		}
 		/* The whole body is here and the end is not: wait --fin-wait, then give up. */
 		if (!t->end && t->complete && now - t->complete_us > (uint64_t)(G.fin_wait * 1e6))
 			end(t, "timeout", false, 0);
@@ -792,7 +808,8 @@ static void usage(void)
 {
 	fputs("usage: qtunnel [--framing h3|socks5] [--cacert F | -k] [--auth U:P] [--id P]\n"
 	      "               [--tunnels N] [--streams K] [--get PATH | --post N | --forward ADDR]\n"
-	      "               [--half-close] [--fin-wait S] [--timeout S] PROXY_IP PROXY_PORT HOST:PORT\n",
+	      "               [--half-close] [--reset-after N] [--fin-wait S] [--timeout S]\n"
+	      "               PROXY_IP PROXY_PORT HOST:PORT\n",
 	      stderr);
 	exit(2);
 }
@@ -836,6 +853,8 @@ static void parse(int argc, char **argv)
 			G.get = v;
 		else if (!strcmp(a, "--post") && strtoull(v, NULL, 10) > 0)
 			G.post = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--reset-after") && strtoull(v, NULL, 10) > 0)
+			G.reset_after = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--forward"))
 			G.forward = v;
 		else if (!strcmp(a, "--fin-wait") && atof(v) >= 0)

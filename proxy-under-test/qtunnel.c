@@ -102,7 +102,8 @@ static void socks_send(struct qtun *t, const uint8_t *msg, int len)
 		quic_stream_write(&t->qc->q, t->qs, msg, (size_t)len, false);
 }
 
-/* A SOCKS5 failure reply, then FIN: the client's further bytes are not wanted. */
+/* A SOCKS5 failure reply, then FIN. The client finishes its side in turn (or the
+ * tunnel's timer resets it). */
 static void socks_fail(struct qtun *t, uint8_t rep)
 {
 	uint8_t out[32];
@@ -110,7 +111,6 @@ static void socks_fail(struct qtun *t, uint8_t rep)
 	socks_send(t, out, socks5_server_reply(out, sizeof out, rep, NULL));
 	if (qtunnel_finish(t) == 0)
 		t->fin_to_client = true;
-	qtunnel_stop_reading(t, QTUNNEL_NO_ERROR);
 }
 
 /* An HTTP/3 answer without a tunnel: the status and its fields, no body. */
@@ -120,7 +120,6 @@ static void h3_answer(struct qtun *t, int status, const struct h3_header *fields
 	h3_stream_set_credit(&t->qc->h3, t->hs, QUIC_CREDIT_AUTO); /* a body sent anyway is let in */
 	if (h3_submit_response(&t->qc->h3, t->hs, status, fields, n, false) == 0)
 		t->fin_to_client = true;
-	qtunnel_stop_reading(t, QTUNNEL_NO_ERROR);
 	qrelay_refused(t);
 }
 
@@ -320,7 +319,6 @@ static int socks_step(struct qtun *t)
 			/* "no acceptable methods" (RFC 1928 §3), then the end of the stream. */
 			if (qtunnel_finish(t) == 0)
 				t->fin_to_client = true;
-			qtunnel_stop_reading(t, QTUNNEL_NO_ERROR);
 			qrelay_refused(t);
 			return -1;
 		}
@@ -338,7 +336,6 @@ static int socks_step(struct qtun *t)
 		if (!good) {
 			if (qtunnel_finish(t) == 0)
 				t->fin_to_client = true;
-			qtunnel_stop_reading(t, QTUNNEL_NO_ERROR);
 			qrelay_refused(t);
 			return -1;
 		}

@@ -121,7 +121,7 @@ static struct {
 	uint8_t *rx;
 	struct net_dgram dg[RX_BATCH];
 	uint8_t tx[65536];
-	uint64_t deadline;
+	uint64_t deadline, ended_us;
 	int lfd;
 	struct loop_io lio;
 	struct loop_timer tick;
@@ -136,6 +136,7 @@ static void die(const char *what)
 static bool h3(void) { return strcmp(G.framing, "h3") == 0; }
 
 static void flush(struct cconn *c);
+static void sfinish(struct ctun *t);
 
 /* ---- tunnel ends ---- */
 
@@ -144,6 +145,8 @@ static void end(struct ctun *t, const char *how, bool has_code, uint64_t code)
 	if (t->end)
 		return;
 	t->end = how;
+	if (strcmp(how, "refused") == 0)
+		sfinish(t); /* nothing to send through a refused tunnel: our side ends too */
 	t->has_code = has_code;
 	t->code = code;
 	t->end_us = loop_now(&G.loop);
@@ -758,6 +761,14 @@ static bool all_ended(void)
 	return true;
 }
 
+static bool all_closed(void)
+{
+	for (unsigned i = 0; i < G.ntun; i++)
+		if (G.tun[i]->hs || G.tun[i]->qs)
+			return false;
+	return true;
+}
+
 static void on_tick(struct loop *loop, struct loop_timer *timer)
 {
 	uint64_t now = loop_now(loop);
@@ -775,7 +786,11 @@ static void on_tick(struct loop *loop, struct loop_timer *timer)
 		if (!t->end && t->complete && now - t->complete_us > (uint64_t)(G.fin_wait * 1e6))
 			end(t, "timeout", false, 0);
 	}
-	if (now >= G.deadline || all_ended()) {
+	/* Every tunnel ended: a moment more for the streams to close (our FIN and the
+	 * acknowledgement of the proxy's), so a polite CONNECTION_CLOSE cuts nothing short. */
+	if (all_ended() && !G.ended_us)
+		G.ended_us = now;
+	if (now >= G.deadline || (G.ended_us && (all_closed() || now - G.ended_us > 500000))) {
 		loop_stop(loop);
 		return;
 	}

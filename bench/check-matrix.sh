@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The results matrix of `tunnelprobe check` (docs/check.md): every check against
-# squid, tinyproxy, microsocks, nginx and the reference proxy, each started on free
-# loopback ports as tests/e2e/peers_check.sh sets it up (run_subject).
+# squid, tinyproxy, microsocks, nginx and the reference proxy (as a forward proxy, and
+# in reverse mode as a gateway), each started on free loopback ports as
+# tests/e2e/peers_check.sh sets it up (run_subject).
 #   bench/check-matrix.sh [--update] [OUTDIR]
 # writes OUTDIR/<subject>.json and OUTDIR/matrix.md; --update also replaces the table
 # between the matrix markers in docs/check.md. Not a test: it reports, it asserts nothing.
@@ -14,7 +15,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 export TP_BIN=${TP_BIN:-$PWD/build/tunnelprobe} TP_ROOT=$PWD
 [ -x "$TP_BIN" ] || { echo "build $TP_BIN first (make)" >&2; exit 2; }
-subjects=(squid tinyproxy microsocks microsocks-auth nginx reference)
+subjects=(squid tinyproxy microsocks microsocks-auth nginx reference reference-reverse)
 for s in "${subjects[@]}"; do
 	# Each subject in its own shell: lib.sh cleans its servers up at exit.
 	bash -c '. tests/e2e/lib.sh; . tests/e2e/peers.sh; . tests/e2e/peers_check.sh

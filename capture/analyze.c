@@ -22,6 +22,7 @@ int cap_analysis_init(struct cap_analysis *a, const struct cap_opts *opt)
 	memset(a, 0, sizeof *a);
 	a->opt = *opt;
 	a->linktype = -1;
+	qflow_table_init(&a->quic, opt->max_flows);
 	return flow_table_init(&a->flows, opt->max_flows, NULL);
 }
 
@@ -30,6 +31,7 @@ void cap_analysis_free(struct cap_analysis *a)
 	if (!a)
 		return;
 	flow_table_free(&a->flows);
+	qflow_table_free(&a->quic);
 	if (a->writing)
 		pcapw_close(&a->writer);
 	a->writing = false;
@@ -49,9 +51,14 @@ void cap_analysis_frame(struct cap_analysis *a, uint64_t ts_us, const uint8_t *d
 	if (a->writing)
 		pcapw_write(&a->writer, ts_us, data, caplen, wirelen);
 	struct pkt p;
-	int rc = pkt_parse(a->linktype, data, caplen, wirelen, a->opt.check_csum, &p);
+	int rc = pkt_parse_ip(a->linktype, data, caplen, wirelen, a->opt.check_csum, &p);
 	if (rc < 0) {
 		a->skipped[-rc <= PKT_E_COUNT ? -rc : 0]++;
+		return;
+	}
+	if (p.proto == PKT_PROTO_UDP) {
+		a->udp_frames++;
+		qflow_table_datagram(&a->quic, ts, &p);
 		return;
 	}
 	a->tcp_frames++;
@@ -336,7 +343,7 @@ static int run_live(struct cap_analysis *a, char *err, size_t errlen)
 	}
 	rc = check_linktype(a, l.p, a->opt.iface, err, errlen);
 	if (rc == 0)
-		rc = set_filter(l.p, a->opt.filter ? a->opt.filter : "tcp", err, errlen);
+		rc = set_filter(l.p, a->opt.filter ? a->opt.filter : "tcp or udp", err, errlen);
 	if (rc == 0)
 		rc = start_writer(a, err, errlen);
 	if (rc < 0)
@@ -413,8 +420,8 @@ out:
  * damaged to decode (frames that are simply not TCP count as read). */
 static int check_readable(const struct cap_analysis *a, char *err, size_t errlen)
 {
-	uint64_t readable = a->tcp_frames + a->skipped[-PKT_E_NOT_IP] + a->skipped[-PKT_E_NOT_TCP] +
-			    a->skipped[-PKT_E_FRAGMENT];
+	uint64_t readable = a->tcp_frames + a->udp_frames + a->skipped[-PKT_E_NOT_IP] +
+			    a->skipped[-PKT_E_NOT_TCP] + a->skipped[-PKT_E_FRAGMENT];
 	if (a->live || readable)
 		return 0;
 	if (a->frames == 0 && a->read_error[0]) {
@@ -437,6 +444,7 @@ int cap_analysis_run(struct cap_analysis *a, char *err, size_t errlen)
 	if (rc == 0)
 		rc = check_readable(a, err, errlen);
 	flow_table_finish(&a->flows);
+	qflow_table_finish(&a->quic);
 	if (a->writing) {
 		int wrc = pcapw_close(&a->writer);
 		a->writing = false;

@@ -1,6 +1,7 @@
 /* analyze — frames in, flows out: reads a pcap/pcapng file or a live interface through
- * libpcap, decodes each frame (lib/pkt), feeds the flow table, counts every frame it
- * could not use by reason, and optionally writes the frames out (pcapw).
+ * libpcap, decodes each frame (lib/pkt), feeds the TCP flow table and UDP datagrams to
+ * the QUIC flow table (qflow), counts every frame it could not use by reason, and
+ * optionally writes the frames out (pcapw).
  *
  * Live capture runs on lib/loop: libpcap non-blocking with its selectable fd (a
  * blocking pcap_next_ex can sleep far past its timeout on an idle interface), immediate
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "capture/flow.h"
+#include "capture/qflow.h"
 #include "capture/pcapw.h"
 #include "lib/pkt.h"
 
@@ -23,7 +25,7 @@
 struct cap_opts {
 	const char *read_path;   /* offline file, or NULL */
 	const char *iface;       /* live interface, or NULL */
-	const char *filter;      /* BPF expression, or NULL for "tcp" */
+	const char *filter;      /* BPF expression, or NULL: live "tcp or udp", files all */
 	const char *write_path;  /* save frames here, or NULL */
 	int snaplen;             /* live: bytes kept per frame */
 	uint64_t buffer_bytes;   /* live: ring buffer */
@@ -36,11 +38,12 @@ struct cap_opts {
 struct cap_analysis {
 	struct cap_opts opt;
 	struct flow_table flows;
+	struct qflow_table quic;  /* UDP datagrams, QUIC flows among them */
 	struct pcapw writer;
 	bool writing;
 	int linktype;
 	int snaplen;
-	uint64_t frames, tcp_frames;
+	uint64_t frames, tcp_frames, udp_frames;
 	uint64_t bytes_captured, bytes_wire;
 	uint64_t skipped[PKT_E_COUNT + 1]; /* by -PKT_E_* */
 	uint64_t payload_cut_frames;        /* TCP frames whose payload the snaplen cut */

@@ -20,8 +20,8 @@ static void usage(FILE *out)
 		"  -r, --read FILE       analyse a pcap or pcapng file\n"
 		"  -w, --write FILE      save the frames: pcapng, or classic pcap when FILE ends .pcap\n"
 		"      --json FILE       write the JSON result (\"-\" for stdout)\n"
-		"  -f, --filter EXPR     BPF filter (default \"tcp\")\n"
-		"  -p, --ports P,P,...   filter on these TCP ports (builds the BPF filter)\n"
+		"  -f, --filter EXPR     BPF filter (default live: \"tcp or udp\")\n"
+		"  -p, --ports P,P,...   filter on these TCP and UDP ports (builds the BPF filter)\n"
 		"  -s, --snaplen N       bytes kept per frame live (default %d; byte counts never\n"
 		"                        need more, TLS/HTTP scanning wants the payload)\n"
 		"  -B, --buffer MIB      live ring buffer in MiB (default %u)\n"
@@ -58,10 +58,10 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
-/* "80,443" -> "tcp and (port 80 or port 443)" */
+/* "80,443" -> "(tcp or udp) and (port 80 or port 443)": QUIC is UDP. */
 static int ports_filter(const char *list, char *out, size_t outlen)
 {
-	size_t n = (size_t)snprintf(out, outlen, "tcp and (");
+	size_t n = (size_t)snprintf(out, outlen, "(tcp or udp) and (");
 	const char *p = list;
 	bool first = true;
 	while (*p) {
@@ -222,7 +222,7 @@ int capture_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (join_build(&j, &l, have_a ? &a.flows : NULL) < 0) {
+	if (join_build(&j, &l, have_a ? &a.flows : NULL) < 0 || (have_a && join_quic(&j, &a.quic) < 0)) {
 		fprintf(stderr, "tunnelprobe capture: out of memory\n");
 		goto out;
 	}

@@ -361,7 +361,8 @@ static void join_requests(struct join *j, const struct ledgers *l, const struct 
 		size_t k = r->id[0] ? ref_find(x->origin_id, x->norigin_id, r->id, 0, false) : x->norigin_id;
 		if (k < x->norigin_id) {
 			q->origin = &l->origin[x->origin_id[k].idx];
-			q->origin_end = origin_end(x, l, q->origin);
+			/* An HTTP/3 stream's line says how the stream ended: it is its own end. */
+			q->origin_end = q->origin->h3 ? q->origin : origin_end(x, l, q->origin);
 		}
 		k = r->id[0] ? ref_find(x->proxy_id, x->nproxy_id, r->id, 0, false) : x->nproxy_id;
 		if (k < x->nproxy_id) {
@@ -535,4 +536,37 @@ void join_free(struct join *j)
 	free(j->verdicts);
 	free(j->proxy_order);
 	memset(j, 0, sizeof *j);
+}
+
+int join_quic(struct join *j, const struct qflow_table *q)
+{
+	struct ref *refs = calloc(q->n + 1, sizeof *refs);
+	char (*addr)[64] = calloc(q->n + 1, sizeof *addr);
+	size_t n = 0;
+	if (!refs || !addr) {
+		free(refs);
+		free(addr);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < q->n; i++)
+		if (q->flows[i]->quic) {
+			qflow_end_format(q->flows[i], 0, addr[n], sizeof addr[n]);
+			refs[n] = (struct ref){addr[n], 0, i};
+			n++;
+		}
+	qsort(refs, n, sizeof *refs, ref_cmp);
+	for (size_t k = 0; k < j->n; k++) {
+		struct tunnel *t = &j->t[k];
+		if (!t->nrequests || strcmp(j->req[t->first].probe->proto, "h3") != 0)
+			continue;
+		double when = j->req[t->first].probe->t;
+		for (size_t i = ref_find(refs, n, t->local, 0, true); i < n && strcmp(refs[i].key, t->local) == 0; i++) {
+			struct qflow *f = q->flows[refs[i].idx];
+			if (!t->quic_flow || (f->t_first <= when + 1.0 && f->t_first > t->quic_flow->t_first))
+				t->quic_flow = f;
+		}
+	}
+	free(refs);
+	free(addr);
+	return 0;
 }

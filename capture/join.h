@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "capture/flow.h"
+#include "capture/qflow.h"
 #include "capture/judge.h"
 #include "capture/ledgers.h"
 #include "lib/verdict.h"
@@ -84,6 +85,7 @@ struct tunnel {
 	size_t first_proxy, nproxy;       /* without probe records: its proxy lines, as
 					   * indexes into join.proxy_order */
 	struct flow *client_flow, *origin_flow;
+	struct qflow *quic_flow;  /* HTTP/3 records: the QUIC flow from their local address */
 	struct chain down, up;    /* totals over its requests; wire counts of the connection */
 	struct tp_verdict verdict; /* the deciding request's, else the connection's own */
 };
@@ -111,5 +113,9 @@ struct join {
  * -ENOMEM (j is then empty; join_free is still safe). */
 int join_build(struct join *j, const struct ledgers *l, struct flow_table *flows);
 void join_free(struct join *j);
+/* Gives each tunnel of HTTP/3 records (proto "h3") the QUIC flow whose client is its
+ * local address (the latest that started by its first request + 1 s). Returns 0 or
+ * -ENOMEM (tunnels are then left without). */
+int join_quic(struct join *j, const struct qflow_table *q);
 
 #endif

@@ -93,6 +93,7 @@ static bool add_probe(struct ledgers *l, json_t *o)
 	str_field(o, "class", r->cls, sizeof r->cls);
 	str_field(o, "phase", r->phase, sizeof r->phase);
 	str_field(o, "detail", r->detail, sizeof r->detail);
+	str_field(o, "proto", r->proto, sizeof r->proto);
 	r->expected = int_field(o, "bytes_expected");
 	r->received = int_field(o, "bytes_received");
 	r->wire_received = int_field(o, "wire_received");
@@ -129,6 +130,8 @@ static bool add_origin(struct ledgers *l, json_t *o)
 	r->acked_after = int_field(o, "bytes_acked_after_response");
 	r->conn_written = int_field(o, "conn_bytes_written");
 	r->has_end = r->end[0] != '\0';
+	const char *proto = json_string_value(json_object_get(o, "proto"));
+	r->h3 = proto && strcmp(proto, "h3") == 0 && json_is_integer(json_object_get(o, "stream"));
 	r->rst_received = bool_field(o, "rst_received");
 	r->fin_received = bool_field(o, "fin_received");
 	r->fin_sent = bool_field(o, "fin_sent");

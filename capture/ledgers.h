@@ -31,6 +31,7 @@ enum jpath {
 /* One ledger line of each kind, the fields the join needs. */
 struct jprobe {
 	char id[96], local[64], remote[64], cls[32], phase[16], detail[160];
+	char proto[8];         /* "h3" for HTTP/3 records (their local is a UDP address), else "" */
 	long long expected, received, wire_received, sent;
 	double t, latency_s;   /* start (Unix seconds) and how long it took to end */
 	int status;
@@ -46,6 +47,7 @@ struct jorigin {
 		conn_written;
 	int status;
 	bool has_end;          /* this line ended its connection (`end` present) */
+	bool h3;               /* an HTTP/3 stream's line: `end` is the stream's own */
 	bool rst_received, fin_sent, fin_received, tls;
 	double t;
 };

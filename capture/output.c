@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "capture/quicout.h"
 
 static json_t *jint(long long v)
 {
@@ -183,6 +186,7 @@ static json_t *tunnel_json(const struct join *j, const struct tunnel *t, const s
 		json_object_set_new(o, "probe_class", json_string(t->first_failed->cls));
 	json_object_set_new(o, "client_flow", flow_ref_json(t->client_flow));
 	json_object_set_new(o, "origin_flow", flow_ref_json(t->origin_flow));
+	json_object_set_new(o, "quic_flow", quicout_ref_json(t->quic_flow));
 	json_object_set_new(o, "down", chain_json(&t->down, true));
 	json_object_set_new(o, "up", chain_json(&t->up, false));
 	json_object_set_new(o, "verdict", tp_verdict_to_json(&t->verdict));
@@ -201,7 +205,7 @@ static json_t *input_json(const struct cap_analysis *a)
 {
 	static const char *const skip_names[PKT_E_COUNT + 1] = {
 		"other", "truncated", "unsupported_link", "not_ip", "not_tcp",
-		"bad_ip", "bad_tcp", "fragment"};
+		"bad_ip", "bad_tcp", "fragment", "bad_udp"};
 	json_t *skipped = json_object();
 	for (int i = 0; i <= PKT_E_COUNT; i++)
 		if (a->skipped[i])
@@ -215,6 +219,9 @@ static json_t *input_json(const struct cap_analysis *a)
 	json_object_set_new(in, "snaplen", json_integer(a->snaplen));
 	json_object_set_new(in, "frames", json_integer((json_int_t)a->frames));
 	json_object_set_new(in, "tcp_frames", json_integer((json_int_t)a->tcp_frames));
+	json_object_set_new(in, "udp_frames", json_integer((json_int_t)a->udp_frames));
+	json_object_set_new(in, "quic_flows", json_integer((json_int_t)qflow_table_quic(&a->quic)));
+	json_object_set_new(in, "udp_datagrams_refused", json_integer((json_int_t)a->quic.datagrams_left_out));
 	json_object_set_new(in, "bytes_captured", json_integer((json_int_t)a->bytes_captured));
 	json_object_set_new(in, "bytes_wire", json_integer((json_int_t)a->bytes_wire));
 	json_object_set_new(in, "payload_cut_frames", json_integer((json_int_t)a->payload_cut_frames));
@@ -230,11 +237,12 @@ static json_t *input_json(const struct cap_analysis *a)
 	return in;
 }
 
-/* Everything but the entries of "flows" and "tunnels" (empty arrays for the caller to fill). */
+/* Everything but the entries of "flows", "quic_flows" and "tunnels" (empty arrays for
+ * the caller to fill). */
 static json_t *capture_doc(const struct cap_analysis *a, const struct ledgers *l, const struct join *j)
 {
 	json_t *doc = json_object();
-	json_object_set_new(doc, "schema", json_string("tunnelprobe.capture/3"));
+	json_object_set_new(doc, "schema", json_string("tunnelprobe.capture/4"));
 	json_object_set_new(doc, "run_id", l->run_id[0] ? json_string(l->run_id) : json_null());
 	json_object_set_new(doc, "input", a ? input_json(a) : json_null());
 	json_object_set_new(doc, "pcap_stats", a && a->have_stats ?
@@ -242,6 +250,7 @@ static json_t *capture_doc(const struct cap_analysis *a, const struct ledgers *l
 			  (json_int_t)a->ps_drop, "if_dropped", (json_int_t)a->ps_ifdrop) :
 		json_null());
 	json_object_set_new(doc, "flows", json_array());
+	json_object_set_new(doc, "quic_flows", json_array());
 	json_object_set_new(doc, "ledgers", json_pack("{s:I,s:I,s:I,s:I}", "probe",
 		(json_int_t)l->nprobe, "origin", (json_int_t)l->norigin, "proxy",
 		(json_int_t)l->nproxy, "bad_lines", (json_int_t)l->bad_lines));
@@ -260,8 +269,12 @@ json_t *capture_json(const struct cap_analysis *a, const struct ledgers *l, cons
 {
 	json_t *doc = capture_doc(a, l, j);
 	json_t *flows = json_object_get(doc, "flows"), *tunnels = json_object_get(doc, "tunnels");
+	json_t *qflows = json_object_get(doc, "quic_flows");
 	for (size_t i = 0; a && i < a->flows.n; i++)
 		json_array_append_new(flows, flow_json(a->flows.flows[i]));
+	for (size_t i = 0; a && i < a->quic.n; i++)
+		if (a->quic.flows[i]->quic)
+			json_array_append_new(qflows, quicout_flow_json(a->quic.flows[i]));
 	for (size_t i = 0; i < j->n; i++)
 		json_array_append_new(tunnels, tunnel_json(j, &j->t[i], a, all_requests));
 	return doc;
@@ -286,11 +299,17 @@ struct stream_ctx {
 	const struct cap_analysis *a;
 	const struct join *j;
 	bool all_requests;
+	const struct qflow **quic; /* the QUIC flows among the UDP ones */
 };
 
 static json_t *flow_entry(const void *ctx, size_t i)
 {
 	return flow_json(((const struct stream_ctx *)ctx)->a->flows.flows[i]);
+}
+
+static json_t *quic_entry(const void *ctx, size_t i)
+{
+	return quicout_flow_json(((const struct stream_ctx *)ctx)->quic[i]);
 }
 
 static json_t *tunnel_entry(const void *ctx, size_t i)
@@ -305,7 +324,15 @@ int capture_json_write(FILE *out, const struct cap_analysis *a, const struct led
 	json_t *doc = capture_doc(a, l, j);
 	if (!doc)
 		return -ENOMEM;
-	struct stream_ctx ctx = {a, j, all_requests};
+	struct stream_ctx ctx = {a, j, all_requests, NULL};
+	size_t nquic = 0;
+	if (a && a->quic.n && !(ctx.quic = malloc(a->quic.n * sizeof *ctx.quic))) {
+		json_decref(doc);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; a && i < a->quic.n; i++)
+		if (a->quic.flows[i]->quic)
+			ctx.quic[nquic++] = a->quic.flows[i];
 	int rc = 0;
 	const char *key;
 	json_t *value;
@@ -320,6 +347,8 @@ int capture_json_write(FILE *out, const struct cap_analysis *a, const struct led
 		/* Flows and tunnels one at a time: the document never holds them all. */
 		if (strcmp(key, "flows") == 0)
 			rc = stream_array(out, a ? a->flows.n : 0, flow_entry, &ctx);
+		else if (strcmp(key, "quic_flows") == 0)
+			rc = stream_array(out, nquic, quic_entry, &ctx);
 		else if (strcmp(key, "tunnels") == 0)
 			rc = stream_array(out, j->n, tunnel_entry, &ctx);
 		else
@@ -327,6 +356,7 @@ int capture_json_write(FILE *out, const struct cap_analysis *a, const struct led
 	}
 	fputs("\n}\n", out);
 	json_decref(doc);
+	free(ctx.quic);
 	return rc || ferror(out) ? -EIO : 0;
 }
 
@@ -380,11 +410,13 @@ static void summary_input(FILE *out, const struct cap_analysis *a)
 	fprintf(out, "capture: %s %s (%s, snaplen %d): %" PRIu64 " frames, %" PRIu64 " TCP, %zu flows",
 		a->live ? "interface" : "file", a->live ? a->opt.iface : a->opt.read_path,
 		pkt_link_name(a->linktype), a->snaplen, a->frames, a->tcp_frames, ft->n);
+	if (a->udp_frames)
+		fprintf(out, ", %" PRIu64 " UDP", a->udp_frames);
 	uint64_t skipped = 0;
 	for (int i = 0; i <= PKT_E_COUNT; i++)
 		skipped += a->skipped[i];
 	if (skipped)
-		fprintf(out, ", %" PRIu64 " frames skipped (not TCP or unreadable)", skipped);
+		fprintf(out, ", %" PRIu64 " frames skipped (neither TCP nor UDP, or unreadable)", skipped);
 	if (ft->bad_csum)
 		fprintf(out, ", %" PRIu64 " bad checksums (offload, kept)", ft->bad_csum);
 	fprintf(out, "\n");
@@ -453,6 +485,7 @@ void capture_summary(FILE *out, const struct cap_analysis *a, const struct ledge
 	if (a) {
 		summary_input(out, a);
 		summary_flows(out, a, all_flows);
+		quicout_summary(out, &a->quic, all_flows);
 	}
 	if (l->nprobe || l->norigin || l->nproxy || l->other_runs) {
 		fprintf(out, "ledgers: %zu probe records, %zu origin lines, %zu proxy lines%s", l->nprobe,

@@ -1,6 +1,8 @@
 /* libFuzzer target: lib/pkt on arbitrary frames. The first byte picks the link type,
- * the second caps the captured length; the parse must stay inside the buffer and a
- * TCP result must be self-consistent. */
+ * the second caps the captured length (its top bit asks for UDP too: pkt_parse_ip);
+ * the parse must stay inside the buffer and a TCP or UDP result must be
+ * self-consistent. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,8 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The claimed wire length may exceed the captured length, as with a snaplen. */
 	size_t wire = frame_len + (size_t)data[1] * 64;
 	struct pkt p;
-	int rc = pkt_parse(lt, data + 2, frame_len, wire, data[1] & 1, &p);
+	bool udp = data[1] & 0x80;
+	int rc = udp ? pkt_parse_ip(lt, data + 2, frame_len, wire, data[1] & 1, &p)
+		     : pkt_parse(lt, data + 2, frame_len, wire, data[1] & 1, &p);
 	if (rc == 0) {
+		if (p.proto != PKT_PROTO_TCP && !(udp && p.proto == PKT_PROTO_UDP))
+			__builtin_trap();
 		if (p.payload_cap > p.payload_len)
 			__builtin_trap();
 		if (p.payload_cap && (p.payload < data + 2 || p.payload + p.payload_cap > data + size))

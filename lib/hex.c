@@ -11,3 +11,15 @@ int hex_digit(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+char *hex_encode(const void *data, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = data;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+	return out;
+}

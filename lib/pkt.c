@@ -56,6 +56,7 @@ const char *pkt_strerror(int err)
 	case PKT_E_BAD_IP: return "bad ip header";
 	case PKT_E_BAD_TCP: return "bad tcp header";
 	case PKT_E_FRAGMENT: return "ip fragment";
+	case PKT_E_BAD_UDP: return "bad udp header";
 	}
 	return "unknown error";
 }
@@ -196,8 +197,15 @@ static int parse_link(int lt, struct pkt_rd *r)
 	return PKT_E_NOT_IP;
 }
 
-/* IPv4 header: fills addresses, returns the TCP segment length (IP payload) or PKT_E_*. */
-static long parse_ipv4(struct pkt_rd *r, size_t wire_left, struct pkt *out)
+/* The transport protocols a parse accepts: TCP, and UDP when udp is set. */
+static bool wanted(uint8_t proto, bool udp)
+{
+	return proto == PKT_PROTO_TCP || (udp && proto == PKT_PROTO_UDP);
+}
+
+/* IPv4 header: fills addresses and out->proto, returns the transport segment length (IP
+ * payload) or PKT_E_*. */
+static long parse_ipv4(struct pkt_rd *r, size_t wire_left, bool udp, struct pkt *out)
 {
 	uint8_t vihl, tos, ttl, proto;
 	uint16_t total, id, frag, hsum;
@@ -220,13 +228,14 @@ static long parse_ipv4(struct pkt_rd *r, size_t wire_left, struct pkt *out)
 		return PKT_E_BAD_IP;
 	if ((frag & 0x3fff) != 0) /* MF set or a non-zero offset */
 		return PKT_E_FRAGMENT;
-	if (proto != 6)
+	if (!wanted(proto, udp))
 		return PKT_E_NOT_TCP;
+	out->proto = proto;
 	out->ip_version = 4;
 	return (long)(ip_len - hlen);
 }
 
-static long parse_ipv6(struct pkt_rd *r, size_t wire_left, struct pkt *out)
+static long parse_ipv6(struct pkt_rd *r, size_t wire_left, bool udp, struct pkt *out)
 {
 	uint32_t vtcfl;
 	uint16_t plen;
@@ -241,7 +250,7 @@ static long parse_ipv6(struct pkt_rd *r, size_t wire_left, struct pkt *out)
 	if (left > wire_left - 40)
 		return PKT_E_BAD_IP;
 	/* Extension headers, a bounded chain. */
-	for (int i = 0; i < 8 && next != 6; i++) {
+	for (int i = 0; i < 8 && !wanted(next, udp); i++) {
 		uint8_t nh, hl;
 		uint16_t fragoff;
 		size_t ext;
@@ -279,8 +288,9 @@ static long parse_ipv6(struct pkt_rd *r, size_t wire_left, struct pkt *out)
 		left -= ext;
 		next = nh;
 	}
-	if (next != 6)
+	if (!wanted(next, udp))
 		return PKT_E_NOT_TCP;
+	out->proto = next;
 	out->ip_version = 6;
 	return (long)left;
 }
@@ -347,8 +357,31 @@ static long parse_tcp(struct pkt_rd *r, size_t seg_len, bool check_csum, struct 
 	return 0;
 }
 
-int pkt_parse(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
-	      bool check_csum, struct pkt *out)
+/* A UDP header and where its payload is; the checksum is not checked. */
+static long parse_udp(struct pkt_rd *r, size_t seg_len, struct pkt *out)
+{
+	size_t start = r->off;
+	uint16_t ulen, csum;
+	if (!pkt_rd_be16(r, &out->sport) || !pkt_rd_be16(r, &out->dport) || !pkt_rd_be16(r, &ulen) ||
+	    !pkt_rd_be16(r, &csum))
+		return PKT_E_TRUNCATED;
+	if (ulen < 8 || ulen > seg_len)
+		return PKT_E_BAD_UDP;
+	out->seq = out->ack = 0;
+	out->flags = 0;
+	out->window = 0;
+	out->wscale = -1;
+	out->mss = 0;
+	out->payload_len = (uint32_t)(ulen - 8);
+	size_t cap_left = r->len > start + 8 ? r->len - start - 8 : 0;
+	out->payload_cap = (uint32_t)(cap_left < out->payload_len ? cap_left : out->payload_len);
+	out->payload = out->payload_cap ? r->p + start + 8 : NULL;
+	out->csum = PKT_CSUM_UNCHECKED;
+	return 0;
+}
+
+static int parse_frame(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
+		       bool check_csum, bool udp, struct pkt *out)
 {
 	struct pkt_rd r = pkt_rd_init(data, caplen);
 	if (wirelen < caplen)
@@ -366,10 +399,24 @@ int pkt_parse(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
 	if (ver != nibble || (ver != 4 && ver != 6))
 		return ver == 4 || ver == 6 ? PKT_E_BAD_IP : PKT_E_NOT_IP;
 	size_t wire_left = wirelen - r.off;
-	long seg_len = ver == 4 ? parse_ipv4(&r, wire_left, out) : parse_ipv6(&r, wire_left, out);
+	long seg_len = ver == 4 ? parse_ipv4(&r, wire_left, udp, out) : parse_ipv6(&r, wire_left, udp, out);
 	if (seg_len < 0)
 		return (int)seg_len;
+	if (out->proto == PKT_PROTO_UDP)
+		return (int)parse_udp(&r, (size_t)seg_len, out);
 	return (int)parse_tcp(&r, (size_t)seg_len, check_csum, out);
+}
+
+int pkt_parse(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
+	      bool check_csum, struct pkt *out)
+{
+	return parse_frame(linktype, data, caplen, wirelen, check_csum, false, out);
+}
+
+int pkt_parse_ip(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
+		 bool check_csum, struct pkt *out)
+{
+	return parse_frame(linktype, data, caplen, wirelen, check_csum, true, out);
 }
 
 char *pkt_addr_format(uint8_t ip_version, const uint8_t addr[16], uint16_t port, char *out,

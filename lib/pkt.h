@@ -1,4 +1,5 @@
-/* pkt — sans-I/O packet decoding: link layer → IPv4/IPv6 → a TCP segment view.
+/* pkt — sans-I/O packet decoding: link layer → IPv4/IPv6 → a TCP segment view (or, with
+ * pkt_parse_ip(), a UDP datagram view: QUIC captures).
  *
  * Every byte of a captured frame is read through bounds-checked readers (the tcpdump
  * habit): a frame that ends early, claims absurd lengths or uses a protocol we do not
@@ -36,12 +37,17 @@ enum pkt_error {
 	PKT_E_TRUNCATED = -1,  /* the captured frame ends inside a link/IP/TCP header */
 	PKT_E_LINKTYPE = -2,   /* link type not supported */
 	PKT_E_NOT_IP = -3,     /* link layer carries something else (ARP, ...) */
-	PKT_E_NOT_TCP = -4,    /* IP carries something else (UDP, ICMP, ...) */
+	PKT_E_NOT_TCP = -4,    /* IP carries something else (UDP, ICMP, ...); for
+				* pkt_parse_ip(): neither TCP nor UDP */
 	PKT_E_BAD_IP = -5,     /* IP version/header length/total length inconsistent */
 	PKT_E_BAD_TCP = -6,    /* TCP data offset < 5 or beyond the IP payload */
 	PKT_E_FRAGMENT = -7,   /* an IP fragment (not reassembled; counted) */
+	PKT_E_BAD_UDP = -8,    /* UDP length under 8 or beyond the IP payload */
 };
-#define PKT_E_COUNT 7
+#define PKT_E_COUNT 8
+
+/* IP protocol numbers of what pkt_parse_ip() decodes. */
+enum { PKT_PROTO_TCP = 6, PKT_PROTO_UDP = 17 };
 
 /* TCP flag bits as on the wire. */
 enum {
@@ -65,6 +71,8 @@ enum pkt_csum {
 
 struct pkt {
 	uint8_t ip_version;     /* 4 or 6 */
+	uint8_t proto;          /* PKT_PROTO_TCP or PKT_PROTO_UDP; a UDP view has ports,
+				 * payload and csum only (seq, ack, flags, window zero) */
 	uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes, rest zero */
 	uint16_t sport, dport;  /* host order */
 	uint32_t seq, ack;      /* host order */
@@ -72,7 +80,8 @@ struct pkt {
 	uint16_t window;        /* raw, unscaled */
 	int8_t wscale;          /* window-scale option on a SYN, else -1 */
 	uint16_t mss;           /* MSS option on a SYN, else 0 */
-	uint32_t payload_len;   /* TCP payload bytes on the wire (from IP lengths) */
+	uint32_t payload_len;   /* TCP payload bytes on the wire (from IP lengths); UDP
+				 * payload bytes (from the UDP length) */
 	uint32_t payload_cap;   /* of which captured in the frame (<= payload_len) */
 	const uint8_t *payload; /* payload_cap bytes inside the frame */
 	enum pkt_csum csum;
@@ -88,6 +97,11 @@ const char *pkt_link_name(int linktype);
  * Returns 0 and fills *out for a TCP segment, else a PKT_E_* code (*out undefined). */
 int pkt_parse(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
 	      bool check_csum, struct pkt *out);
+/* The same, and a UDP datagram is decoded too (out->proto says which; UDP checksums
+ * are not checked). Returns 0 for TCP or UDP, else a PKT_E_* code (PKT_E_NOT_TCP for any
+ * other protocol). */
+int pkt_parse_ip(int linktype, const uint8_t *data, size_t caplen, size_t wirelen,
+		 bool check_csum, struct pkt *out);
 
 /* Names a PKT_E_* code ("truncated", "not tcp", ...). */
 const char *pkt_strerror(int err);

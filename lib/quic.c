@@ -26,6 +26,7 @@ _Static_assert(offsetof(struct quic_vec, len) == offsetof(ngtcp2_vec, len), "qui
 #define MAX_FREE_STREAMS 64     /* recycled stream structs kept per connection */
 #define MAX_CC_RESENDS 8        /* CONNECTION_CLOSE repeats in the closing period */
 #define CC_PKT_CAP 1500
+#define BATCH_SLACK 64          /* a first datagram this close to full still starts a batch */
 
 /* TLS 1.3 only, the AEADs and groups QUIC allows; no middlebox compatibility mode. */
 static const char tls_priority[] =
@@ -156,8 +157,8 @@ size_t quic_sbuf_append(struct quic_sbuf *sb, struct quic_chunk_pool *pool, cons
 size_t quic_sbuf_peek(const struct quic_sbuf *sb, struct quic_vec *v, size_t n)
 {
 	size_t cnt = 0;
-	uint64_t off = sb->head_off;
-	for (struct quic_chunk *ch = sb->head; ch && cnt < n; ch = ch->next) {
+	uint64_t off = sb->cur ? sb->cur_off : sb->head_off;
+	for (struct quic_chunk *ch = sb->cur ? sb->cur : sb->head; ch && cnt < n; ch = ch->next) {
 		uint64_t end = off + ch->len;
 		if (end > sb->sent) {
 			size_t skip = sb->sent > off ? (size_t)(sb->sent - off) : 0;
@@ -174,6 +175,16 @@ void quic_sbuf_advance(struct quic_sbuf *sb, size_t n)
 {
 	assert(n <= sb->written - sb->sent);
 	sb->sent += n;
+	/* Keep the cursor on the chunk that holds `sent` (a full chunk's length no longer
+	 * changes; the tail's may, so the cursor stays on it). */
+	if (!sb->cur) {
+		sb->cur = sb->head;
+		sb->cur_off = sb->head_off;
+	}
+	while (sb->cur && sb->cur->next && sb->cur_off + sb->cur->len <= sb->sent) {
+		sb->cur_off += sb->cur->len;
+		sb->cur = sb->cur->next;
+	}
 }
 
 void quic_sbuf_ack(struct quic_sbuf *sb, struct quic_chunk_pool *pool, uint64_t upto)
@@ -195,6 +206,8 @@ void quic_sbuf_ack(struct quic_sbuf *sb, struct quic_chunk_pool *pool, uint64_t 
 		sb->head_off += h->len;
 		if (!sb->head)
 			sb->tail = NULL;
+		if (sb->cur == h)
+			sb->cur = NULL; /* the head is where peeking starts again */
 		chunk_put(pool, h);
 	}
 }
@@ -209,6 +222,7 @@ void quic_sbuf_free(struct quic_sbuf *sb, struct quic_chunk_pool *pool)
 		chunk_put(pool, h);
 	}
 	sb->tail = NULL;
+	sb->cur = NULL;
 }
 
 /* Whether quic_sbuf_append would take at least one byte now. */
@@ -1590,8 +1604,10 @@ int quic_conn_write(struct quic_conn *c, uint64_t now_us, struct quic_tx *tx)
 		if (tx->count == 1)
 			seg = (size_t)nw;
 		/* Equal-size datagrams only, so the batch can go out as one GSO send: a short
-		 * one ends it. */
-		if ((size_t)nw < seg || (tx->count == 1 && (size_t)nw < maxpay))
+		 * one ends it. The first sets the size; ngtcp2 fills data packets a few bytes
+		 * short of maxpay (1444 of 1452), so only a first datagram clearly smaller (an
+		 * ACK, the end of the data) keeps the batch from going on at its size. */
+		if ((size_t)nw < seg || (tx->count == 1 && (size_t)nw + BATCH_SLACK < maxpay))
 			break;
 	}
 	if (tx->count) {
@@ -1721,6 +1737,26 @@ size_t quic_conn_cids(const struct quic_conn *c, uint8_t (*cids)[QUIC_MAX_CIDLEN
 		lens[cnt++] = all[i].datalen;
 	}
 	return cnt;
+}
+
+static size_t copy_cid(const ngtcp2_cid *cid, uint8_t out[QUIC_MAX_CIDLEN])
+{
+	if (!cid || cid->datalen > QUIC_MAX_CIDLEN)
+		return 0;
+	memcpy(out, cid->data, cid->datalen);
+	return cid->datalen;
+}
+
+size_t quic_conn_peer_cid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN])
+{
+	return c->impl && c->impl->conn ? copy_cid(ngtcp2_conn_get_dcid(c->impl->conn), out) : 0;
+}
+
+size_t quic_conn_original_dcid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN])
+{
+	if (!c->server || !c->impl || !c->impl->conn)
+		return 0;
+	return copy_cid(ngtcp2_conn_get_client_initial_dcid(c->impl->conn), out);
 }
 
 /* ---------------------------------------------------------------- stream API */

@@ -72,6 +72,10 @@ struct quic_sbuf {
 	uint64_t sent;                 /* bytes before this offset were handed out */
 	uint64_t written;              /* bytes appended so far */
 	size_t cap;                    /* written - acked never exceeds this */
+	struct quic_chunk *cur;        /* the chunk holding offset `sent` (or one before
+					* it), so peeking costs no walk from the head; NULL:
+					* start at the head */
+	uint64_t cur_off;              /* stream offset of cur->data[0] */
 };
 
 /* max_bytes: cap on all chunks of the pool (rounded up to a chunk). */
@@ -405,6 +409,12 @@ void quic_conn_path_info(const struct quic_conn *c, struct quic_path_info *out);
  * it). Fills up to n entries and their lengths; returns the count. */
 size_t quic_conn_cids(const struct quic_conn *c, uint8_t (*cids)[QUIC_MAX_CIDLEN],
 		      size_t *lens, size_t n);
+
+/* Connection IDs for ledgers: the peer's current one (what our packets carry as DCID)
+ * and, on a server, the client's original DCID (its first Initial's). Each copies the ID
+ * to out and returns its length (0 for a zero-length ID or before there is one). */
+size_t quic_conn_peer_cid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN]);
+size_t quic_conn_original_dcid(const struct quic_conn *c, uint8_t out[QUIC_MAX_CIDLEN]);
 
 /* ---- streams ---- */
 

@@ -115,6 +115,11 @@ static void collect_handshake(struct tlsrec *t, const uint8_t *data, size_t n)
 	}
 }
 
+void tlsrec_feed_handshake(struct tlsrec *t, const uint8_t *data, size_t len)
+{
+	collect_handshake(t, data, len);
+}
+
 static void note_alert(struct tlsrec *t, struct tlsrec_alert a)
 {
 	if (t->alerts == 0)

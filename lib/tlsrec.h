@@ -95,6 +95,10 @@ void tlsrec_free(struct tlsrec *t);
 void tlsrec_feed(struct tlsrec *t, const uint8_t *data, size_t len);
 /* The next len bytes were never seen (a gap). */
 void tlsrec_gap(struct tlsrec *t, size_t len);
+/* Handshake messages without the record layer, in order (QUIC carries them in CRYPTO
+ * frames): the first ClientHello or ServerHello is read as from records (sni, version,
+ * client_hello, server_hello); nothing else is followed. */
+void tlsrec_feed_handshake(struct tlsrec *t, const uint8_t *data, size_t len);
 
 /* How the stream ended, judged at its FIN (or RST). tls13 says the connection
  * negotiated TLS 1.3 (known from the other direction's ServerHello). */

@@ -91,18 +91,26 @@ static SSL_CTX *leaf_ctx(struct tlsserv *ts, const char *cn, const char *san)
 	return ctx;
 }
 
+/* A name a leaf can be made for: a non-empty host name that fits a leaf's slot. */
+static bool host_name_ok(const char *name)
+{
+	if (!name || !*name || strlen(name) >= sizeof ((struct tlsserv_leaf *)0)->name)
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      *c == '-' || *c == '.'))
+			return false;
+	return true;
+}
+
 /* Switches the connection to a leaf for the name asked for, made on first use. */
 static int on_sni(SSL *ssl, int *alert, void *arg)
 {
 	struct tlsserv *ts = arg;
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	(void)alert;
-	if (!name || !*name || strlen(name) >= sizeof ts->leaves[0].name)
-		return SSL_TLSEXT_ERR_OK;
-	for (const char *c = name; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-		      *c == '-' || *c == '.'))
-			return SSL_TLSEXT_ERR_OK; /* not a host name: keep the default */
+	if (!host_name_ok(name))
+		return SSL_TLSEXT_ERR_OK; /* none, or not a host name: keep the default */
 	SSL_CTX *found = NULL;
 	pthread_mutex_lock(&ts->lock);
 	for (size_t i = 0; i < ts->nleaves && !found; i++)
@@ -170,51 +178,6 @@ void tlsserv_free(struct tlsserv *ts)
 	pthread_mutex_destroy(&ts->lock);
 }
 
-/* The bytes of a memory BIO as a malloc'ed NUL-terminated string, or NULL. */
-static char *bio_string(BIO *bio, size_t *len)
-{
-	char *data;
-	long n = BIO_get_mem_data(bio, &data);
-	char *out = n > 0 ? malloc((size_t)n + 1) : NULL;
-	if (out) {
-		memcpy(out, data, (size_t)n);
-		out[n] = '\0';
-		*len = (size_t)n;
-	}
-	return out;
-}
-
-int tlsserv_leaf_pem(struct tlsserv *ts, const char *cn, const char *san, char **cert,
-		     size_t *cert_len, char **key, size_t *key_len)
-{
-	int rc = -ENOMEM;
-	*cert = *key = NULL;
-	EVP_PKEY *pkey = new_key();
-	X509 *leaf = pkey ? make_cert(pkey, cn, san, false, ts->ca_cert, ts->ca_key) : NULL;
-	BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
-	if (pkey && !leaf)
-		rc = -EINVAL; /* a key but no certificate: the san was refused */
-	if (!leaf || !cb || !kb || PEM_write_bio_X509(cb, leaf) != 1 ||
-	    PEM_write_bio_X509(cb, ts->ca_cert) != 1 ||
-	    PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL) != 1)
-		goto out;
-	*cert = bio_string(cb, cert_len);
-	*key = bio_string(kb, key_len);
-	if (!*cert || !*key) {
-		free(*cert);
-		free(*key);
-		*cert = *key = NULL;
-		goto out;
-	}
-	rc = 0;
-out:
-	BIO_free(cb);
-	BIO_free(kb);
-	X509_free(leaf);
-	EVP_PKEY_free(pkey);
-	return rc;
-}
-
 int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd)
 {
 	memset(tc, 0, sizeof *tc);
@@ -226,4 +189,68 @@ int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd)
 	SSL_set_app_data(ssl, tc);
 	tc->ssl = ssl;
 	return 0;
+}
+
+/* The PEM text a BIO holds, as a malloc'd NUL-terminated copy. */
+static char *bio_text(BIO *bio, size_t *len)
+{
+	char *data;
+	long n = BIO_get_mem_data(bio, &data);
+	char *out = n > 0 ? malloc((size_t)n + 1) : NULL;
+	if (!out)
+		return NULL;
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
+	*len = (size_t)n;
+	return out;
+}
+
+int tlsserv_leaf_pem_san(struct tlsserv *ts, const char *cn, const char *san, char **cert,
+			 size_t *cert_len, char **key, size_t *key_len)
+{
+	*cert = *key = NULL;
+	int rc = -ENOMEM;
+	EVP_PKEY *pkey = new_key();
+	X509 *leaf = NULL;
+	BIO *cbio = BIO_new(BIO_s_mem()), *kbio = BIO_new(BIO_s_mem());
+	if (!pkey || !cbio || !kbio)
+		goto out;
+	pthread_mutex_lock(&ts->lock); /* make_cert's serial counter */
+	leaf = make_cert(pkey, cn, san, false, ts->ca_cert, ts->ca_key);
+	pthread_mutex_unlock(&ts->lock);
+	if (!leaf)
+		rc = -EINVAL; /* a key but no certificate: the san was refused */
+	if (!leaf || PEM_write_bio_X509(cbio, leaf) != 1 || PEM_write_bio_X509(cbio, ts->ca_cert) != 1 ||
+	    PEM_write_bio_PrivateKey(kbio, pkey, NULL, NULL, 0, NULL, NULL) != 1)
+		goto out;
+	*cert = bio_text(cbio, cert_len);
+	*key = bio_text(kbio, key_len);
+	if (!*cert || !*key) {
+		free(*cert);
+		free(*key);
+		*cert = *key = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = 0;
+out:
+	BIO_free(cbio);
+	BIO_free(kbio);
+	X509_free(leaf);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *cert_len,
+		     char **key, size_t *key_len)
+{
+	*cert = *key = NULL;
+	if (!name || !*name)
+		return tlsserv_leaf_pem_san(ts, "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1", cert,
+					    cert_len, key, key_len);
+	if (!host_name_ok(name))
+		return -EINVAL;
+	char san[300];
+	snprintf(san, sizeof san, "DNS:%s", name);
+	return tlsserv_leaf_pem_san(ts, name, san, cert, cert_len, key, key_len);
 }

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "lib/tls.h"
 
@@ -35,16 +36,26 @@ struct tlsserv {
 int tlsserv_init(struct tlsserv *ts, const char *ca_path, const char **why);
 void tlsserv_free(struct tlsserv *ts);
 
-/* A new leaf for cn and san ("DNS:localhost,IP:127.0.0.1"), signed by the CA, as PEM for
- * TLS stacks other than OpenSSL (lib/quic's GnuTLS): *cert the leaf then the CA, *key
- * its private key (PKCS#8). Both are NUL-terminated, malloc'ed, the caller's to free;
- * their lengths go to *cert_len and *key_len. Returns 0, or -ENOMEM / -EINVAL (a san
- * OpenSSL does not take) with nothing to free. */
-int tlsserv_leaf_pem(struct tlsserv *ts, const char *cn, const char *san, char **cert,
-		     size_t *cert_len, char **key, size_t *key_len);
-
 /* Prepares a server-side connection on fd (handshake with tls_handshake()). Returns 0 or
  * -ENOMEM. */
 int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd);
+
+/* A leaf certificate signed by the CA, as PEM, for TLS stacks other than OpenSSL
+ * (lib/quic takes GnuTLS credentials from PEM): for name, a DNS name as a client sends
+ * in SNI, or for NULL or "" the default leaf's names (localhost, 127.0.0.1, ::1). A new
+ * key and certificate each call; the caller caches them. *cert gets the leaf then the
+ * CA certificate, *key the leaf's private key (PKCS#8); both are NUL-terminated, the
+ * caller's to free(), and their lengths go to *cert_len and *key_len. Thread-safe.
+ * Returns 0, -EINVAL (name is not a host name: letters, digits, '-', '.', at most 255
+ * bytes), or -ENOMEM. */
+int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *cert_len,
+		     char **key, size_t *key_len);
+
+/* The same for a leaf of common name cn and subjectAltName san as OpenSSL writes it
+ * ("DNS:localhost,IP:127.0.0.1,IP:::1"): for a server that knows its addresses (the
+ * proxy's QUIC listener names each one it listens on). Thread-safe. Returns 0, -EINVAL
+ * (a san OpenSSL does not take) or -ENOMEM, with nothing to free on failure. */
+int tlsserv_leaf_pem_san(struct tlsserv *ts, const char *cn, const char *san, char **cert,
+			 size_t *cert_len, char **key, size_t *key_len);
 
 #endif

@@ -35,10 +35,14 @@ void probe_usage(FILE *out)
 	      "                          curl; through a proxy, ask it for ADDR:PORT); Host,\n"
 	      "                          SNI and certificate checks keep H\n"
 	      "  -4, -6                  IPv4 / IPv6 only\n"
+	      "      --http3             https URLs over QUIC + HTTP/3; a target that fails QUIC\n"
+	      "                          goes on over TCP + TLS (the record says why)\n"
+	      "      --http3-only        the same without falling back\n"
 	      "Load:\n"
 	      "  -n N                    requests per URL (default 1)\n"
 	      "  -d SECS                 run for a duration instead (5, 30s, 2m, 1h)\n"
 	      "  -c CONC                 connections (default 1)\n"
+	      "      --streams N         HTTP/3 requests at once on each connection (default 1)\n"
 	      "  -R RATE                 open loop: RATE requests/s in all; latency counts from\n"
 	      "                          each request's intended start (no coordinated omission)\n"
 	      "  -t THREADS              threads, one event loop each (default 1)\n"
@@ -474,7 +478,7 @@ enum {
 	OPT_NOPROXY = 256, OPT_URLS_FILE, OPT_RESOLVE, OPT_NO_KEEPALIVE, OPT_UPLOAD, OPT_COMPRESSED,
 	OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_EXPECT_STATUS, OPT_NO_VERIFY, OPT_CACERT,
 	OPT_COMPARE_DIRECT, OPT_HALF_CLOSE, OPT_JSON, OPT_RECORDS, OPT_KEYLOG, OPT_LABEL, OPT_DNS_SERVERS,
-	OPT_CONNECT_TO, OPT_RUN_ID, OPT_SHARD, OPT_EXIT_ZERO,
+	OPT_CONNECT_TO, OPT_RUN_ID, OPT_SHARD, OPT_EXIT_ZERO, OPT_HTTP3, OPT_HTTP3_ONLY, OPT_STREAMS,
 };
 
 static const struct option long_opts[] = {
@@ -487,6 +491,9 @@ static const struct option long_opts[] = {
 	{"run-id", required_argument, NULL, OPT_RUN_ID},
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+	{"http3", no_argument, NULL, OPT_HTTP3},
+	{"http3-only", no_argument, NULL, OPT_HTTP3_ONLY},
+	{"streams", required_argument, NULL, OPT_STREAMS},
 	{"threads", required_argument, NULL, 't'},
 	{"connections", required_argument, NULL, 'c'},
 	{"rate", required_argument, NULL, 'R'},
@@ -558,6 +565,35 @@ static int prepare_tls(struct probe_config *cfg)
 	if (need_tls && tls_client_ctx_init(&cfg->tls, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
 		return fail("%s", why);
 	cfg->tls_ready = need_tls;
+	bool need_quic = false;
+	for (size_t i = 0; i < cfg->ntargets; i++) /* the direct run of --compare-direct too */
+		need_quic |= cfg->targets[i].quic ||
+			     (cfg->http3 && cfg->compare_direct && cfg->targets[i].url.scheme == URL_HTTPS);
+	if (need_quic && quic_client_ctx_init(&cfg->quic, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
+		return fail("%s", why ? why : "cannot set up QUIC TLS");
+	cfg->quic_ready = need_quic;
+	return 0;
+}
+
+/* Which targets go over QUIC, and what --http3, --http3-only and --streams allow. 0 or
+ * -EINVAL after a message. */
+static int plan_http3(struct probe_config *cfg)
+{
+	if (cfg->streams > 1 && !cfg->http3)
+		return fail("--streams needs --http3 or --http3-only (HTTP/1.1 carries one request "
+			    "at a time)%s", "");
+	for (size_t i = 0; cfg->http3 && i < cfg->ntargets; i++) {
+		struct probe_target *t = &cfg->targets[i];
+		bool https = t->url.scheme == URL_HTTPS;
+		if (cfg->http3_only && !https)
+			return fail("--http3-only: '%s' is not an https URL (HTTP/3 needs TLS)", t->spec);
+		if (cfg->http3_only && t->has_proxy)
+			return fail("--http3-only: '%s' goes through a proxy, and HTTP/3 does not go "
+				    "through http:// or socks5:// proxies", t->spec);
+		t->quic = https && !t->has_proxy;
+		if (https && t->has_proxy)
+			t->h3_not_tried = "HTTP/3 not tried: it does not go through an http:// or socks5:// proxy";
+	}
 	return 0;
 }
 
@@ -567,6 +603,7 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	memset(cfg, 0, sizeof *cfg);
 	cfg->connections = 1;
 	cfg->threads = 1;
+	cfg->streams = 1;
 	cfg->timeout_s = 30;
 	cfg->connect_timeout_s = 10;
 	cfg->keepalive = true;
@@ -624,6 +661,13 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 				return fail("--upload wants a size like 1024, 64k, 10M, not '%s'", optarg);
 			break;
 		case OPT_COMPRESSED: cfg->compressed = true; break;
+		case OPT_HTTP3: cfg->http3 = true; break;
+		case OPT_HTTP3_ONLY: cfg->http3 = cfg->http3_only = true; break;
+		case OPT_STREAMS:
+			if (!parse_uint(optarg, PROBE_MAX_STREAMS, &v) || v == 0)
+				return fail("--streams wants 1..1000 requests per connection, not '%s'", optarg);
+			cfg->streams = (unsigned)v;
+			break;
 		case OPT_NO_KEEPALIVE: cfg->keepalive = false; break;
 		case OPT_TIMEOUT:
 			cfg->timeout_s = units_duration(optarg);
@@ -689,7 +733,7 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 	for (size_t i = 0; i < cfg->ntargets; i++)
 		if (finish_target(cfg, &cfg->targets[i], w.proxy, w.noproxy, w.proxytunnel, env) < 0)
 			return -EINVAL;
-	if (prepare_tls(cfg) < 0)
+	if (plan_http3(cfg) < 0 || prepare_tls(cfg) < 0)
 		return -EINVAL;
 	new_id_prefix(cfg);
 	return 0;
@@ -707,6 +751,8 @@ void probe_config_free(struct probe_config *cfg)
 		free(cfg->urls_storage);
 		if (cfg->tls_ready)
 			tls_client_ctx_free(&cfg->tls);
+		if (cfg->quic_ready)
+			quic_client_ctx_free(&cfg->quic);
 	}
 	free(cfg->targets);
 	cfg->targets = NULL;
@@ -730,6 +776,8 @@ int probe_config_direct(const struct probe_config *cfg, struct probe_config *dir
 		*t = cfg->targets[i];
 		t->has_proxy = t->tunnel = false;
 		t->proxy_spec = NULL;
+		t->quic = cfg->http3 && t->url.scheme == URL_HTTPS;
+		t->h3_not_tried = NULL;
 		t->proxy_auth[0] = '\0';
 		t->request_target = strdup(t->url.path);
 		t->head = NULL;

@@ -10,6 +10,7 @@
 
 #include "lib/net.h"
 #include "lib/shard.h"
+#include "lib/quic.h"
 #include "lib/tls.h"
 #include "lib/url.h"
 
@@ -17,6 +18,7 @@
 #define PROBE_MAX_RESOLVE 32
 #define PROBE_MAX_CONNECT_TO 32
 #define PROBE_RUN_ID_MAX 64
+#define PROBE_MAX_STREAMS 1000   /* --streams: HTTP/3 requests at once per connection */
 
 /* What a body is known to be without X-Tp-Seed: from a --urls-file line
  * (sha256=HEX length=N), or learnt from --compare-direct's direct fetches. */
@@ -47,6 +49,8 @@ struct probe_target {
 	char *request_target;      /* request-line target: origin-form or absolute-form */
 	char proxy_auth[URL_MAX_USERINFO * 2 + 32]; /* "Basic ..." for an http proxy, or "" */
 	uint64_t upload_seed;      /* payload seed of request bodies (--upload) */
+	bool quic;                 /* sent over QUIC + HTTP/3 (--http3, an https URL, no proxy) */
+	const char *h3_not_tried;  /* --http3 but over TCP, and why (a proxy), or NULL */
 	char *head;                /* the request head up to X-Probe-Id, built once */
 	size_t head_len;
 };
@@ -75,6 +79,9 @@ struct probe_config {
 	bool learn_bodies;          /* hash ok bodies without a seed (--compare-direct's
 				     * direct run: what the proxied run compares with) */
 	bool half_close;            /* --half-close: FIN after the request (plain HTTP only) */
+	bool http3;                 /* --http3 or --http3-only: https targets over QUIC */
+	bool http3_only;            /* --http3-only: no fallback to TCP */
+	unsigned streams;           /* --streams: requests at once per QUIC connection */
 	bool quiet;                 /* -q */
 	bool exit_zero;             /* --exit-zero: exit 0 also when requests failed */
 	const char *method;         /* -X, default GET (POST with --upload) */
@@ -105,6 +112,8 @@ struct probe_config {
 	char **argv;
 	struct tls_client_ctx tls;
 	bool tls_ready;
+	struct quic_client_ctx quic;  /* TLS for QUIC (GnuTLS), when a target is sent over it */
+	bool quic_ready;
 	char *urls_storage;         /* --urls-file lines, owned */
 	bool is_copy;               /* made by probe_config_direct(): shares tls and storage */
 };

@@ -1,15 +1,12 @@
-/* exchange — the HTTP/1.1 request/response stage of a probe connection (see conn.h). */
+/* exchange — the HTTP/1.1 request/response of a probe request, on the top filter of its
+ * link's stack (see link.h, filter.h): the request head (and a generated upload body),
+ * the response head and body through lib/http1, the payload to verify.h. */
 #ifndef TP_PROBE_EXCHANGE_H
 #define TP_PROBE_EXCHANGE_H
 
-#include "probe/conn.h"
+#include "probe/link.h"
 
-/* Builds and starts sending the request for c's current target. */
-void exchange_begin(struct conn *c);
-/* Continue when the socket is ready, in the matching state (CONN_SENDING, CONN_HEAD,
- * CONN_BODY). Each ends the request through conn_finish() when it is over. */
-void exchange_send(struct conn *c);
-void exchange_head(struct conn *c);
-void exchange_body(struct conn *c);
+/* The protocol table a TCP link carries (link.h). */
+extern const struct link_proto exchange_http1;
 
 #endif

@@ -206,6 +206,11 @@ size_t record_format(const struct probe_record *rec, const struct probe_config *
 		PUTSTR(t->proxy_spec);
 	else
 		PUT("null");
+	PUT(",\"proto\":\"%s\"", rec->proto ? rec->proto : "http/1.1");
+	if (rec->fallback[0]) {
+		PUT(",\"fallback\":");
+		PUTSTR(rec->fallback);
+	}
 	PUT(",\"reused\":%s,\"verified\":%s,\"latency_ms\":%.3f,\"t\":%.6f,\"timings_ms\":{",
 	    rec->reused ? "true" : "false", rec->verified ? "true" : "false", rec->latency_ms, rec->t);
 	const char *names[] = {"dns", "connect", "proxy", "tls", "first_byte", "total"};

@@ -34,6 +34,9 @@ struct probe_record {
 	uint64_t wire_received;    /* bytes read from the connection for this request */
 	char local[NET_ADDRSTRLEN];
 	char remote[NET_ADDRSTRLEN];
+	const char *proto;         /* "http/1.1" or "h3": what carried the request (attempted) */
+	char fallback[120];        /* --http3 but not over HTTP/3: why ("" when it was, or
+				    * when HTTP/3 was not asked for) */
 	bool reused;
 	bool verified;             /* the body was checked byte for byte (seed or SHA-256) */
 	bool has_body_sha256;      /* body_sha256 holds the body's SHA-256 (no seed) */

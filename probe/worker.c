@@ -60,8 +60,7 @@ static void slot_next(struct probe_worker *w, struct conn *c)
 {
 	struct slot_plan *p = &w->plans[c->slot];
 	if (w->stopping || p->left == 0) {
-		if (c->state != CONN_FREE)
-			conn_close(c);
+		conn_close(c);
 		return;
 	}
 	if (p->left != UINT64_MAX && --p->left == 0)
@@ -89,7 +88,7 @@ static void ol_dispatch(struct probe_worker *w)
 				best = c;
 				break;
 			}
-			if (!best || (best->state != CONN_FREE && c->state == CONN_FREE))
+			if (!best || (conn_connected(best) && !conn_connected(c)))
 				best = c;
 		}
 		if (!best)
@@ -137,9 +136,8 @@ void worker_request_done(struct probe_worker *w, struct conn *c)
 	check_done(w);
 }
 
-void worker_conn_closed_idle(struct probe_worker *w, struct conn *c)
+void worker_conn_closed_idle(struct probe_worker *w)
 {
-	(void)c;
 	check_done(w);
 }
 
@@ -153,12 +151,19 @@ static bool work_left(const struct probe_worker *w)
 }
 
 /* Ends the loop once nothing is in flight and nothing is left to start. */
+static void close_all(struct probe_worker *w)
+{
+	for (unsigned i = 0; i < w->nconns; i++)
+		conn_close(&w->conns[i]);
+	for (unsigned i = 0; i < w->ngroups; i++)
+		link_close(&w->groups[i]);
+}
+
 static void check_done(struct probe_worker *w)
 {
 	if (w->inflight > 0 || work_left(w))
 		return;
-	for (unsigned i = 0; i < w->nconns; i++)
-		conn_close(&w->conns[i]);
+	close_all(w);
 	loop_timer_stop(&w->loop, &w->ol_timer);
 	loop_timer_stop(&w->loop, &w->end_timer);
 	loop_stop(&w->loop);
@@ -174,6 +179,9 @@ static void on_end(struct loop *loop, struct loop_timer *timer)
 	for (unsigned i = 0; i < w->nconns; i++)
 		if (!w->conns[i].busy)
 			conn_close(&w->conns[i]);
+	for (unsigned i = 0; i < w->ngroups; i++)
+		if (w->groups[i].nusers == 0)
+			link_close(&w->groups[i]);
 	check_done(w);
 }
 
@@ -184,10 +192,9 @@ static void on_wake(struct loop *loop)
 		return;
 	/* Abandon everything: requests in flight are not counted. */
 	w->stopping = true;
-	for (unsigned i = 0; i < w->nconns; i++) {
+	for (unsigned i = 0; i < w->nconns; i++)
 		w->conns[i].busy = false;
-		conn_close(&w->conns[i]);
-	}
+	close_all(w);
 	w->inflight = 0;
 	loop_stop(loop);
 }
@@ -196,6 +203,34 @@ void worker_abort(struct probe_worker *w)
 {
 	atomic_store(&w->abort_requested, 1);
 	loop_wake(&w->loop);
+}
+
+/* Closed loop: what slot s (of --streams) of global connection k serves. Connection k
+ * serves the URLs u with u % groups == k % groups (groups = min(c, urls)), round robin;
+ * the slots serving a URL split its N requests, and slot rank r of serving takes every
+ * serving-th sequence number from r on. */
+static void plan_slot(struct slot_plan *p, const struct probe_config *cfg, unsigned k, unsigned s)
+{
+	unsigned c = cfg->connections, streams = cfg->streams;
+	unsigned nurls = (unsigned)cfg->ntargets;
+	unsigned groups = c < nurls ? c : nurls;
+	p->first_url = k % groups;
+	p->stride = groups;
+	p->nurls = (nurls - p->first_url + groups - 1) / groups;
+	p->serving = streams;
+	p->rank = s;
+	if (c >= nurls) {
+		/* URL u is served by the connections k ≡ u (mod urls), each with its slots. */
+		unsigned u = k % nurls;
+		p->rank = k / nurls * streams + s;
+		p->serving = (c / nurls + (u < c % nurls ? 1 : 0)) * streams;
+	}
+	uint64_t n = cfg->requests_per_url;
+	uint64_t mine = n / p->serving + (p->rank < n % p->serving ? 1 : 0);
+	if (cfg->duration_s > 0)
+		p->left = UINT64_MAX;
+	else
+		p->left = c >= nurls ? mine : mine * p->nurls;
 }
 
 int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned index,
@@ -225,43 +260,35 @@ int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned
 		return rc;
 	if (records && !(w->records_buf = malloc(RECORDS_FLUSH + RECORD_MAX)))
 		return -ENOMEM;
-	/* This worker's connections: global numbers j with j % threads == index. */
-	unsigned c = cfg->connections, t = cfg->threads;
-	w->nconns = c / t + (index < c % t ? 1 : 0);
+	/* This worker's connections: global numbers k with k % threads == index, each with
+	 * --streams slots (one without --http3). */
+	unsigned c = cfg->connections, t = cfg->threads, streams = cfg->streams;
+	unsigned nlinks = c / t + (index < c % t ? 1 : 0);
+	w->nconns = nlinks * streams;
 	w->conns = calloc(w->nconns, sizeof *w->conns);
 	w->plans = calloc(w->nconns, sizeof *w->plans);
 	if (!w->conns || !w->plans)
 		return -ENOMEM;
-	unsigned nurls = (unsigned)cfg->ntargets;
-	unsigned groups = c < nurls ? c : nurls; /* connections per URL group */
+	if (cfg->http3) {
+		w->ngroups = nlinks;
+		w->groups = calloc(nlinks, sizeof *w->groups);
+		w->udp_rx = malloc(PROBE_UDP_RX_BUFS * PROBE_UDP_RX_SIZE + PROBE_UDP_TX_SIZE);
+		if (!w->groups || !w->udp_rx)
+			return -ENOMEM;
+		w->udp_tx = w->udp_rx + PROBE_UDP_RX_BUFS * PROBE_UDP_RX_SIZE;
+		for (unsigned g = 0; g < nlinks; g++)
+			link_init(&w->groups[g], w);
+	}
 	for (unsigned i = 0; i < w->nconns; i++) {
-		unsigned j = index + i * t;
-		conn_init(&w->conns[i], w, i);
-		struct slot_plan *p = &w->plans[i];
-		p->first_url = j % groups;
-		p->stride = groups;
-		p->nurls = (nurls - p->first_url + groups - 1) / groups;
-		p->serving = 1;
-		if (c >= nurls) {
-			/* URL u is served by the connections j ≡ u (mod urls): split its N. */
-			unsigned u = j % nurls;
-			p->rank = j / nurls;
-			p->serving = c / nurls + (u < c % nurls ? 1 : 0);
-		}
-		uint64_t n = cfg->requests_per_url;
-		if (cfg->duration_s > 0)
-			p->left = UINT64_MAX;
-		else if (c >= nurls)
-			p->left = n / p->serving + (p->rank < n % p->serving ? 1 : 0);
-		else
-			p->left = n * p->nurls;
-		if (p->left)
+		conn_init(&w->conns[i], w, i, w->groups ? &w->groups[i / streams] : NULL);
+		plan_slot(&w->plans[i], cfg, index + (i / streams) * t, i % streams);
+		if (w->plans[i].left)
 			w->plans_left++;
 	}
 	if (w->open_loop) {
 		uint64_t total = cfg->duration_s > 0 ? UINT64_MAX : cfg->requests_per_url * cfg->ntargets;
 		w->ol_count = total == UINT64_MAX ? UINT64_MAX
-			      : total > index ? (total - index + t - 1) / t : 0;
+			      : total > index ? (total - index + cfg->threads - 1) / cfg->threads : 0;
 	}
 	loop_timer_init(&w->ol_timer, ol_tick, w);
 	loop_timer_init(&w->end_timer, on_end, w);
@@ -275,13 +302,19 @@ void worker_free(struct probe_worker *w)
 	if (w->conns)
 		for (unsigned i = 0; i < w->nconns; i++)
 			conn_free(&w->conns[i]);
+	for (unsigned i = 0; w->groups && i < w->ngroups; i++)
+		link_free(&w->groups[i]);
 	if (w->dns_ready)
 		dns_free(&w->dns);
 	loop_free(&w->loop);
 	stats_free(&w->stats);
 	free(w->conns);
 	free(w->plans);
+	free(w->groups);
+	free(w->udp_rx);
 	free(w->records_buf);
+	w->groups = NULL;
+	w->udp_rx = w->udp_tx = NULL;
 	w->conns = NULL;
 	w->plans = NULL;
 	w->records_buf = NULL;

@@ -22,6 +22,11 @@
 
 struct probe_worker;
 
+/* --http3: a worker's UDP buffers, shared by its QUIC connections (filter_quic.c). */
+#define PROBE_UDP_RX_BUFS 8       /* datagrams (or GRO runs) per recvmmsg */
+#define PROBE_UDP_RX_SIZE 65536   /* room for a GRO run */
+#define PROBE_UDP_TX_SIZE 65536   /* one GSO batch */
+
 struct slot_plan {
 	unsigned first_url, stride, nurls; /* the URLs this slot serves, round robin */
 	unsigned cursor;
@@ -40,9 +45,13 @@ struct probe_worker {
 	struct loop loop;
 	struct dns dns;
 	bool dns_ready;
-	struct conn *conns;
+	struct conn *conns;             /* request slots: connections x --streams */
 	struct slot_plan *plans;
-	unsigned nconns;
+	unsigned nconns;                /* slots */
+	struct link *groups;            /* --http3: one QUIC link per connection, shared by
+					 * its --streams slots (slot i: group i / streams) */
+	unsigned ngroups;
+	uint8_t *udp_rx, *udp_tx;       /* --http3 */
 	double wall_start;              /* Unix seconds at start_us: records' t without a
 					 * clock call per request */
 	unsigned inflight;              /* connections with a request in flight */
@@ -92,6 +101,6 @@ void worker_abort(struct probe_worker *w);
  * connection its next request or park it. */
 void worker_request_done(struct probe_worker *w, struct conn *c);
 /* An idle kept-alive connection closed (the server's choice): nothing to count. */
-void worker_conn_closed_idle(struct probe_worker *w, struct conn *c);
+void worker_conn_closed_idle(struct probe_worker *w);
 
 #endif

@@ -211,6 +211,7 @@ const char *fault_mode_name(enum fault_mode mode)
 	case FAULT_MODE_FORWARD: return "forward";
 	case FAULT_MODE_CONNECT: return "connect";
 	case FAULT_MODE_SOCKS5: return "socks5";
+	case FAULT_MODE_REVERSE: return "reverse";
 	case FAULT_MODE_H3: return "h3-connect";
 	case FAULT_MODE_QSOCKS5: return "socks5-quic";
 	}

@@ -41,10 +41,14 @@
  *                                         stream is taken
  *
  * "tcp" is forward (absolute-form requests), CONNECT and SOCKS5 on the TCP listeners,
- * chained or not; "quic" is CONNECT over HTTP/3 and SOCKS5 on QUIC streams
- * (--quic-listen). A fault whose row leaves out a mode the proxy serves is refused at
- * start (fault_idle_mode()): a QUIC-only fault with a TCP listener, a TCP-only one
- * with a QUIC listener.
+ * chained or not, and reverse (--reverse: a forward session whose requests all go to
+ * one origin, so each fault acts there as in forward mode; the proxy's own answers —
+ * 429, 503, /metrics — are its replies, never relayed bytes, and no fault touches
+ * them); "quic" is CONNECT over HTTP/3 and SOCKS5 on QUIC streams (--quic-listen). A
+ * fault whose row leaves out a mode the proxy serves (a forward proxy's TCP listeners
+ * serve the first three, a reverse proxy only reverse, --quic-listen the two QUIC
+ * ones) is refused at start (fault_idle_mode()): a QUIC-only fault with a TCP
+ * listener, a TCP-only one with a QUIC listener.
  *
  * In forward mode the proxy's "reply" is the response head it
  * writes: close-mid-reply sends half of the first one, close-after-accept closes once
@@ -93,11 +97,14 @@ enum fault_mode {
 	FAULT_MODE_FORWARD = 1u << 0, /* absolute-form HTTP requests */
 	FAULT_MODE_CONNECT = 1u << 1, /* HTTP CONNECT tunnels */
 	FAULT_MODE_SOCKS5 = 1u << 2,  /* SOCKS5 CONNECT tunnels */
-	FAULT_MODE_H3 = 1u << 3,      /* CONNECT over HTTP/3 (--quic-listen, ALPN "h3") */
-	FAULT_MODE_QSOCKS5 = 1u << 4, /* SOCKS5 on QUIC streams (--quic-listen, ALPN "socks5") */
+	FAULT_MODE_REVERSE = 1u << 3, /* requests to a reverse proxy's origin (--reverse) */
+	FAULT_MODE_H3 = 1u << 4,      /* CONNECT over HTTP/3 (--quic-listen, ALPN "h3") */
+	FAULT_MODE_QSOCKS5 = 1u << 5, /* SOCKS5 on QUIC streams (--quic-listen, ALPN "socks5") */
 };
 #define FAULT_MODES_TUNNEL (FAULT_MODE_CONNECT | FAULT_MODE_SOCKS5)
-#define FAULT_MODES_ALL (FAULT_MODE_FORWARD | FAULT_MODES_TUNNEL) /* what --listen serves */
+/* What a forward proxy's TCP listener serves (all of it on every listener). */
+#define FAULT_MODES_PROXY (FAULT_MODE_FORWARD | FAULT_MODES_TUNNEL)
+#define FAULT_MODES_ALL (FAULT_MODES_PROXY | FAULT_MODE_REVERSE) /* every TCP mode */
 #define FAULT_MODES_QUIC (FAULT_MODE_H3 | FAULT_MODE_QSOCKS5)    /* what --quic-listen serves */
 #define FAULT_MODE_LAST FAULT_MODE_QSOCKS5
 

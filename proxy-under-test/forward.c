@@ -12,17 +12,21 @@
 #include "proxy-under-test/fwdledger.h"
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/relay.h"
+#include "proxy-under-test/reverse.h"
 #include "proxy-under-test/rewrite.h"
 #include "proxy-under-test/server.h"
 #include "proxy-under-test/session.h"
 
 /* ---- the session side ---- */
 
-/* The absolute-form target of req as a URL; false when it is not http://. */
-static bool target_url(const struct http1_request *req, struct url *u)
+/* The absolute-form target of req as a URL; false when it is not http://. In reverse
+ * mode: the origin's URL with req's path. */
+static bool target_url(const struct session *s, const struct http1_request *req, struct url *u)
 {
 	char target[URL_MAX_PATH + URL_MAX_HOST + 16];
 	const char *why;
+	if (s->w->cfg->reverse.on)
+		return reverse_target(&s->w->cfg->reverse, req, u);
 	if (req->target_len >= sizeof target)
 		return false;
 	memcpy(target, req->target, req->target_len);
@@ -40,7 +44,7 @@ int forward_start(struct session *s, const struct http1_request *req)
 	struct url u;
 	if (req->target_len >= URL_MAX_PATH)
 		return 414;
-	if (!target_url(req, &u))
+	if (!target_url(s, req, &u))
 		return 400;
 	s->fwd = calloc(1, sizeof *s->fwd);
 	if (!s->fwd)
@@ -57,6 +61,9 @@ int forward_start(struct session *s, const struct http1_request *req)
 	s->upf.received += s->upf.len;
 	s->upf.recv_ops++;
 	s->upf.len = s->upf.off = 0;
+	/* Reverse mode: the origin leg opens with the first request that goes there (one
+	 * the proxy answers itself never opens it); session.c starts the relay without it. */
+	fw->origin_gone = s->w->cfg->reverse.on;
 	return 0;
 }
 
@@ -111,6 +118,7 @@ void forward_flushed(struct session *s, struct flow *f)
 
 void forward_free(struct session *s)
 {
+	reverse_release(s);
 	free(s->fwd);
 	s->fwd = NULL;
 }
@@ -168,6 +176,8 @@ static struct fwd_req *new_request(struct session *s, const struct http1_request
 	q->up_in = q->up_head_in = r;
 	q->up_head_out = (uint64_t)n;
 	q->up_a = fw->up_queued;
+	q->gate = fw->gate; /* the decision was this head's */
+	fw->gate = REVERSE_NONE;
 	fwdledger_start(s, q);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -176,18 +186,68 @@ static struct fwd_req *new_request(struct session *s, const struct http1_request
 	return q;
 }
 
+/* Reverse mode: the proxy answers the head at the start of req_buf itself (fw->gate:
+ * 429, 503, /metrics, 405) once the answers before it are out; the head never reaches
+ * the origin, so its bytes count as dropped. A body the proxy does not read cannot be
+ * skipped: after a request with one (or one asking for close) the connection ends with
+ * the answer, and the body bytes already read are the request's, dropped too.
+ * Returns 1 taken, 0 held. */
+static int own_answer(struct session *s, const struct http1_request *req, const struct url *u,
+		      size_t r)
+{
+	struct fwd *fw = s->fwd;
+	if (!idle(s))
+		return 0;
+	bool body = req->framing == HTTP1_FRAMING_CHUNKED ||
+		    (req->framing == HTTP1_FRAMING_LENGTH && req->content_length > 0);
+	bool close = !req->keep_alive || body;
+	char out[REVERSE_ANSWER_MAX];
+	int status;
+	long n = reverse_answer(s, fw->gate, fw->gate_arg, http1_token_eq(req->method,
+			        req->method_len, "HEAD"), close, out, sizeof out, &status);
+	if (n < 0)
+		n = 0; /* cannot happen: every answer fits REVERSE_ANSWER_MAX */
+	struct fwd_req *q = new_request(s, req, u, r, 0);
+	q->up_head_in = 0; /* never relayed: received and dropped */
+	q->up_b = fw->up_queued;
+	q->up_complete = true;
+	q->up_local[0] = q->up_peer[0] = '\0';
+	q->client_close = close;
+	q->status = status;
+	q->down_g = fw->down_queued;
+	q->down_complete = true;
+	q->own_a = fw->own_queued;
+	q->own_n = (uint64_t)n;
+	fw->own_queued += (uint64_t)n;
+	fw->q_resp++;
+	relay_queue_client(s, out, (size_t)n);
+	memmove(fw->req_buf, fw->req_buf + r, fw->req_len - r);
+	fw->req_len -= r;
+	if (close) {
+		q->up_in += fw->req_len;
+		fw->req_len = 0;
+		s->close_after_reply = true; /* forward_fill reads no more */
+	}
+	head_clock(s);
+	return 1;
+}
+
 /* Handles one complete request head at the start of req_buf. 1 taken, 0 held (must
  * wait for the outstanding responses), -1 stop. */
 static int take_request(struct session *s, struct flow *f, const struct http1_request *req, size_t r)
 {
 	struct fwd *fw = s->fwd;
 	struct url u;
-	if (!target_url(req, &u) || http1_token_eq(req->method, req->method_len, "CONNECT")) {
+	if (!target_url(s, req, &u) || http1_token_eq(req->method, req->method_len, "CONNECT")) {
 		if (!idle(s))
 			return 0;
 		session_refuse(s, 400, "Bad Request");
 		return -1;
 	}
+	if (s->w->cfg->reverse.on && !fw->gate)
+		fw->gate = (uint8_t)reverse_decide(s, req, &fw->gate_arg);
+	if (fw->gate && !reverse_gate_forwards(fw->gate))
+		return own_answer(s, req, &u, r);
 	bool other = strcasecmp(u.host, s->host) != 0 || u.port != s->port;
 	if (fw->origin_gone || (other && !http_upstream(s))) {
 		if (!idle(s))
@@ -359,6 +419,8 @@ int forward_fill(struct session *s, struct flow *f)
 		return raw_fill(s, f);
 	for (int round = 0; round < 64; round++) {
 		int ret = 1;
+		if (s->close_after_reply)
+			return 1; /* an answer that ends the connection is queued: nothing more */
 		if (!fw->req_in_body && fw->req_len > 0) {
 			size_t before = fw->req_len;
 			if (!next_head(s, f, &ret))

@@ -58,6 +58,10 @@ struct fwd_req {
 	uint64_t down_extra;         /* origin bytes of its response the parser never took (a
 				      * head that did not parse, bytes after it, left at close) */
 	uint64_t down_own;           /* the proxy's own answer to it (400, 502, ...) written */
+	uint64_t own_a, own_n;       /* reverse mode, an answer of the proxy's own (429, 503,
+				      * /metrics): bytes [a, a + n) of the own bytes queued for the
+				      * client (fwd.own_queued) */
+	uint8_t gate;                /* reverse mode: what was decided for it (reverse.h) */
 	bool down_started, down_complete;
 	uint64_t ops[6];             /* flow counters when it started (recv/send/short x2) */
 	uint32_t acts[FAULT_MAX];    /* fault acts when it started (inject.c) */
@@ -87,6 +91,10 @@ struct fwd {
 	uint64_t orphan_up, orphan_down; /* bytes of no request (see above) */
 	bool raw;                      /* after 101 Switching Protocols: a plain tunnel */
 	bool origin_gone;              /* the origin leg is closed; the next request reconnects */
+	uint8_t gate;                  /* reverse mode: the decision on the head in req_buf, made
+					* once however often it is held (reverse.h), 0 none yet */
+	unsigned gate_arg;             /* its Retry-After, for a 429 or 503 */
+	uint64_t own_queued;           /* reverse mode: bytes of the proxy's own answers queued */
 	unsigned requests;             /* requests parsed */
 	unsigned emitted;              /* ledger lines written */
 };

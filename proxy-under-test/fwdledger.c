@@ -5,6 +5,7 @@
 
 #include "proxy-under-test/forward.h"
 #include "proxy-under-test/relay.h"
+#include "proxy-under-test/reverse.h"
 #include "proxy-under-test/server.h"
 #include "proxy-under-test/session.h"
 
@@ -51,7 +52,9 @@ static void emit(struct session *s, struct fwd_req *r, bool final)
 		down_wire = span(s->down.sent, r->down_e, r->down_complete ? r->down_g : UINT64_MAX);
 	}
 	dir_line(&c.down, down_in, down_wire, r->down_heads_in, r->down_heads_out);
-	c.down.wire_sent += r->down_own;
+	/* Reverse mode's own answers: what of it was written (they go out in order). */
+	c.down.wire_sent += r->own_n ? span(s->down.own_sent, r->own_a, r->own_a + r->own_n)
+				     : r->down_own;
 	uint64_t now_ops[6];
 	snapshot(s, now_ops);
 	struct relay_dir *d[2] = {&c.down, &c.up};
@@ -71,8 +74,17 @@ static void emit(struct session *s, struct fwd_req *r, bool final)
 	c.start_us = r->start_us;
 	c.acts0 = r->acts;
 	c.final = final;
+	reverse_line(s, r->gate, r->status, final);
 	relay_write_ledger(s, &c);
 	fw->emitted++;
+}
+
+/* The proxy's own bytes written that no reverse-mode answer of a request accounts for
+ * (a refusal that ends the connection). */
+static uint64_t own_unanswered(const struct session *s)
+{
+	uint64_t own = s->down.own_sent, answered = s->fwd->own_queued;
+	return own > answered ? own - answered : 0;
 }
 
 /* The line of bytes no request took (and of a connection that carried none): all
@@ -83,7 +95,7 @@ static void emit_orphans(struct session *s)
 	struct relay_counts c = {0};
 	dir_line(&c.up, fw->orphan_up, 0, 0, 0);
 	dir_line(&c.down, fw->orphan_down, 0, 0, 0);
-	c.down.wire_sent = s->down.own_sent; /* a refusal of the bytes, if the proxy gave one */
+	c.down.wire_sent = own_unanswered(s); /* a refusal of the bytes, if the proxy gave one */
 	c.up.recv_ops = fw->orphan_up > 0;
 	c.down.recv_ops = fw->orphan_down > 0;
 	/* With no request taken, the bytes are the first request's, refused or cut. */
@@ -94,6 +106,7 @@ static void emit_orphans(struct session *s)
 	c.t = s->t;
 	c.start_us = s->start_us;
 	c.final = true;
+	reverse_line(s, REVERSE_NONE, c.status, true);
 	relay_write_ledger(s, &c);
 	fw->emitted++;
 }
@@ -137,8 +150,8 @@ unsigned fwdledger_finish(struct session *s)
 	/* The proxy's own answer (it ends the connection) is to the bytes no request took
 	 * when there are any, else to the last request. */
 	bool orphans = fw->orphan_up || fw->orphan_down || fw->q_tail == 0;
-	if (!orphans && fw->q_tail > fw->q_emit)
-		fwd_at(fw, fw->q_tail - 1)->down_own = s->down.own_sent;
+	if (!orphans && fw->q_tail > fw->q_emit && !fwd_at(fw, fw->q_tail - 1)->own_n)
+		fwd_at(fw, fw->q_tail - 1)->down_own = own_unanswered(s);
 	for (; fw->q_emit < fw->q_tail; fw->q_emit++)
 		emit(s, fwd_at(fw, fw->q_emit), true);
 	if (orphans)

@@ -52,7 +52,7 @@ static int make_cred(struct qserver *qs, const struct proxy_config *cfg, const c
 	if (rc < 0)
 		return rc;
 	listen_sans(cfg, san, sizeof san);
-	rc = tlsserv_leaf_pem(&ts, "tunnelprobe proxy", san, &cert, &cert_len, &key, &key_len);
+	rc = tlsserv_leaf_pem_san(&ts, "tunnelprobe proxy", san, &cert, &cert_len, &key, &key_len);
 	if (rc < 0)
 		*why = "cannot make the certificate";
 	else

@@ -307,7 +307,16 @@ static void usage(FILE *out)
 	      "  --max-clients N        open client connections at most (default 4096; more are\n"
 	      "                         reset at once)\n"
 	      "  --idle-timeout S       default 60; --connect-timeout S default 10;\n"
-	      "  --handshake-timeout S  default 10\n",
+	      "  --handshake-timeout S  default 10\n"
+	      "reverse mode (a gateway in front of one origin; docs/proxy.md):\n"
+	      "  --reverse URL          forward every request to http://HOST[:PORT]; /metrics\n"
+	      "                         answers Prometheus text; no CONNECT, SOCKS5, --upstream,\n"
+	      "                         --auth or --allow\n"
+	      "  --rate-limit N/s       above N requests/s (or N/m): 429 with Retry-After;\n"
+	      "                         ,burst=B for bursts of B (default N)\n"
+	      "  --breaker failures=N,cooldown=S  after N origin failures in a row (5xx, connect\n"
+	      "                         errors): 503 with X-Circuit-Breaker: open; one trial\n"
+	      "                         after S seconds (defaults 5 and 10)\n",
 	      out);
 }
 
@@ -325,6 +334,8 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	cfg->connect_timeout_s = 10;
 	cfg->handshake_timeout_s = 10;
 	uint64_t max_clients = 4096;
+	const char *rwhy = NULL; /* reverse mode's options */
+	int rc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -412,6 +423,11 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 				cfg->connect_timeout_s = d;
 			else
 				cfg->handshake_timeout_s = d;
+		} else if ((rc = reverse_option(&cfg->reverse, a, v, &rwhy)) != 0) {
+			if (rc < 0) {
+				fprintf(stderr, "tunnelprobe proxy: bad %s '%s': %s\n", a, v, rwhy);
+				return 2;
+			}
 		} else {
 			i--;
 			return bad("unknown option", a);
@@ -428,13 +444,20 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	if (cfg->quic_cert && cfg->ca_out)
 		return bad("--ca-out writes the CA of a certificate the proxy makes; with --quic-cert it makes none:",
 			   cfg->ca_out);
+	if (cfg->reverse.on && cfg->nquic)
+		return bad("--reverse serves TCP listeners only; drop", "--quic-listen");
+	if (reverse_finish_config(cfg, &rwhy) < 0) {
+		fprintf(stderr, "tunnelprobe proxy: %s\n", rwhy);
+		return 2;
+	}
 	enum fault_mode mode;
-	unsigned served = (cfg->nlisten ? FAULT_MODES_ALL : 0) | (cfg->nquic ? FAULT_MODES_QUIC : 0);
+	/* A forward proxy's TCP listener serves forward, CONNECT and SOCKS5, a reverse
+	 * proxy's only reverse requests, a QUIC listener both QUIC framings. */
+	unsigned served = (cfg->nlisten ? (cfg->reverse.on ? FAULT_MODE_REVERSE : FAULT_MODES_PROXY) : 0) |
+			  (cfg->nquic ? FAULT_MODES_QUIC : 0);
 	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, served, &mode);
 	if (idle) {
-		/* A TCP listener serves forward, CONNECT and SOCKS5, a QUIC one both QUIC
-		 * framings: a fault that cannot act in a mode served is refused rather than
-		 * left to do nothing there. */
+		/* Refused rather than left to do nothing there. */
 		fprintf(stderr, "tunnelprobe proxy: --fault '%s' cannot act in %s mode, which this proxy serves\n",
 			idle->spec, fault_mode_name(mode));
 		return 2;
@@ -469,6 +492,11 @@ static int serve(struct proxy_config *cfg)
 	}
 	if (cfg->run_id && ledger_is_open(&shared.ledger))
 		ledger_set_run(&shared.ledger, cfg->run_id); /* checked by parse_args */
+	err = reverse_state_init(&shared.reverse, &cfg->reverse);
+	if (err < 0) {
+		fprintf(stderr, "tunnelprobe proxy: cannot set up reverse mode: %s\n", strerror(-err));
+		goto out;
+	}
 	if (cfg->nquic) {
 		if (qserver_init(&qsrv, cfg) < 0)
 			goto out;
@@ -520,6 +548,7 @@ out:
 		fprintf(stderr, "tunnelprobe proxy: %llu line(s) not written to --ledger %s: %s\n",
 			(unsigned long long)shared.ledger.lost, cfg->ledger_path, strerror(-shared.ledger.error));
 	ledger_close(&shared.ledger);
+	reverse_state_free(&shared.reverse);
 	qserver_free(&qsrv);
 	return exit_code;
 }

@@ -20,6 +20,7 @@
 #include "lib/net.h"
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
+#include "proxy-under-test/reverse.h"
 
 #define PROXY_MAX_LISTEN LISTENERS_MAX
 #define PROXY_MAX_ALLOW 16
@@ -62,6 +63,7 @@ struct proxy_config {
 	const char *dns_servers;
 	unsigned max_clients;  /* open client connections per worker (--max-clients / threads) */
 	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */
+	struct reverse_config reverse; /* --reverse, --rate-limit, --breaker (reverse.h) */
 };
 
 struct proxy_shared {
@@ -70,6 +72,7 @@ struct proxy_shared {
 	atomic_uint_fast64_t key_seq[PROXY_KEY_SLOTS]; /* by hash of host: tunnels so far */
 	struct ledger_file ledger;      /* --ledger, shared by the workers (closed: none) */
 	atomic_int stopping;
+	struct reverse_state reverse;   /* reverse mode's bucket, breaker and counts */
 	struct qserver *quic;           /* QUIC certificate and TLS context, or NULL */
 };
 

@@ -362,7 +362,11 @@ static void request_ready(struct session *s)
 	inject_pick(s);
 	if (s->kind == SK_FORWARD) /* the client bytes so far are the start of its stream */
 		inject_read(s, &s->upf, s->fwd->req_buf, s->fwd->req_len);
-	if (!inject_request(s))
+	if (inject_request(s))
+		return;
+	if (s->fwd && s->fwd->origin_gone)
+		relay_start(s); /* reverse mode: no origin leg until a request goes there */
+	else
 		resolve_and_connect(s);
 }
 
@@ -475,6 +479,7 @@ static void http_handshake(struct session *s)
 		return;
 	}
 	bool connect = http1_token_eq(req.method, req.method_len, "CONNECT");
+	bool reverse = s->w->cfg->reverse.on; /* every request but CONNECT is for the origin */
 	if (connect)
 		session_copy_probe_id(s->id, &req); /* the probe names its tunnels this way */
 	if (!auth_ok(s, &req)) {
@@ -487,7 +492,7 @@ static void http_handshake(struct session *s)
 		close_with(s, resp, sizeof resp - 1);
 		return;
 	}
-	if (connect) {
+	if (connect && !reverse) {
 		s->kind = SK_CONNECT;
 		bool good = session_parse_authority(req.target, req.target_len, s->host, &s->port);
 		consume(s, (size_t)r);
@@ -498,7 +503,7 @@ static void http_handshake(struct session *s)
 		request_ready(s);
 		return;
 	}
-	if (req.target_len > 7 && strncasecmp(req.target, "http://", 7) == 0) {
+	if (reverse ? !connect : req.target_len > 7 && strncasecmp(req.target, "http://", 7) == 0) {
 		int status = forward_start(s, &req);
 		if (status) {
 			consume(s, (size_t)r);
@@ -512,7 +517,10 @@ static void http_handshake(struct session *s)
 	}
 	s->kind = SK_CONNECT;
 	consume(s, (size_t)r);
-	reply_and_close(s, 400, "Bad Request");
+	if (connect) /* reverse mode: no tunnels */
+		reply_and_close(s, 405, "Method Not Allowed");
+	else
+		reply_and_close(s, 400, "Bad Request");
 }
 
 /* The SOCKS5 method choice: user/password when --auth asks for it, else "no auth";
@@ -653,7 +661,7 @@ static void handshake_read(struct session *s)
 	f->len += (size_t)n;
 	/* The protocol is chosen once, by the connection's first byte: later messages (an
 	 * RFC 1929 request starts with 0x01) are read as what the connection speaks. */
-	if (s->kind == SK_UNKNOWN && (uint8_t)f->buf[0] == 5)
+	if (s->kind == SK_UNKNOWN && (uint8_t)f->buf[0] == 5 && !s->w->cfg->reverse.on)
 		s->kind = SK_SOCKS5;
 	if (s->kind == SK_SOCKS5)
 		socks_handshake(s);

@@ -12,6 +12,7 @@
 #include "lib/http1.h"
 #include "lib/payload.h"
 #include "lib/url.h"
+#include "replay/oplan.h"
 #include "replay/respgen.h"
 
 /* OS_PACE: a timed replay waits before its next recorded segment. */
@@ -238,41 +239,14 @@ static void take_request(struct oconn *c, const struct http1_request *req, size_
 		snprintf(c->id, sizeof c->id, "%.*s", (int)(h->value_len < 63 ? h->value_len : 63), h->value);
 	char host[128] = "";
 	h = http1_find_header(req->headers, req->num_headers, "Host");
-	if (h) {
-		size_t hl = h->value_len;
-		const char *colon = h->value[0] == '[' ? NULL : memchr(h->value, ':', hl);
-		if (colon)
-			hl = (size_t)(colon - h->value);
-		snprintf(host, sizeof host, "%.*s", (int)(hl < 127 ? hl : 127), h->value);
-	}
+	if (h)
+		oplan_host(h->value, h->value_len, host, sizeof host);
 	c->keep_alive = req->keep_alive && c->req_index + 1 < OCONN_MAX_REQUESTS;
-	struct recording *rec = c->w->sh->cfg->recording;
-	if (rec) {
-		/* --replay: the recorded answer to this method and target, byte for byte. */
-		memset(&c->plan, 0, sizeof c->plan);
-		const struct rec_entry *e = recording_match(rec, c->method, c->target);
-		c->plan.status = 404;
-		if (e) {
-			c->plan.raw = recording_bytes(rec, e);
-			c->plan.raw_len = e->len;
-			if (c->w->sh->cfg->replay_timing) {
-				c->plan.segs = rec->segs + e->seg_off;
-				c->plan.nsegs = e->nseg;
-			}
-			c->plan.status = e->status;
-			if (e->close)
-				c->keep_alive = false;
-		}
-	} else {
-		sites_plan(&c->w->sh->cfg->sites, c->method, host, c->target, &c->plan);
-	}
-	if (c->plan.close || c->plan.framing == PLAN_CLOSE)
+	if (oplan_request(c->w->sh->cfg, c->method, host, c->target, &c->plan))
 		c->keep_alive = false;
 	h = http1_find_header(req->headers, req->num_headers, "X-Tp-Seed");
-	if (h && h->value_len == 16) {
-		c->body_seed = strtoull(h->value, NULL, 16);
-		c->has_body_seed = true;
-	}
+	if (h)
+		c->has_body_seed = oplan_upload_seed(h->value, h->value_len, &c->body_seed);
 	if (req->framing != HTTP1_FRAMING_NONE) {
 		http1_body_init(&c->body, req->framing, req->content_length);
 		if (req->framing == HTTP1_FRAMING_LENGTH && req->content_length > OCONN_MAX_BODY) {
@@ -420,14 +394,8 @@ static void response_done(struct oconn *c)
 static int fault_cut(struct oconn *c, size_t *want)
 {
 	const struct origin_config *cfg = c->w->sh->cfg;
-	bool cuts = cfg->fault == ORIGIN_FAULT_TRUNCATE || cfg->fault == ORIGIN_FAULT_RST ||
-		    cfg->fault == ORIGIN_FAULT_STALL;
-	if (!cuts || c->conn_written + *want <= cfg->fault_n)
+	if (oplan_fault_room(cfg, c->conn_written, want))
 		return 1;
-	if (c->conn_written < cfg->fault_n) {
-		*want = (size_t)(cfg->fault_n - c->conn_written);
-		return 1;
-	}
 	if (cfg->fault == ORIGIN_FAULT_STALL) {
 		loop_io_stop(&c->w->loop, &c->io);
 		return 0;

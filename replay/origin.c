@@ -11,6 +11,7 @@
 #include "lib/units.h"
 #include "lib/version.h"
 #include "replay/oconn.h"
+#include "replay/oquic.h"
 
 /* ---- workers and options ---- */
 
@@ -38,6 +39,7 @@ static void on_wake(struct loop *loop)
 	listeners_close(&w->listeners);
 	/* Idle keep-alive connections go now; responses under way finish. */
 	oconn_close_idle(w);
+	oquic_stop(w);
 	if (w->nconns == 0)
 		loop_stop(loop);
 }
@@ -56,7 +58,11 @@ static void usage(FILE *out)
 	fputs("usage: tunnelprobe origin [--listen ADDR]... [--tls-listen ADDR]... [options]\n"
 	      "  --listen ADDR       plain HTTP/1.1 (default 127.0.0.1:0); repeatable\n"
 	      "  --tls-listen ADDR   HTTPS with a CA made at start; repeatable\n"
-	      "                      each bound address is printed: 'listening http|https ADDR'\n"
+	      "  --quic-listen ADDR  HTTP/3 over QUIC (UDP), certificates from the same CA;\n"
+	      "                      repeatable\n"
+	      "                      each bound address is printed: 'listening http|https|quic ADDR'\n"
+	      "  --quic-max-udp-payload N  largest datagram sent, 1200..65527 (default 1452;\n"
+	      "                      loopback carries up to 65527)\n"
 	      "  --ca-out FILE       write the CA certificate (PEM) for clients' --cacert\n"
 	      "  --sites FILE        routes by Host and path (docs/origin.md)\n"
 	      "  --replay FILE|DIR   serve responses recorded in a pcap/pcapng of plain HTTP, or\n"
@@ -132,6 +138,15 @@ static int parse_args(struct origin_config *cfg, int argc, char **argv)
 			if (cfg->nlisten == ORIGIN_MAX_LISTEN || net_addr_parse(v, &cfg->listen[cfg->nlisten]) < 0)
 				return bad("bad listen address (want IP:PORT or [IPv6]:PORT)", v);
 			cfg->listen_tls[cfg->nlisten++] = a[2] == 't';
+		} else if (strcmp(a, "--quic-listen") == 0) {
+			if (cfg->nquic == ORIGIN_MAX_LISTEN || net_addr_parse(v, &cfg->quic_listen[cfg->nquic]) < 0)
+				return bad("bad --quic-listen address (want IP:PORT or [IPv6]:PORT)", v);
+			cfg->nquic++;
+		} else if (strcmp(a, "--quic-max-udp-payload") == 0) {
+			uint64_t n;
+			if (!units_count(v, 65527, &n) || n < 1200)
+				return bad("--quic-max-udp-payload wants 1200..65527, not", v);
+			cfg->quic_max_udp_payload = (size_t)n;
 		} else if (strcmp(a, "--ca-out") == 0) {
 			cfg->ca_out = v;
 		} else if (strcmp(a, "--ledger") == 0) {
@@ -173,7 +188,7 @@ static int parse_args(struct origin_config *cfg, int argc, char **argv)
 			return bad("unknown option", a);
 		}
 	}
-	if (cfg->nlisten == 0)
+	if (cfg->nlisten == 0 && cfg->nquic == 0)
 		net_addr_parse("127.0.0.1:0", &cfg->listen[cfg->nlisten++]);
 	return 0;
 }
@@ -185,6 +200,7 @@ static void worker_free(struct origin_worker *w)
 	if (!w)
 		return;
 	listeners_close(&w->listeners);
+	oquic_worker_free(w);
 	loop_free(&w->loop);
 }
 
@@ -212,6 +228,14 @@ static int worker_init(struct origin_worker *w, struct origin_shared *sh,
 		worker_free(w);
 		return -1;
 	}
+	err = oquic_worker_init(w, cfg, &l);
+	if (err < 0) {
+		char addr[NET_ADDRSTRLEN];
+		fprintf(stderr, "tunnelprobe origin: cannot listen on quic %s: %s\n",
+			net_addr_format(&cfg->quic_listen[l], addr), strerror(-err));
+		worker_free(w);
+		return -1;
+	}
 	return 0;
 }
 
@@ -225,7 +249,7 @@ static int serve(struct origin_config *cfg)
 	struct origin_worker *ws = NULL;
 	unsigned ready = 0, started = 0; /* workers set up, threads running */
 	int exit_code = 2;
-	bool any_tls = cfg->ca_out != NULL;
+	bool any_tls = cfg->ca_out != NULL || cfg->nquic > 0;
 	for (size_t i = 0; i < cfg->nlisten; i++)
 		any_tls |= cfg->listen_tls[i];
 	const char *why = NULL;
@@ -234,6 +258,10 @@ static int serve(struct origin_config *cfg)
 		goto out;
 	}
 	sh.tls_ready = any_tls;
+	if (oquic_shared_init(&sh, &why) < 0) {
+		fprintf(stderr, "tunnelprobe origin: %s\n", why);
+		goto out;
+	}
 	int err = cfg->ledger_path ? ledger_open(&sh.ledger, cfg->ledger_path) : 0;
 	if (err < 0) {
 		fprintf(stderr, "tunnelprobe origin: cannot write --ledger %s: %s\n", cfg->ledger_path,
@@ -255,6 +283,10 @@ static int serve(struct origin_config *cfg)
 		char addr[NET_ADDRSTRLEN];
 		printf("listening %s %s\n", cfg->listen_tls[l] ? "https" : "http",
 		       net_addr_format(&cfg->listen[l], addr));
+	}
+	for (size_t l = 0; l < cfg->nquic; l++) {
+		char addr[NET_ADDRSTRLEN];
+		printf("listening quic %s\n", net_addr_format(&cfg->quic_listen[l], addr));
 	}
 	fflush(stdout);
 	running_sh = &sh;
@@ -285,6 +317,7 @@ out:
 		fprintf(stderr, "tunnelprobe origin: %llu line(s) not written to --ledger %s: %s\n",
 			(unsigned long long)sh.ledger.lost, cfg->ledger_path, strerror(-sh.ledger.error));
 	ledger_close(&sh.ledger);
+	oquic_shared_free(&sh);
 	if (sh.tls_ready)
 		tlsserv_free(&sh.tls);
 	return exit_code;

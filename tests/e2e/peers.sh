@@ -9,10 +9,13 @@
 #   start_microsocks        SOCKS_PORT
 #   start_scripted MODE [N] prints the port of tests/peers/scripted.py in MODE
 #   start_tp NAME ARGS...   a tunnelprobe server (origin/proxy) on port 0; sets
-#                           TP_PORT / TP_HTTP / TP_HTTPS from its "listening" lines
+#                           TP_PORT / TP_HTTP / TP_HTTPS / TP_QUIC (UDP) from its
+#                           "listening" lines
 #   start_stack NAME RUNID FAULT  our origin (http + https, CA in $T/ca-NAME.pem) and the
 #                           reference proxy with FAULT, ledgers $T/{origin,proxy}-NAME.jsonl
 #                           of run RUNID; sets NAME_H NAME_S (origin) NAME_P (proxy)
+#   fault_matrix            FAULTS: "NAME|SPEC" for no fault and every proxy fault, both
+#                           directions where it has one (the ledger property tests)
 
 make_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 \
@@ -122,6 +125,18 @@ start_scripted() { # MODE [N] -> prints the port (runs in $(...): the pid goes t
 	cat "$out"
 }
 
+fault_matrix() {
+	FAULTS=("none|")
+	local f d
+	for f in "truncate:after=20000" "rst:after=20000" "stall:after=20000" "corrupt:at=5000" \
+		"slow:bps=40000" "no-fin" "drop-chunk-end"; do
+		for d in down up; do FAULTS+=("${f%%:*}-$d|$f dir=$d"); done
+	done
+	for f in full-close close-before-reply close-mid-reply close-after-accept refuse; do
+		FAULTS+=("$f|$f")
+	done
+}
+
 start_tp() { # NAME ARGS... : a tunnelprobe server, its listening lines parsed
 	local name=$1
 	shift
@@ -137,7 +152,8 @@ start_tp() { # NAME ARGS... : a tunnelprobe server, its listening lines parsed
 	TP_PORT=$(sed -n 's/^listening \([0-9.]*\|\[.*\]\):\([0-9]*\)$/\2/p' "$T/$name.out" | head -1)
 	TP_HTTP=$(sed -n 's/^listening http .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
 	TP_HTTPS=$(sed -n 's/^listening https .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
-	[ -n "$TP_PORT$TP_HTTP$TP_HTTPS" ]
+	TP_QUIC=$(sed -n 's/^listening quic .*:\([0-9]*\)$/\1/p' "$T/$name.out" | head -1)
+	[ -n "$TP_PORT$TP_HTTP$TP_HTTPS$TP_QUIC" ]
 }
 
 # json FILE EXPR: a python expression over the parsed JSON `d`
@@ -152,4 +168,56 @@ start_stack() { # NAME RUNID FAULT
 	start_tp "proxy-$1" proxy --listen 127.0.0.1:0 --ledger "$T/proxy-$1.jsonl" --run-id "$2" --fault "$3" ||
 		return 1
 	eval "${1}_P=$TP_PORT"
+}
+
+# QUIC peers (UDP), for the HTTP/3 tests:
+#   free_udp_port              prints a free UDP port on 127.0.0.1 (bind to port 0)
+#   wait_udp PORT              waits until something is bound to 127.0.0.1:PORT/udp (5 s)
+#   start_gtlsserver NAME [OPTIONS]
+#                              Debian's ngtcp2 GnuTLS example server on a free UDP port
+#                              (GS_PORT, GS_PID), serving $T/www with $T/leaf.pem (make_ca
+#                              first); its output in $T/NAME.log
+#   keylog_decrypts NAME PORT KEYLOG CMD...
+#                              captures udp PORT on lo while CMD runs (CMD writes an NSS key
+#                              log to KEYLOG): ok when tshark finds HTTP/3 HEADERS frames
+#                              with the log and none without. Needs root, tcpdump, tshark
+#                              (the caller checks with need_root / need_cmd).
+free_udp_port() {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_udp() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ss -Hlun "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+start_gtlsserver() {
+	local name=$1
+	shift
+	GS_PORT=$(free_udp_port)
+	bg gtlsserver -q -d "$T/www" "$@" 127.0.0.1 "$GS_PORT" "$T/leaf.key" "$T/leaf.pem" >"$T/$name.log" 2>&1
+	GS_PID=${_tp_pids[-1]}
+	wait_udp "$GS_PORT"
+}
+keylog_decrypts() {
+	local name=$1 port=$2 keylog=$3 i pid with without
+	shift 3
+	rm -f "$keylog" "$T/keylog.pcap" "$T/keylog-tcpdump.err"
+	tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$T/keylog.pcap" "udp port $port" \
+		2>"$T/keylog-tcpdump.err" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do grep -qs "listening on" "$T/keylog-tcpdump.err" && break; sleep 0.05; done
+	"$@" >/dev/null
+	sleep 0.2 # the last packets reach the capture
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	with=$(tshark -r "$T/keylog.pcap" -o "tls.keylog_file:$keylog" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
+	without=$(tshark -r "$T/keylog.pcap" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
+	if [ "$with" -ge 2 ] && [ "$without" -eq 0 ]; then
+		ok "$name ($with frames; none without the log)"
+	else
+		not_ok "$name" "HEADERS frames with keys: $with, without: $without"
+	fi
 }

@@ -2,12 +2,16 @@
 # after lib.sh and peers.sh. Configurations are the ones docs/check.md documents.
 #   start_squid_check       SQUID_PORT: squid with caching on (memory cache), and
 #                           127.0.0.2 denied (for --denied 127.0.0.2:9)
-#   start_nginx_gateway PORT  NGINX_GW_PORT: nginx as a reverse proxy to our origin at
-#                           127.0.0.1:PORT, limit_req 50r/s burst 50 -> 429 +
-#                           Retry-After: 1, upstream keepalive
+#   start_nginx_gateway PORT [plain]  NGINX_GW_PORT: nginx as a reverse proxy to our
+#                           origin at 127.0.0.1:PORT, limit_req 50r/s burst 50 -> 429 +
+#                           Retry-After: 1, upstream keepalive (plain: no limit_req)
 #   start_microsocks_auth   SOCKS_PORT: microsocks demanding user tp, password secret
 #   start_ref_proxy ARGS... REF_PORT, REF_PID: the reference proxy on a free port, with
 #                           224.0.0.0/4 allowed (the unreachable checks aim there)
+#   start_ref_gateway PORT ARGS...  REF_GW_PORT, REF_GW_PID: the reference proxy's
+#                           reverse mode in front of our origin at 127.0.0.1:PORT
+#   fault_fails SPEC ID WORD RC JSON  ok when check ID failed (check exited RC = 1) with
+#                           WORD in its detail: what a proxy --fault SPEC must do
 
 start_squid_check() {
 	SQUID_PORT=$(free_port)
@@ -38,8 +42,10 @@ CONF
 	wait_port "$SQUID_PORT" 30
 }
 
-start_nginx_gateway() { # ORIGIN_PORT
+start_nginx_gateway() { # ORIGIN_PORT [plain]
 	NGINX_GW_PORT=$(free_port)
+	local limit="limit_req zone=gw burst=50 nodelay;"
+	[ "${2:-}" = plain ] && limit=""
 	mkdir -p "$T/nginxgw"
 	cat >"$T/nginxgw/nginx.conf" <<CONF
 daemon off; worker_processes 1; pid $T/nginxgw/pid;
@@ -55,7 +61,7 @@ http {
   server {
     listen 127.0.0.1:$NGINX_GW_PORT;
     location / {
-      limit_req zone=gw burst=50 nodelay;
+      $limit
       limit_req_status 429;
       add_header Retry-After \$retry_after always;
       proxy_pass http://tp_origin;
@@ -67,6 +73,27 @@ http {
 CONF
 	bg nginx -c "$T/nginxgw/nginx.conf" -p "$T/nginxgw"
 	wait_port "$NGINX_GW_PORT"
+}
+
+start_ref_gateway() { # ORIGIN_PORT ARGS... (extra proxy flags: --rate-limit, --fault, ...)
+	local op=$1
+	shift
+	start_tp refgw proxy --listen 127.0.0.1:0 --reverse "http://127.0.0.1:$op" "$@" || return 1
+	REF_GW_PORT=$TP_PORT
+	REF_GW_PID=$TP_PID
+}
+
+fault_fails() {
+	local r
+	r=$(python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+c=[c for c in d["checks"] if c["id"]==sys.argv[2]]
+print(c[0]["result"]+"|"+c[0]["detail"] if c else "missing|")' "$5" "$2")
+	if [ "$4" = 1 ] && [ "${r%%|*}" = fail ] && [[ "${r#*|}" == *"$3"* ]]; then
+		ok "--fault $1 fails $2 (${r#*|})"
+	else
+		not_ok "--fault $1 fails $2" "exit $4, got '$r', want fail with '$3'"
+	fi
 }
 
 start_microsocks_auth() {
@@ -83,7 +110,8 @@ start_ref_proxy() { # ARGS... (extra proxy flags, e.g. --fault SPEC)
 }
 
 # run_subject NAME JSON [CHECK ARGS...]: starts subject NAME (squid, tinyproxy,
-# microsocks, microsocks-auth, nginx, reference) as docs/check.md sets it up and runs `tunnelprobe check`
+# microsocks, microsocks-auth, nginx, reference, reference-reverse) as docs/check.md sets
+# it up and runs `tunnelprobe check`
 # on every profile it serves, writing JSON; the check's exit status is returned. The
 # matrix script (bench/check-matrix.sh) and tests/e2e/check_peers.sh both use it.
 run_subject() {
@@ -112,6 +140,12 @@ run_subject() {
 		start_nginx_gateway "$op" || return 2
 		"$TP_BIN" check --gateway "http://127.0.0.1:$NGINX_GW_PORT" \
 			--origin-url "http://127.0.0.1:$op" --profile gateway --breaker-wait 5 \
+			"${common[@]}" "$@" ;;
+	reference-reverse) # hardened as docs/incidents/gateway-hardening/gateway.sh does it
+		op=$(free_port)
+		start_ref_gateway "$op" --rate-limit 50/s --breaker failures=5,cooldown=2 || return 2
+		"$TP_BIN" check --gateway "http://127.0.0.1:$REF_GW_PORT" --origin-url "http://127.0.0.1:$op" \
+			--metrics "http://127.0.0.1:$REF_GW_PORT/metrics" --profile gateway --breaker-wait 10 \
 			"${common[@]}" "$@" ;;
 	reference)
 		start_ref_proxy || return 2

@@ -21,12 +21,7 @@ O="http://127.0.0.1:$OH"
 head -c 40000 /dev/zero | tr '\0' 'u' >"$T/up.bin"
 
 # NAME|SPEC: every fault with a direction both ways, the others once, and none.
-FAULTS=("none|")
-for f in "truncate:after=20000" "rst:after=20000" "stall:after=20000" "corrupt:at=5000" \
-	"slow:bps=40000" "no-fin" "drop-chunk-end"; do
-	for d in down up; do FAULTS+=("${f%%:*}-$d|$f dir=$d"); done
-done
-for f in full-close close-before-reply close-mid-reply close-after-accept refuse; do FAULTS+=("$f|$f"); done
+fault_matrix
 
 pids=()
 for entry in "${FAULTS[@]}"; do

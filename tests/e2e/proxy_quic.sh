@@ -303,6 +303,8 @@ expect_eq "a TCP-only fault with a QUIC listener: exit 2, one line naming the fr
 expect_eq "a QUIC-only fault with a TCP listener: exit 2, one line" "$? $(wc -l <"$T/refuse2.err")" "2 1"
 "$TP_BIN" proxy --quic-listen 127.0.0.1:0 --fault "flow-starve dir=down" >/dev/null 2>&1
 expect_eq "flow-starve takes no dir=" "$?" "2"
+"$TP_BIN" proxy --listen 127.0.0.1:0 --quic-listen 127.0.0.1:0 --reverse "http://127.0.0.1:$OH" >/dev/null 2>"$T/rev.err"
+expect_eq "--reverse with --quic-listen: exit 2, one line" "$? $(wc -l <"$T/rev.err")" "2 1"
 "$TP_BIN" proxy --quic-listen nowhere >/dev/null 2>"$T/bad.err"
 expect_eq "a bad --quic-listen: exit 2, one line" "$? $(wc -l <"$T/bad.err")" "2 1"
 "$TP_BIN" proxy --quic-listen 127.0.0.1:0 --quic-cert /nonexistent --quic-key /nonexistent >/dev/null 2>"$T/cert.err"

@@ -17,31 +17,10 @@ need_cmd gtlsserver "quic interop: gtlsserver" || finish
 need_cmd gtlsclient "quic interop: gtlsclient" || finish
 [ -x "$H3PEER" ] || { not_ok "quic interop" "$H3PEER was not built"; finish; }
 
-free_udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_udp() { # PORT: until something is bound to 127.0.0.1:PORT/udp (5 s at most)
-	local i
-	for ((i = 0; i < 100; i++)); do
-		ss -Hlun "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 mkdir -p "$T/www" "$T/dl" "$T/gdl" "$T/lossy"
 for size in 1024 1048576 10485760; do head -c "$size" /dev/urandom >"$T/www/b$size"; done
 make_ca || { not_ok "quic interop: certificates"; finish; }
 (T=$T/other && mkdir -p "$T" && make_ca) || not_ok "quic interop: second CA"
-
-start_gtlsserver() { # NAME [gtlsserver options]: sets GS_PORT
-	local name=$1
-	shift
-	GS_PORT=$(free_udp_port)
-	bg gtlsserver -q -d "$T/www" "$@" 127.0.0.1 "$GS_PORT" "$T/leaf.key" "$T/leaf.pem" \
-		>"$T/$name.log" 2>&1
-	wait_udp "$GS_PORT"
-}
 
 get() { # PORT FILE OUT [h3peer get options]
 	local port=$1 file=$2 out=$3
@@ -72,21 +51,8 @@ if start_gtlsserver gtlsserver; then
 	# The NSS key log decrypts a capture: HTTP/3 HEADERS frames only with the keys.
 	if need_root "key log decrypts a capture" && need_cmd tshark "key log: tshark" &&
 		need_cmd tcpdump "key log: tcpdump"; then
-		tcpdump -i lo -s 0 -B 65536 -U --immediate-mode -w "$T/h3.pcap" "udp port $GS_PORT" \
-			2>"$T/tcpdump.err" &
-		tcpdump_pid=$!
-		for ((i = 0; i < 100; i++)); do grep -q "listening on" "$T/tcpdump.err" && break; sleep 0.05; done
-		get "$GS_PORT" b1024 "$T/dl/k" --cacert "$T/ca.pem" --keylog "$T/keylog" >/dev/null
-		sleep 0.2 # the last packets reach the capture
-		kill "$tcpdump_pid"
-		wait "$tcpdump_pid" 2>/dev/null
-		with=$(tshark -r "$T/h3.pcap" -o "tls.keylog_file:$T/keylog" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
-		without=$(tshark -r "$T/h3.pcap" -Y 'http3.frame_type == 0x01' 2>/dev/null | wc -l)
-		if [ "$with" -ge 2 ] && [ "$without" -eq 0 ]; then
-			ok "key log: tshark decrypts HEADERS ($with frames; none without the log)"
-		else
-			not_ok "key log" "HEADERS frames with keys: $with, without: $without"
-		fi
+		keylog_decrypts "key log: tshark decrypts HEADERS" "$GS_PORT" "$T/keylog" \
+			get "$GS_PORT" b1024 "$T/dl/k" --cacert "$T/ca.pem" --keylog "$T/keylog"
 	fi
 else
 	not_ok "gtlsserver starts" "$(tail -3 "$T/gtlsserver.log")"

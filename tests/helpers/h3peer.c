@@ -5,10 +5,20 @@
  *   h3peer get [--cacert F | -k] [--keylog F] [--out F] [--timeout S] HOST PORT URL
  *       GET URL from HOST:PORT (SNI and :authority from the URL); the body goes to --out.
  *       Prints "status=N bytes=N end=0|1 close=REASON"; exit 0 on a 200 with its FIN.
- *   h3peer serve --cert F --key F --dir D [--port-file F] [--requests N] [--timeout S]
+ *   h3peer serve --cert F --key F [--dir D] [--port-file F] [--requests N] [--timeout S]
  *                ADDR PORT
  *       Serves files below D over HTTP/3 (PORT 0: any; the port goes to --port-file);
  *       exits after N responses were fully acknowledged, or at the timeout (status 1).
+ *       /gen/SIZE serves SIZE bytes of lib/payload with the probe's verification headers
+ *       (x-tp-seed, x-tp-length) and content-length; a query makes it misbehave after N
+ *       body bytes (the probe's HTTP/3 tests, tests/e2e/probe_h3.sh):
+ *         ?reset=N[&code=C]  RESET_STREAM + STOP_SENDING with code C (default 0x102)
+ *         ?close=N[&code=C]  CONNECTION_CLOSE with application code C (default 0x102)
+ *         ?fin=N             FIN after N bytes, short of the announced length
+ *         ?stall=N           stop sending on the stream; the connection lives on
+ *         ?silent=N          stop answering: every later datagram of the connection is
+ *                            ignored and nothing more is sent
+ *         ?nofin             every announced byte, but never the FIN
  *   h3peer bench [--mib N] [--h3] [--payload N]
  *       N MiB client to server over one stream of an in-memory connection on the real
  *       clock (--h3: server to client as an HTTP/3 GET); prints MB/s. Context only.
@@ -47,7 +57,7 @@ static void die(const char *what)
 	} while (0)
 #include "tests/helpers/quic_pair.h"
 
-#define MAX_CONNS 16
+#define MAX_CONNS 64
 #define RECV_BATCH 256
 
 static uint64_t now_us(void)
@@ -266,6 +276,7 @@ struct sconn {
 	struct quic_conn q;
 	struct h3_conn h;
 	bool used, h3_up;
+	bool silent;              /* ?silent: ignores the client, sends nothing */
 	bool peer_done;           /* the client closed with H3_NO_ERROR */
 	struct server *srv;
 };
@@ -282,10 +293,61 @@ struct server {
 	unsigned served;
 };
 
+enum misbehave { MB_NONE, MB_RESET, MB_CLOSE, MB_FIN, MB_STALL, MB_SILENT, MB_NOFIN };
+
 struct sfile {
-	int fd;
+	int fd;                   /* a file below --dir, or -1 for /gen/SIZE */
 	uint64_t size, sent;
+	uint64_t seed;            /* /gen: the payload's seed */
+	enum misbehave mb;
+	uint64_t after;           /* body bytes before the misbehaviour */
+	uint64_t code;
 };
+
+/* The value of key in query q ("a=1&b=2"), or NULL. */
+static const char *query_get(const char *q, const char *key, char *out, size_t cap)
+{
+	size_t klen = strlen(key);
+	for (const char *p = q; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+		if (strncmp(p, key, klen) != 0 || (p[klen] != '=' && p[klen] != '&' && p[klen] != '\0'))
+			continue;
+		const char *v = p[klen] == '=' ? p + klen + 1 : p + klen;
+		size_t n = strcspn(v, "&");
+		snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
+		return out;
+	}
+	return NULL;
+}
+
+/* /gen/SIZE[?misbehaviour]: fills f; false when path is not one. */
+static bool parse_gen(const char *path, struct sfile *f)
+{
+	if (strncmp(path, "/gen/", 5) != 0)
+		return false;
+	char *end;
+	f->size = strtoull(path + 5, &end, 10);
+	if (end == path + 5 || (*end && *end != '?'))
+		return false;
+	f->seed = payload_seed(path, (size_t)(end - path));
+	const char *q = *end == '?' ? end + 1 : "";
+	static const struct {
+		const char *key;
+		enum misbehave mb;
+	} modes[] = {{"reset", MB_RESET}, {"close", MB_CLOSE}, {"fin", MB_FIN}, {"stall", MB_STALL},
+		     {"silent", MB_SILENT}, {"nofin", MB_NOFIN}};
+	char v[32];
+	f->code = H3_INTERNAL_ERROR;
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+		if (query_get(q, modes[i].key, v, sizeof v)) {
+			f->mb = modes[i].mb;
+			f->after = strtoull(v, NULL, 10);
+		}
+	if (query_get(q, "code", v, sizeof v))
+		f->code = strtoull(v, NULL, 0);
+	if (f->mb == MB_NOFIN)
+		f->after = f->size;
+	return true;
+}
 
 static void on_cid(struct sconn *sc, const struct quic_event *ev)
 {
@@ -295,12 +357,36 @@ static void on_cid(struct sconn *sc, const struct quic_event *ev)
 		quic_cidmap_del(&sc->srv->map, ev->cid, ev->cidlen);
 }
 
-static void serve_more(struct h3_conn *h, struct h3_stream *s)
+/* What a misbehaving response does once it sent f->after body bytes. */
+static void misbehave(struct sconn *sc, struct h3_stream *s, struct sfile *f)
 {
+	struct h3_conn *h = &sc->h;
+	switch (f->mb) {
+	case MB_RESET: h3_stream_reset(h, s, f->code); break;
+	case MB_CLOSE: quic_conn_close(&sc->q, true, f->code, "h3peer: close"); break;
+	case MB_FIN: h3_stream_end(h, s); break;
+	case MB_SILENT: sc->silent = true; break;
+	default: break; /* stall, nofin: nothing more, ever */
+	}
+	f->mb = MB_STALL; /* once */
+	f->after = 0;
+}
+
+static void serve_more(struct sconn *sc, struct h3_stream *s)
+{
+	struct h3_conn *h = &sc->h;
 	struct sfile *f = s->user;
 	uint8_t buf[16384];
-	while (f && f->sent < f->size) {
-		ssize_t n = pread(f->fd, buf, sizeof buf, (off_t)f->sent);
+	if (!f || sc->silent)
+		return;
+	uint64_t stop = f->mb != MB_NONE ? f->after : f->size;
+	while (f->sent < stop && f->sent < f->size) {
+		uint64_t want = stop - f->sent < sizeof buf ? stop - f->sent : sizeof buf;
+		ssize_t n = (ssize_t)want;
+		if (f->fd >= 0)
+			n = pread(f->fd, buf, (size_t)want, (off_t)f->sent);
+		else
+			payload_fill(f->seed, f->sent, buf, (size_t)want);
 		if (n <= 0) {
 			h3_stream_reset(h, s, H3_INTERNAL_ERROR);
 			return;
@@ -310,8 +396,12 @@ static void serve_more(struct h3_conn *h, struct h3_stream *s)
 			return; /* full: H3_EV_WRITABLE brings us back */
 		f->sent += (uint64_t)w;
 	}
-	if (f)
+	if (f->mb == MB_NONE)
 		h3_stream_end(h, s);
+	else if (f->mb == MB_FIN || s->body_acked >= f->after)
+		misbehave(sc, s, f);
+	/* else: misbehave once the client has the bytes (H3_EV_ACKED brings us back), so
+	 * they arrived before the reset, close or silence */
 }
 
 static void on_request(struct sconn *sc, struct h3_stream *s)
@@ -319,12 +409,14 @@ static void on_request(struct sconn *sc, struct h3_stream *s)
 	struct h3_conn *h = &sc->h;
 	char path[PATH_MAX];
 	const char *p = s->path ? s->path : "";
+	struct sfile gen = {.fd = -1};
 	int fd = -1;
 	struct stat st;
-	if (p[0] == '/' && !strstr(p, "..") && snprintf(path, sizeof path, "%s%s", sc->srv->dir, p) <
-							  (int)sizeof path)
+	bool is_gen = parse_gen(p, &gen);
+	if (!is_gen && sc->srv->dir && p[0] == '/' && !strstr(p, "..") &&
+	    snprintf(path, sizeof path, "%s%s", sc->srv->dir, p) < (int)sizeof path)
 		fd = open(path, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (!is_gen && (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
 		if (fd >= 0)
 			close(fd);
 		h3_submit_response(h, s, 404, NULL, 0, false);
@@ -333,15 +425,19 @@ static void on_request(struct sconn *sc, struct h3_stream *s)
 	struct sfile *f = malloc(sizeof *f);
 	if (!f)
 		die("out of memory");
-	f->fd = fd;
-	f->size = (uint64_t)st.st_size;
-	f->sent = 0;
+	*f = gen;
+	if (!is_gen) {
+		f->fd = fd;
+		f->size = (uint64_t)st.st_size;
+	}
 	s->user = f;
-	char len[32];
+	char len[32], seed[24];
 	snprintf(len, sizeof len, "%llu", (unsigned long long)f->size);
-	struct h3_header fields[] = {{"content-length", len}, {"server", "tunnelprobe-h3peer"}};
-	h3_submit_response(h, s, 200, fields, 2, true);
-	serve_more(h, s);
+	snprintf(seed, sizeof seed, "%016llx", (unsigned long long)f->seed);
+	struct h3_header fields[] = {{"content-length", len}, {"server", "tunnelprobe-h3peer"},
+				     {"x-tp-seed", seed}, {"x-tp-length", len}};
+	h3_submit_response(h, s, 200, fields, is_gen ? 4 : 2, true);
+	serve_more(sc, s);
 }
 
 static void serve_h3_event(struct h3_conn *h, const struct h3_event *ev, void *arg)
@@ -360,7 +456,8 @@ static void serve_h3_event(struct h3_conn *h, const struct h3_event *ev, void *a
 		on_request(sc, ev->stream);
 		break;
 	case H3_EV_WRITABLE:
-		serve_more(h, ev->stream);
+	case H3_EV_ACKED:
+		serve_more(sc, ev->stream);
 		break;
 	case H3_EV_CLOSED:
 		if (f) {
@@ -369,7 +466,8 @@ static void serve_h3_event(struct h3_conn *h, const struct h3_event *ev, void *a
 			if (!ev->has_code && f->sent == f->size &&
 			    (ev->stream->body_acked == f->size || sc->peer_done))
 				sc->srv->served++;
-			close(f->fd);
+			if (f->fd >= 0)
+				close(f->fd);
 			free(f);
 			ev->stream->user = NULL;
 		}
@@ -405,6 +503,8 @@ static void server_datagram(struct server *sv, const uint8_t *pkt, size_t len,
 	if (rv < 0)
 		return;
 	struct sconn *sc = quic_cidmap_get(&sv->map, ids.dcid, ids.dcidlen);
+	if (sc && sc->silent)
+		return; /* ?silent: the server stopped answering this connection */
 	if (!sc) {
 		if (!ids.long_header)
 			return;
@@ -467,8 +567,8 @@ static int cmd_serve(int argc, char **argv)
 		else
 			die("serve: unknown option");
 	}
-	if (argc - i != 2 || !cert || !key || !dir)
-		die("usage: h3peer serve --cert F --key F --dir D [--port-file F] ADDR PORT");
+	if (argc - i != 2 || !cert || !key)
+		die("usage: h3peer serve --cert F --key F [--dir D] [--port-file F] ADDR PORT");
 	static struct server sv;
 	sv.dir = dir;
 	if (resolve(argv[i], argv[i + 1], &sv.local, &sv.local_len) != 0)
@@ -499,7 +599,7 @@ static int cmd_serve(int argc, char **argv)
 	while (!done && now_us() < deadline) {
 		uint64_t expiry = UINT64_MAX;
 		for (int k = 0; k < MAX_CONNS; k++)
-			if (sv.conns[k].used && quic_conn_expiry(&sv.conns[k].q) < expiry)
+			if (sv.conns[k].used && !sv.conns[k].silent && quic_conn_expiry(&sv.conns[k].q) < expiry)
 				expiry = quic_conn_expiry(&sv.conns[k].q);
 		if (wait_readable(sv.fd, expiry, deadline)) {
 			for (int n = 0; n < RECV_BATCH; n++) {
@@ -516,6 +616,11 @@ static int cmd_serve(int argc, char **argv)
 			struct sconn *sc = &sv.conns[k];
 			if (!sc->used)
 				continue;
+			if (sc->silent) {
+				/* Gone quiet: no timers, no datagrams; freed when the client has
+				 * given up (its idle timeout, or the server's end). */
+				continue;
+			}
 			if (now_us() >= quic_conn_expiry(&sc->q))
 				quic_conn_handle_expiry(&sc->q, now_us());
 			send_all(sv.fd, &sc->q);

@@ -330,6 +330,60 @@ static void test_address_format(void **state)
 	assert_string_equal(pkt_addr_format(6, mapped, 2, out, sizeof out), "[::ffff:10.0.0.7]:2");
 }
 
+/* UDP (QUIC captures): pkt_parse_ip decodes it, pkt_parse still refuses it; the UDP
+ * length, not the capture, says how long the payload is; lies are classified. */
+static void test_udp(void **state)
+{
+	(void)state;
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct frame f;
+		link_hdr(&f, PKT_LINK_EN10MB, v6);
+		ip_tcp(&f, v6, 0, 0, NULL, NULL, 0);
+		/* Rewrite the transport: protocol 17, an 8-byte UDP header and 30 bytes. */
+		uint8_t *ip = f.b + 14, *udp = ip + (v6 ? 40 : 20);
+		if (v6) {
+			ip[6] = 17;
+			put16(ip + 4, 38);
+		} else {
+			ip[9] = 17;
+			put16(ip + 2, 58);
+		}
+		put16(udp, 50000);
+		put16(udp + 2, 443);
+		put16(udp + 4, 38);
+		put16(udp + 6, 0);
+		memset(udp + 8, 0xc3, 30);
+		f.len = (size_t)(udp + 38 - f.b);
+		struct pkt p;
+		assert_int_equal(pkt_parse(PKT_LINK_EN10MB, f.b, f.len, f.len, true, &p), PKT_E_NOT_TCP);
+		assert_int_equal(pkt_parse_ip(PKT_LINK_EN10MB, f.b, f.len, f.len, true, &p), 0);
+		assert_int_equal(p.proto, PKT_PROTO_UDP);
+		assert_int_equal(p.sport, 50000);
+		assert_int_equal(p.dport, 443);
+		assert_int_equal(p.payload_len, 30);
+		assert_int_equal(p.payload_cap, 30);
+		assert_ptr_equal(p.payload, udp + 8);
+		/* A snaplen cut keeps the count. */
+		assert_int_equal(pkt_parse_ip(PKT_LINK_EN10MB, f.b, f.len - 20, f.len, true, &p), 0);
+		assert_int_equal(p.payload_len, 30);
+		assert_int_equal(p.payload_cap, 10);
+		/* Every truncation inside the headers is "truncated", never a read past. */
+		for (size_t cut = 0; cut < (size_t)(udp + 8 - f.b); cut++)
+			assert_true(pkt_parse_ip(PKT_LINK_EN10MB, f.b, cut, cut, true, &p) < 0);
+		put16(udp + 4, 7);
+		assert_int_equal(pkt_parse_ip(PKT_LINK_EN10MB, f.b, f.len, f.len, true, &p), PKT_E_BAD_UDP);
+		put16(udp + 4, 39);
+		assert_int_equal(pkt_parse_ip(PKT_LINK_EN10MB, f.b, f.len, f.len, true, &p), PKT_E_BAD_UDP);
+		/* TCP through pkt_parse_ip is what pkt_parse gives. */
+		link_hdr(&f, PKT_LINK_EN10MB, v6);
+		ip_tcp(&f, v6, PKT_ACK, 5, "abc", NULL, 0);
+		assert_int_equal(pkt_parse_ip(PKT_LINK_EN10MB, f.b, f.len, f.len, true, &p), 0);
+		assert_int_equal(p.proto, PKT_PROTO_TCP);
+		assert_int_equal(p.payload_len, 3);
+	}
+	assert_string_equal(pkt_strerror(PKT_E_BAD_UDP), "bad udp header");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_lies_about_lengths),
 		cmocka_unit_test(test_every_truncation_point),
 		cmocka_unit_test(test_address_format),
+		cmocka_unit_test(test_udp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

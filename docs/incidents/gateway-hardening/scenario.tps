@@ -1,8 +1,9 @@
-# A load and regression soak for a forward proxy or gateway: an open-loop load at
-# 400 requests/s of plain HTTP through the proxy, checked against the error rate,
-# latency, connection reuse and the proxy's RSS and fds, and with --baseline against
-# the previous run. It checks no gateway feature: rate limiting (429 + Retry-After)
-# and circuit breaking (503) need checks of their own, which do not exist yet.
+# A load and regression soak for a forward proxy: an open-loop load at 400 requests/s
+# of plain HTTP through the proxy, checked against the error rate, latency,
+# connection reuse and the proxy's RSS and fds, and with --baseline against the
+# previous run. It checks no gateway feature: rate limiting (429 + Retry-After), the
+# circuit breaker (503 + X-Circuit-Breaker) and metrics are checked by gateway.sh
+# beside this file (tunnelprobe check --profile gateway; README.md).
 scenario gateway-hardening
 description load and regression soak: errors, latency, connection reuse, proxy RSS and fds
 

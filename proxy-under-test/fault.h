@@ -31,6 +31,8 @@
  *   no-fin              eof               relay.c relay_propagate_eof; dir=          tcp, quic
  *                                         qrelay.c end_toward
  *   full-close          eof               relay.c relay_propagate_eof  either        tcp
+ *   short-send-drop     sent              relay.c relay_written        dir=          tcp
+ *     [after=N]         (streams legs only: the Windows build, docs/proxy.md)
  *   reset-as-fin        reset             relay.c relay_fill_read;     dir=          tcp, quic
  *                                         qrelay.c on_tcp_reset,
  *                                         qrelay_stream_reset
@@ -82,6 +84,8 @@ enum fault_kind {
 	FAULT_CORRUPT,           /* at=N: flip a bit of byte N */
 	FAULT_SLOW,              /* bps=N: relay at most N bytes per second */
 	FAULT_DROP_CHUNK_END,    /* drop a chunked body's last chunk "0\r\n\r\n", then FIN */
+	FAULT_SHORT_SEND_DROP,   /* [after=N]: a send completion that leaves bytes of the buffer
+				  * unsent is taken as the end of them: the rest dropped, FIN */
 	FAULT_RESET_AS_FIN,      /* a reset read from one side is passed on as an orderly end */
 	FAULT_FIN_DELAY,         /* ms=N: the end (FIN) is passed on N ms late (QUIC) */
 	FAULT_RESET,             /* after=N: RESET_STREAM toward the receiver (QUIC) */
@@ -115,6 +119,7 @@ enum fault_hook {
 	FAULT_AT_READ,       /* bytes just read from a leg, before they are relayed */
 	FAULT_AT_LAST_CHUNK, /* a chunked body's last chunk, about to be relayed */
 	FAULT_AT_WRITE,      /* bytes about to be written to a leg */
+	FAULT_AT_SENT,       /* a write to a streams leg completed (leg.h) */
 	FAULT_AT_EOF,        /* a FIN read from one leg, to pass on to the other */
 	FAULT_AT_RESET,      /* a reset read from one leg, to pass on to the other */
 	FAULT_AT_CREDIT,     /* a QUIC tunnel's stream is taken: the credit it is given */
@@ -131,11 +136,13 @@ enum fault_scope {
 /* One row of the table above. */
 struct fault_info {
 	const char *name;      /* as in a spec: "truncate", "close-after-accept", ... */
-	const char *param;     /* the one parameter it needs ("after", "at", "bps", "ms"), or NULL */
+	const char *param;     /* its one parameter ("after", "at", "bps", "ms"), or NULL */
+	bool param_optional;   /* the parameter may be left out (then 0) */
 	enum fault_hook hook;
 	enum fault_scope scope;
 	unsigned modes[2];     /* the FAULT_MODE_* bits it acts in, by the dir= of its spec */
 	bool sees_bytes;       /* it must see relayed bytes in a buffer: no splice(2) */
+	bool needs_streams;    /* it acts on write completions: streams legs only (leg.h) */
 };
 
 struct fault {
@@ -182,6 +189,8 @@ const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind 
 				   enum fault_dir dir);
 /* Counts one more act of f (one of set's) in acts[] (set order). */
 void fault_set_acted(const struct fault_set *set, uint32_t acts[FAULT_MAX], const struct fault *f);
+/* The first of faults[0..n) that acts on write completions (needs_streams), or NULL. */
+const struct fault *fault_needs_streams(const struct fault *faults, size_t n);
 /* True when a fault of set must see relayed bytes (its tunnel is not spliced). */
 bool fault_set_sees_bytes(const struct fault_set *set);
 /* True when buf[0..len) ends with a chunked body's last chunk "0\r\n\r\n" (with no

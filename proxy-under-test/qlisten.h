@@ -16,6 +16,41 @@
 #ifndef TP_PROXY_QLISTEN_H
 #define TP_PROXY_QLISTEN_H
 
+#ifdef _WIN32
+/* The Windows build has no QUIC (no GnuTLS or ngtcp2 for mingw; the q*.c files are left
+ * out of WIN_PARTS): --quic-listen is refused at start with one line, and the worker's
+ * hooks do nothing. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "proxy-under-test/server.h"
+
+struct qserver {
+	int none;
+};
+static inline int qserver_init(struct qserver *qs, const struct proxy_config *cfg)
+{
+	(void)qs;
+	(void)cfg;
+	fputs("tunnelprobe proxy: --quic-listen: the Windows build has no QUIC\n", stderr);
+	return -1;
+}
+static inline void qserver_free(struct qserver *qs) { (void)qs; }
+static inline int qlisten_open(struct qlisten *ql, struct proxy_worker *w, struct qserver *srv,
+			       struct net_addr *addrs, size_t n, bool shared, size_t *failed)
+{
+	(void)ql, (void)w, (void)srv, (void)addrs, (void)shared;
+	*failed = n;
+	return -ENOTSUP;
+}
+static inline void qlisten_drain(struct qlisten *ql) { (void)ql; }
+static inline void qlisten_close(struct qlisten *ql) { (void)ql; }
+static inline size_t qlisten_busy(const struct qlisten *ql) { (void)ql; return 0; }
+struct qlisten {
+	int none;
+};
+#else
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -108,5 +143,7 @@ void qlisten_flush(struct qconn *qc);
 /* lib/quic's connection-level events for qc (handshake done, connection IDs, closed),
  * also when lib/h3 passes them on (H3_EV_QUIC). */
 void qlisten_conn_event(struct qconn *qc, const struct quic_event *ev);
+
+#endif /* _WIN32 */
 
 #endif

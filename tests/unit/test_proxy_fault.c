@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,7 +119,26 @@ static void test_table_complete(void **state)
 		}
 		assert_in_range(fi->hook, FAULT_AT_REQUEST, FAULT_AT_CREDIT);
 		assert_in_range(fi->scope, FAULT_SCOPE_HANDSHAKE, FAULT_SCOPE_UP);
+		/* Only the fault that acts on write completions needs streams legs. */
+		assert_int_equal(fi->needs_streams, fi->hook == FAULT_AT_SENT);
 	}
+	/* short-send-drop's after= may be left out (0: the first such completion); the
+	 * other parameters may not. */
+	struct fault f;
+	const char *why = NULL;
+	assert_int_equal(fault_parse("short-send-drop p=0.34 seed=6", &f, &why), 0);
+	assert_int_equal(f.kind, FAULT_SHORT_SEND_DROP);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(fault_parse("short-send-drop:after=32768,dir=up", &f, &why), 0);
+	assert_int_equal(f.n, 32768);
+	assert_int_equal(f.dir, FAULT_UP);
+	assert_int_equal(fault_parse("truncate p=1", &f, &why), -EINVAL);
+	assert_ptr_equal(fault_needs_streams(&f, 0), NULL);
+	struct fault two[2];
+	assert_int_equal(fault_parse("rst:after=5", &two[0], &why), 0);
+	assert_int_equal(fault_parse("short-send-drop", &two[1], &why), 0);
+	assert_ptr_equal(fault_needs_streams(two, 2), &two[1]);
+	assert_ptr_equal(fault_needs_streams(two, 1), NULL);
 }
 
 /* The table of fault.h, one line per fault: what #14's property test holds the proxy
@@ -146,6 +166,7 @@ static void test_table_rows(void **state)
 		{FAULT_CORRUPT, FAULT_AT_READ, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_SLOW, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_DROP_CHUNK_END, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_SHORT_SEND_DROP, FAULT_AT_SENT, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_RESET_AS_FIN, FAULT_AT_RESET, FAULT_SCOPE_DIR, both, both, false},
 		{FAULT_FIN_DELAY, FAULT_AT_EOF, FAULT_SCOPE_DIR, quic, quic, false},
 		{FAULT_RESET, FAULT_AT_WRITE, FAULT_SCOPE_DIR, quic, quic, true},
@@ -208,7 +229,7 @@ static void test_idle_mode(void **state)
 		ntcp += tcp;
 		nquic += quic;
 	}
-	assert_int_equal(ntcp, 13);  /* the twelve of SPEC §5 and reset-as-fin */
+	assert_int_equal(ntcp, 14);  /* the twelve of SPEC §5, short-send-drop and reset-as-fin */
 	assert_int_equal(nquic, 8);  /* the eight of issue 17 */
 	assert_string_equal(fault_mode_name(FAULT_MODE_H3), "h3-connect");
 	assert_string_equal(fault_mode_name(FAULT_MODE_QSOCKS5), "socks5-quic");

@@ -69,7 +69,9 @@ int chain_feed(struct chain *c, const uint8_t *in, size_t len, size_t *used, cha
 		r = socks5_client_parse_method(in, len, &method, &err);
 		if (r == SOCKS5_NEED_MORE)
 			return CHAIN_NEED_MORE;
-		if (r < 0 || method == SOCKS5_METHOD_UNACCEPTABLE ||
+		if (r < 0)
+			return -EPROTO;
+		if (method == SOCKS5_METHOD_UNACCEPTABLE ||
 		    (method == SOCKS5_METHOD_USERPASS && !c->up->has_userinfo))
 			return -EACCES;
 		*used = (size_t)r;
@@ -85,7 +87,9 @@ int chain_feed(struct chain *c, const uint8_t *in, size_t len, size_t *used, cha
 		r = socks5_client_parse_userpass_reply(in, len, &status, &err);
 		if (r == SOCKS5_NEED_MORE)
 			return CHAIN_NEED_MORE;
-		if (r < 0 || status != 0)
+		if (r < 0)
+			return -EPROTO;
+		if (status != 0)
 			return -EACCES;
 		*used = (size_t)r;
 		c->step = 2;

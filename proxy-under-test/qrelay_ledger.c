@@ -7,22 +7,10 @@
 #include <string.h>
 
 #include "lib/jsonw.h"
+#include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
 
 #define QRELAY_LINE_MAX 4096
-
-static const char *end_name(enum leg_end e)
-{
-	switch (e) {
-	case END_OPEN: return "open";
-	case END_FIN: return "fin";
-	case END_RST: return "rst";
-	case END_TIMEOUT: return "timeout";
-	case END_LOCAL: return "local";
-	case END_LOCAL_RST: return "local_rst";
-	}
-	return "open";
-}
 
 static void str_or_null(struct jsonw *w, const char *key, const char *v)
 {
@@ -42,18 +30,12 @@ static void code_or_null(struct jsonw *w, const char *key, bool has, uint64_t co
 		jsonw_null(w);
 }
 
+/* One direction as the TCP lines have it (wire_sent = sent: a tunnel rewrites nothing). */
 static void dir_object(struct jsonw *w, const char *key, const struct qrelay_dir *d)
 {
-	jsonw_key(w, key);
-	jsonw_object_begin(w);
-	jsonw_field_uint(w, "received", d->received);
-	jsonw_field_uint(w, "sent", d->sent);
-	jsonw_field_uint(w, "recv_ops", d->recv_ops);
-	jsonw_field_uint(w, "send_ops", d->send_ops);
-	jsonw_field_uint(w, "short_sends", d->short_sends);
-	jsonw_field_uint(w, "dropped", d->dropped);
-	jsonw_field_uint(w, "wire_sent", d->sent);
-	jsonw_object_end(w);
+	struct relay_dir r = {d->received, d->sent, d->recv_ops, d->send_ops, d->short_sends, d->dropped,
+			      d->sent};
+	relay_dir_json(w, key, &r);
 }
 
 /* The "quic" object: the stream's counters as of its close, and how the connection
@@ -143,8 +125,8 @@ void qrelay_write_ledger(const struct qtun *t)
 	dir_object(&w, "down", &t->down);
 	dir_object(&w, "up", &t->up);
 	str_or_null(&w, "first_close", t->first_close);
-	jsonw_field_string(&w, "client_end", end_name(t->client_end));
-	jsonw_field_string(&w, "upstream_end", end_name(t->end));
+	jsonw_field_string(&w, "client_end", relay_end_name(t->client_end));
+	jsonw_field_string(&w, "upstream_end", relay_end_name(t->end));
 	jsonw_field_bool(&w, "shutdown_write_client", t->fin_to_client);
 	jsonw_field_bool(&w, "shutdown_write_upstream", t->shut_wr);
 	jsonw_key(&w, "reply");

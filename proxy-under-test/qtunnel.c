@@ -284,11 +284,7 @@ static void socks_request(struct qtun *t, const uint8_t *in, size_t len)
 		return;
 	}
 	socks_take(t, (size_t)r);
-	if (dst.atyp == SOCKS5_ATYP_DOMAIN)
-		snprintf(t->host, sizeof t->host, "%s", dst.domain);
-	else
-		inet_ntop(dst.atyp == SOCKS5_ATYP_IPV4 ? AF_INET : AF_INET6, dst.ip, t->host,
-			  sizeof t->host);
+	socks5_addr_host(&dst, t->host, sizeof t->host); /* a parsed address fits */
 	t->port = dst.port;
 	if (cmd != SOCKS5_CMD_CONNECT || t->port == 0) {
 		socks_fail(t, cmd != SOCKS5_CMD_CONNECT ? SOCKS5_REP_COMMAND_NOT_SUPPORTED

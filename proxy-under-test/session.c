@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 #ifndef _WIN32
-#include <arpa/inet.h> /* inet_ntop, ntohs; lib/net.h's Winsock headers have them */
+#include <arpa/inet.h> /* ntohs; lib/net.h's Winsock headers have it */
 #endif
 
 #include "lib/http1.h"
@@ -457,11 +457,7 @@ static int socks_step(struct session *s)
 		reply_and_close(s, SOCKS5_REP_COMMAND_NOT_SUPPORTED, NULL);
 		return -1;
 	}
-	if (dst.atyp == SOCKS5_ATYP_DOMAIN)
-		snprintf(s->host, sizeof s->host, "%s", dst.domain);
-	else
-		inet_ntop(dst.atyp == SOCKS5_ATYP_IPV4 ? AF_INET : AF_INET6, dst.ip, s->host,
-			  sizeof s->host);
+	socks5_addr_host(&dst, s->host, sizeof s->host); /* a parsed address fits */
 	s->port = dst.port;
 	if (s->port == 0) {
 		reply_and_close(s, SOCKS5_REP_GENERAL_FAILURE, NULL);

@@ -32,7 +32,8 @@ static inline int qserver_init(struct qserver *qs, const struct proxy_config *cf
 {
 	(void)qs;
 	(void)cfg;
-	fputs("tunnelprobe proxy: --quic-listen: the Windows build has no QUIC\n", stderr);
+	fputs("tunnelprobe proxy: --quic-listen: QUIC is not in the Windows build (Debian has no ngtcp2 or GnuTLS for mingw-w64)\n",
+	      stderr);
 	return -1;
 }
 static inline void qserver_free(struct qserver *qs) { (void)qs; }

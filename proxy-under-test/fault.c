@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,6 +293,16 @@ const struct fault *fault_needs_streams(const struct fault *faults, size_t n)
 		if (fault_info(faults[i].kind) && fault_info(faults[i].kind)->needs_streams)
 			return &faults[i];
 	return NULL;
+}
+
+void fault_set_specs(const struct fault_set *set, char *out, size_t cap)
+{
+	size_t l = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < set->n && l < cap; i++) {
+		int n = snprintf(out + l, cap - l, "%s%s", l ? "; " : "", set->hit[i]->spec);
+		l += n > 0 ? (size_t)n : 0;
+	}
 }
 
 bool fault_set_sees_bytes(const struct fault_set *set)

@@ -191,6 +191,10 @@ const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind 
 void fault_set_acted(const struct fault_set *set, uint32_t acts[FAULT_MAX], const struct fault *f);
 /* The first of faults[0..n) that acts on write completions (needs_streams), or NULL. */
 const struct fault *fault_needs_streams(const struct fault *faults, size_t n);
+/* The specs of set's faults joined by "; " into out[0..cap) (the ledger's "fault"; ""
+ * for none). cap FAULT_SPECS_MAX holds any set. */
+#define FAULT_SPECS_MAX (FAULT_MAX * 164)
+void fault_set_specs(const struct fault_set *set, char *out, size_t cap);
 /* True when a fault of set must see relayed bytes (its tunnel is not spliced). */
 bool fault_set_sees_bytes(const struct fault_set *set);
 /* True when buf[0..len) ends with a chunked body's last chunk "0\r\n\r\n" (with no

@@ -4,7 +4,6 @@
  * into a bounded buffer. */
 #include "proxy-under-test/qrelay.h"
 
-#include <string.h>
 
 #include "lib/jsonw.h"
 #include "proxy-under-test/relay.h"
@@ -104,11 +103,8 @@ void qrelay_write_ledger(const struct qtun *t)
 	struct ledger_file *ledger = &pw->shared->ledger;
 	if (!ledger_is_open(ledger))
 		return;
-	char faults[FAULT_MAX * 164] = "";
-	for (size_t i = 0; i < t->faults.n; i++) {
-		size_t l = strlen(faults);
-		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", t->faults.hit[i]->spec);
-	}
+	char faults[FAULT_SPECS_MAX];
+	fault_set_specs(&t->faults, faults, sizeof faults);
 	char line[QRELAY_LINE_MAX];
 	struct jsonw w;
 	jsonw_init(&w, line, sizeof line);

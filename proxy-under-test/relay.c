@@ -131,11 +131,8 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	struct ledger_file *ledger = &s->w->shared->ledger;
 	if (!ledger_is_open(ledger))
 		return; /* no --ledger: not even the JSON is built (forward writes one per request) */
-	char faults[FAULT_MAX * 164] = "";
-	for (size_t i = 0; i < s->faults.n; i++) {
-		size_t l = strlen(faults);
-		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", s->faults.hit[i]->spec);
-	}
+	char faults[FAULT_SPECS_MAX];
+	fault_set_specs(&s->faults, faults, sizeof faults);
 	struct relay_counts own = {0};
 	if (!c) {
 		flow_counts(&s->down, &own.down);

@@ -289,8 +289,18 @@ static void test_set_find_by_scope(void **state)
 	assert_null(fault_set_find(&set, FAULT_SLOW, FAULT_DOWN));
 	assert_null(fault_set_find(&set, FAULT_STALL, FAULT_DOWN));
 	assert_true(fault_set_sees_bytes(&set));
+	/* The ledger's "fault": the specs hit, in set order; cut, never overrun. */
+	char specs_out[FAULT_SPECS_MAX];
+	fault_set_specs(&set, specs_out, sizeof specs_out);
+	assert_string_equal(specs_out, "truncate:after=1 dir=up; drop-chunk-end dir=up; full-close; refuse");
+	fault_set_specs(&set, specs_out, 12);
+	assert_string_equal(specs_out, "truncate:af");
 	fault_set_pick(&set, faults + 2, 2, 42); /* full-close, refuse */
 	assert_false(fault_set_sees_bytes(&set));
+	fault_set_pick(&set, faults + 4, 1, 42); /* p=0: none */
+	fault_set_specs(&set, specs_out, sizeof specs_out);
+	assert_string_equal(specs_out, "");
+	fault_set_pick(&set, faults + 2, 2, 42);
 	/* flow-starve acts on the upload only, and counts its acts in set order. */
 	struct fault starve;
 	assert_int_equal(fault_parse("flow-starve", &starve, &why), 0);

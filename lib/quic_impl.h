@@ -48,6 +48,7 @@ struct quic_conn_impl {
 	bool close_announced;
 	bool conn_blocked;             /* connection-level credit exhausted */
 	bool stateless_reset;
+	char verify_host[256];         /* GnuTLS keeps the pointer, not a copy, for the session */
 };
 
 /* ---- quic.c */

@@ -176,18 +176,19 @@ int quic_tls_setup(struct quic_conn *c, const struct quic_conn_opts *o)
 		if (rv == 0 && o->sni && !is_ip_literal(o->sni))
 			rv = gnutls_server_name_set(im->tls, GNUTLS_NAME_DNS, o->sni, strlen(o->sni));
 		if (rv == 0 && !cctx->insecure) {
-			char addr[INET6_ADDRSTRLEN] = "";
 			const char *host = o->verify_host ? o->verify_host : o->sni;
-			if (!host) {
+			if (host) {
+				snprintf(im->verify_host, sizeof im->verify_host, "%s", host);
+			} else {
 				const struct sockaddr *sa = o->remote;
 				const void *ip = sa->sa_family == AF_INET6
 							 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
 							 : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-				inet_ntop(sa->sa_family, ip, addr, sizeof addr);
-				host = addr;
+				inet_ntop(sa->sa_family, ip, im->verify_host, sizeof im->verify_host);
 			}
-			/* GnuTLS copies the name. */
-			gnutls_session_set_verify_cert(im->tls, host, 0);
+			/* GnuTLS 3.7 keeps this pointer for the session's life (it copies nothing):
+			 * the name lives in the connection, not in the caller's memory. */
+			gnutls_session_set_verify_cert(im->tls, im->verify_host, 0);
 		}
 	}
 	if (rv != 0) {

@@ -5,7 +5,8 @@
 # that dies or times out counts as one failure. A line "ok ... # SKIP why" is a skip,
 # counted apart from passes and listed with its reason at the end.
 # Ends with "N passed, N failed, N skipped".
-# TESTS=pattern runs only matching unit binaries / e2e scripts.
+# TESTS=pattern runs only matching unit binaries / e2e scripts; TP_JOBS=N runs N e2e
+# scripts at a time (default 2; 1 runs them one by one).
 # TP_REQUIRE_PEERS=1 (set by `make test`, after `make deps`): a peer program that is
 # missing fails its test instead of skipping it.
 set -u
@@ -52,14 +53,32 @@ for src in tests/unit/test_*.c; do
 	[ "$rc" -ne 0 ] && tail -n 30 "$logdir/$name.log"
 done
 
+# e2e scripts run TP_JOBS at a time (default 2): each picks its own ports and temporary
+# folder, and most of their time is waiting on peers, timers and Wine. Their results are
+# counted in name order once each has ended, whatever order they end in.
+jobs_max=${TP_JOBS:-2}
+e2e_one() { # NAME SCRIPT: runs it; its exit status and seconds go to NAME.rc
+	local t0=$SECONDS rc
+	timeout -k 5 600 bash "$2" >"$logdir/$1.log" 2>&1
+	rc=$?
+	echo "$rc $((SECONDS - t0))" >"$logdir/$1.rc"
+}
+names=()
 for s in tests/e2e/*.sh; do
 	[ -f "$s" ] || continue
 	case "$(basename "$s")" in lib.sh | peers.sh | peers_*.sh) continue ;; esac
 	name=$(basename "$s" .sh)
 	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
-	started=$SECONDS
-	timeout -k 5 600 bash "$s" >"$logdir/$name.log" 2>&1
-	rc=$?
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+	rm -f "$logdir/$name.rc"
+	e2e_one "$name" "$s" &
+	names+=("$name")
+done
+echo "(${#names[@]} e2e scripts started, $jobs_max at a time; their results follow once all have ended)"
+wait
+for name in "${names[@]}"; do
+	read -r rc secs <"$logdir/$name.rc" 2>/dev/null || { rc=1 secs=0; }
+	started=$((SECONDS - secs))
 	count "$logdir/$name.log" "$rc" "e2e/$name"
 	[ "$rc" -ne 0 ] && tail -n 40 "$logdir/$name.log"
 done

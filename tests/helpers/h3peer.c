@@ -19,6 +19,9 @@
  *         ?silent=N          stop answering: every later datagram of the connection is
  *                            ignored and nothing more is sent
  *         ?nofin             every announced byte, but never the FIN
+ *   h3peer proxy --cert F --key F [--port-file F] [--misbehave M] [--after N] ADDR PORT
+ *       A QUIC proxy (ALPN h3: CONNECT; ALPN socks5: SOCKS5 on raw streams) relaying
+ *       to TCP targets, with misbehaviours: see h3peer_proxy.h.
  *   h3peer bench [--mib N] [--h3] [--payload N]
  *       N MiB client to server over one stream of an in-memory connection on the real
  *       clock (--h3: server to client as an HTTP/3 GET); prints MB/s. Context only.
@@ -26,6 +29,7 @@
  * Plain sockets and poll(); every wait is bounded by --timeout (default 20 s).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
@@ -640,6 +644,10 @@ static int cmd_serve(int argc, char **argv)
 	return done || !want ? 0 : 1;
 }
 
+/* ---------------------------------------------------------------- proxy */
+
+#include "tests/helpers/h3peer_proxy.h"
+
 /* ---------------------------------------------------------------- bench */
 
 static struct {
@@ -793,6 +801,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return cmd_bench(argc, argv);
-	fprintf(stderr, "usage: h3peer get|serve|bench ...\n");
+	if (argc >= 2 && !strcmp(argv[1], "proxy"))
+		return cmd_proxy(argc, argv);
+	fprintf(stderr, "usage: h3peer get|serve|proxy|bench ...\n");
 	return 2;
 }

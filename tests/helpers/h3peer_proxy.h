@@ -44,6 +44,7 @@ struct tunnel {
 	size_t in_len;
 	int socks_stage;            /* 0 greeting, 1 request, 2 relaying */
 	uint64_t down;              /* target bytes accepted by the stream */
+	uint64_t reply_bytes;       /* socks5: the stream's bytes before the tunnel's */
 	size_t pend_off, pend_len;  /* target bytes not yet accepted */
 	uint8_t pend[PX_CHUNK];
 };
@@ -136,10 +137,21 @@ static void px_stream_fin(struct tunnel *t)
 		quic_stream_finish(&t->pc->q, t->qs);
 }
 
-/* The misbehaviours that act once N bytes went down: true when the tunnel is over. */
+static bool px_cuts(void) { return PX.mode == PX_RESET || PX.mode == PX_CLOSE || PX.mode == PX_CUT; }
+
+/* The target's bytes the client acknowledged. */
+static uint64_t px_acked(const struct tunnel *t)
+{
+	if (t->hs)
+		return t->hs->body_acked;
+	return t->qs ? t->qs->stats.bytes_acked - t->reply_bytes : 0;
+}
+
+/* The misbehaviours that act once N bytes went down — and were acknowledged, as a
+ * reset or close discards what is still in flight: true when the tunnel is over. */
 static bool px_misbehave_now(struct tunnel *t)
 {
-	if (t->down < PX.after || (PX.mode != PX_RESET && PX.mode != PX_CLOSE && PX.mode != PX_CUT))
+	if (!px_cuts() || t->done_down || t->down < PX.after || px_acked(t) < PX.after)
 		return false;
 	if (PX.mode == PX_RESET) {
 		if (t->hs) {
@@ -165,7 +177,7 @@ static void px_down(struct tunnel *t)
 			if (t->tcp_eof || t->fd < 0)
 				break;
 			size_t want = PX_CHUNK;
-			if ((PX.mode == PX_RESET || PX.mode == PX_CLOSE || PX.mode == PX_CUT) && PX.after - t->down < want)
+			if (px_cuts() && PX.after - t->down < want)
 				want = (size_t)(PX.after - t->down);
 			ssize_t n = want ? recv(t->fd, t->pend, want, 0) : 0;
 			if (n < 0 && errno == EAGAIN)
@@ -233,8 +245,6 @@ static void px_h3_event(struct h3_conn *h, const struct h3_event *ev, void *arg)
 	struct px_conn *pc = arg;
 	(void)h;
 	struct tunnel *t = ev->stream ? ev->stream->user : NULL;
-	if (getenv("PXDEBUG"))
-		fprintf(stderr, "h3 ev %d\n", ev->type);
 	switch (ev->type) {
 	case H3_EV_REQUEST:
 		if (!ev->stream->method || strcmp(ev->stream->method, "CONNECT") != 0 ||
@@ -257,6 +267,10 @@ static void px_h3_event(struct h3_conn *h, const struct h3_event *ev, void *arg)
 	case H3_EV_WRITABLE:
 		if (t)
 			px_down(t);
+		break;
+	case H3_EV_ACKED:
+		if (t)
+			px_misbehave_now(t);
 		break;
 	case H3_EV_CLOSED:
 		if (t) {
@@ -319,6 +333,7 @@ static void px_socks(struct tunnel *t)
 		if (rep)
 			return;
 		t->up = true;
+		t->reply_bytes = t->qs->stats.bytes_written;
 		if (n > 0 && t->in_len > (size_t)n)
 			px_up(t, t->in + n, t->in_len - (size_t)n);
 		t->in_len = 0;
@@ -333,8 +348,6 @@ static void px_quic_event(struct quic_conn *c, const struct quic_event *ev, void
 {
 	struct px_conn *pc = arg;
 	struct tunnel *t = ev->stream ? ev->stream->user : NULL;
-	if (getenv("PXDEBUG"))
-		fprintf(stderr, "quic ev %d alpn %s\n", ev->type, c->alpn);
 	switch (ev->type) {
 	case QUIC_EV_HANDSHAKE_DONE:
 		if (!strcmp(c->alpn, "h3")) {
@@ -368,6 +381,10 @@ static void px_quic_event(struct quic_conn *c, const struct quic_event *ev, void
 	case QUIC_EV_STREAM_WRITABLE:
 		if (t)
 			px_down(t);
+		break;
+	case QUIC_EV_STREAM_ACKED:
+		if (t && t->up)
+			px_misbehave_now(t);
 		break;
 	case QUIC_EV_STREAM_CLOSED:
 		if (t) {
@@ -472,7 +489,8 @@ static void px_poll(int ufd, struct quic_server_ctx *ctx, struct quic_cidmap *ma
 	pfd[n++] = (struct pollfd){.fd = ufd, .events = POLLIN};
 	for (int i = 0; i < MAX_TUNNELS; i++) {
 		struct tunnel *t = &PX.tunnels[i];
-		if (t->used && t->up && t->fd >= 0 && !t->tcp_eof && !t->done_down && t->pend_len == 0) {
+		if (t->used && t->up && t->fd >= 0 && !t->tcp_eof && !t->done_down && t->pend_len == 0 &&
+		    !(px_cuts() && t->down >= PX.after)) {
 			who[n] = t;
 			pfd[n++] = (struct pollfd){.fd = t->fd, .events = POLLIN};
 		}

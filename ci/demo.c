@@ -1,4 +1,4 @@
-/* demo — see demo.h. The same load twice; only the proxy's fault differs. The probe
+/* demo — see demo.h. The same load on every run; only the proxy's build and fault differ. The probe
  * opens one tunnel per request (--no-keepalive), as the incident's client did, so
  * "one tunnel in six" is "one request in six" and large responses are the ones the
  * truncation after 32 KiB can hit (the incident: only responses of tens of KB+). */
@@ -12,6 +12,7 @@
 #include "ci/interrupt.h"
 #include "ci/render.h"
 #include "ci/say.h"
+#include "ci/stack.h"
 
 #define DEMO_MAX_PARTS 4
 
@@ -29,13 +30,38 @@
 	"  timeout 10s\n"                                                         \
 	"  arg --no-keepalive\n"
 
+#define DEMO_LINUX_HEALTHY                                                                 \
+	{"linux-healthy",                                                                  \
+	 "scenario demo-healthy\n"                                                          \
+	 "description the reference proxy's Linux build (epoll), healthy: every byte arrives\n" \
+	 "proxy reference http\n" DEMO_LOAD "expect\n"                                       \
+	 "  class ok == 60\n"}
+
+/* With Wine: the Linux build healthy, the Windows build with the bug, the Windows build
+ * healthy. */
 static const struct demo_part parts[] = {
-	{"linux-healthy",
-	 "scenario demo-healthy\n"
-	 "description the reference proxy, healthy: every byte arrives\n"
-	 "proxy reference http\n" DEMO_LOAD
+	DEMO_LINUX_HEALTHY,
+	{"windows-short-send",
+	 "scenario demo-iocp\n"
+	 "description the Windows build (IOCP, under Wine) with short-send-drop: a send completion taken for the end of the data, the rest dropped, then FIN\n"
+	 "proxy reference http windows\n"
+	 "  fault short-send-drop:after=32768 p=0.34 seed=6\n" DEMO_LOAD
+	 "expect\n"
+	 "  class incomplete_read >= 1\n"
+	 "  phase incomplete_read body >= 1\n"
+	 "  verdict truncated at proxy\n"},
+	{"windows-healthy",
+	 "scenario demo-iocp-healthy\n"
+	 "description the Windows build (IOCP, under Wine), healthy: the completion path relays every byte\n"
+	 "proxy reference http windows\n" DEMO_LOAD
 	 "expect\n"
 	 "  class ok == 60\n"},
+};
+
+/* Without Wine (or without the Windows build): the Linux build healthy, and the same
+ * symptom simulated with the Linux build, labelled so. */
+static const struct demo_part parts_no_wine[] = {
+	DEMO_LINUX_HEALTHY,
 	{"linux-short-send",
 	 "scenario demo-iocp-simulated\n"
 	 "description the IOCP incident's symptom, simulated: a partial write whose rest is dropped, then FIN\n"
@@ -48,16 +74,25 @@ static const struct demo_part parts[] = {
 	 "  verdict truncated at proxy\n"},
 };
 
-const struct demo_part *demo_parts(size_t *n)
+const struct demo_part *demo_parts(bool windows, size_t *n)
 {
-	*n = sizeof parts / sizeof parts[0];
-	return parts;
+	if (windows) {
+		*n = sizeof parts / sizeof parts[0];
+		return parts;
+	}
+	*n = sizeof parts_no_wine / sizeof parts_no_wine[0];
+	return parts_no_wine;
 }
 
 int demo_run(const char *out, const struct runner_opts *o)
 {
 	size_t nparts;
-	const struct demo_part *part = demo_parts(&nparts);
+	char exe[STACK_PATH_MAX], wine[STACK_PATH_MAX], why[STACK_PATH_MAX + 64];
+	bool windows = stack_windows_ready(exe, wine, why, sizeof why) == 0;
+	if (!windows)
+		say(o->quiet, "demo: the Windows build cannot run here: %s; the simulated Linux run stands in for it\n",
+		    why);
+	const struct demo_part *part = demo_parts(windows, &nparts);
 	struct scenario *scn = malloc(sizeof *scn);
 	char dirs[DEMO_MAX_PARTS][PATH_MAX], summaries[DEMO_MAX_PARTS][1024], err[600];
 	const char *labels[DEMO_MAX_PARTS];

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,13 @@ int procs_init(struct procs *ps, const char *logdir)
 struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 			 bool capture_stdout)
 {
+	const char *self[] = {ps->self, NULL};
+	return procs_start_prog(ps, name, self, argv, capture_stdout, SIGTERM);
+}
+
+struct proc *procs_start_prog(struct procs *ps, const char *name, const char *const prog[],
+			      char *const argv[], bool capture_stdout, int stop_sig)
+{
 	/* A soak starts one probe per segment: a finished child's slot of the same name is
 	 * taken again, so the table bounds the children alive, not the segments. */
 	struct proc *slot = NULL;
@@ -61,7 +69,8 @@ struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 	}
 	char *args[PROCS_MAX_ARGS + 2];
 	size_t n = 0;
-	args[n++] = ps->self;
+	for (size_t i = 0; prog[i] && n < PROCS_MAX_ARGS + 1; i++)
+		args[n++] = (char *)prog[i];
 	for (size_t i = 0; argv[i] && n < PROCS_MAX_ARGS + 1; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
@@ -87,7 +96,7 @@ struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
-		execv(ps->self, args);
+		execv(args[0], args);
 		_exit(127);
 	}
 	close(logfd);
@@ -95,6 +104,7 @@ struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 	memset(p, 0, sizeof *p);
 	snprintf(p->name, sizeof p->name, "%s", name);
 	p->pid = pid;
+	p->stop_sig = stop_sig;
 	p->out_fd = -1;
 	if (capture_stdout) {
 		close(pipefd[1]);
@@ -103,9 +113,48 @@ struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 	return p;
 }
 
-/* One line of a child's stdout: a "listening" or a "build" line is kept. */
-static void stdout_line(struct proc *p, const char *line)
+/* Does process pid (a /proc entry's name) write to the pipe ours reads? */
+static bool writes_to(const char *pid, const struct stat *ours)
 {
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%.20s/fd/1", pid);
+	return stat(path, &st) == 0 && st.st_ino == ours->st_ino && st.st_dev == ours->st_dev;
+}
+
+/* The process whose stdout is the pipe we read p's output from: p itself, or what it
+ * became (a script that exec'd, Wine's loader: the Windows program) — by its own output,
+ * not by the ports it listens on (`ss` names wineserver as their owner). p's pid comes
+ * first: Wine's helpers (wineserver, winedevice.exe) may inherit the pipe too. 0 when
+ * none is found. */
+static pid_t output_writer(const struct proc *p)
+{
+	struct stat ours;
+	char name[24];
+	if (p->out_fd < 0 || fstat(p->out_fd, &ours) < 0)
+		return 0;
+	snprintf(name, sizeof name, "%d", (int)p->pid);
+	if (writes_to(name, &ours))
+		return p->pid;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t found = 0;
+	for (struct dirent *e; !found && (e = readdir(d));)
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && writes_to(e->d_name, &ours))
+			found = (pid_t)strtol(e->d_name, NULL, 10);
+	closedir(d);
+	return found;
+}
+
+/* One line of a child's stdout: a "listening" or a "build" line is kept. */
+static void stdout_line(struct proc *p, char *line)
+{
+	size_t len = strlen(line);
+	if (len && line[len - 1] == '\r')
+		line[len - 1] = '\0'; /* a Windows program ends its lines with CR LF */
+	if (!p->output_pid)
+		p->output_pid = output_writer(p);
 	if (strncmp(line, "listening ", 10) == 0 && p->nlistening < PROCS_MAX_LISTEN)
 		snprintf(p->listening[p->nlistening++], sizeof p->listening[0], "%s", line + 10);
 	else if (strncmp(line, "build: ", 7) == 0)
@@ -219,7 +268,7 @@ void procs_stop(struct proc *p, int grace_ms)
 {
 	if (!p || p->pid <= 0 || p->reaped)
 		return;
-	kill(p->pid, SIGTERM);
+	kill(p->pid, p->stop_sig ? p->stop_sig : SIGTERM);
 	if (procs_wait(p, grace_ms) == -ETIMEDOUT) {
 		kill(p->pid, SIGKILL);
 		procs_wait(p, 5000);
@@ -242,6 +291,12 @@ void procs_signal_all(struct procs *ps, int sig)
 pid_t procs_pid(const struct proc *p)
 {
 	return p && p->pid > 0 && !p->reaped ? p->pid : 0;
+}
+
+pid_t procs_sample_pid(const struct proc *p)
+{
+	pid_t pid = procs_pid(p);
+	return pid && p->output_pid ? p->output_pid : pid;
 }
 
 int procs_signal(struct proc *p, int sig)

@@ -25,6 +25,12 @@ struct proc {
 	char listening[PROCS_MAX_LISTEN][96]; /* "https 127.0.0.1:4431" or "127.0.0.1:3128" */
 	size_t nlistening;
 	char build[128];     /* its "build: ..." line, without "build: "; "" when none seen */
+	int stop_sig;        /* what asks it to stop: SIGTERM, or SIGINT for a program under
+			      * Wine (Wine ends a process on SIGTERM at once, without a drain;
+			      * a SIGINT becomes the console's Ctrl-C, which it drains on) */
+	pid_t output_pid;    /* the process that wrote its first stdout line (the program
+			      * itself, found by its own output: under Wine, not a loader
+			      * or wineserver); 0 until then */
 };
 
 struct procs {
@@ -45,6 +51,11 @@ int procs_init(struct procs *ps, const char *logdir);
  * message on stderr. */
 struct proc *procs_start(struct procs *ps, const char *name, char *const argv[],
 			 bool capture_stdout);
+/* The same for another program: prog[0] is run with prog[1..] and then argv (both
+ * NULL-terminated) — a Windows build under Wine: {"scripts/wine.sh", "X.exe", NULL},
+ * whose process then stops on SIGINT (stop_sig). */
+struct proc *procs_start_prog(struct procs *ps, const char *name, const char *const prog[],
+			      char *const argv[], bool capture_stdout, int stop_sig);
 
 /* Reads p's stdout until it printed `want` "listening" lines, it exited, or timeout_ms
  * passed; a "build: ..." line seen on the way is kept in p->build. Returns 0, or
@@ -62,15 +73,18 @@ unsigned procs_port(const struct proc *p, const char *kind);
  * 128+signal, or -ETIMEDOUT. */
 int procs_wait(struct proc *p, int timeout_ms);
 
-/* SIGTERM, then SIGKILL after grace_ms; reaps. Safe on a finished proc. */
+/* stop_sig (SIGTERM), then SIGKILL after grace_ms; reaps. Safe on a finished proc. */
 void procs_stop(struct proc *p, int grace_ms);
-/* Stops every process still running, in reverse start order. */
+/* Stops every process still running, in reverse start order (each with its stop_sig). */
 void procs_stop_all(struct procs *ps, int grace_ms);
 /* Async-signal-safe: SIGTERM to every running child (for run's signal handler). */
 void procs_signal_all(struct procs *ps, int sig);
 
 /* p's pid while it runs (started, not yet reaped); 0 otherwise and for NULL. */
 pid_t procs_pid(const struct proc *p);
+/* The process to sample for RSS and fds while p runs: the one that wrote p's output
+ * (output_pid), else p's pid; 0 when p does not run. */
+pid_t procs_sample_pid(const struct proc *p);
 /* Sends sig to p while it runs. Returns 0, or -ESRCH when it does not run. */
 int procs_signal(struct proc *p, int sig);
 /* The ports of every child's "listening" lines, comma-separated ("4431,4432,3128"),

@@ -32,7 +32,8 @@ struct run_cli {
 static void usage(FILE *out)
 {
 	fputs("usage: tunnelprobe run [SCENARIO] [--proxy URL] [--out DIR] [--duration SECS]\n"
-	      "                       [--baseline PREV/run.json] [--label NAME] [-q]\n"
+	      "                       [--baseline PREV/run.json] [--label NAME]\n"
+	      "                       [--proxy-build linux|win64] [-q]\n"
 	      "  SCENARIO          a scenario file (docs/scenarios.md); none: the built-in demo\n"
 	      "  --proxy URL       test this proxy instead of the scenario's (your own build): it is\n"
 	      "                    asked for 127.0.0.1:PORT while Host and SNI keep the site names\n"
@@ -46,6 +47,8 @@ static void usage(FILE *out)
 	      "                    from TP_SHARD); the load's expectations are checked on the\n"
 	      "                    merge: tunnelprobe report merge ... --scenario SCENARIO;\n"
 	      "                    exit 0 once the shard ran (the merge judges its checks)\n"
+	      "  --proxy-build B   the reference proxy's build: linux (this binary) or win64\n"
+	      "                    (build/win64/tunnelprobe.exe under Wine; docs/windows.md)\n"
 	      "Exit status: 0 expectations met, 1 not met, 2 bad input or the run failed.\n",
 	      out);
 }
@@ -86,6 +89,13 @@ static int parse(struct run_cli *c, int argc, char **argv)
 			c->label = argv[++i];
 		} else if (strcmp(a, "--shard") == 0 && has_value) {
 			shard = argv[++i];
+		} else if (strcmp(a, "--proxy-build") == 0 && has_value) {
+			const char *b = argv[++i];
+			if (strcmp(b, "win64") != 0 && strcmp(b, "linux") != 0) {
+				fprintf(stderr, "tunnelprobe run: --proxy-build wants linux or win64, not '%s'\n", b);
+				return 2;
+			}
+			c->o.proxy_win64 = strcmp(b, "win64") == 0;
 		} else if (strcmp(a, "--duration") == 0 && has_value) {
 			c->o.duration_s = scn_duration(argv[++i], SCN_MAX_DURATION_S);
 			if (!(c->o.duration_s > 0)) {

@@ -188,6 +188,7 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 	interrupt_watch(&rs->ps);
 	runner_run_id(scn->name, rs->run_id, sizeof rs->run_id);
 	stack_init(&rs->st, &rs->ps, dir, rs->run_id);
+	rs->st.proxy_win64 = o->proxy_win64;
 	if ((scn->origin && stack_origin(&rs->st, scn, scn_dir) < 0) ||
 	    targets_make(&rs->tg, scn, scn->origin, rs->st.http_port, rs->st.tls_port) < 0 ||
 	    stack_proxies(&rs->st, scn, o->proxy, &rs->tg) < 0)
@@ -213,7 +214,7 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 		.duration_s = o->duration_s > 0 ? o->duration_s : scn->duration_s,
 		.quiet = o->quiet,
 		.ps = &rs->ps,
-		.proxy_pid = procs_pid(rs->st.proxy),
+		.proxy_pid = procs_sample_pid(rs->st.proxy), /* under Wine: the .exe's process */
 		.samples = &rs->smp,
 		.env = &live,
 	};

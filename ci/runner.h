@@ -27,6 +27,7 @@ struct runner_opts {
 	const char *proxy;     /* --proxy: overrides the scenario's proxy; NULL */
 	double duration_s;     /* --duration: overrides the scenario's load with a soak; 0 */
 	json_t *baseline;      /* --baseline PREV/run.json, read and checked (borrowed); NULL */
+	bool proxy_win64;      /* --proxy-build win64: the reference proxy's Windows build */
 	bool quiet;            /* -q */
 	struct shard shard;    /* --shard I/N (or TP_SHARD): this run is one part of the
 				* load (ci/sharded.h); zero: the whole load */

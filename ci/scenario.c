@@ -429,9 +429,12 @@ static int header_line(struct parser *p, char **w, int nw, const char *rest)
 	if (strcmp(k, "proxy") == 0) {
 		p->sec = SEC_PROXY;
 		if (nw >= 2 && strcmp(w[1], "reference") == 0) {
-			if (nw > 3)
-				return perr(p, "proxy reference [http|socks5|socks5h]");
-			const char *scheme = nw == 3 ? w[2] : "http";
+			/* A last word "windows": the reference proxy's Windows build, under Wine. */
+			scn->proxy_windows = nw >= 3 && strcmp(w[nw - 1], "windows") == 0;
+			size_t nscheme = (size_t)nw - 2 - scn->proxy_windows;
+			if (nscheme > 1)
+				return perr(p, "proxy reference [http|socks5|socks5h] [windows]");
+			const char *scheme = nscheme ? w[2] : "http";
 			if (strcmp(scheme, "http") && strcmp(scheme, "socks5") && strcmp(scheme, "socks5h"))
 				return perr(p, "the reference proxy speaks http, socks5 or socks5h, not '%s'",
 					    scheme);
@@ -440,15 +443,16 @@ static int header_line(struct parser *p, char **w, int nw, const char *rest)
 			return 1;
 		}
 		if (nw == 3 && strcmp(w[1], "external") == 0) {
-			scn->proxy_reference = false;
+			scn->proxy_reference = scn->proxy_windows = false;
 			return handled(copy_text(p, scn->proxy_url, w[2], "proxy URL"));
 		}
 		if (nw == 2 && strcmp(w[1], "none") == 0) {
-			scn->proxy_reference = false;
+			scn->proxy_reference = scn->proxy_windows = false;
 			scn->proxy_url[0] = '\0';
 			return 1;
 		}
-		return perr(p, "proxy wants 'reference [http|socks5|socks5h]', 'external URL' or 'none'");
+		return perr(p, "proxy wants 'reference [http|socks5|socks5h] [windows]', 'external URL' or "
+			    "'none'");
 	}
 	if (strcmp(k, "capture") == 0) {
 		if (nw != 2)

@@ -98,6 +98,8 @@ struct scenario {
 	char proxy_args[SCN_MAX_ARGS][SCN_MAX_TEXT];
 	size_t nproxy_args;
 	char proxy_scheme[16];   /* "http" or "socks5" / "socks5h" for the reference proxy */
+	bool proxy_windows;      /* "proxy reference [SCHEME] windows": its Windows build
+				  * (build/win64/tunnelprobe.exe) under Wine */
 	char simulated[SCN_MAX_TEXT]; /* "simulated NOTE": what the reference proxy's
 				       * faults stand in for ("Linux reference proxy with a
 				       * short-send fault, not a Windows build"); "" none */

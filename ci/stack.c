@@ -1,10 +1,13 @@
 /* stack — see stack.h. */
 #include "ci/stack.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,11 +57,83 @@ int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_d
 	return 0;
 }
 
-/* Starts a reference proxy named name (its ledger DIR/NAME.jsonl); NULL when it did
- * not start (message on stderr). */
+/* Runs `wine --check` silently. Returns its exit status, or -1 when it could not run. */
+static int run_check(const char *wine)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		execl(wine, wine, "--check", (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int stack_windows_ready(char exe[STACK_PATH_MAX], char wine[STACK_PATH_MAX], char *why, size_t cap)
+{
+	char dir[STACK_PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+	if (n < 0) {
+		snprintf(why, cap, "cannot find this binary: %s", strerror(errno));
+		return -1;
+	}
+	dir[n] = '\0';
+	/* build/tunnelprobe, build/san/tunnelprobe, ...: the project is a few levels up. */
+	for (int up = 0; up < 4; up++) {
+		char *slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+		if (snprintf(wine, STACK_PATH_MAX, "%s/scripts/wine.sh", dir) >= STACK_PATH_MAX)
+			break;
+		if (access(wine, X_OK) != 0)
+			continue;
+		snprintf(exe, STACK_PATH_MAX, "%.4000s/build/win64/tunnelprobe.exe", dir);
+		if (access(exe, R_OK) != 0) {
+			snprintf(why, cap, "%.3000s is not built (make windows)", exe);
+			return -1;
+		}
+		if (run_check(wine) != 0) {
+			snprintf(why, cap, "Wine is not installed (make deps installs wine64)");
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(why, cap, "no scripts/wine.sh above this binary: the Windows build runs from the project");
+	return -1;
+}
+
+/* The proxy's process: this binary, or for the Windows build its .exe under Wine (a cold
+ * Wine prefix is made on first use: a longer wait). NULL with a message on stderr. */
+static struct proc *proxy_proc(struct stack *st, const char *name, bool win64, struct args *a)
+{
+	if (!win64)
+		return procs_start(st->ps, name, a->v, true);
+	char exe[STACK_PATH_MAX], wine[STACK_PATH_MAX], why[STACK_PATH_MAX + 64];
+	if (stack_windows_ready(exe, wine, why, sizeof why) < 0) {
+		fprintf(stderr, "tunnelprobe run: the %s's Windows build cannot run: %s\n", name, why);
+		return NULL;
+	}
+	const char *prog[] = {wine, exe, NULL};
+	return procs_start_prog(st->ps, name, prog, a->v, true, SIGINT);
+}
+
+/* Starts a reference proxy named name (its ledger DIR/NAME.jsonl), its Windows build when
+ * win64; NULL when it did not start (message on stderr). */
 static struct proc *start_proxy(struct stack *st, const char *name, const char (*faults)[SCN_MAX_TEXT],
 				size_t nfaults, const char *upstream, const char (*extra)[SCN_MAX_TEXT],
-				size_t nextra, const struct targets *t)
+				size_t nextra, const struct targets *t, bool win64)
 {
 	struct args a;
 	args_init(&a);
@@ -75,8 +150,8 @@ static struct proc *start_proxy(struct stack *st, const char *name, const char (
 		args_opt(&a, "--fault", "%s", faults[i]);
 	for (size_t i = 0; i < nextra; i++)
 		args_add(&a, "%s", extra[i]);
-	struct proc *p = args_ok(&a) ? procs_start(st->ps, name, a.v, true) : NULL;
-	if (!p || procs_wait_listening(p, 1, 10000) < 0 || !procs_port(p, "")) {
+	struct proc *p = args_ok(&a) ? proxy_proc(st, name, win64, &a) : NULL;
+	if (!p || procs_wait_listening(p, 1, win64 ? 60000 : 10000) < 0 || !procs_port(p, "")) {
 		fprintf(stderr, "tunnelprobe run: the %s did not start (see %s/%s.log)\n", name, st->dir, name);
 		return NULL;
 	}
@@ -100,13 +175,13 @@ int stack_proxies(struct stack *st, const struct scenario *scn, const char *prox
 	snprintf(upstream, sizeof upstream, "%s", scn->upstream);
 	if (scn->upstream_reference) {
 		struct proc *up = start_proxy(st, "upstream-proxy", scn->upstream_faults, scn->nupstream_faults,
-					      NULL, NULL, 0, t);
+					      NULL, NULL, 0, t, false);
 		if (!up)
 			return -1;
 		snprintf(upstream, sizeof upstream, "http://127.0.0.1:%u", procs_port(up, ""));
 	}
 	st->proxy = start_proxy(st, "proxy", scn->faults, scn->nfaults, upstream, scn->proxy_args,
-				scn->nproxy_args, t);
+				scn->nproxy_args, t, st->proxy_win64 || scn->proxy_windows);
 	if (!st->proxy)
 		return -1;
 	snprintf(st->proxy_url, sizeof st->proxy_url, "%s://127.0.0.1:%u", scn->proxy_scheme,

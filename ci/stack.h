@@ -3,6 +3,11 @@
  * DIR/ca.pem), the reference proxy (and an upstream reference proxy when chained), and
  * a live capture on lo. Children are started through ci/procs.h, so they stop with
  * the run on every path. Caller memory; the procs table is borrowed.
+ *
+ * The reference proxy may be its Windows build (`proxy reference ... windows` in the
+ * scenario, or `run --proxy-build win64`): build/win64/tunnelprobe.exe started under
+ * Wine through scripts/wine.sh (docs/windows.md), stopped with SIGINT (Wine ends a
+ * process on SIGTERM without a drain), sampled as the process that writes its output.
  */
 #ifndef TP_CI_STACK_H
 #define TP_CI_STACK_H
@@ -23,7 +28,18 @@ struct stack {
 	struct proc *capture;          /* the live capture; NULL when none */
 	char proxy_url[SCN_MAX_TEXT + 64]; /* what the probe goes through; "" direct */
 	struct proxyinfo info;         /* what that proxy is (the run file's "proxy") */
+	bool proxy_win64;              /* --proxy-build win64: the Windows build, whatever the
+					* scenario says (set before stack_proxies) */
 };
+
+#define STACK_PATH_MAX 4096
+
+/* Can the Windows build run here? Finds the project's folder from this binary's path
+ * (the one holding scripts/wine.sh), then build/win64/tunnelprobe.exe in it, and asks
+ * `scripts/wine.sh --check`. Returns 0 with both paths filled, or -1 with why ("Wine is
+ * not installed (make deps installs wine64)", "build/win64/tunnelprobe.exe is not built
+ * (make windows)", ...). */
+int stack_windows_ready(char exe[STACK_PATH_MAX], char wine[STACK_PATH_MAX], char *why, size_t cap);
 
 /* ps and run_id are borrowed for the stack's life. */
 void stack_init(struct stack *st, struct procs *ps, const char *dir, const char *run_id);
@@ -34,8 +50,9 @@ int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_d
 
 /* Sets proxy_url and info: proxy_override (--proxy) when given, else the scenario's
  * reference proxy started (its upstream first, both resolving t's names to the origin;
- * its "build:" line read), else the scenario's external proxy or none. Returns 0, or
- * -1 with a message on stderr. */
+ * its "build:" line read; the Windows build when asked for, see above — its upstream
+ * stays the Linux one), else the scenario's external proxy or none. Returns 0, or -1
+ * with a message on stderr. */
 int stack_proxies(struct stack *st, const struct scenario *scn, const char *proxy_override,
 		  const struct targets *t);
 

@@ -68,6 +68,9 @@ int ledger_open(struct ledger_file *lf, const char *path)
 	FILE *fp = fopen(path, "ab"); /* binary: Windows would end lines with CR LF */
 	if (!fp)
 		return -errno;
+	/* Fully buffered, with room for a whole line: each line leaves in one write() at
+	 * its fflush, so a run killed half-way leaves whole lines. */
+	setvbuf(fp, NULL, _IOFBF, LEDGER_LINE_BUF);
 	int err = pthread_mutex_init(&lf->lock, NULL);
 	if (err) {
 		fclose(fp);
@@ -91,13 +94,23 @@ int ledger_write_line(struct ledger_file *lf, char *line, long len)
 		return -EBADF;
 	if (len >= 0 && memchr(line, '\n', (size_t)len))
 		return -EINVAL;
+	/* With a run id, the line is an object that gets "run" as its last member. */
+	if (len >= 0 && lf->run[0] && (len < 2 || line[0] != '{' || line[len - 1] != '}'))
+		return -EINVAL;
 	pthread_mutex_lock(&lf->lock);
 	int rc = 0;
 	if (len < 0) {
 		rc = (int)len; /* the caller could not build it: counted as lost */
+	} else if (lf->run[0]) {
+		/* The id needs no escaping (ledger_run_id_valid); "{}" has no member before it. */
+		size_t body = (size_t)len - 1;
+		if (fwrite(line, 1, body, lf->fp) != body ||
+		    fprintf(lf->fp, "%s\"run\":\"%s\"}\n", len > 2 ? "," : "", lf->run) < 0 ||
+		    fflush(lf->fp) != 0)
+			rc = -EIO;
 	} else {
 		char end = line[len];
-		line[len] = '\n'; /* one fwrite per line: a run killed half-way leaves whole lines */
+		line[len] = '\n';
 		if (fwrite(line, 1, (size_t)len + 1, lf->fp) != (size_t)len + 1 || fflush(lf->fp) != 0)
 			rc = -EIO;
 		line[len] = end;
@@ -107,7 +120,6 @@ int ledger_write_line(struct ledger_file *lf, char *line, long len)
 	pthread_mutex_unlock(&lf->lock);
 	return rc;
 }
-
 
 bool ledger_run_id_valid(const char *id)
 {
@@ -139,8 +151,7 @@ int ledger_write(struct ledger_file *lf, json_t *obj)
 		json_decref(obj);
 		return -EBADF;
 	}
-	if (lf->run[0])
-		json_object_set_new(obj, "run", json_string(lf->run));
+	/* "run" is added by ledger_write_line(), as for every line. */
 	char *line = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	int rc = ledger_write_line(lf, line, line ? (long)strlen(line) : -ENOMEM);

@@ -66,6 +66,7 @@ int tp_phase_from_name(const char *name);
  * false, ledger_close() a no-op); ledger_open() makes it open; ledger_close() makes it
  * closed again. Open and close from one thread while no other writes. */
 #define LEDGER_RUN_MAX 64  /* a run id is 1..64 characters of [A-Za-z0-9._-] */
+#define LEDGER_LINE_BUF 65536 /* stdio buffer: a line up to this long leaves in one write */
 
 struct ledger_file {
 	FILE *fp;             /* NULL when closed */
@@ -81,24 +82,28 @@ int ledger_open(struct ledger_file *lf, const char *path);
 /* Is id a run id (`--run-id`, docs/ledgers.md): 1..LEDGER_RUN_MAX characters, each a
  * letter, digit, '.', '_' or '-'? A run id goes into file names and JSON unescaped. */
 bool ledger_run_id_valid(const char *id);
-/* From now on every line ledger_write() writes carries "run": id (an open ledger; call
+/* From now on every line written carries "run": id as its last member — added by
+ * ledger_write_line(), the one writer, whoever built the line (an open ledger; call
  * before other threads write). Returns 0, or -EINVAL for an id that is not valid. */
 int ledger_set_run(struct ledger_file *lf, const char *id);
 /* True between a successful ledger_open() and ledger_close(): callers test it before
  * building a record nobody will read. */
 static inline bool ledger_is_open(const struct ledger_file *lf) { return lf && lf->fp; }
 #ifndef _WIN32
-/* Thread-safe. Writes obj as one compact JSON line, flushed, and decrefs it (steals the
- * reference, also on failure); with a run id set, obj gets "run" too. Returns 0,
+/* Thread-safe. Writes obj as one compact JSON line through ledger_write_line() (which
+ * adds "run"), and decrefs it (steals the reference, also on failure). Linux only (no
+ * jansson for mingw): the parts' own lines are built with lib/jsonw. Returns 0,
  * -EBADF when the ledger is closed, -ENOMEM when obj cannot be serialised, -EIO when
  * the line cannot be written; the last two also count in lost and error. */
 int ledger_write(struct ledger_file *lf, json_t *obj);
 #endif
 /* Thread-safe. Writes a finished line — line[0..len), one JSON document without a
- * newline, as lib/jsonw makes it — followed by '\n', in one write, flushed. line[len]
- * must be writable (jsonw_finish() leaves a NUL there): it holds the '\n' during the
- * write and is given back. Returns 0, -EBADF when the ledger is closed, -EINVAL for a
- * line holding a newline, -EIO when the line cannot be written (counted in lost and
+ * newline, as lib/jsonw makes it — followed by '\n', in one write, flushed; with a run
+ * id set (ledger_set_run) the document must be an object, and "run" is added as its
+ * last member. line[len] must be writable (jsonw_finish() leaves a NUL there): it holds
+ * the '\n' during the write and is given back. Returns 0, -EBADF when the ledger is
+ * closed, -EINVAL for a line holding a newline (or, with a run id, not an object),
+ * -EIO when the line cannot be written (counted in lost and
  * error, as a caller's failure to build the line should be: pass a negative len, its
  * errno, to count it the same way). */
 int ledger_write_line(struct ledger_file *lf, char *line, long len);

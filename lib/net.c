@@ -21,6 +21,8 @@
 
 int net_startup(void) { return 0; }
 
+const char *net_strerror(int err) { return strerror(-err); }
+
 int net_stream_socket(int family)
 {
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

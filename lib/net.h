@@ -60,6 +60,11 @@ int net_startup(void);
 int net_wsa_error(unsigned long err);
 #endif
 
+/* The text of a negative errno these calls return (err < 0): strerror's, except that
+ * on Windows, whose C library knows only the classic errno values ("Unknown error" for
+ * ECONNREFUSED), the socket errors get the texts Linux gives them. */
+const char *net_strerror(int err);
+
 /* A new unconnected, non-blocking TCP socket of family (AF_INET, AF_INET6), for
  * loop_stream_connect(). Returns the fd or a negative errno. */
 int net_stream_socket(int family);

@@ -90,6 +90,32 @@ int net_wsa_error(unsigned long err)
 	return -EIO;
 }
 
+/* What Linux's strerror says for the errno values net_wsa_error() gives; msvcrt's
+ * knows none of them. */
+static const struct {
+	int err;
+	const char *text;
+} texts[] = {
+	{EAGAIN, "Resource temporarily unavailable"}, {EINPROGRESS, "Operation now in progress"},
+	{EADDRINUSE, "Address already in use"}, {EADDRNOTAVAIL, "Cannot assign requested address"},
+	{ENETDOWN, "Network is down"}, {ENETUNREACH, "Network is unreachable"},
+	{ENETRESET, "Network dropped connection on reset"},
+	{ECONNABORTED, "Software caused connection abort"}, {ECONNRESET, "Connection reset by peer"},
+	{ENOBUFS, "No buffer space available"}, {ENOTCONN, "Transport endpoint is not connected"},
+	{ETIMEDOUT, "Connection timed out"}, {ECONNREFUSED, "Connection refused"},
+	{EHOSTUNREACH, "No route to host"}, {ECANCELED, "Operation canceled"},
+	{ENOTSOCK, "Socket operation on non-socket"}, {EOPNOTSUPP, "Operation not supported"},
+	{ENOTSUP, "Operation not supported"}, {EAFNOSUPPORT, "Address family not supported by protocol"},
+};
+
+const char *net_strerror(int err)
+{
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if (texts[i].err == -err)
+			return texts[i].text;
+	return strerror(-err);
+}
+
 static int last_error(void) { return net_wsa_error((unsigned long)WSAGetLastError()); }
 
 /* An overlapped (completion-port ready), non-inherited, non-blocking socket. */

@@ -5,6 +5,13 @@
 #ifndef TP_VERSION_H
 #define TP_VERSION_H
 
+#ifdef _WIN32
+/* winnt.h names a type TP_VERSION (the thread pool's): it must be read before the macro
+ * below exists, whatever a file includes first (through winsock2.h, which must come
+ * before windows.h). */
+#include <winsock2.h>
+#endif
+
 #define TP_VERSION "0.1.0"
 
 /* Operating system and CPU, as "os/arch": "linux/x86_64", "windows/x86_64", ... */

@@ -51,7 +51,9 @@ struct probe_target {
 	struct probe_known known;
 	char host_header[URL_MAX_HOST + 8];
 	char *request_target;      /* request-line target: origin-form or absolute-form */
-	char proxy_auth[URL_MAX_USERINFO * 2 + 32]; /* "Basic ..." for an http proxy, or "" */
+	/* "Basic ..." for an http proxy, or "": room for the base64 of the longest
+	 * "user:pass" (two URL_MAX_USERINFO fields and the colon). */
+	char proxy_auth[6 + (URL_MAX_USERINFO * 2 + 1 + 2) / 3 * 4 + 1];
 	uint64_t upload_seed;      /* payload seed of request bodies (--upload) */
 	bool quic;                 /* sent over QUIC + HTTP/3 (--http3, an https URL, no proxy) */
 	const char *h3_not_tried;  /* --http3 but over TCP, and why (a proxy), or NULL */

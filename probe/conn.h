@@ -17,6 +17,7 @@
 #include "lib/http1.h"
 #include "lib/ledger.h"
 #include "lib/loop.h"
+#include "lib/sha256.h"
 #include "probe/config.h"
 #include "probe/link.h"
 #include "probe/stats.h"
@@ -63,7 +64,7 @@ struct conn {
 	bool check_seed;                /* body checked against the generator */
 	bool check_sha;                 /* body hashed: a known SHA-256, or one to learn */
 	bool inflating;                 /* gzip body decoded (records count decoded bytes) */
-	void *md;                       /* EVP_MD_CTX *, kept for the slot's life */
+	struct sha256 md;               /* the body's hash while check_sha */
 	uint64_t seed;
 	int64_t tp_length;              /* X-Tp-Length, -1 when absent */
 	uint64_t decoded;               /* payload bytes after content decoding */
@@ -109,8 +110,13 @@ bool conn_connected(const struct conn *c);
 /* Ends the request in flight: class, the phase it happened in, a printf detail (NULL
  * for none). The connection is kept for more only for an ok response that allows it.
  * After this returns, c may already carry the worker's next request: touch nothing. */
+#ifdef __MINGW_PRINTF_FORMAT /* mingw's "printf" is msvcrt's; its C99 printf is in use */
+#define CONN_PRINTF __MINGW_PRINTF_FORMAT
+#else
+#define CONN_PRINTF printf
+#endif
 void conn_finish(struct conn *c, enum tp_class cls, enum tp_phase phase, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	__attribute__((format(CONN_PRINTF, 4, 5)));
 /* The link failed while c waited for it (err->phase) or while c's request rode on it
  * (the phase c was in): ends the request with err's class and detail. */
 void conn_link_failed(struct conn *c, const struct pf_error *err);

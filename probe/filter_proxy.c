@@ -38,7 +38,7 @@ static enum reply aborted(struct pf_proxy *p, long err)
 		return REPLY_FAILED; /* the filter below classified it */
 	if (err < 0 && err != -ECONNRESET && err != -EPIPE)
 		pf_fail(err_of(p), TP_PROXY_CONNECT_ABORTED, TP_PHASE_PROXY, "proxy connection failed: %s",
-			strerror((int)-err));
+			net_strerror((int)err));
 	else
 		pf_fail(err_of(p), TP_PROXY_CONNECT_ABORTED, TP_PHASE_PROXY,
 			"proxy %s before its reply was complete (%zu reply bytes)", how, p->in_len);

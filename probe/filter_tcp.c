@@ -20,7 +20,7 @@ static int tcp_connect(struct pf *f)
 			 * a request: a run of instant failures must not recurse. */
 			char where[NET_ADDRSTRLEN];
 			pf_fail(&l->err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "%s: %s",
-				net_addr_format(&l->remote, where), strerror(-fd));
+				net_addr_format(&l->remote, where), net_strerror(fd));
 			l->deferred_fail = true;
 			return -EAGAIN;
 		}
@@ -33,7 +33,7 @@ static int tcp_connect(struct pf *f)
 	if (err < 0) {
 		char where[NET_ADDRSTRLEN];
 		return pf_fail(&l->err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "%s: %s",
-			       net_addr_format(&l->remote, where), strerror(-err));
+			       net_addr_format(&l->remote, where), net_strerror(err));
 	}
 	struct net_addr local;
 	if (net_local_addr(l->fd, &local) == 0)

@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include "lib/payload.h"
+#include "lib/stopsig.h"
+#ifndef _WIN32
 #include "lib/runfile.h"
+#endif
 #include "probe/config.h"
 #include "probe/summary.h"
 #include "probe/worker.h"
@@ -119,10 +122,7 @@ int probe_main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
-	struct sigaction sa = {.sa_handler = on_sigint};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stopsig_install(on_sigint);
 
 	if (cfg.compare_direct) {
 		/* The direct run goes first: bodies without a seed are then compared with
@@ -149,6 +149,7 @@ int probe_main(int argc, char **argv)
 		if (have_direct)
 			summary_print_compare(&st, &direct_st, &cfg, stdout);
 	}
+#ifndef _WIN32 /* the Windows probe refused --json at parse time (no jansson) */
 	if (cfg.json_path) {
 		json_t *doc = summary_json(&st, &cfg, started, ended);
 		if (doc && have_direct)
@@ -160,6 +161,10 @@ int probe_main(int argc, char **argv)
 			goto out;
 		}
 	}
+#else
+	(void)started; /* the run file's times, and there is none */
+	(void)ended;
+#endif
 	/* A shard whose part of -n is empty (more shards than requests per URL) did all
 	 * it had to: its empty run file still merges. */
 	bool nothing_to_do = shard_active(&cfg.shard) && cfg.duration_s == 0 && cfg.requests_per_url == 0;

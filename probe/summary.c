@@ -6,10 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef _WIN32
 #include "lib/runfile.h"
+#endif
+#include "lib/runcount.h"
 
 static double us_to_ms(uint64_t us) { return (double)us / 1000.0; }
 
+#ifndef _WIN32 /* the run file needs jansson (summary.h) */
 static json_t *record_json(const struct probe_record *r, const struct probe_config *cfg)
 {
 	char line[4096];
@@ -74,6 +78,8 @@ json_t *summary_json(const struct probe_stats *st, const struct probe_config *cf
 }
 
 /* ---- human text ---- */
+
+#endif
 
 static void print_classes(const uint64_t classes[TP_CLASS_COUNT], uint64_t total, FILE *out)
 {
@@ -196,7 +202,9 @@ void summary_print_compare(const struct probe_stats *proxied, const struct probe
 	}
 }
 
+#ifndef _WIN32
 json_t *summary_direct_json(const struct probe_stats *st, const struct probe_config *cfg)
 {
 	return summary_core(json_object(), st, cfg);
 }
+#endif

@@ -6,10 +6,11 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "probe/config.h"
 #include "probe/stats.h"
+
+#ifndef _WIN32 /* no jansson for mingw: the Windows probe refuses --json, keeps --records */
+#include <jansson.h>
 
 /* The run file of one run: started and ended are Unix seconds. A new reference, NULL
  * when out of memory. */
@@ -17,6 +18,7 @@ json_t *summary_json(const struct probe_stats *st, const struct probe_config *cf
 		     double ended);
 /* The summary fields without run metadata (the "direct" member of --compare-direct). */
 json_t *summary_direct_json(const struct probe_stats *st, const struct probe_config *cfg);
+#endif
 /* The human summary (totals, classes, latency, per-target table, worst targets,
  * failure samples). */
 void summary_print(const struct probe_stats *st, const struct probe_config *cfg, double elapsed_s, FILE *out);

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include <openssl/evp.h>
 
 #include "lib/hex.h"
 #include "lib/payload.h"
+#include "lib/sha256.h"
 #include "probe/worker.h"
 
 static uint64_t parse_u64(const char *s, size_t len, int base, bool *ok)
@@ -40,10 +40,8 @@ static int payload_sink(struct conn *c, const uint8_t *data, size_t len)
 			return -1;
 		}
 	}
-	if (c->check_sha && EVP_DigestUpdate(c->md, data, len) != 1) {
-		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_BODY, "SHA-256 failed");
-		return -1;
-	}
+	if (c->check_sha)
+		sha256_update(&c->md, data, len);
 	c->decoded += len;
 	if (c->check_seed && c->tp_length >= 0 && c->decoded > (uint64_t)c->tp_length) {
 		conn_finish(c, TP_CORRUPT_BODY, TP_PHASE_BODY, "%" PRIu64 " payload bytes, %" PRId64 " announced",
@@ -114,11 +112,7 @@ static int check_known(struct conn *c)
 	}
 	if (!c->check_sha)
 		return 0;
-	unsigned int n = 0;
-	if (EVP_DigestFinal_ex(c->md, r->body_sha256, &n) != 1 || n != sizeof r->body_sha256) {
-		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_BODY, "SHA-256 failed");
-		return -1;
-	}
+	sha256_final(&c->md, r->body_sha256);
 	r->has_body_sha256 = true;
 	if (!k->has_sha256)
 		return 0;
@@ -220,8 +214,7 @@ static int plan_checks(struct conn *c, const struct http1_response *resp)
 	} else if (c->inflating) {
 		inflateReset(c->zs);
 	}
-	if (c->check_sha && ((!c->md && !(c->md = EVP_MD_CTX_new())) ||
-			     EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)) {
+	if (c->check_sha && sha256_init(&c->md) < 0) {
 		conn_finish(c, TP_PROTOCOL_ERROR, TP_PHASE_HEADERS, "out of memory for SHA-256");
 		return -1;
 	}
@@ -270,6 +263,5 @@ void verify_free(struct conn *c)
 		free(c->zs);
 		c->zs = NULL;
 	}
-	EVP_MD_CTX_free(c->md);
-	c->md = NULL;
+	sha256_free(&c->md);
 }

@@ -1,6 +1,7 @@
 /* auth — the reference proxy's credentials: HTTP Basic (RFC 7617) for the
  * Proxy-Authorization it checks (--auth) and sends (an upstream's user:pass), with
- * the same limits as SOCKS5's RFC 1929 fields. Pure functions; OpenSSL's base64. */
+ * the same limits as SOCKS5's RFC 1929 fields. Pure functions; lib/base64 (no OpenSSL, so the Windows
+ * build has them too). */
 #ifndef TP_PROXY_AUTH_H
 #define TP_PROXY_AUTH_H
 

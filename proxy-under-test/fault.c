@@ -8,26 +8,34 @@
 
 #define ALL FAULT_MODES_ALL
 
-/* The table of fault.h, indexed by kind: name, parameter, hook, scope, modes by dir=
- * (down, up), whether it sees bytes. inject.c acts on it; tests/unit/test_proxy_fault.c
- * checks it is complete. */
+/* The table of fault.h, indexed by kind: name, parameter (and whether it may be left
+ * out), hook, scope, modes by dir= (down, up), whether it sees bytes, whether it needs
+ * streams legs. inject.c acts on it; tests/unit/test_proxy_fault.c checks it is
+ * complete. */
 static const struct fault_info table[FAULT_KIND_END] = {
-	[FAULT_TRUNCATE] = {"truncate", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
-	[FAULT_RST] = {"rst", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
-	[FAULT_CLOSE_BEFORE_REPLY] = {"close-before-reply", NULL, FAULT_AT_REQUEST,
-				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
-	[FAULT_CLOSE_MID_REPLY] = {"close-mid-reply", NULL, FAULT_AT_REPLY, FAULT_SCOPE_HANDSHAKE,
-				   {ALL, ALL}, false},
-	[FAULT_CLOSE_AFTER_ACCEPT] = {"close-after-accept", NULL, FAULT_AT_REPLY,
-				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
-	[FAULT_REFUSE] = {"refuse", NULL, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false},
-	[FAULT_NO_FIN] = {"no-fin", NULL, FAULT_AT_EOF, FAULT_SCOPE_DIR, {ALL, ALL}, false},
-	[FAULT_FULL_CLOSE] = {"full-close", NULL, FAULT_AT_EOF, FAULT_SCOPE_EITHER, {ALL, ALL}, false},
-	[FAULT_STALL] = {"stall", "after", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
-	[FAULT_CORRUPT] = {"corrupt", "at", FAULT_AT_READ, FAULT_SCOPE_DIR, {ALL, ALL}, true},
-	[FAULT_SLOW] = {"slow", "bps", FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true},
-	[FAULT_DROP_CHUNK_END] = {"drop-chunk-end", NULL, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DIR,
-				  {ALL, ALL}, true},
+	[FAULT_TRUNCATE] = {"truncate", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL},
+			    true, false},
+	[FAULT_RST] = {"rst", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true, false},
+	[FAULT_CLOSE_BEFORE_REPLY] = {"close-before-reply", NULL, false, FAULT_AT_REQUEST,
+				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false, false},
+	[FAULT_CLOSE_MID_REPLY] = {"close-mid-reply", NULL, false, FAULT_AT_REPLY,
+				   FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false, false},
+	[FAULT_CLOSE_AFTER_ACCEPT] = {"close-after-accept", NULL, false, FAULT_AT_REPLY,
+				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false, false},
+	[FAULT_REFUSE] = {"refuse", NULL, false, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, {ALL, ALL},
+			  false, false},
+	[FAULT_NO_FIN] = {"no-fin", NULL, false, FAULT_AT_EOF, FAULT_SCOPE_DIR, {ALL, ALL}, false, false},
+	[FAULT_FULL_CLOSE] = {"full-close", NULL, false, FAULT_AT_EOF, FAULT_SCOPE_EITHER, {ALL, ALL},
+			      false, false},
+	[FAULT_STALL] = {"stall", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true,
+			 false},
+	[FAULT_CORRUPT] = {"corrupt", "at", false, FAULT_AT_READ, FAULT_SCOPE_DIR, {ALL, ALL}, true,
+			   false},
+	[FAULT_SLOW] = {"slow", "bps", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true, false},
+	[FAULT_DROP_CHUNK_END] = {"drop-chunk-end", NULL, false, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DIR,
+				  {ALL, ALL}, true, false},
+	[FAULT_SHORT_SEND_DROP] = {"short-send-drop", "after", true, FAULT_AT_SENT, FAULT_SCOPE_DIR,
+				   {ALL, ALL}, true, true},
 };
 
 #undef ALL
@@ -153,7 +161,7 @@ int fault_parse(const char *spec, struct fault *f, const char **why)
 			return -EINVAL;
 		p += len;
 	}
-	if (param && !have_param) {
+	if (param && !have_param && !table[f->kind].param_optional) {
 		*why = f->kind == FAULT_CORRUPT ? "corrupt needs at=N"
 		       : f->kind == FAULT_SLOW ? "slow needs bps=N"
 					       : "this fault needs after=N";
@@ -243,6 +251,14 @@ const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind 
 	for (size_t i = 0; i < set->n; i++)
 		if (set->hit[i]->kind == kind && acts_on(set->hit[i], dir))
 			return set->hit[i];
+	return NULL;
+}
+
+const struct fault *fault_needs_streams(const struct fault *faults, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fault_info(faults[i].kind) && fault_info(faults[i].kind)->needs_streams)
+			return &faults[i];
 	return NULL;
 }
 

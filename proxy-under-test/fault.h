@@ -28,6 +28,8 @@
  *   slow:bps=N          write             relay.c flush                dir=          all
  *   no-fin              eof               relay.c relay_propagate_eof  dir=          all
  *   full-close          eof               relay.c relay_propagate_eof  either        all
+ *   short-send-drop     sent              relay.c relay_written        dir=          all
+ *     [after=N]         (streams legs only: the Windows build, docs/proxy.md)
  *
  * "all" is forward (absolute-form requests), CONNECT and SOCKS5, chained or not, and
  * reverse (--reverse: a forward session whose requests all go to one origin, so each
@@ -66,6 +68,8 @@ enum fault_kind {
 	FAULT_CORRUPT,           /* at=N: flip a bit of byte N */
 	FAULT_SLOW,              /* bps=N: relay at most N bytes per second */
 	FAULT_DROP_CHUNK_END,    /* drop a chunked body's last chunk "0\r\n\r\n", then FIN */
+	FAULT_SHORT_SEND_DROP,   /* [after=N]: a send completion that leaves bytes of the buffer
+				  * unsent is taken as the end of them: the rest dropped, FIN */
 	FAULT_KIND_END           /* one past the last kind */
 };
 
@@ -90,6 +94,7 @@ enum fault_hook {
 	FAULT_AT_READ,       /* bytes just read from a leg, before they are relayed */
 	FAULT_AT_LAST_CHUNK, /* a chunked body's last chunk, about to be relayed */
 	FAULT_AT_WRITE,      /* bytes about to be written to a leg */
+	FAULT_AT_SENT,       /* a write to a streams leg completed (leg.h) */
 	FAULT_AT_EOF,        /* a FIN read from one leg, to pass on to the other */
 };
 
@@ -103,11 +108,13 @@ enum fault_scope {
 /* One row of the table above. */
 struct fault_info {
 	const char *name;      /* as in a spec: "truncate", "close-after-accept", ... */
-	const char *param;     /* the one parameter it needs ("after", "at", "bps"), or NULL */
+	const char *param;     /* its one parameter ("after", "at", "bps"), or NULL */
+	bool param_optional;   /* the parameter may be left out (then 0) */
 	enum fault_hook hook;
 	enum fault_scope scope;
 	unsigned modes[2];     /* the FAULT_MODE_* bits it acts in, by the dir= of its spec */
 	bool sees_bytes;       /* it must see relayed bytes in a buffer: no splice(2) */
+	bool needs_streams;    /* it acts on write completions: streams legs only (leg.h) */
 };
 
 struct fault {
@@ -152,6 +159,8 @@ void fault_set_pick(struct fault_set *set, const struct fault *faults, size_t n,
  * Handshake faults ignore dir. */
 const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind kind,
 				   enum fault_dir dir);
+/* The first of faults[0..n) that acts on write completions (needs_streams), or NULL. */
+const struct fault *fault_needs_streams(const struct fault *faults, size_t n);
 /* True when a fault of set must see relayed bytes (its tunnel is not spliced). */
 bool fault_set_sees_bytes(const struct fault_set *set);
 /* True when buf[0..len) ends with a chunked body's last chunk "0\r\n\r\n" (with no

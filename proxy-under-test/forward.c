@@ -324,7 +324,7 @@ static int request_body_bad(struct session *s, size_t unread)
 	q->up_b = fw->up_queued;
 	if (!s->first_close)
 		s->first_close = "proxy->upstream";
-	relay_close_leg(s, &s->up, true);
+	leg_close(s, &s->up, true);
 	fw->origin_gone = true;
 	if (fw->q_resp + 1 == fw->q_tail && !q->down_started) {
 		q->status = 400;
@@ -454,7 +454,7 @@ int forward_fill(struct session *s, struct flow *f)
 			session_refuse(s, 431, "Request Header Fields Too Large");
 			return -1;
 		}
-		long n = relay_read(&s->client, dst, room, NULL);
+		long n = leg_read(&s->client, dst, room, NULL);
 		if (n == -EAGAIN)
 			return 0;
 		if (n == 0)
@@ -494,7 +494,7 @@ static void retire_origin(struct session *s, enum leg_end end)
 	fw->origin_gone = true;
 	if (s->up.end == END_OPEN)
 		s->up.end = end;
-	relay_close_leg(s, &s->up, false);
+	leg_close(s, &s->up, false);
 	s->upf.held = false;
 }
 
@@ -581,7 +581,7 @@ static void stray_bytes(struct session *s)
 		s->first_close = "upstream";
 	if (s->up.end == END_OPEN)
 		s->up.end = END_LOCAL;
-	relay_close_leg(s, &s->up, false);
+	leg_close(s, &s->up, false);
 	fw->origin_gone = true;
 	s->close_after_reply = true; /* deliver, then close */
 }
@@ -735,7 +735,7 @@ int forward_fill_down(struct session *s, struct flow *f)
 		bool direct = fw->rsp_in_body || fw->raw;
 		char *dst = direct ? body : fw->rsp_buf + fw->rsp_len;
 		size_t room = direct ? sizeof body : sizeof fw->rsp_buf - fw->rsp_len;
-		long n = relay_read(&s->up, dst, room, NULL);
+		long n = leg_read(&s->up, dst, room, NULL);
 		if (n == -EAGAIN)
 			return 0;
 		if (n == 0)

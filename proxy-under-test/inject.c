@@ -144,9 +144,9 @@ bool inject_last_chunk(struct session *s, struct flow *f)
 	return true;
 }
 
-/* A cut fault's byte is reached with want bytes pending: make the cut. Returns 0 (held)
+/* A cut fault's byte is reached: make the cut. Returns 0 (held)
  * or -1 (closed), as inject_write(). */
-static int cut(struct session *s, struct flow *f, const struct fault *fault, size_t want)
+static int cut(struct session *s, struct flow *f, const struct fault *fault)
 {
 	struct leg *dst = session_dst(s, f);
 	acted(s, fault);
@@ -161,8 +161,9 @@ static int cut(struct session *s, struct flow *f, const struct fault *fault, siz
 		return -1;
 	}
 	/* truncate, the IOCP bug: the rest of a short send is dropped, then FIN. The write
-	 * trimmed to reach the byte was the short send, unless the cut fell between writes. */
-	f->dropped += want;
+	 * trimmed to reach the byte was the short send, unless the cut fell between writes.
+	 * The rest is every relayed byte pending, not just want (a streams leg's slice). */
+	f->dropped += (f->ctl ? f->ctl_off : f->len) - f->off;
 	if (!f->cut_short)
 		f->short_sends++;
 	f->off = f->len;
@@ -181,7 +182,7 @@ int inject_write(struct session *s, struct flow *f, size_t *want)
 		c = find(s, FAULT_STALL, dir);
 	if (c && f->sent + *want > c->n) {
 		if (f->sent >= c->n)
-			return cut(s, f, c, *want);
+			return cut(s, f, c);
 		*want = (size_t)(c->n - f->sent);
 		f->cut_short = true;
 	}
@@ -204,6 +205,22 @@ int inject_write(struct session *s, struct flow *f, size_t *want)
 		if (*want > budget)
 			*want = (size_t)budget;
 	}
+	return 1;
+}
+
+int inject_sent(struct session *s, struct flow *f)
+{
+	const struct fault *c = find(s, FAULT_SHORT_SEND_DROP, session_dir(s, f));
+	size_t end = f->ctl ? f->ctl_off : f->len; /* relayed bytes up to a reply of our own */
+	if (!c || f->discard || f->off >= end || f->sent < c->n)
+		return 1;
+	acted(s, c);
+	f->short_sends++; /* the completion it took for a partial one */
+	f->discard = true; /* flush() drops the rest, and all that follows */
+	struct leg *dst = session_dst(s, f);
+	if (!s->first_close)
+		s->first_close = dst == &s->client ? "proxy->client" : "proxy->upstream";
+	leg_shutdown_write(dst);
 	return 1;
 }
 

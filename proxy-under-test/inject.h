@@ -57,6 +57,15 @@ bool inject_last_chunk(struct session *s, struct flow *f);
  * 0 write nothing now (stalled, or waiting for the next second), -1 the session was
  * closed. */
 int inject_write(struct session *s, struct flow *f, size_t *want);
+/* A write of f's relayed bytes to a streams leg completed (relay_written(); its count
+ * is in f->sent): when relayed bytes of f's buffer are still unsent and f->sent has
+ * reached after=N, short-send-drop of f's direction takes the completion for the end of
+ * them — the incident's IOCP bug, acting on a real completion: counted as a short
+ * send, the rest of the buffer and every byte the source sends this way from now on
+ * dropped (counted, never written: f->discard), FIN toward the receiver at once.
+ * Returns 1 (the relay goes on: the source is still read, to its end, so `dropped`
+ * ends equal to what the receiver missed). */
+int inject_sent(struct session *s, struct flow *f);
 /* The source of f sent FIN: no-fin keeps it from the other side, full-close closes the
  * whole session. Returns 1 pass the FIN on, 0 keep it, -1 the session was closed. */
 int inject_eof(struct session *s, struct flow *f);

@@ -4,13 +4,15 @@
 #include <errno.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "lib/jsonw.h"
 #include "proxy-under-test/forward.h"
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/server.h"
 
 #define RELAY_STEPS 32 /* per event: a fast tunnel cannot starve the others */
+/* A ledger line: its strings are bounded (the faults' specs, 8 x 160, the longest),
+ * so even escaped at worst they fit. */
+#define RELAY_LINE_MAX 16384
 
 void relay_queue_client(struct session *s, const void *data, size_t len)
 {
@@ -38,12 +40,18 @@ static const char *const kind_names[] = {
 	[SK_FORWARD] = "forward",
 };
 
-static json_t *dir_json(const struct relay_dir *d)
+static void dir_json(struct jsonw *w, const char *key, const struct relay_dir *d)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)d->received,
-			 "sent", (json_int_t)d->sent, "recv_ops", (json_int_t)d->recv_ops, "send_ops",
-			 (json_int_t)d->send_ops, "short_sends", (json_int_t)d->short_sends, "dropped",
-			 (json_int_t)d->dropped, "wire_sent", (json_int_t)d->wire_sent);
+	jsonw_key(w, key);
+	jsonw_object_begin(w);
+	jsonw_field_uint(w, "received", d->received);
+	jsonw_field_uint(w, "sent", d->sent);
+	jsonw_field_uint(w, "recv_ops", d->recv_ops);
+	jsonw_field_uint(w, "send_ops", d->send_ops);
+	jsonw_field_uint(w, "short_sends", d->short_sends);
+	jsonw_field_uint(w, "dropped", d->dropped);
+	jsonw_field_uint(w, "wire_sent", d->wire_sent);
+	jsonw_object_end(w);
 }
 
 static void flow_counts(const struct flow *f, struct relay_dir *d)
@@ -55,17 +63,63 @@ static void flow_counts(const struct flow *f, struct relay_dir *d)
 /* fault_acted: null without faults; true when each fault of the tunnel acted (since
  * acts0), false when one of them could not (drop-chunk-end in a TLS tunnel, a cut
  * past the last byte, ...). */
-static json_t *acted_json(const struct session *s, const uint32_t *acts0)
+static void acted_json(struct jsonw *w, const struct session *s, const uint32_t *acts0)
 {
-	if (!s->faults.n)
-		return json_null();
+	jsonw_key(w, "fault_acted");
+	if (!s->faults.n) {
+		jsonw_null(w);
+		return;
+	}
+	bool all = true;
 	for (size_t i = 0; i < s->faults.n; i++)
 		if (s->fault_acts[i] <= (acts0 ? acts0[i] : 0))
-			return json_false();
-	return json_true();
+			all = false;
+	jsonw_bool(w, all);
 }
 
-static json_t *str_or_null(const char *v) { return v && v[0] ? json_string(v) : json_null(); }
+/* A string field, null when absent or empty. */
+static void field_text(struct jsonw *w, const char *key, const char *v)
+{
+	jsonw_field_string(w, key, v && v[0] ? v : NULL);
+}
+
+/* The line's fields (docs/ledgers.md), in their order. */
+static void ledger_fields(struct jsonw *w, struct session *s, const struct relay_counts *c,
+			  const char *faults, double duration)
+{
+	field_text(w, "id", c->id);
+	jsonw_field_string(w, "kind", kind_names[s->kind]);
+	jsonw_field_uint(w, "tunnel", s->number);
+	if (c->index >= 0) {
+		jsonw_field_int(w, "req", c->index);
+		field_text(w, "method", c->method);
+		if (c->status)
+			jsonw_field_int(w, "status", c->status);
+		else
+			jsonw_field_null(w, "status");
+	}
+	jsonw_field_string(w, "client_peer", s->client.peer);
+	jsonw_field_string(w, "client_local", s->client.local);
+	field_text(w, "upstream_local", c->up_local);
+	field_text(w, "upstream_peer", c->up_peer);
+	field_text(w, "target", c->target);
+	dir_json(w, "down", &c->down);
+	dir_json(w, "up", &c->up);
+	field_text(w, "first_close", c->final ? s->first_close : NULL);
+	jsonw_field_string(w, "client_end", end_names[c->final ? s->client.end : END_OPEN]);
+	jsonw_field_string(w, "upstream_end", end_names[c->final ? s->up.end : END_OPEN]);
+	jsonw_field_bool(w, "shutdown_write_client", c->final && s->client.shut_wr);
+	jsonw_field_bool(w, "shutdown_write_upstream", c->final && s->up.shut_wr);
+	if (s->reply >= 0)
+		jsonw_field_int(w, "reply", s->reply);
+	else
+		jsonw_field_null(w, "reply");
+	field_text(w, "fault", faults);
+	acted_json(w, s, c->acts0);
+	field_text(w, "fault_key", s->fault_key);
+	jsonw_field_real(w, "t", c->t);
+	jsonw_field_real(w, "duration_ms", duration);
+}
 
 void relay_write_ledger(struct session *s, const struct relay_counts *c)
 {
@@ -92,60 +146,24 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 		c = &own;
 	}
 	double duration = (double)(loop_now(&s->w->loop) - c->start_us) / 1000.0;
-	json_t *o = json_object();
-	json_object_set_new(o, "id", str_or_null(c->id));
-	json_object_set_new(o, "kind", json_string(kind_names[s->kind]));
-	json_object_set_new(o, "tunnel", json_integer((json_int_t)s->number));
-	if (c->index >= 0) {
-		json_object_set_new(o, "req", json_integer(c->index));
-		json_object_set_new(o, "method", str_or_null(c->method));
-		json_object_set_new(o, "status", c->status ? json_integer(c->status) : json_null());
-	}
-	json_object_set_new(o, "client_peer", json_string(s->client.peer));
-	json_object_set_new(o, "client_local", json_string(s->client.local));
-	json_object_set_new(o, "upstream_local", str_or_null(c->up_local));
-	json_object_set_new(o, "upstream_peer", str_or_null(c->up_peer));
-	json_object_set_new(o, "target", str_or_null(c->target));
-	json_object_set_new(o, "down", dir_json(&c->down));
-	json_object_set_new(o, "up", dir_json(&c->up));
-	json_object_set_new(o, "first_close", c->final ? str_or_null(s->first_close) : json_null());
-	json_object_set_new(o, "client_end", json_string(end_names[c->final ? s->client.end : END_OPEN]));
-	json_object_set_new(o, "upstream_end", json_string(end_names[c->final ? s->up.end : END_OPEN]));
-	json_object_set_new(o, "shutdown_write_client", json_boolean(c->final && s->client.shut_wr));
-	json_object_set_new(o, "shutdown_write_upstream", json_boolean(c->final && s->up.shut_wr));
-	json_object_set_new(o, "reply", s->reply >= 0 ? json_integer(s->reply) : json_null());
-	json_object_set_new(o, "fault", s->faults.n ? json_string(faults) : json_null());
-	json_object_set_new(o, "fault_acted", acted_json(s, c->acts0));
-	json_object_set_new(o, "fault_key", str_or_null(s->fault_key));
-	json_object_set_new(o, "t", json_real(c->t));
-	json_object_set_new(o, "duration_ms", json_real(duration));
-	ledger_write(ledger, o); /* a line it cannot write counts in ledger->lost */
+	char line[RELAY_LINE_MAX];
+	struct jsonw w;
+	jsonw_init(&w, line, sizeof line);
+	jsonw_object_begin(&w);
+	ledger_fields(&w, s, c, faults, duration);
+	jsonw_object_end(&w);
+	/* A line it cannot build or write counts in ledger->lost. */
+	ledger_write_line(ledger, line, jsonw_finish(&w));
 }
 
-void relay_close_leg(struct session *s, struct leg *leg, bool reset)
+void relay_close(struct session *s, bool reset_client, bool reset_up)
 {
-	if (leg->fd < 0)
-		return;
-	loop_io_stop(&s->w->loop, &leg->io);
-	if (reset) {
-		net_close_reset(leg->fd);
-		if (leg->end == END_OPEN)
-			leg->end = END_LOCAL_RST;
-	} else {
-		/* FIN first: close() alone would send an RST if unread bytes were queued. */
-		if (!leg->shut_wr)
-			net_shutdown_write(leg->fd);
-		net_close(leg->fd);
-		if (leg->end == END_OPEN)
-			leg->end = END_LOCAL;
-	}
-	leg->fd = -1;
+	leg_close(s, &s->client, reset_client);
+	leg_close(s, &s->up, reset_up);
 }
 
-void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up)
+void relay_account_close(struct session *s, bool relaying)
 {
-	relay_close_leg(s, &s->client, reset_client);
-	relay_close_leg(s, &s->up, reset_up);
 	/* Bytes received and never sent (still in a buffer or a pipe) count as dropped, so
 	 * received == sent + dropped holds for every tunnel. */
 	struct flow *flows[2] = {&s->down, &s->upf};
@@ -161,27 +179,30 @@ void relay_close(struct session *s, bool relaying, bool reset_client, bool reset
 
 void relay_watch(struct session *s)
 {
-	struct loop *loop = &s->w->loop;
 	unsigned ce = 0, ue = 0;
 	bool down_pending = s->down.off < s->down.len || s->down.z.pending,
 	     up_pending = s->upf.off < s->upf.len || s->upf.z.pending;
+	/* A direction a fault holds (stall, slow) waits for no event: the slow timer or the
+	 * idle timeout ends the wait, and watching for room would only spin. */
+	bool down_writes = down_pending && !s->down.stalled && !s->down.waiting,
+	     up_writes = up_pending && !s->upf.stalled && !s->upf.waiting;
 	if (s->state == SS_HANDSHAKE) {
 		ce = LOOP_READ | (down_pending ? LOOP_WRITE : 0);
 	} else if (s->state == SS_RELAY) {
-		if (down_pending)
+		if (down_writes)
 			ce |= LOOP_WRITE;
 		if (!up_pending && !s->upf.eof && !s->upf.done && !s->upf.stalled && !s->upf.waiting &&
 		    !s->upf.held)
 			ce |= LOOP_READ;
-		if (up_pending)
+		if (up_writes)
 			ue |= LOOP_WRITE;
 		if (!down_pending && !s->down.eof && !s->down.done && !s->down.stalled && !s->down.waiting)
 			ue |= LOOP_READ;
 	}
 	if (s->client.fd >= 0)
-		loop_io_start(loop, &s->client.io, s->client.fd, ce, session_on_io, s);
+		leg_watch(s, &s->client, ce);
 	if (s->up.fd >= 0 && s->state == SS_RELAY)
-		loop_io_start(loop, &s->up.io, s->up.fd, ue, session_on_io, s);
+		leg_watch(s, &s->up, ue);
 }
 
 void relay_init(struct session *s)
@@ -192,12 +213,12 @@ void relay_init(struct session *s)
 /* The one place that chooses splice: tunnels (CONNECT, SOCKS5) whose faults never look
  * at or hold back individual bytes. Forward sessions parse what they relay; faults
  * that cut, corrupt or pace need the bytes in a buffer (sees_bytes in fault.h's
- * table). Without a pipe (no splice on this OS, or out of descriptors) the buffer does
- * the job. */
+ * table), and streams legs have no splice. Without a pipe (no splice on this OS, or
+ * out of descriptors) the buffer does the job. */
 static void choose_zcopy(struct session *s)
 {
-	if (s->w->cfg->no_splice || (s->kind != SK_CONNECT && s->kind != SK_SOCKS5) ||
-	    fault_set_sees_bytes(&s->faults))
+	if (s->w->cfg->no_splice || s->w->cfg->io != LEG_READY ||
+	    (s->kind != SK_CONNECT && s->kind != SK_SOCKS5) || fault_set_sees_bytes(&s->faults))
 		return;
 	if (zcopy_open(&s->down.z) < 0)
 		return;
@@ -224,23 +245,10 @@ void relay_start(struct session *s)
 	relay_step(s);
 }
 
-long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp)
-{
-	if (!leg->readable)
-		return -EAGAIN;
-	size_t want = zp ? zp->cap - zp->pending : len;
-	long n = zp ? zcopy_in(zp, leg->fd) : net_read(leg->fd, buf, len);
-	/* A short read almost always drained the socket; if not, the level-triggered
-	 * loop reports it again and the flag comes back. */
-	if (n == -EAGAIN || (n > 0 && (size_t)n < want))
-		leg->readable = false;
-	return n;
-}
-
 long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, struct zpipe *zp)
 {
 	struct leg *src = session_src(s, f);
-	long n = relay_read(src, buf, cap, zp);
+	long n = leg_read(src, buf, cap, zp);
 	if (n == -EAGAIN)
 		return 0;
 	if (n == 0) {
@@ -269,10 +277,7 @@ bool relay_propagate_eof(struct session *s, struct flow *f)
 	int r = inject_eof(s, f);
 	if (r <= 0)
 		return r == 0;
-	if (dst->fd >= 0 && !dst->shut_wr) {
-		net_shutdown_write(dst->fd);
-		dst->shut_wr = true;
-	}
+	leg_shutdown_write(dst);
 	return true;
 }
 
@@ -285,42 +290,58 @@ int relay_leg_reset(struct session *s, struct leg *leg)
 	return -1;
 }
 
-/* Writes f's pending bytes to its destination, applying write-side faults.
- * Returns 1 drained, 0 would block (or held), -1 the session was closed. */
+/* A write of f took n bytes (of full it would have taken, had no fault trimmed it): the
+ * counters and the buffer move on. own: the proxy's own reply. */
+static void took(struct flow *f, bool own, size_t n, size_t full)
+{
+	if (own) {
+		f->off += n;
+		f->ctl_off += n;
+		f->ctl -= n;
+		f->own_sent += (uint64_t)n;
+		return;
+	}
+	f->send_ops++;
+	if (n < full)
+		f->short_sends++;
+	f->sent += (uint64_t)n;
+	f->off += n;
+}
+
+/* Writes f's pending bytes to its destination, applying write-side faults; on a
+ * streams leg posts one slice and returns (relay_written() goes on).
+ * Returns 1 drained, 0 would block (or held, or posted), -1 the session was closed. */
 static int flush(struct session *s, struct flow *f)
 {
 	struct leg *dst = session_dst(s, f);
-	if (dst->fd < 0)
-		return 0; /* forward: the origin leg is being replaced */
+	if (dst->fd < 0 || f->posted)
+		return 0; /* forward: the origin leg is being replaced; or a write in flight */
 	while (f->off < f->len) {
-		if (f->ctl && f->off == f->ctl_off) {
-			/* The proxy's own reply: no fault, no counter. */
-			long n = net_write(dst->fd, f->buf + f->off, f->ctl);
-			if (n == -EAGAIN)
-				return 0;
-			if (n < 0)
-				return relay_leg_reset(s, dst);
-			f->off += (size_t)n;
-			f->ctl_off += (size_t)n;
-			f->ctl -= (size_t)n;
-			f->own_sent += (uint64_t)n;
+		bool own = f->ctl && f->off == f->ctl_off; /* no fault, no counter */
+		size_t end = own ? f->off + f->ctl : f->ctl ? f->ctl_off : f->len;
+		if (f->discard && !own) {
+			f->dropped += end - f->off; /* short-send-drop: taken as sent, never written */
+			f->off = end;
 			continue;
 		}
-		size_t end = f->ctl ? f->ctl_off : f->len; /* relayed bytes up to the reply */
-		size_t want = end - f->off;
-		int go = inject_write(s, f, &want);
-		if (go <= 0)
-			return go;
-		long n = net_write(dst->fd, f->buf + f->off, want);
+		size_t full = leg_write_max(dst, end - f->off), want = full;
+		if (!own) {
+			int go = inject_write(s, f, &want);
+			if (go <= 0)
+				return go;
+		}
+		long n = leg_write(dst, f->buf + f->off, want);
+		if (n == LEG_POSTED) {
+			f->posted = want;
+			f->post_full = full;
+			f->post_own = own;
+			return 0;
+		}
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0)
 			return relay_leg_reset(s, dst);
-		f->send_ops++;
-		if ((size_t)n < end - f->off)
-			f->short_sends++;
-		f->sent += (uint64_t)n;
-		f->off += (size_t)n;
+		took(f, own, (size_t)n, full);
 	}
 	f->off = f->len = f->ctl_off = 0;
 	while (f->z.pending > 0) {
@@ -340,6 +361,26 @@ static int flush(struct session *s, struct flow *f)
 	if (f->eof && !f->done && !relay_propagate_eof(s, f))
 		return -1;
 	return 1;
+}
+
+void relay_written(struct session *s, struct flow *f, bool detached, size_t n, int err)
+{
+	if (!f->posted)
+		return; /* an upstream proxy message (session.c) is not a flow's */
+	bool own = f->post_own;
+	size_t full = f->post_full;
+	f->posted = 0;
+	if (n > 0 || err == 0)
+		took(f, own, n, full);
+	if (s->state == SS_CLOSED)
+		return; /* cancelled by the close: counted, nothing more to do */
+	if (err < 0 && !detached) {
+		relay_leg_reset(s, session_dst(s, f));
+		return;
+	}
+	if (!own && err == 0 && inject_sent(s, f) < 0)
+		return;
+	relay_step(s);
 }
 
 /* Reads into f's (empty) buffer, applying read-side faults. 1 read, 0 nothing now,
@@ -377,7 +418,9 @@ void relay_step(struct session *s)
 		struct flow *flows[2] = {&s->down, &s->upf};
 		for (int k = 0; k < 2; k++) {
 			struct flow *f = flows[k];
-			if (f->off < f->len || f->z.pending || (f->eof && !f->done)) {
+			/* len > 0 with off == len: a streams write took the last bytes; flush()
+			 * finishes the drain (what follows it: FIN, forward's next request). */
+			if (f->len > 0 || f->z.pending || (f->eof && !f->done)) {
 				int r = flush(s, f);
 				if (r < 0)
 					return;

@@ -2,7 +2,8 @@
  * two legs and its two flows).
  *
  * Each direction has one bounded buffer: read from the source when it is empty, write
- * to the destination until it is empty. A FIN from one side becomes a FIN (shutdown of
+ * to the destination until it is empty (on a streams leg, leg.h, in posted slices whose
+ * completions come back through relay_written()). A FIN from one side becomes a FIN (shutdown of
  * the write side) toward the other once the buffer is drained, and the other direction
  * goes on — half-close done right; the session ends when both directions have ended.
  * An RST becomes an RST. Faults change exactly one of these steps (fault.h says which),
@@ -20,7 +21,7 @@
 #include <stdint.h>
 
 #include "proxy-under-test/session.h"
-#include "proxy-under-test/zcopy.h"
+#include "lib/zcopy.h"
 
 /* Marks the pipes closed (at accept, before anything can close the session). */
 void relay_init(struct session *s);
@@ -34,9 +35,6 @@ void relay_watch(struct session *s);
 /* Queues bytes for the client (replies), sent by the relay before any relayed byte and
  * never counted as relayed. */
 void relay_queue_client(struct session *s, const void *data, size_t len);
-/* Reads from a leg (net_read, or splice into zp when zp is given), skipping the syscall
- * when the leg is known to be drained; same returns as net_read. */
-long relay_read(struct leg *leg, void *buf, size_t len, struct zpipe *zp);
 /* relay_fill_read(): the source ended and its FIN was passed on. */
 #define RELAY_ENDED (-2)
 /* Reads up to cap bytes for flow f from its source into buf (or into zp, a pipe): the
@@ -52,14 +50,17 @@ bool relay_propagate_eof(struct session *s, struct flow *f);
  * RST. Returns -1 (the session is gone). */
 int relay_leg_reset(struct session *s, struct leg *leg);
 
-/* Closes one leg: stops watching it, then an RST when reset, else a FIN (unless one
- * was sent) and close. Its end becomes local / local_rst unless already known. A closed
- * leg (fd -1) is left alone. The session stays open. */
-void relay_close_leg(struct session *s, struct leg *leg, bool reset);
-/* The relay's part of session_close(): stops its timer, closes both legs and the
- * pipes, and counts what was received and never sent as dropped (relaying: the
- * session was past its handshake, so its buffers held relayed bytes). */
-void relay_close(struct session *s, bool relaying, bool reset_client, bool reset_up);
+/* The relay's part of session_close(): closes both legs (leg_close()). */
+void relay_close(struct session *s, bool reset_client, bool reset_up);
+/* Once the legs are given back (a streams leg's cancelled write has said what it took):
+ * closes the pipes and counts what was received and never sent as dropped (relaying:
+ * the session was past its handshake, so its buffers held relayed bytes). */
+void relay_account_close(struct session *s, bool relaying);
+/* A write of f posted to a streams leg completed (session_on_written()): counts what it
+ * took and goes on relaying — the next slice, or what short-send-drop (inject_sent())
+ * makes of the rest; an error resets the session (unless the leg was already let go).
+ * The session may be freed before this returns. */
+void relay_written(struct session *s, struct flow *f, bool detached, size_t n, int err);
 
 /* One ledger line's numbers. The session's own line passes NULL to
  * relay_write_ledger(); forward sessions write one per request (forward.c). Per

@@ -1,14 +1,16 @@
 /* server — `tunnelprobe proxy`: options, listeners, workers, the ledger, shutdown. */
 #include "proxy-under-test/server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#ifndef _WIN32
+#include <netinet/in.h> /* sockaddr_in; lib/net.h's Winsock headers have it */
+#endif
 
-#include <jansson.h>
-
+#include "lib/stopsig.h"
 #include "lib/units.h"
 #include "lib/version.h"
 #include "proxy-under-test/proxy.h"
@@ -30,6 +32,7 @@ static void on_signal(int sig)
 	for (unsigned i = 0; ws && i < running_count; i++)
 		loop_wake(&ws[i].loop);
 }
+
 
 bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
 {
@@ -88,8 +91,22 @@ void server_remove_session(struct proxy_worker *w, struct session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	w->nsessions--;
+	w->closing++;
 	if (atomic_load(&w->shared->stopping) && w->nsessions == 0)
 		loop_stop(&w->loop);
+}
+
+void server_session_finished(struct proxy_worker *w)
+{
+	w->closing--;
+	if (w->exiting && w->closing == 0)
+		loop_stop(&w->loop);
+}
+
+/* The bound on getting streams legs back at exit. */
+static void on_exit_deadline(struct loop *loop, struct loop_timer *timer)
+{
+	loop_stop(loop);
 }
 
 static void on_accept(struct loop *loop, struct loop_io *io, unsigned events)
@@ -141,6 +158,14 @@ static void *worker_main(void *arg)
 	loop_run(&w->loop);
 	while (w->sessions)
 		session_close(w->sessions, false, false);
+	if (w->closing) {
+		/* Streams legs come back through the loop (cancelled, then closed): their
+		 * sessions' ledger lines are written then. At most 2 s. */
+		w->exiting = true;
+		loop_timer_start(&w->loop, &w->exit_timer, 2000000);
+		loop_run(&w->loop);
+		loop_timer_stop(&w->loop, &w->exit_timer);
+	}
 	return NULL;
 }
 
@@ -176,13 +201,14 @@ static int worker_init(struct proxy_worker *w, struct proxy_shared *shared,
 	w->loop.data = w;
 	w->loop.on_wake = on_wake;
 	loop_timer_init(&w->drain_timer, on_drain_deadline, w);
+	loop_timer_init(&w->exit_timer, on_exit_deadline, w);
 	size_t l;
 	err = listeners_open(&w->listeners, &w->loop, cfg->listen, cfg->nlisten, cfg->threads > 1,
 			     on_accept, w, &l);
 	if (err < 0) {
 		char addr[NET_ADDRSTRLEN];
 		fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
-			net_addr_format(&cfg->listen[l], addr), strerror(-err));
+			net_addr_format(&cfg->listen[l], addr), net_strerror(err));
 		worker_free(w);
 		return -1;
 	}
@@ -262,7 +288,8 @@ static void usage(FILE *out)
 	      "  --upstream URL         chain to http://H:P (CONNECT) or socks5://H:P\n"
 	      "  --fault SPEC           truncate:after=N rst:after=N close-before-reply\n"
 	      "                         close-mid-reply close-after-accept refuse no-fin full-close\n"
-	      "                         stall:after=N corrupt:at=N slow:bps=N drop-chunk-end,\n"
+	      "                         stall:after=N corrupt:at=N slow:bps=N drop-chunk-end\n"
+	      "                         short-send-drop[:after=N] (Windows build only),\n"
 	      "                         each with p=P seed=S dir=up|down (docs/proxy.md)\n"
 	      "  --ledger FILE          one JSON line per tunnel (docs/ledgers.md)\n"
 	      "  --run-id ID            every ledger line carries \"run\": ID (1-64 of A-Za-z0-9._-)\n"
@@ -272,6 +299,9 @@ static void usage(FILE *out)
 	      "  -t, --threads N        worker threads, each with its own loop and SO_REUSEPORT\n"
 	      "                         listeners (default 1; --workers N is the same)\n"
 	      "  --no-splice            relay tunnels through buffers, not splice(2)\n"
+	      "  --io ready|streams     drive sockets by readiness (Linux default: epoll, splice)\n"
+	      "                         or by completions (Windows default: WSARecv/WSASend on a\n"
+	      "                         completion port; on Linux the loop's emulation of them)\n"
 	      "  --max-clients N        open client connections at most (default 4096; more are\n"
 	      "                         reset at once)\n"
 	      "  --idle-timeout S       default 60; --connect-timeout S default 10;\n"
@@ -301,6 +331,11 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	cfg->idle_timeout_s = 60;
 	cfg->connect_timeout_s = 10;
 	cfg->handshake_timeout_s = 10;
+#ifdef _WIN32
+	cfg->io = LEG_STREAMS; /* a completion port's own shape */
+#else
+	cfg->io = LEG_READY;
+#endif
 	uint64_t max_clients = 4096;
 	const char *rwhy = NULL; /* reverse mode's options */
 	int rc;
@@ -361,6 +396,13 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 		} else if (strcmp(a, "--max-clients") == 0) {
 			if (!units_count(v, 1000000, &max_clients) || max_clients == 0)
 				return bad("--max-clients wants 1..1000000, not", v);
+		} else if (strcmp(a, "--io") == 0) {
+			if (strcmp(v, "ready") == 0)
+				cfg->io = LEG_READY;
+			else if (strcmp(v, "streams") == 0)
+				cfg->io = LEG_STREAMS;
+			else
+				return bad("--io wants ready or streams, not", v);
 		} else if (strcmp(a, "--dns-servers") == 0) {
 			cfg->dns_servers = v;
 		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0 ||
@@ -407,6 +449,19 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			idle->spec, fault_mode_name(mode));
 		return 2;
 	}
+	const struct fault *ssd = fault_needs_streams(cfg->faults, cfg->nfaults);
+#ifdef _WIN32
+	if (ssd && cfg->io != LEG_STREAMS)
+		return bad("short-send-drop acts on WSASend completions: it needs --io streams, not", "ready");
+	if (cfg->threads > 1)
+		return bad("one worker per port on Windows (no SO_REUSEPORT): --threads 1, not", "more");
+#else
+	if (ssd) {
+		fprintf(stderr, "tunnelprobe proxy: --fault '%s' acts on WSASend completions: only the "
+			"Windows build (build/win64/tunnelprobe.exe) has them\n", ssd->spec);
+		return 2;
+	}
+#endif
 	cfg->max_clients = (unsigned)((max_clients + cfg->threads - 1) / cfg->threads);
 	if (cfg->nlisten == 0)
 		return bad("--listen is required, e.g.", "--listen 127.0.0.1:0");
@@ -460,10 +515,7 @@ static int serve(struct proxy_config *cfg)
 	running_shared = &shared;
 	running_workers = ws;
 	running_count = cfg->threads;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stopsig_install(on_signal);
 	for (; started < cfg->threads; started++) {
 		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0) {
 			/* Fewer threads than asked: those running drain and stop, as on SIGTERM. */

@@ -1,5 +1,6 @@
 /* server — the reference proxy's configuration, worker threads and listeners.
- * Each worker has its own loop, resolver and SO_REUSEPORT listeners; workers share the
+ * Each worker has its own loop, resolver and SO_REUSEPORT listeners (Windows has no
+ * SO_REUSEPORT: one worker there, lib/net.h); workers share the
  * read-only configuration, the tunnel counter (accept order), the per-host counters
  * fault keys use, the ledger
  * (lib/ledger: one line per tunnel, written whole by any thread) and the stop request. */
@@ -20,6 +21,7 @@
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
 #include "proxy-under-test/reverse.h"
+#include "proxy-under-test/leg.h"
 
 #define PROXY_MAX_LISTEN LISTENERS_MAX
 #define PROXY_MAX_ALLOW 16
@@ -59,6 +61,7 @@ struct proxy_config {
 	unsigned max_clients;  /* open client connections per worker (--max-clients / threads) */
 	bool no_splice;       /* --no-splice: relay tunnels through user-space buffers */
 	struct reverse_config reverse; /* --reverse, --rate-limit, --breaker (reverse.h) */
+	enum leg_io io;       /* --io: readiness or completion streams (leg.h) */
 };
 
 struct proxy_shared {
@@ -82,7 +85,10 @@ struct proxy_worker {
 	struct listeners listeners;      /* its own, on the configured addresses */
 	struct session *sessions;        /* open sessions, for draining and shutdown */
 	size_t nsessions;
-	struct loop_timer drain_timer;
+	size_t closing;                  /* sessions closed whose streams legs are not yet
+					  * given back (leg.h) */
+	bool exiting;                    /* the loop runs only to get them back */
+	struct loop_timer drain_timer, exit_timer;
 	uint64_t turned_away;            /* connections closed at once: max_clients reached */
 };
 
@@ -91,8 +97,10 @@ bool server_allowed(const struct proxy_config *cfg, const struct net_addr *addr)
 /* The --resolve override for host:port, or NULL. */
 const struct net_addr *server_resolve(const struct proxy_config *cfg, const char *host,
 				      uint16_t port);
-/* The session list. */
+/* The session list: a session is on it from accept to session_close(), then counted
+ * in closing until it is freed (server_session_finished()). */
 void server_add_session(struct proxy_worker *w, struct session *s);
 void server_remove_session(struct proxy_worker *w, struct session *s);
+void server_session_finished(struct proxy_worker *w);
 
 #endif

@@ -6,13 +6,15 @@
  * the upstream→client flow and sent by the relay. */
 #include "proxy-under-test/session.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#ifndef _WIN32
+#include <arpa/inet.h> /* inet_ntop, ntohs; lib/net.h's Winsock headers have them */
+#endif
 
 #include "lib/http1.h"
 #include "lib/socks5.h"
@@ -22,6 +24,7 @@
 #include "proxy-under-test/inject.h"
 #include "proxy-under-test/relay.h"
 #include "proxy-under-test/server.h"
+#include "proxy-under-test/upstream.h"
 
 static void on_timer(struct loop *loop, struct loop_timer *timer);
 static void resolve_and_connect(struct session *s);
@@ -45,7 +48,7 @@ static void close_with(struct session *s, const void *reply, size_t len)
 		/* The upstream proxy said no: its bytes are not the client's, and the leg is
 		 * of no more use (nothing of the client's may reach it). */
 		s->down.off = s->down.len = s->down.ctl = 0;
-		relay_close_leg(s, &s->up, false);
+		leg_close(s, &s->up, false);
 	}
 	if (len)
 		relay_queue_client(s, reply, len);
@@ -90,7 +93,7 @@ static int socks_rep_for(int err)
 	}
 }
 
-static void fail_upstream(struct session *s, int err, const char *why)
+void session_fail_upstream(struct session *s, int err, const char *why)
 {
 	if (s->kind == SK_SOCKS5)
 		reply_and_close(s, socks_rep_for(err), NULL);
@@ -102,7 +105,7 @@ static void fail_upstream(struct session *s, int err, const char *why)
 }
 
 /* The outbound leg is ready (and the upstream proxy, if any, said yes). */
-static void established(struct session *s)
+void session_established(struct session *s)
 {
 	loop_timer_stop(&s->w->loop, &s->timer);
 	if (s->kind == SK_FORWARD) {
@@ -130,164 +133,13 @@ static void established(struct session *s)
 	relay_start(s);
 }
 
-/* ---- the upstream proxy (chaining) ---- */
-
-static void upstream_send(struct session *s, int len)
-{
-	s->ctl_len = len > 0 ? (size_t)len : 0;
-	s->ctl_off = 0;
-	s->down.len = s->down.off = 0;
-}
-
-static void start_upstream(struct session *s)
-{
-	const struct url *u = &s->w->cfg->upstream;
-	s->state = SS_UPSTREAM;
-	s->upstream_step = 0;
-	arm(s, s->w->cfg->handshake_timeout_s);
-	if (u->scheme == URL_HTTP) {
-		char auth[700] = "";
-		if (u->has_userinfo && auth_basic(u->user, u->pass, auth, sizeof auth) < 0)
-			auth[0] = '\0';
-		/* The client's X-Probe-Id goes on, so the next proxy names the tunnel too. */
-		upstream_send(s, snprintf(s->ctl, sizeof s->ctl,
-					  "CONNECT %s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s%sVia: 1.1 tunnelprobe\r\n\r\n",
-					  s->target, s->target, auth[0] ? "Proxy-Authorization: " : "",
-					  auth, auth[0] ? "\r\n" : "", s->id[0] ? "X-Probe-Id: " : "", s->id,
-					  s->id[0] ? "\r\n" : ""));
-	} else {
-		upstream_send(s, socks5_client_greeting((uint8_t *)s->ctl, sizeof s->ctl, u->has_userinfo));
-	}
-	loop_io_start(&s->w->loop, &s->up.io, s->up.fd, LOOP_WRITE, session_on_io, s);
-}
-
-/* The upstream proxy's reply (its first r bytes of down) said yes: bytes after it
- * already belong to the origin, received like any other (the client gets them after
- * the proxy's own reply). */
-static void upstream_early(struct session *s, size_t r)
-{
-	struct flow *f = &s->down;
-	memmove(f->buf, f->buf + r, f->len - r);
-	f->len -= r;
-	f->received += f->len;
-	if (f->len) {
-		f->recv_ops++;
-		inject_read(s, f, f->buf, f->len);
-	}
-	established(s);
-}
-
-/* Reads and handles the upstream proxy's replies. */
-static void upstream_step(struct session *s)
-{
-	const struct url *u = &s->w->cfg->upstream;
-	if (s->ctl_off < s->ctl_len) {
-		long n = net_write(s->up.fd, s->ctl + s->ctl_off, s->ctl_len - s->ctl_off);
-		if (n == -EAGAIN)
-			return;
-		if (n < 0) {
-			fail_upstream(s, (int)n, "upstream proxy write failed");
-			return;
-		}
-		s->ctl_off += (size_t)n;
-		if (s->ctl_off < s->ctl_len)
-			return;
-		loop_io_set(&s->w->loop, &s->up.io, LOOP_READ);
-		return;
-	}
-	struct flow *f = &s->down;
-	long n = net_read(s->up.fd, f->buf + f->len, sizeof f->buf - f->len);
-	if (n == -EAGAIN)
-		return;
-	if (n <= 0) {
-		/* The upstream proxy aborted its reply: a correct proxy says 502. */
-		fail_upstream(s, -ECONNRESET, "upstream proxy closed before its reply");
-		return;
-	}
-	f->len += (size_t)n;
-	int err = 0;
-	if (u->scheme == URL_HTTP) {
-		struct http1_response resp;
-		int r = http1_parse_response(f->buf, f->len, HTTP1_MAX_HEAD, HTTP1_REQ_CONNECT, &resp, &err);
-		if (r == HTTP1_NEED_MORE)
-			return;
-		if (r < 0 || resp.status < 200 || resp.status > 299) {
-			f->len = 0;
-			fail_upstream(s, r < 0 ? -EPROTO : resp.status == 403 ? -EACCES : -ECONNREFUSED,
-				      "upstream proxy refused");
-			return;
-		}
-		/* Bytes after the reply already belong to the origin: keep them for the client. */
-		upstream_early(s, (size_t)r);
-		return;
-	}
-	uint8_t *in = (uint8_t *)f->buf;
-	int r;
-	switch (s->upstream_step) {
-	case 0: { /* method choice */
-		uint8_t method;
-		r = socks5_client_parse_method(in, f->len, &method, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return;
-		if (r < 0 || method == SOCKS5_METHOD_UNACCEPTABLE) {
-			fail_upstream(s, -EACCES, "upstream SOCKS5 method");
-			return;
-		}
-		f->len = 0;
-		if (method == SOCKS5_METHOD_USERPASS) {
-			s->upstream_step = 1;
-			upstream_send(s, socks5_client_userpass((uint8_t *)s->ctl, sizeof s->ctl, u->user, u->pass));
-		} else {
-			s->upstream_step = 2;
-			struct socks5_addr dst;
-			socks5_addr_from_host(&dst, s->host, s->port);
-			upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
-		}
-		loop_io_set(&s->w->loop, &s->up.io, LOOP_WRITE);
-		return;
-	}
-	case 1: { /* auth reply */
-		uint8_t status;
-		r = socks5_client_parse_userpass_reply(in, f->len, &status, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return;
-		if (r < 0 || status != 0) {
-			fail_upstream(s, -EACCES, "upstream SOCKS5 auth");
-			return;
-		}
-		f->len = 0;
-		s->upstream_step = 2;
-		struct socks5_addr dst;
-		socks5_addr_from_host(&dst, s->host, s->port);
-		upstream_send(s, socks5_client_request((uint8_t *)s->ctl, sizeof s->ctl, SOCKS5_CMD_CONNECT, &dst));
-		loop_io_set(&s->w->loop, &s->up.io, LOOP_WRITE);
-		return;
-	}
-	default: { /* the reply to our request */
-		uint8_t rep;
-		struct socks5_addr bound;
-		r = socks5_client_parse_reply(in, f->len, &rep, &bound, &err);
-		if (r == SOCKS5_NEED_MORE)
-			return;
-		if (r < 0 || rep != 0) {
-			f->len = 0;
-			fail_upstream(s, r < 0 ? -EPROTO : rep == SOCKS5_REP_CONNECTION_REFUSED ? -ECONNREFUSED : -EHOSTUNREACH,
-				      "upstream SOCKS5 reply");
-			return;
-		}
-		upstream_early(s, (size_t)r);
-		return;
-	}
-	}
-}
-
 /* ---- connecting ---- */
 
 static void connected(struct session *s)
 {
-	int err = net_connect_result(s->up.fd);
+	int err = leg_connect_result(&s->up);
 	if (err < 0) {
-		fail_upstream(s, err, "connect failed");
+		session_fail_upstream(s, err, "connect failed");
 		return;
 	}
 	struct net_addr a;
@@ -300,28 +152,25 @@ static void connected(struct session *s)
 	 * a SOCKS5 upstream the tunnel to the origin comes first. */
 	const struct proxy_config *cfg = s->w->cfg;
 	if (cfg->has_upstream && !(s->kind == SK_FORWARD && cfg->upstream.scheme == URL_HTTP))
-		start_upstream(s);
+		upstream_start(s);
 	else
-		established(s);
+		session_established(s);
 }
 
 static void start_connect(struct session *s, const struct net_addr *addr)
 {
 	if (!server_allowed(s->w->cfg, addr)) {
-		fail_upstream(s, -EACCES, "destination not allowed");
+		session_fail_upstream(s, -EACCES, "destination not allowed");
 		return;
 	}
 	s->dst = *addr;
-	int fd = net_connect(addr);
-	if (fd < 0) {
-		fail_upstream(s, fd, "connect failed");
+	int err = leg_connect(s, &s->up, addr, s->w->cfg->io);
+	if (err < 0) {
+		session_fail_upstream(s, err, "connect failed");
 		return;
 	}
-	s->up.fd = fd;
-	s->up.readable = true;
 	s->state = SS_CONNECTING;
 	arm(s, s->w->cfg->connect_timeout_s);
-	loop_io_start(&s->w->loop, &s->up.io, fd, LOOP_WRITE, session_on_io, s);
 }
 
 static void on_resolved(void *arg, int status, const char *why, const struct net_addr *addrs,
@@ -330,7 +179,7 @@ static void on_resolved(void *arg, int status, const char *why, const struct net
 	struct session *s = arg;
 	s->dnsq = NULL;
 	if (status < 0 || n == 0) {
-		fail_upstream(s, -ENOENT, why);
+		session_fail_upstream(s, -ENOENT, why);
 		return;
 	}
 	start_connect(s, &addrs[0]);
@@ -350,7 +199,7 @@ static void resolve_and_connect(struct session *s)
 	arm(s, cfg->connect_timeout_s);
 	s->dnsq = dns_resolve(&s->w->dns, host, port, AF_UNSPEC, on_resolved, s);
 	if (!s->dnsq)
-		fail_upstream(s, -ENOMEM, "out of memory");
+		session_fail_upstream(s, -ENOMEM, "out of memory");
 }
 
 /* The request is known: the faults that hit it are picked, the handshake faults may
@@ -372,7 +221,7 @@ static void request_ready(struct session *s)
 
 void session_reconnect(struct session *s)
 {
-	relay_close_leg(s, &s->up, false);
+	leg_close(s, &s->up, false);
 	s->up.end = END_OPEN;
 	s->up.shut_wr = false;
 	s->up.local[0] = s->up.peer[0] = '\0';
@@ -649,7 +498,7 @@ static void handshake_read(struct session *s)
 			reply_and_close(s, 431, "Request Header Fields Too Large");
 		return;
 	}
-	long n = net_read(s->client.fd, f->buf + f->len, sizeof f->buf - f->len);
+	long n = leg_read(&s->client, f->buf + f->len, sizeof f->buf - f->len, NULL);
 	if (n == -EAGAIN)
 		return;
 	if (n <= 0) {
@@ -709,7 +558,7 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 	case SS_RESOLVING:
 	case SS_CONNECTING:
 	case SS_UPSTREAM:
-		fail_upstream(s, -ETIMEDOUT, "timeout");
+		session_fail_upstream(s, -ETIMEDOUT, "timeout");
 		break;
 	default:
 		/* Idle in the relay (or a fault holding the tunnel open): give up. */
@@ -722,11 +571,25 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 	}
 }
 
+/* The end of a closed session once its legs are given back: what was never sent is
+ * counted, the ledger line(s) written, the memory freed. */
+static void finish(struct session *s)
+{
+	relay_account_close(s, s->relaying_at_close);
+	/* Forward sessions write a line per request, and one for bytes no request took
+	 * (fwdledger.h); tunnels and connections that never became one write theirs. */
+	if (fwdledger_finish(s) == 0)
+		relay_write_ledger(s, NULL);
+	forward_free(s);
+	server_session_finished(s->w);
+	free(s);
+}
+
 void session_close(struct session *s, bool reset_client, bool reset_up)
 {
 	if (s->state == SS_CLOSED)
 		return;
-	bool relaying = s->state == SS_RELAY;
+	s->relaying_at_close = s->state == SS_RELAY;
 	s->state = SS_CLOSED;
 	loop_timer_stop(&s->w->loop, &s->timer);
 	if (s->dnsq) {
@@ -734,7 +597,7 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		s->dnsq = NULL;
 	}
 	inject_free(s);
-	if (!relaying && s->target[0] && s->kind != SK_FORWARD) {
+	if (!s->relaying_at_close && s->target[0] && s->kind != SK_FORWARD) {
 		/* The request was known, the tunnel never started (close-before-reply, a
 		 * drain): what the client sent after it was received, and never relayed. */
 		s->upf.received += s->upf.len;
@@ -742,14 +605,32 @@ void session_close(struct session *s, bool reset_client, bool reset_up)
 		s->upf.dropped += s->upf.len;
 		s->upf.len = 0;
 	}
-	relay_close(s, relaying, reset_client, reset_up);
-	/* Forward sessions write a line per request, and one for bytes no request took
-	 * (fwdledger.h); tunnels and connections that never became one write theirs. */
-	if (fwdledger_finish(s) == 0)
-		relay_write_ledger(s, NULL);
-	forward_free(s);
-	server_remove_session(s->w, s);
-	free(s);
+	relay_close(s, reset_client, reset_up);
+	server_remove_session(s->w, s); /* closing: no longer the worker's to drain */
+	if (s->closing_legs == 0)
+		finish(s);
+}
+
+void session_leg_closed(struct session *s)
+{
+	s->closing_legs--;
+	if (s->state == SS_CLOSED && s->closing_legs == 0)
+		finish(s);
+}
+
+void session_on_written(struct session *s, struct leg *leg, bool detached, size_t written, int err)
+{
+	if (s->state == SS_UPSTREAM && leg == &s->up && !detached) {
+		/* The message to the upstream proxy (upstream_step()). */
+		if (err < 0) {
+			session_fail_upstream(s, err, "upstream proxy write failed");
+			return;
+		}
+		upstream_wrote(s, written);
+		upstream_step(s);
+		return;
+	}
+	relay_written(s, leg == &s->client ? &s->down : &s->upf, detached, written, err);
 }
 
 struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
@@ -761,10 +642,13 @@ struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
 	}
 	s->w = w;
 	s->number = number;
-	s->client.fd = fd;
-	s->client.readable = true;
 	s->up.fd = -1;
 	s->reply = -1;
+	if (leg_open(s, &s->client, fd, w->cfg->io) < 0) {
+		net_close(fd);
+		free(s);
+		return NULL;
+	}
 	s->start_us = loop_now(&w->loop);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -781,7 +665,7 @@ struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number)
 	server_add_session(w, s);
 	s->state = SS_HANDSHAKE;
 	arm(s, w->cfg->handshake_timeout_s);
-	if (loop_io_start(&w->loop, &s->client.io, fd, LOOP_READ, session_on_io, s) < 0) {
+	if (leg_watch(s, &s->client, LOOP_READ) < 0) {
 		session_close(s, false, false);
 		return NULL;
 	}

@@ -4,11 +4,12 @@
  * done right, and the faults this tunnel was chosen for.
  *
  * session.c owns the handshake (the protocol chosen once per connection, by its first
- * byte), the outbound leg and the session's end; relay.c (relay.h) the byte relay,
+ * byte), the outbound leg and the session's end; upstream.c the exchange with an
+ * upstream proxy; relay.c (relay.h) the byte relay,
  * closing the legs and the ledger line; forward.c the forward requests and fwdledger.c
  * their ledger lines; inject.c what the faults do (fault.h says where); auth.c the
- * credentials. All I/O goes through lib/net and the loop, so an IOCP backend of the
- * loop needs no change here.
+ * credentials; leg.c all I/O on the two connections, by readiness or by completions
+ * (`--io`; the Windows build's WSARecv/WSASend) — the rest never knows which.
  */
 #ifndef TP_PROXY_SESSION_H
 #define TP_PROXY_SESSION_H
@@ -22,25 +23,14 @@
 #include "lib/net.h"
 #include "lib/url.h"
 #include "proxy-under-test/fault.h"
-#include "proxy-under-test/zcopy.h"
+#include "proxy-under-test/leg.h"
+#include "lib/zcopy.h"
 
 #define RELAY_BUF 16384 /* per direction: two of them bound a tunnel's memory */
 #define SESSION_ID_MAX 64 /* an X-Probe-Id kept for the ledger, NUL included (longer: cut) */
 
 struct proxy_worker;
 struct fwd;
-
-enum leg_end { END_OPEN = 0, END_FIN, END_RST, END_TIMEOUT, END_LOCAL, END_LOCAL_RST };
-
-struct leg {
-	int fd;
-	struct loop_io io;
-	char local[NET_ADDRSTRLEN], peer[NET_ADDRSTRLEN];
-	enum leg_end end;
-	bool shut_wr;        /* we sent FIN toward this leg */
-	bool readable;       /* no read has hit EAGAIN (or come back short) since the last
-			      * read event: saves a failing read() per step */
-};
 
 /* One direction: bytes read from one leg, written to the other. */
 struct flow {
@@ -55,6 +45,13 @@ struct flow {
 	bool held;           /* forward: the next request waits for earlier answers */
 	bool zc;             /* bytes go through z (splice) once buf is empty */
 	struct zpipe z;
+	/* A write posted to a streams leg (leg.h) and not yet completed: buf[off..off+posted)
+	 * stays put until session_on_written(). */
+	size_t posted;
+	size_t post_full;    /* what it would have been without a fault trimming it (a
+			      * completion taking fewer is a short send) */
+	bool post_own;       /* it is the proxy's own reply (ctl), not relayed bytes */
+	bool discard;        /* short-send-drop acted: what comes this way is dropped */
 	/* What the faults of this direction keep (inject.c). */
 	bool stalled;        /* a stall fault stopped it */
 	bool waiting;        /* slow: the budget of this second is spent */
@@ -104,12 +101,21 @@ struct session {
 	struct fwd *fwd;            /* forward sessions only (forward.h) */
 	char ctl[1024];             /* a message to the upstream proxy */
 	size_t ctl_len, ctl_off;
+	unsigned closing_legs;      /* streams legs closed and not yet given back (leg.h) */
+	bool relaying_at_close;     /* session_close() came in the relay */
 	struct session *next, *prev; /* the worker's list */
 };
 
 /* Answers the client with an HTTP status (or, for SOCKS5, a reply code) and closes
  * once it is sent. The session may be freed before this returns. */
 void session_refuse(struct session *s, int code, const char *reason);
+/* The outbound leg could not be had (err: -ECONNREFUSED, -ETIMEDOUT, -EACCES, ...; why
+ * for humans): the client gets the reply that says so (502, 504, 403 / the SOCKS reply
+ * code), then the close. The session may be freed before this returns. */
+void session_fail_upstream(struct session *s, int err, const char *why);
+/* The outbound leg is ready (and the upstream proxy, if any, said yes): the success
+ * reply is queued (its faults decide) and the relay starts. */
+void session_established(struct session *s);
 /* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
  * the relay resumes when it is up. The session may be freed before this returns. */
 void session_reconnect(struct session *s);
@@ -123,8 +129,17 @@ struct session *session_accept(struct proxy_worker *w, int fd, uint64_t number);
 void session_on_io(struct loop *loop, struct loop_io *io, unsigned events);
 
 /* Ends the session: closes what is open (RST toward a leg when reset_*), writes its
- * ledger line(s), frees it. A closed session is left alone. */
+ * ledger line(s), frees it — at once, or, with streams legs (leg.h), once the loop has
+ * given them back (the session is then SS_CLOSED and gets no more events, only the
+ * counts of its cancelled requests). A closed session is left alone. */
 void session_close(struct session *s, bool reset_client, bool reset_up);
+/* A streams leg's write completed (leg.h): written bytes of what it posted were taken;
+ * err 0, or -errno (-ECANCELED when it was closed). detached: the leg was closed (or,
+ * forward, replaced) since. The session may be freed before this returns. */
+void session_on_written(struct session *s, struct leg *leg, bool detached, size_t written,
+			int err);
+/* A streams leg closed by leg_close() is given back; the session may be freed. */
+void session_leg_closed(struct session *s);
 
 /* The direction of a flow of s, the leg it reads from and the leg it writes to. */
 static inline enum fault_dir session_dir(const struct session *s, const struct flow *f)

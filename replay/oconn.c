@@ -7,9 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "lib/http1.h"
+#include "lib/jsonw.h"
 #include "lib/payload.h"
 #include "lib/url.h"
 #include "replay/oplan.h"
@@ -89,45 +88,63 @@ static unsigned again_events(const struct oconn *c, unsigned plain)
 	return c->tls_on && c->tls.want ? c->tls.want : plain;
 }
 
-/* One ledger line for the request just answered (or the connection's end). */
+/* One ledger line for the request just answered (or the connection's end). Built
+ * with lib/jsonw, as on every platform; a line that does not fit (it cannot: every
+ * field is bounded) is counted as lost by ledger_write_line(). */
+#define OCONN_LINE_MAX 4096 /* target (512) escaped at worst 6x stays well inside */
 static void ledger_line(struct oconn *c, const char *end)
 {
 	struct origin_shared *sh = c->w->sh;
 	if (!ledger_is_open(&sh->ledger))
 		return;
-	long long acked = net_bytes_acked(c->fd);
-	json_t *o = json_object();
-	json_object_set_new(o, "id", c->id[0] ? json_string(c->id) : json_null());
-	json_object_set_new(o, "peer", json_string(c->peer));
-	json_object_set_new(o, "local", json_string(c->local));
-	json_object_set_new(o, "conn", json_integer((json_int_t)c->serial));
-	json_object_set_new(o, "req", json_integer(c->req_index));
-	json_object_set_new(o, "tls", json_boolean(c->tls_on));
-	json_object_set_new(o, "method", c->method[0] ? json_string(c->method) : json_null());
-	json_object_set_new(o, "target", c->target[0] ? json_string(c->target) : json_null());
+	char line[OCONN_LINE_MAX];
+	struct jsonw w;
+	long long acked = net_bytes_acked(c->fd); /* -ENOTSUP on Windows: null */
 	bool answered = c->method[0] || c->gen_ready; /* a request, or an error response to bytes */
-	json_object_set_new(o, "status", answered ? json_integer(c->plan.status) : json_null());
 	uint64_t received = answered ? c->req_received : c->in_len + c->tail_received;
-	json_object_set_new(o, "bytes_received", json_integer((json_int_t)received));
-	json_object_set_new(o, "bytes_written", json_integer((json_int_t)c->req_written));
-	json_object_set_new(o, "body_bytes", json_integer((json_int_t)c->plan.size));
-	if (c->plan.sink)
-		json_object_set_new(o, "upload", json_pack("{s:I,s:b}", "bytes", (json_int_t)c->body.payload,
-							  "verified", c->has_body_seed && !c->body_bad));
-	json_object_set_new(o, end ? "bytes_acked_at_close" : "bytes_acked_after_response",
-			    acked >= 0 ? json_integer(acked) : json_null());
-	json_object_set_new(o, "conn_bytes_written", json_integer((json_int_t)c->conn_written));
-	if (end) {
-		json_object_set_new(o, "end", json_string(end));
-		json_object_set_new(o, "fin_sent", json_boolean(c->fin_sent));
-		json_object_set_new(o, "fin_received", json_boolean(c->fin_received));
-		json_object_set_new(o, "rst_received", json_boolean(c->rst_received));
-	}
 	const char *fault = origin_fault_name(sh->cfg->fault);
-	json_object_set_new(o, "fault", fault ? json_string(fault) : json_null());
-	json_object_set_new(o, "t", json_real(c->t_wall));
-	json_object_set_new(o, "duration_ms", json_real((double)(loop_now(&c->w->loop) - c->t0_us) / 1000.0));
-	ledger_write(&sh->ledger, o); /* a line it cannot write counts in sh->ledger.lost */
+	jsonw_init(&w, line, sizeof line);
+	jsonw_object_begin(&w);
+	jsonw_field_string(&w, "id", c->id[0] ? c->id : NULL);
+	jsonw_field_string(&w, "peer", c->peer);
+	jsonw_field_string(&w, "local", c->local);
+	jsonw_field_uint(&w, "conn", c->serial);
+	jsonw_field_uint(&w, "req", c->req_index);
+	jsonw_field_bool(&w, "tls", c->tls_on);
+	jsonw_field_string(&w, "method", c->method[0] ? c->method : NULL);
+	jsonw_field_string(&w, "target", c->target[0] ? c->target : NULL);
+	if (answered)
+		jsonw_field_int(&w, "status", c->plan.status);
+	else
+		jsonw_field_null(&w, "status");
+	jsonw_field_uint(&w, "bytes_received", received);
+	jsonw_field_uint(&w, "bytes_written", c->req_written);
+	jsonw_field_uint(&w, "body_bytes", c->plan.size);
+	if (c->plan.sink) {
+		jsonw_key(&w, "upload");
+		jsonw_object_begin(&w);
+		jsonw_field_uint(&w, "bytes", c->body.payload);
+		jsonw_field_bool(&w, "verified", c->has_body_seed && !c->body_bad);
+		jsonw_object_end(&w);
+	}
+	const char *acked_key = end ? "bytes_acked_at_close" : "bytes_acked_after_response";
+	if (acked >= 0)
+		jsonw_field_int(&w, acked_key, acked);
+	else
+		jsonw_field_null(&w, acked_key);
+	jsonw_field_uint(&w, "conn_bytes_written", c->conn_written);
+	if (end) {
+		jsonw_field_string(&w, "end", end);
+		jsonw_field_bool(&w, "fin_sent", c->fin_sent);
+		jsonw_field_bool(&w, "fin_received", c->fin_received);
+		jsonw_field_bool(&w, "rst_received", c->rst_received);
+	}
+	jsonw_field_string(&w, "fault", fault);
+	jsonw_field_real(&w, "t", c->t_wall);
+	jsonw_field_real(&w, "duration_ms", (double)(loop_now(&c->w->loop) - c->t0_us) / 1000.0);
+	jsonw_object_end(&w);
+	/* A line it cannot build or write counts in sh->ledger.lost. */
+	ledger_write_line(&sh->ledger, line, jsonw_finish(&w));
 }
 
 static void reset_request(struct oconn *c)

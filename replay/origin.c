@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/stopsig.h"
 #include "lib/units.h"
 #include "lib/version.h"
 #include "replay/oconn.h"
@@ -292,10 +293,7 @@ static int serve(struct origin_config *cfg)
 	running_sh = &sh;
 	running_ws = ws;
 	running_n = cfg->threads;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stopsig_install(on_signal);
 	for (; started < cfg->threads; started++) {
 		if (pthread_create(&ws[started].thread, NULL, worker_main, &ws[started]) != 0) {
 			/* Fewer threads than asked: those running stop, as on SIGTERM. */

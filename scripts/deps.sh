@@ -9,7 +9,7 @@ pkgs=(
   openssl curl python3 iproute2 procps
   nginx-light tinyproxy squid microsocks wrk nghttp2-client tcpdump tshark
   ngtcp2-client ngtcp2-server
-  gcc-mingw-w64-x86-64-posix wine64
+  gcc-mingw-w64-x86-64-posix libz-mingw-w64-dev wine64
   docker.io python3-yaml
   chromium
 )

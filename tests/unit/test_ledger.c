@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/jsonw.h"
 #include "lib/ledger.h"
 
 #define THREADS 4
@@ -154,8 +155,21 @@ static void test_run_id(void **state)
 	assert_int_equal(ledger_write(&lf, json_pack("{s:i}", "a", 1)), 0);
 	assert_int_equal(ledger_set_run(&lf, "run-7"), 0);
 	assert_int_equal(ledger_write(&lf, json_pack("{s:i}", "a", 2)), 0);
+	/* A line built with lib/jsonw gets it the same way: the writer adds it. */
+	char line[64];
+	struct jsonw w;
+	jsonw_init(&w, line, sizeof line);
+	jsonw_object_begin(&w);
+	jsonw_field_int(&w, "a", 3);
+	jsonw_object_end(&w);
+	assert_int_equal(ledger_write_line(&lf, line, jsonw_finish(&w)), 0);
+	assert_string_equal(line, "{\"a\":3}"); /* given back as it was */
+	char empty[] = "{}", array[] = "[1]";
+	assert_int_equal(ledger_write_line(&lf, empty, 2), 0);
+	assert_int_equal(ledger_write_line(&lf, array, 3), -EINVAL); /* no object to add it to */
 	ledger_close(&lf);
-	assert_file_is(path, "{\"a\":1}\n{\"a\":2,\"run\":\"run-7\"}\n");
+	assert_file_is(path, "{\"a\":1}\n{\"a\":2,\"run\":\"run-7\"}\n{\"a\":3,\"run\":\"run-7\"}\n"
+			     "{\"run\":\"run-7\"}\n");
 }
 
 int main(void)

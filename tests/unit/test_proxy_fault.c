@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -108,7 +109,26 @@ static void test_table_complete(void **state)
 		}
 		assert_in_range(fi->hook, FAULT_AT_REQUEST, FAULT_AT_EOF);
 		assert_in_range(fi->scope, FAULT_SCOPE_HANDSHAKE, FAULT_SCOPE_EITHER);
+		/* Only the fault that acts on write completions needs streams legs. */
+		assert_int_equal(fi->needs_streams, fi->hook == FAULT_AT_SENT);
 	}
+	/* short-send-drop's after= may be left out (0: the first such completion); the
+	 * other parameters may not. */
+	struct fault f;
+	const char *why = NULL;
+	assert_int_equal(fault_parse("short-send-drop p=0.34 seed=6", &f, &why), 0);
+	assert_int_equal(f.kind, FAULT_SHORT_SEND_DROP);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(fault_parse("short-send-drop:after=32768,dir=up", &f, &why), 0);
+	assert_int_equal(f.n, 32768);
+	assert_int_equal(f.dir, FAULT_UP);
+	assert_int_equal(fault_parse("truncate p=1", &f, &why), -EINVAL);
+	assert_ptr_equal(fault_needs_streams(&f, 0), NULL);
+	struct fault two[2];
+	assert_int_equal(fault_parse("rst:after=5", &two[0], &why), 0);
+	assert_int_equal(fault_parse("short-send-drop", &two[1], &why), 0);
+	assert_ptr_equal(fault_needs_streams(two, 2), &two[1]);
+	assert_ptr_equal(fault_needs_streams(two, 1), NULL);
 }
 
 /* The table of fault.h, one line per fault: what #14's property test holds the proxy
@@ -136,6 +156,7 @@ static void test_table_rows(void **state)
 		{FAULT_CORRUPT, FAULT_AT_READ, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_SLOW, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_DROP_CHUNK_END, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_SHORT_SEND_DROP, FAULT_AT_SENT, FAULT_SCOPE_DIR, all, all, true},
 	};
 	assert_int_equal(sizeof rows / sizeof rows[0], FAULT_KIND_END - 1);
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

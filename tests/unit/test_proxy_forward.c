@@ -141,7 +141,7 @@ static void test_basic_auth(void **state)
 	assert_int_equal(auth_basic("u", "p", out, 10), -ENOSPC);
 }
 
-/* The client's credentials are decoded (EVP_DecodeBlock) and compared; padding only at
+/* The client's credentials are decoded (lib/base64, strict) and compared; padding only at
  * the end, one line per case. */
 static void test_basic_auth_check(void **state)
 {

@@ -84,16 +84,33 @@ static void test_full_scenario(void **state)
 static void test_builtin_demo_parses(void **state)
 {
 	(void)state;
-	size_t n;
-	const struct demo_part *parts = demo_parts(&n);
-	assert_true(n >= 2);
-	for (size_t i = 0; i < n; i++) {
-		if (scenario_parse(&scn, parts[i].text, strlen(parts[i].text), parts[i].label, err,
-				   sizeof err) != 0)
-			fail_msg("demo part %zu: %s", i, err);
-		assert_int_equal(scn.nurls, 6);
-		assert_int_equal(scn.requests, 10);
+	/* With the Windows build: Linux healthy, then the Windows build twice; without it,
+	 * Linux healthy and the simulation (labelled simulated). */
+	for (int windows = 0; windows < 2; windows++) {
+		size_t n;
+		const struct demo_part *parts = demo_parts(windows, &n);
+		assert_int_equal(n, windows ? 3 : 2);
+		for (size_t i = 0; i < n; i++) {
+			if (scenario_parse(&scn, parts[i].text, strlen(parts[i].text), parts[i].label, err,
+					   sizeof err) != 0)
+				fail_msg("demo part %zu: %s", i, err);
+			assert_int_equal(scn.nurls, 6);
+			assert_int_equal(scn.requests, 10);
+			assert_int_equal(scn.proxy_windows, i > 0 && windows);
+			assert_int_equal(scn.simulated[0] != '\0', i > 0 && !windows);
+		}
 	}
+	/* `proxy reference [SCHEME] [windows]`. */
+	const char *good[] = {"scenario t\nproxy reference windows\nprobe\n  url http://a.test/\n",
+			      "scenario t\nproxy reference socks5 windows\nprobe\n  url http://a.test/\n"};
+	for (size_t i = 0; i < 2; i++) {
+		if (scenario_parse(&scn, good[i], strlen(good[i]), "t.tps", err, sizeof err) != 0)
+			fail_msg("%s", err);
+		assert_true(scn.proxy_windows);
+		assert_string_equal(scn.proxy_scheme, i ? "socks5" : "http");
+	}
+	const char *bad = "scenario t\nproxy reference windows socks5\nprobe\n  url http://a.test/\n";
+	assert_int_equal(scenario_parse(&scn, bad, strlen(bad), "t.tps", err, sizeof err), -EINVAL);
 }
 
 /* One line per bad file: the text and the "t.tps:LINE:" the message must start with. */

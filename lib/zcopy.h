@@ -1,14 +1,16 @@
-/* zcopy — the zero-copy fast path of the relay: bytes move socket → pipe → socket
- * with splice(2) and never enter user space. Linux only; everywhere else (and when
- * the kernel refuses) zcopy_open() fails and the relay keeps its user-space buffer.
+/* zcopy — the zero-copy fast path of the reference proxy's relay: bytes move socket →
+ * pipe → socket with splice(2) and never enter user space. Linux only; everywhere else
+ * (and when the kernel refuses) zcopy_open() fails with -ENOSYS — Windows has no splice,
+ * and its completion streams (proxy-under-test/leg.h) take none — and the relay keeps
+ * its user-space buffer.
  *
- * This is the one OS-specific piece of the relay, kept behind these four calls so a
- * Windows (IOCP) build compiles the stubs and relays through the buffer unchanged.
+ * The relay's one OS-specific piece, in lib/ beside net.h's other Linux-only paths
+ * (TCP_INFO, SO_REUSEPORT), behind these four calls.
  * Conventions as lib/net.h: a byte count, 0 at EOF (zcopy_in only), -EAGAIN when the
  * call would block, or a negative errno.
  */
-#ifndef TP_PROXY_ZCOPY_H
-#define TP_PROXY_ZCOPY_H
+#ifndef TP_ZCOPY_H
+#define TP_ZCOPY_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* zcopy — see zcopy.h. */
-#include "proxy-under-test/zcopy.h"
+#include "lib/zcopy.h"
 
 #include <errno.h>
 #include <unistd.h>

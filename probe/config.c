@@ -629,13 +629,8 @@ static int prepare_tls(struct probe_config *cfg)
 static int plan_http3(struct probe_config *cfg)
 {
 	bool quic_proxy = false;
-	for (size_t i = 0; i < cfg->ntargets; i++) {
-		const struct probe_target *t = &cfg->targets[i];
-		quic_proxy |= t->proxy_quic;
-		/* TLS needs a BIO over a QUIC stream first (lib/tls binds a socket). */
-		if (t->proxy_quic && t->url.scheme == URL_HTTPS)
-			return fail("https targets through a QUIC proxy are not supported yet: '%s'", t->spec);
-	}
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		quic_proxy |= cfg->targets[i].proxy_quic;
 	cfg->quic_proxy = quic_proxy;
 	if (cfg->streams > 1 && !cfg->http3 && !quic_proxy)
 		return fail("--streams needs --http3, --http3-only or a QUIC proxy (HTTP/1.1 carries "

@@ -2,7 +2,9 @@
 # The probe through QUIC proxies (issue 17): quic:// (CONNECT over HTTP/3) and
 # socks5+quic:// / socks5h+quic:// (SOCKS5 on raw QUIC streams, ALPN socks5), against
 # tests/helpers/h3peer's proxy mode relaying to our TCP origin:
-#   - plain-HTTP targets byte-exact from 1 KiB to 10 MiB (X-Tp-Seed, every byte checked);
+#   - plain-HTTP targets byte-exact from 1 KiB to 10 MiB (X-Tp-Seed, every byte checked),
+#     and https ones (TLS to the origin inside the tunnel, OpenSSL over a BIO on the
+#     stream), with a wrong CA failing as tls_error;
 #   - many tunnels as streams of one QUIC connection (--streams), and one connection per
 #     tunnel (--streams 1);
 #   - each misbehaviour of the proxy and its class/phase/detail, with the records' QUIC
@@ -17,9 +19,10 @@
 H3PEER=${TP_BUILD:-$TP_ROOT/build}/tests/helpers/h3peer
 [ -x "$H3PEER" ] || { not_ok "probe quic proxy" "$H3PEER was not built"; finish; }
 make_ca || { not_ok "probe quic proxy: certificates"; finish; }
-start_tp origin origin --listen 127.0.0.1:0 || { not_ok "origin starts" "$(cat "$T/origin.err")"; finish; }
-OP=$TP_HTTP
-[ -n "$OP" ] || OP=$TP_PORT
+start_tp origin origin --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --ca-out "$T/origin-ca.pem" ||
+	{ not_ok "origin starts" "$(cat "$T/origin.err")"; finish; }
+OP=$TP_HTTP OS=$TP_HTTPS
+cat "$T/ca.pem" "$T/origin-ca.pem" >"$T/both.pem" # the proxy's CA and the origin's
 
 # start_px NAME ARGS...: an h3peer proxy; sets PX to its UDP port
 start_px() {
@@ -34,7 +37,7 @@ start_px() {
 	PX=$(cat "$T/$name.port" 2>/dev/null)
 	[ -n "$PX" ]
 }
-probe() { timeout 120 "$TP_BIN" probe -q --cacert "$T/ca.pem" "$@"; }
+probe() { timeout 120 "$TP_BIN" probe -q --cacert "$T/both.pem" "$@"; }
 # summary FILE: (class, phase) of every record, whether all ok ones were verified, and
 # whether every record names a QUIC stream
 summary() {
@@ -51,6 +54,19 @@ if start_px clean; then
 			"$? $(summary "$T/sizes-$s.jsonl") $(records "$T/sizes-$s.jsonl" "sorted(set(x['bytes_received'] for x in r)), set(x['proxy'] for x in r)")" \
 			"0 [('ok', 'done')] True True [1024, 1048576, 10485760] {'$s://127.0.0.1:$PX'}"
 	done
+	for s in $SCHEMES; do
+		probe -x "$s://127.0.0.1:$PX" -c 2 --streams 4 -n 2 --records "$T/tls-$s.jsonl" \
+			"https://localhost:$OS/bytes/1024" "https://localhost:$OS/bytes/1048576" \
+			"https://localhost:$OS/bytes/10485760"
+		expect_eq "$s: https targets, TLS to the origin inside the tunnel, every byte verified" \
+			"$? $(summary "$T/tls-$s.jsonl") $(records "$T/tls-$s.jsonl" "sorted(set(x['bytes_received'] for x in r))")" \
+			"0 [('ok', 'done')] True True [1024, 1048576, 10485760]"
+	done
+	timeout 60 "$TP_BIN" probe -q --cacert "$T/ca.pem" -x "quic://127.0.0.1:$PX" -n 1 --records "$T/wrongca.jsonl" \
+		"https://localhost:$OS/bytes/1024"
+	expect_eq "quic: the origin's certificate not trusted inside the tunnel: tls_error in phase tls" \
+		"$? $(records "$T/wrongca.jsonl" "[(x['class'], x['phase'], 'certificate verify failed' in x['detail']) for x in r]")" \
+		"1 [('tls_error', 'tls', True)]"
 	for s in quic socks5+quic; do
 		probe -x "$s://127.0.0.1:$PX" -c 2 --streams 8 -n 40 --records "$T/streams-$s.jsonl" \
 			--json "$T/streams-$s.json" "http://127.0.0.1:$OP/bytes/65536" "http://127.0.0.1:$OP/close/300000"
@@ -118,7 +134,7 @@ bad() { # NAME ARGS...
 	expect_eq "$name: exit 2, one line" "$? $(wc -l <"$T/bad.err")" "2 1"
 }
 bad "quic:// without a host" -x quic:// http://127.0.0.1:1/x
-bad "https through a QUIC proxy (not yet)" -x quic://127.0.0.1:1 https://localhost:1/x
+bad "a QUIC proxy with --http3-only" --http3-only -x quic://127.0.0.1:1 https://localhost:1/x
 bad "--streams without --http3 or a QUIC proxy" --streams 4 -x socks5://127.0.0.1:1 http://127.0.0.1:1/x
 
 finish

@@ -32,6 +32,7 @@ struct px_conn {
 	struct quic_conn q;
 	struct h3_conn h;
 	bool used, h3_up;
+	struct listener *ls;
 };
 
 struct tunnel {
@@ -348,6 +349,7 @@ static void px_quic_event(struct quic_conn *c, const struct quic_event *ev, void
 {
 	struct px_conn *pc = arg;
 	struct tunnel *t = ev->stream ? ev->stream->user : NULL;
+	listener_on_cid(pc->ls, ev, pc);
 	switch (ev->type) {
 	case QUIC_EV_HANDSHAKE_DONE:
 		if (!strcmp(c->alpn, "h3")) {
@@ -397,55 +399,32 @@ static void px_quic_event(struct quic_conn *c, const struct quic_event *ev, void
 	}
 }
 
-static void px_datagram(int fd, struct quic_server_ctx *ctx, struct quic_cidmap *map,
-			struct sockaddr_storage *local, socklen_t local_len, const uint8_t *pkt,
-			size_t len, struct sockaddr_storage *from, socklen_t flen)
+static void px_datagram(struct listener *ls, const uint8_t *pkt, size_t len, struct sockaddr_storage *from,
+			socklen_t flen)
 {
-	struct quic_pkt_ids ids;
-	int rv = quic_pkt_ids(pkt, len, &ids);
-	if (rv == 1) {
-		uint8_t vn[256];
-		long n = quic_write_version_negotiation(vn, sizeof vn, &ids);
-		if (n > 0)
-			sendto(fd, vn, (size_t)n, 0, (struct sockaddr *)from, flen);
+	void *found = NULL;
+	if (listener_route(ls, pkt, len, from, flen, &found) < 0)
 		return;
-	}
-	if (rv < 0)
-		return;
-	struct px_conn *pc = quic_cidmap_get(map, ids.dcid, ids.dcidlen);
+	struct px_conn *pc = found;
 	if (!pc) {
-		if (!ids.long_header)
-			return;
 		for (int i = 0; i < MAX_CONNS && !pc; i++)
 			if (!PX.conns[i].used)
 				pc = &PX.conns[i];
 		if (!pc)
 			return;
-		struct quic_conn_opts o = {.local = (struct sockaddr *)local, .local_len = local_len,
-					   .remote = (struct sockaddr *)from, .remote_len = flen,
-					   .params = {.max_streams_bidi = 1000, .idle_timeout_us = 30000000},
-					   .cb = px_quic_event, .arg = pc};
-		if (quic_conn_init_server(&pc->q, ctx, &o, pkt, len, now_us()) != 0) {
-			quic_conn_free(&pc->q);
+		/* Room for many tunnels at once (the probe's --streams). */
+		struct quic_params params = {.max_streams_bidi = 1000, .idle_timeout_us = 30000000};
+		if (listener_accept(ls, &pc->q, px_quic_event, pc, &params, pkt, len, from, flen) != 0)
 			return;
-		}
 		pc->used = true;
-		uint8_t cids[8][QUIC_MAX_CIDLEN];
-		size_t lens[8];
-		size_t n = quic_conn_cids(&pc->q, cids, lens, 8);
-		for (size_t i = 0; i < n; i++)
-			quic_cidmap_put(map, cids[i], lens[i], pc);
+		pc->ls = ls;
 	}
 	quic_conn_read(&pc->q, (struct sockaddr *)from, flen, pkt, len, now_us());
 }
 
-static void px_reap(struct quic_cidmap *map, struct px_conn *pc)
+static void px_reap(struct listener *ls, struct px_conn *pc)
 {
-	uint8_t cids[8][QUIC_MAX_CIDLEN];
-	size_t lens[8];
-	size_t n = quic_conn_cids(&pc->q, cids, lens, 8);
-	for (size_t i = 0; i < n; i++)
-		quic_cidmap_del(map, cids[i], lens[i]);
+	listener_forget(ls, &pc->q);
 	for (int i = 0; i < MAX_TUNNELS; i++)
 		if (PX.tunnels[i].used && PX.tunnels[i].pc == pc) {
 			PX.tunnels[i].hs = NULL;
@@ -479,9 +458,9 @@ static int px_parse_mode(const char *m)
 }
 
 /* One poll round: the UDP socket and every tunnel's target waiting to be read. */
-static void px_poll(int ufd, struct quic_server_ctx *ctx, struct quic_cidmap *map,
-		    struct sockaddr_storage *local, socklen_t local_len, uint64_t deadline)
+static void px_poll(struct listener *ls, uint64_t deadline)
 {
+	int ufd = ls->fd;
 	static struct pollfd pfd[1 + MAX_TUNNELS];
 	static struct tunnel *who[1 + MAX_TUNNELS];
 	static uint8_t pkt[65536];
@@ -510,7 +489,7 @@ static void px_poll(int ufd, struct quic_server_ctx *ctx, struct quic_cidmap *ma
 			ssize_t len = recvfrom(ufd, pkt, sizeof pkt, 0, (struct sockaddr *)&from, &flen);
 			if (len < 0)
 				break;
-			px_datagram(ufd, ctx, map, local, local_len, pkt, (size_t)len, &from, flen);
+			px_datagram(ls, pkt, (size_t)len, &from, flen);
 		}
 	}
 	for (size_t i = 1; i < n; i++)
@@ -542,54 +521,28 @@ static int cmd_proxy(int argc, char **argv)
 	}
 	if (argc - i != 2 || !cert || !key)
 		die("usage: h3peer proxy --cert F --key F [--port-file F] [--misbehave M] [--after N] ADDR PORT");
-	struct sockaddr_storage local;
-	socklen_t local_len;
-	if (resolve(argv[i], argv[i + 1], &local, &local_len) != 0)
-		die("proxy: cannot resolve");
-	int fd = udp_socket(local.ss_family);
-	if (bind(fd, (struct sockaddr *)&local, local_len) != 0)
-		die("proxy: bind");
-	local_len = sizeof local;
-	getsockname(fd, (struct sockaddr *)&local, &local_len);
-	unsigned port = ntohs(((struct sockaddr_in *)&local)->sin_port);
-	if (portfile) {
-		FILE *f = fopen(portfile, "w");
-		if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0)
-			die("proxy: --port-file");
-	}
-	const char *why = "?";
-	uint8_t secret[QUIC_SECRET_LEN];
 	static const char *const alpn[] = {"h3", "socks5"};
-	static struct quic_cred cred;
-	static struct quic_server_ctx ctx;
-	static struct quic_cidmap map;
-	if (gnutls_rnd(GNUTLS_RND_RANDOM, secret, sizeof secret) != 0 ||
-	    quic_cred_init_files(&cred, cert, key, &why) != 0 ||
-	    quic_server_ctx_init(&ctx, &cred, alpn, 2, secret, NULL, &why) != 0 ||
-	    quic_cidmap_init(&map, 8 * MAX_CONNS) != 0)
-		die(why);
+	static struct listener ls;
+	listener_open(&ls, argv[i], argv[i + 1], portfile, cert, key, alpn, 2);
 	uint64_t deadline = now_us() + (uint64_t)(timeout * 1e6);
 	while (now_us() < deadline) {
-		px_poll(fd, &ctx, &map, &local, local_len, deadline);
+		px_poll(&ls, deadline);
 		for (int k = 0; k < MAX_CONNS; k++) {
 			struct px_conn *pc = &PX.conns[k];
 			if (!pc->used)
 				continue;
 			if (now_us() >= quic_conn_expiry(&pc->q))
 				quic_conn_handle_expiry(&pc->q, now_us());
-			send_all(fd, &pc->q);
+			send_all(ls.fd, &pc->q);
 			if (pc->q.state == QUIC_ST_CLOSED)
-				px_reap(&map, pc);
+				px_reap(&ls, pc);
 		}
 	}
 	printf("tunnels=%u\n", PX.opened);
 	for (int k = 0; k < MAX_CONNS; k++)
 		if (PX.conns[k].used)
-			px_reap(&map, &PX.conns[k]);
-	quic_cidmap_free(&map);
-	quic_server_ctx_free(&ctx);
-	quic_cred_free(&cred);
-	close(fd);
+			px_reap(&ls, &PX.conns[k]);
+	listener_close(&ls);
 	return 0;
 }
 

@@ -318,29 +318,14 @@ static unsigned qstream_want(const struct pf *f, unsigned plain)
 
 static size_t qstream_pending(const struct pf *f) { return ((const struct pf_qstream *)f)->ring_len; }
 
-const struct pf_ops pf_quic_stream_ops = {
-	.name = "quic-stream",
-	.phase = TP_PHASE_CONNECT,
-	.connect = qstream_connect,
-	.read = qstream_read,
-	.write = qstream_write,
-	.shutdown = qstream_shutdown,
-	.close = qstream_close,
-	.want = qstream_want,
-	.pending = qstream_pending,
-	.timed_out = qstream_timed_out,
-};
-
-const struct pf_ops pf_h3_connect_ops = {
-	.name = "h3-connect",
-	.phase = TP_PHASE_CONNECT,
-	.tunnel = true,
-	.connect = h3_connect_step,
-	.read = qstream_read,
-	.write = qstream_write,
-	.shutdown = qstream_shutdown,
-	.close = qstream_close,
-	.want = qstream_want,
-	.pending = qstream_pending,
-	.timed_out = qstream_timed_out,
-};
+/* The two differ in how they connect, and in that a CONNECT stream is itself the tunnel
+ * (a raw stream is not: the socks5 filter above it is). */
+#define QSTREAM_OPS(filter_name, is_tunnel, connect_fn)                                    \
+	{                                                                                  \
+		.name = filter_name, .phase = TP_PHASE_CONNECT, .tunnel = is_tunnel,         \
+		.connect = connect_fn, .read = qstream_read, .write = qstream_write,          \
+		.shutdown = qstream_shutdown, .close = qstream_close, .want = qstream_want,   \
+		.pending = qstream_pending, .timed_out = qstream_timed_out,                  \
+	}
+const struct pf_ops pf_quic_stream_ops = QSTREAM_OPS("quic-stream", false, qstream_connect);
+const struct pf_ops pf_h3_connect_ops = QSTREAM_OPS("h3-connect", true, h3_connect_step);

@@ -97,7 +97,17 @@ static int write_json(const char *path, const struct cap_analysis *a, const stru
 	return rc;
 }
 
-int capture_main(int argc, char **argv)
+/* What the command line asks for beside the capture itself. */
+struct capture_args {
+	struct cap_opts o;
+	const char *json_path, *run_id;
+	bool quiet, all_flows, all_requests;
+	char port_filter[1024]; /* --ports made into a filter: o.filter may point here */
+};
+
+/* Parses argv into a. Returns -1 to go on, or the exit status (0 after --help, 2 after
+ * a message on stderr). */
+static int parse_args(struct capture_args *a, int argc, char **argv)
 {
 	enum { OPT_JSON = 1000, OPT_NOCSUM, OPT_MAXFLOWS, OPT_ALL, OPT_RUN_ID, OPT_ALL_REQUESTS };
 	static const struct option opts[] = {
@@ -120,35 +130,33 @@ int capture_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct cap_opts o = {.snaplen = CAP_DEFAULT_SNAPLEN, .buffer_bytes = CAP_DEFAULT_BUFFER,
-			     .check_csum = true};
-	const char *json_path = NULL, *run_id = NULL;
-	bool quiet = false, all_flows = false, all_requests = false;
-	char port_filter[1024];
+	struct cap_opts *o = &a->o;
+	*o = (struct cap_opts){.snaplen = CAP_DEFAULT_SNAPLEN, .buffer_bytes = CAP_DEFAULT_BUFFER,
+			       .check_csum = true};
 	uint64_t v;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:r:w:f:p:s:B:d:c:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': o.iface = optarg; break;
-		case 'r': o.read_path = optarg; break;
-		case 'w': o.write_path = optarg; break;
-		case OPT_JSON: json_path = optarg; break;
-		case 'f': o.filter = optarg; break;
+		case 'i': o->iface = optarg; break;
+		case 'r': o->read_path = optarg; break;
+		case 'w': o->write_path = optarg; break;
+		case OPT_JSON: a->json_path = optarg; break;
+		case 'f': o->filter = optarg; break;
 		case 'p':
-			if (ports_filter(optarg, port_filter, sizeof port_filter) < 0)
+			if (ports_filter(optarg, a->port_filter, sizeof a->port_filter) < 0)
 				return bad("--ports wants a comma-separated list of ports 1-65535, got '%s'", optarg);
-			o.filter = port_filter;
+			o->filter = a->port_filter;
 			break;
 		case 's':
 			if (!parse_u64(optarg, 262144, &v) || v < 68)
 				return bad("--snaplen wants 68..262144, got '%s'", optarg);
-			o.snaplen = (int)v;
+			o->snaplen = (int)v;
 			break;
 		case 'B':
 			if (!parse_u64(optarg, 1024, &v) || v < 1)
 				return bad("--buffer wants 1..1024 MiB, got '%s'", optarg);
-			o.buffer_bytes = v << 20;
+			o->buffer_bytes = v << 20;
 			break;
 		case 'd': {
 			char *end;
@@ -156,40 +164,51 @@ int capture_main(int argc, char **argv)
 			double d = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(d > 0) || d > 1e7)
 				return bad("--duration wants seconds > 0, got '%s'", optarg);
-			o.duration_s = d;
+			o->duration_s = d;
 			break;
 		}
 		case 'c':
 			if (!parse_u64(optarg, UINT64_MAX, &v) || v < 1)
 				return bad("--count wants a positive number, got '%s'", optarg);
-			o.max_frames = v;
+			o->max_frames = v;
 			break;
-		case OPT_NOCSUM: o.check_csum = false; break;
+		case OPT_NOCSUM: o->check_csum = false; break;
 		case OPT_MAXFLOWS:
 			if (!parse_u64(optarg, 100000000, &v) || v < 1)
 				return bad("--max-flows wants 1..100000000, got '%s'", optarg);
-			o.max_flows = (size_t)v;
+			o->max_flows = (size_t)v;
 			break;
-		case OPT_ALL: all_flows = true; break;
-		case OPT_ALL_REQUESTS: all_requests = true; break;
+		case OPT_ALL: a->all_flows = true; break;
+		case OPT_ALL_REQUESTS: a->all_requests = true; break;
 		case OPT_RUN_ID:
 			if (!ledgers_run_id_valid(optarg))
 				return bad("--run-id wants 1-64 characters of A-Z a-z 0-9 . _ -, got '%s'", optarg);
-			run_id = optarg;
+			a->run_id = optarg;
 			break;
-		case 'q': quiet = true; break;
+		case 'q': a->quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default:
 			fprintf(stderr, "tunnelprobe capture: see 'tunnelprobe capture --help'\n");
 			return 2;
 		}
 	}
-	if (o.iface && o.read_path)
+	if (o->iface && o->read_path)
 		return bad("%s", "--iface and --read exclude each other");
-	if (!o.iface && !o.read_path && optind >= argc)
+	if (!o->iface && !o->read_path && optind >= argc)
 		return bad("%s", "nothing to analyse: give --iface IF, --read FILE, or ledgers");
-	if (o.write_path && !o.iface && !o.read_path)
+	if (o->write_path && !o->iface && !o->read_path)
 		return bad("%s", "--write needs --iface or --read");
+	return -1;
+}
+
+int capture_main(int argc, char **argv)
+{
+	struct capture_args args;
+	int parsed = parse_args(&args, argc, argv);
+	if (parsed >= 0)
+		return parsed;
+	const struct cap_opts *opts = &args.o;
+	bool quiet = args.quiet;
 
 	int status = 2;
 	struct ledgers l;
@@ -197,10 +216,10 @@ int capture_main(int argc, char **argv)
 	struct join j = {0};
 	bool have_a = false;
 	ledgers_init(&l);
-	if (run_id)
-		snprintf(l.run_id, sizeof l.run_id, "%s", run_id);
-	if (o.iface || o.read_path) {
-		if (cap_analysis_init(&a, &o) < 0) {
+	if (args.run_id)
+		snprintf(l.run_id, sizeof l.run_id, "%s", args.run_id);
+	if (opts->iface || opts->read_path) {
+		if (cap_analysis_init(&a, opts) < 0) {
 			fprintf(stderr, "tunnelprobe capture: out of memory\n");
 			goto out;
 		}
@@ -227,9 +246,9 @@ int capture_main(int argc, char **argv)
 		goto out;
 	}
 	if (!quiet)
-		capture_summary(stdout, have_a ? &a : NULL, &l, &j, all_flows);
-	if (json_path && write_json(json_path, have_a ? &a : NULL, &l, &j, all_requests) < 0) {
-		fprintf(stderr, "tunnelprobe capture: cannot write %s\n", json_path);
+		capture_summary(stdout, have_a ? &a : NULL, &l, &j, args.all_flows);
+	if (args.json_path && write_json(args.json_path, have_a ? &a : NULL, &l, &j, args.all_requests) < 0) {
+		fprintf(stderr, "tunnelprobe capture: cannot write %s\n", args.json_path);
 		goto out;
 	}
 	status = capture_all_ok(have_a ? &a : NULL, &j) ? 0 : 1;

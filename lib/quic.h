@@ -28,7 +28,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#ifdef _WIN32 /* the types only: QUIC itself is not in the Windows build (quic_none.c) */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#else
 #include <sys/socket.h>
+#endif
 
 #include <pthread.h>
 

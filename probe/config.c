@@ -53,7 +53,7 @@ void probe_usage(FILE *out)
 	      "                          once on each QUIC connection (default 1)\n"
 	      "  -R RATE                 open loop: RATE requests/s in all; latency counts from\n"
 	      "                          each request's intended start (no coordinated omission)\n"
-	      "  -t THREADS              threads, one event loop each (default 1)\n"
+	      "  -t, --threads N         threads, one event loop each (default 1)\n"
 	      "      --no-keepalive      a new connection for every request\n"
 	      "  -X, --request METHOD    request method (default GET, POST with --upload)\n"
 	      "      --upload SIZE       send a SIZE-byte verifiable body with each request\n"
@@ -714,8 +714,15 @@ int probe_config_parse(struct probe_config *cfg, int argc, char **argv,
 				return fail("--upload wants a size like 1024, 64k, 10M, not '%s'", optarg);
 			break;
 		case OPT_COMPRESSED: cfg->compressed = true; break;
-		case OPT_HTTP3: cfg->http3 = true; break;
-		case OPT_HTTP3_ONLY: cfg->http3 = cfg->http3_only = true; break;
+		case OPT_HTTP3:
+		case OPT_HTTP3_ONLY:
+#ifdef _WIN32
+			return fail("%s: HTTP/3 over QUIC is not in the Windows build (Debian has no GnuTLS, "
+				    "ngtcp2 or nghttp3 for mingw-w64)", opt == OPT_HTTP3 ? "--http3" : "--http3-only");
+#endif
+			cfg->http3 = true;
+			cfg->http3_only |= opt == OPT_HTTP3_ONLY;
+			break;
 		case OPT_STREAMS:
 			if (!parse_uint(optarg, PROBE_MAX_STREAMS, &v) || v == 0)
 				return fail("--streams wants 1..1000 requests per connection, not '%s'", optarg);

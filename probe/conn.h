@@ -110,13 +110,8 @@ bool conn_connected(const struct conn *c);
 /* Ends the request in flight: class, the phase it happened in, a printf detail (NULL
  * for none). The connection is kept for more only for an ok response that allows it.
  * After this returns, c may already carry the worker's next request: touch nothing. */
-#ifdef __MINGW_PRINTF_FORMAT /* mingw's "printf" is msvcrt's; its C99 printf is in use */
-#define CONN_PRINTF __MINGW_PRINTF_FORMAT
-#else
-#define CONN_PRINTF printf
-#endif
 void conn_finish(struct conn *c, enum tp_class cls, enum tp_phase phase, const char *fmt, ...)
-	__attribute__((format(CONN_PRINTF, 4, 5)));
+	__attribute__((format(PF_PRINTF, 4, 5)));
 /* The link failed while c waited for it (err->phase) or while c's request rode on it
  * (the phase c was in): ends the request with err's class and detail. */
 void conn_link_failed(struct conn *c, const struct pf_error *err);

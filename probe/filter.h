@@ -92,9 +92,17 @@ int pf_next_shutdown(struct pf *f);
 unsigned pf_next_want(const struct pf *f, unsigned plain);
 size_t pf_next_pending(const struct pf *f);
 
+/* The format checks of the probe's printf-like calls (pf_fail, conn_finish): mingw's
+ * "printf" archetype is msvcrt's, and its C99 printf is the one in use there. */
+#ifdef __MINGW_PRINTF_FORMAT
+#define PF_PRINTF __MINGW_PRINTF_FORMAT
+#else
+#define PF_PRINTF printf
+#endif
+
 /* Fills err with a class, phase and printf detail; returns PF_ERR. */
 int pf_fail(struct pf_error *err, enum tp_class cls, enum tp_phase phase, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	__attribute__((format(PF_PRINTF, 4, 5)));
 
 /* ---- the filters (one file each: filter_tcp.c, filter_proxy.c, filter_tls.c,
  * filter_quic.c) ---- */

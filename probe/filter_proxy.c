@@ -3,7 +3,9 @@
  * parsed with lib/http1 and lib/socks5; then a pass-through. A proxy that closes before
  * its reply is complete ends the connection as proxy_connect_aborted; a refusal as
  * proxy_refused; both in phase proxy. */
-#include <arpa/inet.h>
+#ifndef _WIN32
+#include <arpa/inet.h> /* inet_ntop; lib/net.h's Winsock headers have it */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

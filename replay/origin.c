@@ -139,6 +139,12 @@ static int parse_args(struct origin_config *cfg, int argc, char **argv)
 			if (cfg->nlisten == ORIGIN_MAX_LISTEN || net_addr_parse(v, &cfg->listen[cfg->nlisten]) < 0)
 				return bad("bad listen address (want IP:PORT or [IPv6]:PORT)", v);
 			cfg->listen_tls[cfg->nlisten++] = a[2] == 't';
+#ifdef _WIN32
+		} else if (strcmp(a, "--quic-listen") == 0 || strcmp(a, "--quic-max-udp-payload") == 0) {
+			fprintf(stderr, "tunnelprobe origin: %s: HTTP/3 over QUIC is not in the Windows build "
+				"(Debian has no GnuTLS, ngtcp2 or nghttp3 for mingw-w64)\n", a);
+			return 2;
+#endif
 		} else if (strcmp(a, "--quic-listen") == 0) {
 			if (cfg->nquic == ORIGIN_MAX_LISTEN || net_addr_parse(v, &cfg->quic_listen[cfg->nquic]) < 0)
 				return bad("bad --quic-listen address (want IP:PORT or [IPv6]:PORT)", v);

@@ -6,8 +6,9 @@
 #     (bytes_acked: null) instead of a number;
 #   - the Windows probe goes through the Linux proxy (forward, CONNECT, SOCKS5, socks5h)
 #     to both origins, verifying every body; its --records fold into a run file with the
-#     Linux `report`; --json and https:// are refused in one line with exit 2 (no
-#     jansson, no TLS in the Windows build).
+#     Linux `report`; --json, https:// and --http3 are refused in one line with exit 2
+#     (no jansson, no TLS, no QUIC in the Windows build), as is the origin's --tls-listen
+#     and --quic-listen.
 # Without Wine or the build this is a skip, or a failure under `make test`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
@@ -83,6 +84,14 @@ expect_eq "the Windows probe refuses https://: exit 2, one line" \
 bash "$WINE_SH" "$WIN_EXE" origin --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 >/dev/null 2>"$T/wtls.err"
 expect_eq "the Windows origin refuses --tls-listen: exit 2, one line" \
 	"$? $(wc -l <"$T/wtls.err")" "2 1"
+for opt in --http3 --http3-only; do
+	WP "$opt" "http://127.0.0.1:$LO/" >/dev/null
+	expect_eq "the Windows probe refuses $opt: exit 2, one line" \
+		"$? $(wc -l <"$T/wprobe.err") $(grep -c 'not in the Windows build' "$T/wprobe.err")" "2 1 1"
+done
+bash "$WINE_SH" "$WIN_EXE" origin --listen 127.0.0.1:0 --quic-listen 127.0.0.1:0 >/dev/null 2>"$T/wquic.err"
+expect_eq "the Windows origin refuses --quic-listen: exit 2, one line" \
+	"$? $(wc -l <"$T/wquic.err") $(grep -c 'not in the Windows build' "$T/wquic.err")" "2 1 1"
 
 # The Windows origin's ledger: what it wrote, and null where Windows has no
 # TCP_INFO.tcpi_bytes_acked (never a made-up number).

@@ -456,6 +456,11 @@ static int parse_proxy(const char *spec, struct probe_target *t, const char **wh
 		size_t n = strlen(quic_proxies[i].prefix);
 		if (strncasecmp(spec, quic_proxies[i].prefix, n) != 0)
 			continue;
+#ifdef _WIN32
+		*why = "QUIC proxies are not in the Windows build (Debian has no GnuTLS, ngtcp2 or "
+		       "nghttp3 for mingw-w64)";
+		return -EINVAL;
+#endif
 		char as[URL_MAX_HOST + URL_MAX_USERINFO * 2 + 64];
 		int len = snprintf(as, sizeof as, "%s%s", quic_proxies[i].as, spec + n);
 		if (len < 0 || (size_t)len >= sizeof as) {

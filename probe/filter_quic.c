@@ -297,6 +297,15 @@ static void quic_drive(struct pf_quic *qf, bool readable)
 
 /* ---- HTTP/3 events: stream events to the exchange ---- */
 
+/* A carrier's connection-level event: the handshake done (HTTP/3 ready, for h3) or room
+ * for more streams wakes every tunnel waiting to open its stream. */
+static void carrier_quic_event(struct pf_quic *qf, const struct quic_event *ev)
+{
+	if (ev->type == QUIC_EV_HANDSHAKE_DONE || ev->type == QUIC_EV_STREAMS_AVAILABLE)
+		for (struct pf_qstream *s = qf->tunnels; s; s = s->next_c)
+			s->wake = true;
+}
+
 static void on_h3(struct h3_conn *h, const struct h3_event *ev, void *arg)
 {
 	(void)h;
@@ -305,10 +314,9 @@ static void on_h3(struct h3_conn *h, const struct h3_event *ev, void *arg)
 	if (qf->closed)
 		return;
 	if (qf->carrier) {
-		if (ev->type == H3_EV_QUIC && ev->quic->type == QUIC_EV_STREAMS_AVAILABLE)
-			for (struct pf_qstream *s = qf->tunnels; s; s = s->next_c)
-				s->wake = true;
-		else if (ev->type != H3_EV_QUIC && ev->stream && ev->stream->user)
+		if (ev->type == H3_EV_QUIC)
+			carrier_quic_event(qf, ev->quic);
+		else if (ev->stream && ev->stream->user)
 			pf_qstream_on_h3(ev->stream->user, ev);
 		return;
 	}
@@ -347,10 +355,9 @@ static void on_quic_raw(struct quic_conn *c, const struct quic_event *ev, void *
 	struct pf_quic *qf = arg;
 	if (qf->closed)
 		return;
-	if (ev->type == QUIC_EV_STREAMS_AVAILABLE)
-		for (struct pf_qstream *s = qf->tunnels; s; s = s->next_c)
-			s->wake = true;
-	else if (ev->stream && ev->stream->user)
+	if (!ev->stream)
+		carrier_quic_event(qf, ev);
+	else if (ev->stream->user)
 		pf_qstream_on_quic(ev->stream->user, ev);
 }
 

@@ -650,7 +650,9 @@ static int plan_http3(struct probe_config *cfg)
 				    "through http:// or socks5:// proxies", t->spec);
 		t->quic = https && !t->has_proxy;
 		if (https && t->has_proxy)
-			t->h3_not_tried = "HTTP/3 not tried: it does not go through an http:// or socks5:// proxy";
+			t->h3_not_tried = t->proxy_quic ? "HTTP/3 not tried: through a QUIC proxy the tunnel carries "
+							  "HTTP/1.1 (over TLS to the origin)"
+							: "HTTP/3 not tried: it does not go through an http:// or socks5:// proxy";
 	}
 	return 0;
 }

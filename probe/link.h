@@ -3,7 +3,9 @@
  *
  * A TCP link carries one request at a time (HTTP/1.1 on tcp → [socks5 | http-connect]
  * → [tls]); a QUIC link carries up to --streams requests at once, one HTTP/3 stream
- * each. Which protocol sits on the stack is the link's struct link_proto, chosen when
+ * each; a tunnel through a QUIC proxy is a link like a TCP one (one request at a time,
+ * HTTP/1.1) whose bottom filter is a stream of the QUIC connection its group shares
+ * (quic-stream → socks5, or h3-connect; then [tls]: filter.h). Which protocol sits on the stack is the link's struct link_proto, chosen when
  * the stack is built: requests, verification and statistics never ask which it is.
  *
  * Ownership: a struct link is caller memory (in a struct conn, or the worker's QUIC

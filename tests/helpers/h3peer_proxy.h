@@ -145,7 +145,9 @@ static uint64_t px_acked(const struct tunnel *t)
 {
 	if (t->hs)
 		return t->hs->body_acked;
-	return t->qs ? t->qs->stats.bytes_acked - t->reply_bytes : 0;
+	if (!t->qs || t->qs->stats.bytes_acked < t->reply_bytes)
+		return 0; /* the SOCKS5 replies not all acknowledged yet */
+	return t->qs->stats.bytes_acked - t->reply_bytes;
 }
 
 /* The misbehaviours that act once N bytes went down — and were acknowledged, as a

@@ -10,13 +10,19 @@
 #          streams against gtlsserver, and over HTTP/1.1+TLS with c=100 and c=10
 #          against nginx serving the same file (gtlsserver has no TCP side: a different
 #          server, so this is context) — requests per CPU-second of the probe, and of
-#          the server.
+#          the server;
+#   origin: the same small requests against our own origin, which speaks both
+#          (`origin --quic-listen --tls-listen`, /bytes/1024 verified by X-Tp-Seed):
+#          HTTP/3 vs HTTP/1.1+TLS against the same server, the issue's like-for-like.
+# PARTS (default bulk,small,origin) picks the parts.
 # ROUNDS rounds, the clients in turn within each. Loopback only; every run is bounded
 # by its duration or its one transfer (and `timeout`).
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-5}
 MIB=${MIB:-100}
+PARTS=${PARTS:-bulk,small,origin}
+want() { [[ ",$PARTS," == *",$1,"* ]]; }
 command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null ||
 	{ echo "h3 bench: needs gtlsserver and gtlsclient (make deps)"; exit 1; }
 
@@ -61,9 +67,9 @@ bulk_row() { # NAME: after timed, prints MB/s, client and server CPU per GiB, wh
 	eval "R_$2=$mbs C_$2=$ccpu"
 }
 
-echo "h3 bulk: $MIB MiB over one HTTP/3 stream from gtlsserver (all on the same 2 cores)"
+want bulk && echo "h3 bulk: $MIB MiB over one HTTP/3 stream from gtlsserver (all on the same 2 cores)"
 SRV_PID=$GS_PID
-for round in $(seq "$ROUNDS"); do
+for round in $(want bulk && seq "$ROUNDS"); do
 	echo "round $round            MB/s  client CPU/GiB  server CPU/GiB  2 cores allow MB/s"
 	timed "$TP_BIN" probe -q --http3-only --cacert "$T/ca.pem" --urls-file "$T/big.urls" --json "$T/p.json" &&
 		[ "$(json "$T/p.json" "d['verified']")" = 1 ] || echo "  (probe failed: $(cat "$T/cmd.err"))"
@@ -81,7 +87,7 @@ done
 small() { # NAME URLS ARGS...: the probe for SECS; requests per CPU-second of it and of the server
 	local name=$1 urls=$2
 	shift 2
-	timed "$TP_BIN" probe -q --cacert "$T/ca.pem" -d "$SECS" --urls-file "$urls" --json "$T/s.json" "$@"
+	timed "$TP_BIN" probe -q --cacert "${CA:-$T/ca.pem}" -d "$SECS" --urls-file "$urls" --json "$T/s.json" "$@"
 	local req ok
 	req=$(json "$T/s.json" "d['requests']")
 	ok=$(json "$T/s.json" "d['verified']")
@@ -89,9 +95,8 @@ small() { # NAME URLS ARGS...: the probe for SECS; requests per CPU-second of it
 	printf '%-34s %8s %12s %12s %12s\n' "$name" "$req" "$(calc "round($req / $WALL)")" \
 		"$(calc "round($req / $CPU)")" "$(calc "round($req / $SRV) if $SRV > 0 else 0")"
 }
-echo
-echo "small requests: 1 KiB, ${SECS}s each, every body checked by SHA-256"
-for round in $(seq "$ROUNDS"); do
+want small && echo && echo "small requests: 1 KiB, ${SECS}s each, every body checked by SHA-256"
+for round in $(want small && seq "$ROUNDS"); do
 	echo "round $round                          requests        req/s  probe req/CPU-s  server req/CPU-s"
 	SRV_PID=$GS_PID
 	small "h3, gtlsserver, c=10 x 10 streams" "$T/h3small.urls" --http3-only -c 10 --streams 10
@@ -99,4 +104,20 @@ for round in $(seq "$ROUNDS"); do
 	small "http/1.1+tls, nginx, c=100" "$T/h1small.urls" -c 100
 	small "http/1.1+tls, nginx, c=10" "$T/h1small.urls" -c 10
 done
+
+if want origin; then
+	start_tp origin origin --quic-listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 --ca-out "$T/ca-origin.pem" ||
+		{ echo "origin did not start"; exit 1; }
+	SRV_PID=$TP_PID CA=$T/ca-origin.pem
+	echo "https://localhost:$TP_QUIC/bytes/1024" >"$T/o3.urls"
+	echo "https://localhost:$TP_HTTPS/bytes/1024" >"$T/o1.urls"
+	echo
+	echo "small requests against our origin (both protocols): 1 KiB, ${SECS}s each, verified by X-Tp-Seed"
+	for round in $(seq "$ROUNDS"); do
+		echo "round $round                          requests        req/s  probe req/CPU-s  server req/CPU-s"
+		small "h3, origin, c=10 x 10 streams" "$T/o3.urls" --http3-only -c 10 --streams 10
+		small "http/1.1+tls, origin, c=100" "$T/o1.urls" -c 100
+		small "http/1.1+tls, origin, c=10" "$T/o1.urls" -c 10
+	done
+fi
 finish

@@ -80,6 +80,8 @@ json_t *proxyinfo_json(const struct proxyinfo *pi)
 			      str_or_null(pi->fault), "simulated", pi->note[0] != '\0');
 	if (o && pi->note[0])
 		json_object_set_new(o, "note", json_string(pi->note));
+	if (o && ref)
+		json_object_set_new(o, "runtime", str_or_null(pi->runtime));
 	return o ? o : json_null();
 }
 
@@ -90,7 +92,8 @@ void proxyinfo_text(const struct proxyinfo *pi, char *out, size_t cap)
 	else if (pi->kind == PROXYINFO_USER)
 		snprintf(out, cap, "your proxy at %s", pi->url);
 	else
-		snprintf(out, cap, "the reference proxy at %s (%s %s %s)%s%.600s%s%.400s", pi->url, pi->build,
-			 pi->platform, pi->backend, pi->fault[0] ? " with " : "", pi->fault,
+		snprintf(out, cap, "the reference proxy at %s (%s %s %s%s)%s%.600s%s%.400s", pi->url, pi->build,
+			 pi->platform, pi->backend, strcmp(pi->runtime, "wine") == 0 ? ", under Wine on Linux" : "",
+			 pi->fault[0] ? " with " : "", pi->fault,
 			 pi->note[0] ? ", simulated: " : "", pi->note);
 }

@@ -25,6 +25,8 @@ struct proxyinfo {
 				  * from this binary, which is the proxy run started) */
 	char fault[2 * SCN_MAX_TEXT]; /* its faults, "; "-joined; "" none */
 	char note[SCN_MAX_TEXT]; /* the scenario's `simulated` note; "" when real */
+	char runtime[32];        /* what ran a foreign build: "wine" for the Windows build
+				  * on this Linux machine; "" when the build ran natively */
 };
 
 /* A reference proxy run started at url with scn's faults; build_line: its "build:"

@@ -187,6 +187,8 @@ int stack_proxies(struct stack *st, const struct scenario *scn, const char *prox
 	snprintf(st->proxy_url, sizeof st->proxy_url, "%s://127.0.0.1:%u", scn->proxy_scheme,
 		 procs_port(st->proxy, ""));
 	proxyinfo_reference(&st->info, st->proxy_url, st->proxy->build, scn);
+	if (st->proxy_win64 || scn->proxy_windows) /* a Windows build, but not on Windows */
+		snprintf(st->info.runtime, sizeof st->info.runtime, "wine");
 	return 0;
 }
 

@@ -220,10 +220,17 @@ static void destroy(struct pf_quic *qf)
 	if (qf->slot && *qf->slot == qf)
 		*qf->slot = NULL;
 	if (qf->started) {
-		if (qf->q.state < QUIC_ST_CLOSING) {
-			/* A polite end: CONNECTION_CLOSE with H3_NO_ERROR, sent once. */
+		if (qf->q.state < QUIC_ST_CLOSING && qf->udp.fd >= 0) {
+			/* A polite end: CONNECTION_CLOSE with H3_NO_ERROR, sent once and at once
+			 * (quic_send() sends nothing for a closed link), so the server ends the
+			 * connection and its streams now instead of at its idle timeout. */
 			quic_conn_close(&qf->q, true, H3_NO_ERROR, NULL);
-			quic_send(qf);
+			struct quic_tx tx = {.buf = qf->w->udp_tx, .cap = PROBE_UDP_TX_SIZE};
+			if (quic_conn_write(&qf->q, loop_clock_us(), &tx) > 0) {
+				struct net_dgram d = {.buf = tx.buf, .len = tx.len,
+						      .segment = tx.count > 1 ? (uint16_t)tx.seg : 0};
+				net_udp_send(&qf->udp, &d, 1);
+			}
 		}
 		h3_conn_free(&qf->h3);
 		quic_conn_free(&qf->q);

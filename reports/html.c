@@ -177,6 +177,11 @@ static void proxy_cell(FILE *out, json_t *proxy)
 		esc(out, gets_(proxy, "platform") ?: "");
 		fputc(' ', out);
 		esc(out, gets_(proxy, "backend") ?: "");
+		if (gets_(proxy, "runtime")) { /* a Windows build under Wine is not Windows */
+			fputs(", <b>under ", out);
+			esc(out, strcmp(gets_(proxy, "runtime"), "wine") == 0 ? "Wine" : gets_(proxy, "runtime"));
+			fputs("</b> on Linux", out);
+		}
 		const char *src = gets_(proxy, "build_source");
 		if (src && strcmp(src, "run") == 0)
 			fputs(" <span class=\"mute\">(this binary's; the proxy did not say)</span>", out);

@@ -32,7 +32,7 @@ count() { # $1 = log file, $2 = exit code, $3 = name
 	passed=$((passed + ok))
 	failed=$((failed + notok))
 	skipped=$((skipped + skip))
-	printf '%-40s %d passed, %d failed, %d skipped\n' "$3" "$ok" "$notok" "$skip"
+	printf '%-40s %d passed, %d failed, %d skipped (%ds)\n' "$3" "$ok" "$notok" "$skip" $((SECONDS - started))
 }
 
 for src in tests/unit/test_*.c; do
@@ -41,9 +41,11 @@ for src in tests/unit/test_*.c; do
 	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
 	if [ ! -x "$t" ]; then
 		echo "not ok - $name was not built" >"$logdir/$name.log"
+		started=$SECONDS
 		count "$logdir/$name.log" 1 "$name"
 		continue
 	fi
+	started=$SECONDS
 	CMOCKA_MESSAGE_OUTPUT=TAP timeout 120 "$t" >"$logdir/$name.log" 2>&1
 	rc=$?
 	count "$logdir/$name.log" "$rc" "$name"
@@ -55,6 +57,7 @@ for s in tests/e2e/*.sh; do
 	case "$(basename "$s")" in lib.sh | peers.sh | peers_*.sh) continue ;; esac
 	name=$(basename "$s" .sh)
 	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
+	started=$SECONDS
 	timeout -k 5 600 bash "$s" >"$logdir/$name.log" 2>&1
 	rc=$?
 	count "$logdir/$name.log" "$rc" "e2e/$name"
@@ -65,5 +68,6 @@ if [ "$skipped" -gt 0 ]; then
 	echo "skipped, and why:"
 	cat "$logdir/skips"
 fi
+echo "took ${SECONDS}s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

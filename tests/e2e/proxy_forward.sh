@@ -135,32 +135,7 @@ expect_eq "pipelined requests answered in order" "$got $(grep -c '^GET\|^HEAD' "
 # uploading; the rest of the upload still arrives (CONNECT and SOCKS5 tunnels).
 for via in connect socks5; do
 	O=$(origin halfclose)
-	timeout 10 python3 - "$PX" "$O" "$via" >"$T/hc_$via.out" <<'PY'
-import socket, struct, sys, time
-px, o, via = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-s = socket.create_connection(("127.0.0.1", px))
-if via == "connect":
-    s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % o)
-    r = b""
-    while b"\r\n\r\n" not in r:
-        r += s.recv(1)
-else:
-    s.sendall(b"\x05\x01\x00"); s.recv(2)
-    s.sendall(b"\x05\x01\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack(">H", o))
-    s.recv(10)
-s.sendall(b"PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\n\r\n" + b"u" * 1000)
-got = b""
-while True:  # the answer, then the origin's FIN
-    d = s.recv(65536)
-    if not d:
-        break
-    got += d
-time.sleep(0.2)
-for _ in range(299):  # the upload goes on after the FIN
-    s.sendall(b"u" * 1000)
-s.shutdown(socket.SHUT_WR)
-print(got.endswith(b"hi"))
-PY
+	timeout 10 python3 "$TP_ROOT/tests/peers/halfclose_client.py" "$PX" "$O" "$via" >"$T/hc_$via.out"
 	sleep 0.5
 	expect_eq "origin half-closes first ($via): answer read, whole upload delivered" \
 		"$(cat "$T/hc_$via.out") $(grep -a UPLOAD "$T/heads.$O" | tr -d '\n')" \

@@ -66,8 +66,8 @@ if [ "$windows" = 1 ]; then
 	expect_eq "demo with Wine: three runs, none simulated" \
 		"$(grep -c '^\(linux-healthy\|windows-short-send\|windows-healthy\): ' "$T/wdemo.out") $(grep -c 'simulated' "$T/wdemo.out")" "3 0"
 	expect_eq "demo with Wine: the builds side by side (platform, backend)" \
-		"$(for r in linux-healthy windows-short-send windows-healthy; do json "$T/wdemo/$r/run.json" "d['proxy']['platform'] + '/' + d['proxy']['backend'], d['proxy']['simulated']"; done | tr '\n' ' ')" \
-		"linux/x86_64/epoll False windows/x86_64/iocp False windows/x86_64/iocp False "
+		"$(for r in linux-healthy windows-short-send windows-healthy; do json "$T/wdemo/$r/run.json" "d['proxy']['platform'] + '/' + d['proxy']['backend'], d['proxy']['simulated'], d['proxy']['runtime']"; done | tr '\n' ' ')" \
+		"linux/x86_64/epoll False None windows/x86_64/iocp False wine windows/x86_64/iocp False wine "
 	expect_eq "demo with Wine: the IOCP bug truncates some large responses only, the healthy IOCP build none" \
 		"$(json "$T/wdemo/windows-short-send/run.json" "0 < d['classes'].get('incomplete_read', 0) < 60, all(('/bytes/654397' in f['url'] or 'qq' in f['url'] or 'taobao' in f['url']) for f in d['failures'])") $(json "$T/wdemo/windows-healthy/run.json" "d['requests'], d['ok']")" \
 		"True True 60 60"

@@ -143,13 +143,14 @@ WIN_BUILD   = build/win64
 WIN_LIB     = base64 dns_win hex hist http1 jsonw ledger listeners loop loop_iocp net net_addr \
               net_win payload pkt qhist quic_none runcount sha256 shard socks5 stopsig textfile \
               tls_none units url zcopy
-# tunnelprobe.exe: the proxy whole; the origin without recordings (libpcap:
+# tunnelprobe.exe: the proxy without its QUIC listener (proxy-under-test/q*.c; qlisten.h's
+# hooks are stubs there); the origin without recordings (libpcap:
 # recording_none.c says so); the probe without its jansson run summary (--json is refused
 # there, --records kept). Listed, not globbed: a new file of replay/ or probe/ (QUIC:
 # GnuTLS) is not for Windows until it is added here. TLS is tls_none.c's "not available";
 # QUIC and HTTP/3 (lib/quic, lib/h3: ngtcp2, nghttp3, GnuTLS) are oquic_none.c's,
 # filter_quic_none.c's, h3x_none.c's and quic_none.c's: --quic-listen and --http3 refused.
-WIN_PARTS   = $(wildcard proxy-under-test/*.c) \
+WIN_PARTS   = $(filter-out proxy-under-test/q%.c,$(wildcard proxy-under-test/*.c)) \
               $(patsubst %,replay/%.c,oconn oplan origin oquic_none recording_none respgen sites) \
               $(patsubst %,probe/%.c,config conn exchange filter filter_proxy filter_quic_none \
                 filter_tcp filter_tls h3x_none link probe stats summary verify worker) \

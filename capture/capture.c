@@ -130,6 +130,7 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	*a = (struct capture_args){0};
 	struct cap_opts *o = &a->o;
 	*o = (struct cap_opts){.snaplen = CAP_DEFAULT_SNAPLEN, .buffer_bytes = CAP_DEFAULT_BUFFER,
 			       .check_csum = true};

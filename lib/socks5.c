@@ -64,6 +64,20 @@ int socks5_addr_from_host(struct socks5_addr *addr, const char *host, uint16_t p
 	return 0;
 }
 
+int socks5_addr_host(const struct socks5_addr *addr, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+	const char *h = ip;
+	if (addr->atyp == SOCKS5_ATYP_IPV4 || addr->atyp == SOCKS5_ATYP_IPV6)
+		inet_ntop(addr->atyp == SOCKS5_ATYP_IPV4 ? AF_INET : AF_INET6, addr->ip, ip, sizeof ip);
+	else if (addr->atyp == SOCKS5_ATYP_DOMAIN)
+		h = addr->domain;
+	int n = snprintf(out, cap, "%.*s", (int)strnlen(h, 255), h);
+	if (!ip[0] && h == ip)
+		return -EINVAL;
+	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
+}
+
 int socks5_addr_format(const struct socks5_addr *addr, char *out, size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN];

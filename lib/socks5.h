@@ -69,6 +69,9 @@ struct socks5_addr {
 /* Fills addr from a host string: an IPv4 or IPv6 literal becomes that type, anything
  * else a domain (<= 255 bytes). Returns 0 or -EINVAL. */
 int socks5_addr_from_host(struct socks5_addr *addr, const char *host, uint16_t port);
+/* The host alone, as a resolver or connect takes it: "1.2.3.4", "::1" or "name".
+ * Returns its length, or -ENOSPC (cut) / -EINVAL (unknown atyp; out is then ""). */
+int socks5_addr_host(const struct socks5_addr *addr, char *out, size_t cap);
 /* Formats addr as "1.2.3.4:80", "[::1]:80" or "name:80". Returns length or -ENOSPC. */
 int socks5_addr_format(const struct socks5_addr *addr, char *out, size_t cap);
 

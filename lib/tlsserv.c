@@ -205,15 +205,10 @@ static char *bio_text(BIO *bio, size_t *len)
 	return out;
 }
 
-int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *cert_len,
-		     char **key, size_t *key_len)
+int tlsserv_leaf_pem_san(struct tlsserv *ts, const char *cn, const char *san, char **cert,
+			 size_t *cert_len, char **key, size_t *key_len)
 {
 	*cert = *key = NULL;
-	bool dflt = !name || !*name;
-	if (!dflt && !host_name_ok(name))
-		return -EINVAL;
-	char san[300];
-	snprintf(san, sizeof san, "DNS:%s", dflt ? "" : name);
 	int rc = -ENOMEM;
 	EVP_PKEY *pkey = new_key();
 	X509 *leaf = NULL;
@@ -221,9 +216,10 @@ int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *
 	if (!pkey || !cbio || !kbio)
 		goto out;
 	pthread_mutex_lock(&ts->lock); /* make_cert's serial counter */
-	leaf = make_cert(pkey, dflt ? "localhost" : name,
-			 dflt ? "DNS:localhost,IP:127.0.0.1,IP:::1" : san, false, ts->ca_cert, ts->ca_key);
+	leaf = make_cert(pkey, cn, san, false, ts->ca_cert, ts->ca_key);
 	pthread_mutex_unlock(&ts->lock);
+	if (!leaf)
+		rc = -EINVAL; /* a key but no certificate: the san was refused */
 	if (!leaf || PEM_write_bio_X509(cbio, leaf) != 1 || PEM_write_bio_X509(cbio, ts->ca_cert) != 1 ||
 	    PEM_write_bio_PrivateKey(kbio, pkey, NULL, NULL, 0, NULL, NULL) != 1)
 		goto out;
@@ -233,6 +229,7 @@ int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *
 		free(*cert);
 		free(*key);
 		*cert = *key = NULL;
+		rc = -ENOMEM;
 		goto out;
 	}
 	rc = 0;
@@ -242,4 +239,18 @@ out:
 	X509_free(leaf);
 	EVP_PKEY_free(pkey);
 	return rc;
+}
+
+int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *cert_len,
+		     char **key, size_t *key_len)
+{
+	*cert = *key = NULL;
+	if (!name || !*name)
+		return tlsserv_leaf_pem_san(ts, "localhost", "DNS:localhost,IP:127.0.0.1,IP:::1", cert,
+					    cert_len, key, key_len);
+	if (!host_name_ok(name))
+		return -EINVAL;
+	char san[300];
+	snprintf(san, sizeof san, "DNS:%s", name);
+	return tlsserv_leaf_pem_san(ts, name, san, cert, cert_len, key, key_len);
 }

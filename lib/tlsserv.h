@@ -51,4 +51,11 @@ int tlsserv_conn_init(struct tlsserv *ts, struct tls_conn *tc, int fd);
 int tlsserv_leaf_pem(struct tlsserv *ts, const char *name, char **cert, size_t *cert_len,
 		     char **key, size_t *key_len);
 
+/* The same for a leaf of common name cn and subjectAltName san as OpenSSL writes it
+ * ("DNS:localhost,IP:127.0.0.1,IP:::1"): for a server that knows its addresses (the
+ * proxy's QUIC listener names each one it listens on). Thread-safe. Returns 0, -EINVAL
+ * (a san OpenSSL does not take) or -ENOMEM, with nothing to free on failure. */
+int tlsserv_leaf_pem_san(struct tlsserv *ts, const char *cn, const char *san, char **cert,
+			 size_t *cert_len, char **key, size_t *key_len);
+
 #endif

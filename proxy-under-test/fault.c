@@ -3,17 +3,20 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ALL FAULT_MODES_ALL
+#define QUIC FAULT_MODES_QUIC
+#define BOTH (FAULT_MODES_ALL | FAULT_MODES_QUIC)
 
 /* The table of fault.h, indexed by kind: name, parameter (and whether it may be left
- * out), hook, scope, modes by dir= (down, up), whether it sees bytes, whether it needs
- * streams legs. inject.c acts on it; tests/unit/test_proxy_fault.c checks it is
- * complete. */
+ * out), hook, scope, modes by dir= (down, up), whether it sees bytes (TCP tunnels: no
+ * splice), whether it needs streams legs. inject.c and qinject.c act on it;
+ * tests/unit/test_proxy_fault.c checks it is complete. */
 static const struct fault_info table[FAULT_KIND_END] = {
-	[FAULT_TRUNCATE] = {"truncate", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL},
+	[FAULT_TRUNCATE] = {"truncate", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {BOTH, BOTH},
 			    true, false},
 	[FAULT_RST] = {"rst", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true, false},
 	[FAULT_CLOSE_BEFORE_REPLY] = {"close-before-reply", NULL, false, FAULT_AT_REQUEST,
@@ -24,10 +27,11 @@ static const struct fault_info table[FAULT_KIND_END] = {
 				      FAULT_SCOPE_HANDSHAKE, {ALL, ALL}, false, false},
 	[FAULT_REFUSE] = {"refuse", NULL, false, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, {ALL, ALL},
 			  false, false},
-	[FAULT_NO_FIN] = {"no-fin", NULL, false, FAULT_AT_EOF, FAULT_SCOPE_DIR, {ALL, ALL}, false, false},
+	[FAULT_NO_FIN] = {"no-fin", NULL, false, FAULT_AT_EOF, FAULT_SCOPE_DIR, {BOTH, BOTH}, false,
+			  false},
 	[FAULT_FULL_CLOSE] = {"full-close", NULL, false, FAULT_AT_EOF, FAULT_SCOPE_EITHER, {ALL, ALL},
 			      false, false},
-	[FAULT_STALL] = {"stall", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {ALL, ALL}, true,
+	[FAULT_STALL] = {"stall", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {BOTH, BOTH}, true,
 			 false},
 	[FAULT_CORRUPT] = {"corrupt", "at", false, FAULT_AT_READ, FAULT_SCOPE_DIR, {ALL, ALL}, true,
 			   false},
@@ -36,9 +40,22 @@ static const struct fault_info table[FAULT_KIND_END] = {
 				  {ALL, ALL}, true, false},
 	[FAULT_SHORT_SEND_DROP] = {"short-send-drop", "after", true, FAULT_AT_SENT, FAULT_SCOPE_DIR,
 				   {ALL, ALL}, true, true},
+	/* A reset is seen by reading, whether the bytes go through a buffer or a pipe. */
+	[FAULT_RESET_AS_FIN] = {"reset-as-fin", NULL, false, FAULT_AT_RESET, FAULT_SCOPE_DIR,
+				{BOTH, BOTH}, false, false},
+	[FAULT_FIN_DELAY] = {"fin-delay", "ms", false, FAULT_AT_EOF, FAULT_SCOPE_DIR, {QUIC, QUIC},
+			     false, false},
+	[FAULT_RESET] = {"reset", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR, {QUIC, QUIC}, true,
+			 false},
+	[FAULT_CLOSE_CONN] = {"close-conn", "after", false, FAULT_AT_WRITE, FAULT_SCOPE_DIR,
+			      {QUIC, QUIC}, true, false},
+	[FAULT_FLOW_STARVE] = {"flow-starve", NULL, false, FAULT_AT_CREDIT, FAULT_SCOPE_UP,
+			       {QUIC, QUIC}, false, false},
 };
 
 #undef ALL
+#undef QUIC
+#undef BOTH
 
 const struct fault_info *fault_info(enum fault_kind kind)
 {
@@ -103,6 +120,10 @@ static int apply(struct fault *f, const char *param, bool *have_param, const cha
 			return -EINVAL;
 		}
 	} else if (klen == 3 && memcmp(item, "dir", 3) == 0) {
+		if (table[f->kind].scope == FAULT_SCOPE_UP) {
+			*why = "dir= means nothing to this fault (it acts on the client's upload only)";
+			return -EINVAL;
+		}
 		if (table[f->kind].scope != FAULT_SCOPE_DIR) {
 			*why = "dir= means nothing to this fault (it has no direction)";
 			return -EINVAL;
@@ -162,9 +183,10 @@ int fault_parse(const char *spec, struct fault *f, const char **why)
 		p += len;
 	}
 	if (param && !have_param && !table[f->kind].param_optional) {
-		*why = f->kind == FAULT_CORRUPT ? "corrupt needs at=N"
-		       : f->kind == FAULT_SLOW ? "slow needs bps=N"
-					       : "this fault needs after=N";
+		*why = f->kind == FAULT_CORRUPT     ? "corrupt needs at=N"
+		       : f->kind == FAULT_SLOW      ? "slow needs bps=N"
+		       : f->kind == FAULT_FIN_DELAY ? "fin-delay needs ms=N"
+						    : "this fault needs after=N";
 		return -EINVAL;
 	}
 	if (f->kind == FAULT_SLOW && f->n == 0) {
@@ -187,7 +209,7 @@ const struct fault *fault_idle_mode(const struct fault *faults, size_t n, unsign
 				    enum fault_mode *mode)
 {
 	for (size_t i = 0; i < n; i++)
-		for (unsigned m = FAULT_MODE_FORWARD; m <= FAULT_MODE_REVERSE; m <<= 1)
+		for (unsigned m = FAULT_MODE_FORWARD; m <= FAULT_MODE_LAST; m <<= 1)
 			if ((modes & m) && !fault_acts_in(&faults[i], (enum fault_mode)m)) {
 				*mode = (enum fault_mode)m;
 				return &faults[i];
@@ -202,6 +224,8 @@ const char *fault_mode_name(enum fault_mode mode)
 	case FAULT_MODE_CONNECT: return "connect";
 	case FAULT_MODE_SOCKS5: return "socks5";
 	case FAULT_MODE_REVERSE: return "reverse";
+	case FAULT_MODE_H3: return "h3-connect";
+	case FAULT_MODE_QSOCKS5: return "socks5-quic";
 	}
 	return "?";
 }
@@ -230,6 +254,8 @@ static bool acts_on(const struct fault *f, enum fault_dir dir)
 	switch (table[f->kind].scope) {
 	case FAULT_SCOPE_DIR:
 		return f->dir == dir;
+	case FAULT_SCOPE_UP:
+		return dir == FAULT_UP;
 	case FAULT_SCOPE_HANDSHAKE:
 	case FAULT_SCOPE_EITHER:
 		break;
@@ -254,12 +280,29 @@ const struct fault *fault_set_find(const struct fault_set *set, enum fault_kind 
 	return NULL;
 }
 
+void fault_set_acted(const struct fault_set *set, uint32_t acts[FAULT_MAX], const struct fault *f)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->hit[i] == f)
+			acts[i]++;
+}
+
 const struct fault *fault_needs_streams(const struct fault *faults, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (fault_info(faults[i].kind) && fault_info(faults[i].kind)->needs_streams)
 			return &faults[i];
 	return NULL;
+}
+
+void fault_set_specs(const struct fault_set *set, char *out, size_t cap)
+{
+	size_t l = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < set->n && l < cap; i++) {
+		int n = snprintf(out + l, cap - l, "%s%s", l ? "; " : "", set->hit[i]->spec);
+		l += n > 0 ? (size_t)n : 0;
+	}
 }
 
 bool fault_set_sees_bytes(const struct fault_set *set)

@@ -344,7 +344,8 @@ static int client_eof(struct session *s, struct flow *f)
 		/* Nothing to pass the FIN to: the client is done with us. */
 		if (!s->first_close)
 			s->first_close = "client";
-		s->client.end = END_FIN;
+		if (s->client.end == END_OPEN) /* reset-as-fin has recorded a reset */
+			s->client.end = END_FIN;
 		if (idle(s)) {
 			session_close(s, false, false);
 			return -1;
@@ -460,7 +461,7 @@ int forward_fill(struct session *s, struct flow *f)
 		if (n == 0)
 			return client_eof(s, f);
 		if (n < 0)
-			return relay_leg_reset(s, &s->client);
+			return inject_reset(s, f) ? client_eof(s, f) : relay_leg_reset(s, &s->client);
 		f->received += (uint64_t)n;
 		f->recv_ops++;
 		inject_read(s, f, dst, (size_t)n);
@@ -740,8 +741,8 @@ int forward_fill_down(struct session *s, struct flow *f)
 			return 0;
 		if (n == 0)
 			return origin_eof(s, f);
-		if (n < 0)
-			return relay_leg_reset(s, &s->up); /* an RST is passed on as an RST */
+		if (n < 0) /* an RST is passed on as an RST, unless reset-as-fin */
+			return inject_reset(s, f) ? origin_eof(s, f) : relay_leg_reset(s, &s->up);
 		f->received += (uint64_t)n;
 		f->recv_ops++;
 		arm(s);

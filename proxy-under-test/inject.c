@@ -18,9 +18,7 @@ static const struct fault *find(const struct session *s, enum fault_kind kind, e
 /* Fault f of the session acted (once more). */
 static void acted(struct session *s, const struct fault *f)
 {
-	for (size_t i = 0; i < s->faults.n; i++)
-		if (s->faults.hit[i] == f)
-			s->fault_acts[i]++;
+	fault_set_acted(&s->faults, s->fault_acts, f);
 }
 
 /* The slow fault's second is over: both directions may go on. */
@@ -43,24 +41,29 @@ void inject_free(struct session *s)
 		loop_timer_stop(&s->w->loop, &s->slow_timer);
 }
 
+void inject_key(struct proxy_worker *w, const char *id, const char *host, char *out, size_t cap)
+{
+	const char *dash = strchr(id, '-');
+	if (id[0]) {
+		/* The same request of the same target in every run, whatever the run prefix. */
+		snprintf(out, cap, "%s", dash && dash[1] ? dash + 1 : id);
+		return;
+	}
+	/* No id (SOCKS5, a client that is not the probe): the k-th tunnel to this host. The
+	 * port is left out: a test origin's port changes from run to run, its name does
+	 * not. Hosts share a counter only when they share a slot, which keeps the count
+	 * deterministic for a given arrival order. */
+	atomic_uint_fast64_t *seq = &w->shared->key_seq[fault_key_hash(host) % PROXY_KEY_SLOTS];
+	unsigned long long k = (unsigned long long)atomic_fetch_add(seq, 1);
+	snprintf(out, cap, "%s#%llu", host, k);
+}
+
 void inject_pick(struct session *s)
 {
 	const struct proxy_config *cfg = s->w->cfg;
 	if (!cfg->nfaults)
 		return;
-	const char *dash = strchr(s->id, '-');
-	if (s->id[0]) {
-		/* The same request of the same target in every run, whatever the run prefix. */
-		snprintf(s->fault_key, sizeof s->fault_key, "%s", dash && dash[1] ? dash + 1 : s->id);
-	} else {
-		/* No id (SOCKS5, a client that is not the probe): the k-th tunnel to this host.
-		 * The port is left out: a test origin's port changes from run to run, its name
-		 * does not. Hosts share a counter only when they share a slot, which keeps the
-		 * count deterministic for a given arrival order. */
-		atomic_uint_fast64_t *seq = &s->w->shared->key_seq[fault_key_hash(s->host) % PROXY_KEY_SLOTS];
-		unsigned long long k = (unsigned long long)atomic_fetch_add(seq, 1);
-		snprintf(s->fault_key, sizeof s->fault_key, "%s#%llu", s->host, k);
-	}
+	inject_key(s->w, s->id, s->host, s->fault_key, sizeof s->fault_key);
 	fault_set_pick(&s->faults, cfg->faults, cfg->nfaults, fault_key_hash(s->fault_key));
 }
 
@@ -241,6 +244,21 @@ int inject_eof(struct session *s, struct flow *f)
 		return -1;
 	}
 	return 1;
+}
+
+bool inject_reset(struct session *s, struct flow *f)
+{
+	const struct fault *fault = find(s, FAULT_RESET_AS_FIN, session_dir(s, f));
+	if (!fault)
+		return false;
+	struct leg *src = session_src(s, f);
+	acted(s, fault);
+	if (src->end == END_OPEN)
+		src->end = END_RST; /* the ledger keeps the truth; the other side sees a FIN */
+	if (!s->first_close)
+		s->first_close = src == &s->client ? "client" : "upstream";
+	f->eof = true;
+	return true;
 }
 
 void inject_snapshot(const struct session *s, uint32_t acts[FAULT_MAX])

@@ -17,6 +17,8 @@
 
 #include "proxy-under-test/session.h"
 
+struct proxy_worker;
+
 /* At accept: no fault hits the session until inject_pick(); prepares the slow timer. */
 void inject_init(struct session *s);
 /* At close: stops the timer. NULL-safe. */
@@ -69,6 +71,15 @@ int inject_sent(struct session *s, struct flow *f);
 /* The source of f sent FIN: no-fin keeps it from the other side, full-close closes the
  * whole session. Returns 1 pass the FIN on, 0 keep it, -1 the session was closed. */
 int inject_eof(struct session *s, struct flow *f);
+/* Reading the source of f failed with a reset: reset-as-fin of f's direction passes it
+ * on as an orderly end instead — the source's end is recorded as rst, the act counted —
+ * and returns true: the caller then ends f as if a FIN had been read (relay_propagate_eof
+ * and the faults of that hook still apply). False: pass the reset on as a reset. */
+bool inject_reset(struct session *s, struct flow *f);
+/* The fault key of a request (docs/proxy.md "Which requests a fault hits"), into
+ * out[0..cap): the probe id without its first dash-separated field when id is not empty,
+ * else host and its per-host sequence number among w's proxy's tunnels ("host#k"). */
+void inject_key(struct proxy_worker *w, const char *id, const char *host, char *out, size_t cap);
 /* Copies the session's fault act counts (for a forward request's line). */
 void inject_snapshot(const struct session *s, uint32_t acts[FAULT_MAX]);
 

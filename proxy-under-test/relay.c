@@ -40,7 +40,7 @@ static const char *const kind_names[] = {
 	[SK_FORWARD] = "forward",
 };
 
-static void dir_json(struct jsonw *w, const char *key, const struct relay_dir *d)
+void relay_dir_json(struct jsonw *w, const char *key, const struct relay_dir *d)
 {
 	jsonw_key(w, key);
 	jsonw_object_begin(w);
@@ -52,6 +52,11 @@ static void dir_json(struct jsonw *w, const char *key, const struct relay_dir *d
 	jsonw_field_uint(w, "dropped", d->dropped);
 	jsonw_field_uint(w, "wire_sent", d->wire_sent);
 	jsonw_object_end(w);
+}
+
+const char *relay_end_name(enum leg_end e)
+{
+	return (unsigned)e < sizeof end_names / sizeof end_names[0] && end_names[e] ? end_names[e] : "open";
 }
 
 static void flow_counts(const struct flow *f, struct relay_dir *d)
@@ -103,8 +108,8 @@ static void ledger_fields(struct jsonw *w, struct session *s, const struct relay
 	field_text(w, "upstream_local", c->up_local);
 	field_text(w, "upstream_peer", c->up_peer);
 	field_text(w, "target", c->target);
-	dir_json(w, "down", &c->down);
-	dir_json(w, "up", &c->up);
+	relay_dir_json(w, "down", &c->down);
+	relay_dir_json(w, "up", &c->up);
 	field_text(w, "first_close", c->final ? s->first_close : NULL);
 	jsonw_field_string(w, "client_end", end_names[c->final ? s->client.end : END_OPEN]);
 	jsonw_field_string(w, "upstream_end", end_names[c->final ? s->up.end : END_OPEN]);
@@ -126,11 +131,8 @@ void relay_write_ledger(struct session *s, const struct relay_counts *c)
 	struct ledger_file *ledger = &s->w->shared->ledger;
 	if (!ledger_is_open(ledger))
 		return; /* no --ledger: not even the JSON is built (forward writes one per request) */
-	char faults[FAULT_MAX * 164] = "";
-	for (size_t i = 0; i < s->faults.n; i++) {
-		size_t l = strlen(faults);
-		snprintf(faults + l, sizeof faults - l, "%s%s", l ? "; " : "", s->faults.hit[i]->spec);
-	}
+	char faults[FAULT_SPECS_MAX];
+	fault_set_specs(&s->faults, faults, sizeof faults);
 	struct relay_counts own = {0};
 	if (!c) {
 		flow_counts(&s->down, &own.down);
@@ -255,8 +257,11 @@ long relay_fill_read(struct session *s, struct flow *f, char *buf, size_t cap, s
 		f->eof = true;
 		return relay_propagate_eof(s, f) ? RELAY_ENDED : -1;
 	}
-	if (n < 0)
+	if (n < 0) {
+		if (inject_reset(s, f)) /* reset-as-fin: the client is told an orderly end */
+			return relay_propagate_eof(s, f) ? RELAY_ENDED : -1;
 		return relay_leg_reset(s, src); /* an RST is passed on as an RST */
+	}
 	f->received += (uint64_t)n;
 	f->recv_ops++;
 	if (!zp)

@@ -83,4 +83,11 @@ struct relay_counts {
 /* Writes one ledger line (nothing without --ledger). */
 void relay_write_ledger(struct session *s, const struct relay_counts *c);
 
+struct jsonw;
+/* The ledger's "down"/"up" object for d, as key (docs/ledgers.md), and the name of how a
+ * leg ended ("fin", "local_rst", ...): the same on TCP lines and on the QUIC tunnels'
+ * lines (qrelay_ledger.c). */
+void relay_dir_json(struct jsonw *w, const char *key, const struct relay_dir *d);
+const char *relay_end_name(enum leg_end e);
+
 #endif

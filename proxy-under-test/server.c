@@ -14,6 +14,7 @@
 #include "lib/units.h"
 #include "lib/version.h"
 #include "proxy-under-test/proxy.h"
+#include "proxy-under-test/qlisten.h"
 #include "proxy-under-test/session.h"
 
 /* Set by proxy_main for the signal handler: the workers to wake for a drain. */
@@ -92,7 +93,12 @@ void server_remove_session(struct proxy_worker *w, struct session *s)
 		s->next->prev = s->prev;
 	w->nsessions--;
 	w->closing++;
-	if (atomic_load(&w->shared->stopping) && w->nsessions == 0)
+	server_check_drained(w);
+}
+
+void server_check_drained(struct proxy_worker *w)
+{
+	if (atomic_load(&w->shared->stopping) && w->nsessions == 0 && qlisten_busy(w->quic) == 0)
 		loop_stop(&w->loop);
 }
 
@@ -134,6 +140,7 @@ static void on_drain_deadline(struct loop *loop, struct loop_timer *timer)
 	struct proxy_worker *w = timer->data;
 	while (w->sessions)
 		session_close(w->sessions, false, false);
+	qlisten_close(w->quic);
 	loop_stop(loop);
 }
 
@@ -144,7 +151,8 @@ static void on_wake(struct loop *loop)
 		return;
 	/* SIGTERM: no new clients; tunnels under way get a few seconds to finish. */
 	listeners_close(&w->listeners);
-	if (w->nsessions == 0) {
+	qlisten_drain(w->quic);
+	if (w->nsessions == 0 && qlisten_busy(w->quic) == 0) {
 		loop_stop(loop);
 		return;
 	}
@@ -158,6 +166,7 @@ static void *worker_main(void *arg)
 	loop_run(&w->loop);
 	while (w->sessions)
 		session_close(w->sessions, false, false);
+	qlisten_close(w->quic);
 	if (w->closing) {
 		/* Streams legs come back through the loop (cancelled, then closed): their
 		 * sessions' ledger lines are written then. At most 2 s. */
@@ -176,6 +185,9 @@ static void worker_free(struct proxy_worker *w)
 	if (!w)
 		return;
 	listeners_close(&w->listeners);
+	qlisten_close(w->quic);
+	free(w->quic);
+	w->quic = NULL;
 	dns_free(&w->dns);
 	loop_free(&w->loop);
 }
@@ -209,6 +221,20 @@ static int worker_init(struct proxy_worker *w, struct proxy_shared *shared,
 		char addr[NET_ADDRSTRLEN];
 		fprintf(stderr, "tunnelprobe proxy: cannot listen on %s: %s\n",
 			net_addr_format(&cfg->listen[l], addr), net_strerror(err));
+		worker_free(w);
+		return -1;
+	}
+	if (!cfg->nquic)
+		return 0;
+	w->quic = calloc(1, sizeof *w->quic);
+	err = w->quic ? qlisten_open(w->quic, w, shared->quic, cfg->quic_listen, cfg->nquic,
+				     cfg->threads > 1, &l)
+		      : -ENOMEM;
+	if (err < 0) {
+		char addr[NET_ADDRSTRLEN] = "";
+		if (l < cfg->nquic)
+			net_addr_format(&cfg->quic_listen[l], addr);
+		fprintf(stderr, "tunnelprobe proxy: cannot listen (QUIC) on %s: %s\n", addr, strerror(-err));
 		worker_free(w);
 		return -1;
 	}
@@ -285,12 +311,18 @@ static void usage(FILE *out)
 	      "                         [--ledger FILE] [options]\n"
 	      "  --listen ADDR          127.0.0.1:3128, [::1]:0 (port 0: a free port); repeatable.\n"
 	      "                         Each bound address is printed as 'listening ADDR'.\n"
+	      "  --quic-listen ADDR     UDP: CONNECT over HTTP/3 (ALPN h3) and SOCKS5 on QUIC\n"
+	      "                         streams (ALPN socks5); repeatable; 'listening quic ADDR'\n"
+	      "  --quic-cert F --quic-key F  its certificate (PEM); default: one made at start\n"
+	      "  --ca-out FILE          write the CA of the made certificate (for clients to trust)\n"
 	      "  --upstream URL         chain to http://H:P (CONNECT) or socks5://H:P\n"
 	      "  --fault SPEC           truncate:after=N rst:after=N close-before-reply\n"
 	      "                         close-mid-reply close-after-accept refuse no-fin full-close\n"
 	      "                         stall:after=N corrupt:at=N slow:bps=N drop-chunk-end\n"
 	      "                         short-send-drop[:after=N] (Windows build only),\n"
-	      "                         each with p=P seed=S dir=up|down (docs/proxy.md)\n"
+	      "                         reset-as-fin; QUIC only: fin-delay:ms=N reset:after=N\n"
+	      "                         close-conn:after=N flow-starve; each with p=P seed=S\n"
+	      "                         dir=up|down (docs/proxy.md)\n"
 	      "  --ledger FILE          one JSON line per tunnel (docs/ledgers.md)\n"
 	      "  --run-id ID            every ledger line carries \"run\": ID (1-64 of A-Za-z0-9._-)\n"
 	      "  --allow CIDR           destinations allowed (default: 127.0.0.0/8 and ::1)\n"
@@ -357,6 +389,16 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			if (cfg->nlisten == PROXY_MAX_LISTEN || net_addr_parse(v, &cfg->listen[cfg->nlisten]) < 0)
 				return bad("bad --listen address (want IP:PORT or [IPv6]:PORT)", v);
 			cfg->nlisten++;
+		} else if (strcmp(a, "--quic-listen") == 0) {
+			if (cfg->nquic == PROXY_MAX_LISTEN || net_addr_parse(v, &cfg->quic_listen[cfg->nquic]) < 0)
+				return bad("bad --quic-listen address (want IP:PORT or [IPv6]:PORT)", v);
+			cfg->nquic++;
+		} else if (strcmp(a, "--quic-cert") == 0) {
+			cfg->quic_cert = v;
+		} else if (strcmp(a, "--quic-key") == 0) {
+			cfg->quic_key = v;
+		} else if (strcmp(a, "--ca-out") == 0) {
+			cfg->ca_out = v;
 		} else if (strcmp(a, "--upstream") == 0) {
 			const char *why = NULL;
 			if (url_parse_proxy(v, &cfg->upstream, &why) < 0)
@@ -433,18 +475,31 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			return bad("unknown option", a);
 		}
 	}
+	if (cfg->nlisten == 0 && cfg->nquic == 0)
+		return bad("--listen or --quic-listen is required, e.g.", "--listen 127.0.0.1:0");
+	if (!cfg->quic_cert != !cfg->quic_key)
+		return bad("--quic-cert and --quic-key go together; got only",
+			   cfg->quic_cert ? "--quic-cert" : "--quic-key");
+	if ((cfg->quic_cert || cfg->ca_out) && !cfg->nquic)
+		return bad("without --quic-listen there is no QUIC certificate for",
+			   cfg->quic_cert ? "--quic-cert" : "--ca-out");
+	if (cfg->quic_cert && cfg->ca_out)
+		return bad("--ca-out writes the CA of a certificate the proxy makes; with --quic-cert it makes none:",
+			   cfg->ca_out);
+	if (cfg->reverse.on && cfg->nquic)
+		return bad("--reverse serves TCP listeners only; drop", "--quic-listen");
 	if (reverse_finish_config(cfg, &rwhy) < 0) {
 		fprintf(stderr, "tunnelprobe proxy: %s\n", rwhy);
 		return 2;
 	}
 	enum fault_mode mode;
-	/* A forward proxy's listener serves forward, CONNECT and SOCKS5; a reverse proxy's
-	 * only reverse requests. */
-	unsigned served = cfg->reverse.on ? FAULT_MODE_REVERSE : FAULT_MODES_PROXY;
+	/* A forward proxy's TCP listener serves forward, CONNECT and SOCKS5, a reverse
+	 * proxy's only reverse requests, a QUIC listener both QUIC framings. */
+	unsigned served = (cfg->nlisten ? (cfg->reverse.on ? FAULT_MODE_REVERSE : FAULT_MODES_PROXY) : 0) |
+			  (cfg->nquic ? FAULT_MODES_QUIC : 0);
 	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, served, &mode);
 	if (idle) {
-		/* Every listener serves every mode: a fault that cannot act in one is refused
-		 * rather than left to do nothing there. */
+		/* Refused rather than left to do nothing there. */
 		fprintf(stderr, "tunnelprobe proxy: --fault '%s' cannot act in %s mode, which this proxy serves\n",
 			idle->spec, fault_mode_name(mode));
 		return 2;
@@ -463,8 +518,6 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 	}
 #endif
 	cfg->max_clients = (unsigned)((max_clients + cfg->threads - 1) / cfg->threads);
-	if (cfg->nlisten == 0)
-		return bad("--listen is required, e.g.", "--listen 127.0.0.1:0");
 	if (cfg->nallow == 0) {
 		/* Never an open proxy by accident: loopback only unless told otherwise. */
 		parse_cidr("127.0.0.0/8", &cfg->allow[cfg->nallow++]);
@@ -480,6 +533,7 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 static int serve(struct proxy_config *cfg)
 {
 	static struct proxy_shared shared; /* 32 KiB of key counters: not on the stack */
+	static struct qserver qsrv;
 	memset(&shared, 0, sizeof shared);
 	shared.cfg = cfg;
 	struct proxy_worker *ws = NULL;
@@ -498,6 +552,11 @@ static int serve(struct proxy_config *cfg)
 		fprintf(stderr, "tunnelprobe proxy: cannot set up reverse mode: %s\n", strerror(-err));
 		goto out;
 	}
+	if (cfg->nquic) {
+		if (qserver_init(&qsrv, cfg) < 0)
+			goto out;
+		shared.quic = &qsrv;
+	}
 	ws = calloc(cfg->threads, sizeof *ws);
 	if (!ws) {
 		fprintf(stderr, "tunnelprobe proxy: out of memory\n");
@@ -510,6 +569,10 @@ static int serve(struct proxy_config *cfg)
 	for (size_t l = 0; l < cfg->nlisten; l++) {
 		char addr[NET_ADDRSTRLEN];
 		printf("listening %s\n", net_addr_format(&cfg->listen[l], addr));
+	}
+	for (size_t l = 0; l < cfg->nquic; l++) {
+		char addr[NET_ADDRSTRLEN];
+		printf("listening quic %s\n", net_addr_format(&cfg->quic_listen[l], addr));
 	}
 	fflush(stdout);
 	running_shared = &shared;
@@ -538,6 +601,7 @@ out:
 			(unsigned long long)shared.ledger.lost, cfg->ledger_path, strerror(-shared.ledger.error));
 	ledger_close(&shared.ledger);
 	reverse_state_free(&shared.reverse);
+	qserver_free(&qsrv);
 	return exit_code;
 }
 

@@ -1,4 +1,5 @@
-/* server — the reference proxy's configuration, worker threads and listeners.
+/* server — the reference proxy's configuration, worker threads and listeners (TCP here,
+ * QUIC in qlisten.c).
  * Each worker has its own loop, resolver and SO_REUSEPORT listeners (Windows has no
  * SO_REUSEPORT: one worker there, lib/net.h); workers share the
  * read-only configuration, the tunnel counter (accept order), the per-host counters
@@ -43,6 +44,10 @@ struct proxy_resolve {
 struct proxy_config {
 	struct net_addr listen[PROXY_MAX_LISTEN];
 	size_t nlisten;
+	struct net_addr quic_listen[PROXY_MAX_LISTEN]; /* --quic-listen (qlisten.h) */
+	size_t nquic;
+	const char *quic_cert, *quic_key; /* --quic-cert/--quic-key, or NULL: a made one */
+	const char *ca_out;    /* --ca-out: the made certificate's CA, PEM */
 	bool has_upstream;
 	struct url upstream;
 	struct fault faults[FAULT_MAX];
@@ -71,9 +76,12 @@ struct proxy_shared {
 	struct ledger_file ledger;      /* --ledger, shared by the workers (closed: none) */
 	atomic_int stopping;
 	struct reverse_state reverse;   /* reverse mode's bucket, breaker and counts */
+	struct qserver *quic;           /* QUIC certificate and TLS context, or NULL */
 };
 
 struct session;
+struct qlisten;
+struct qserver;
 
 struct proxy_worker {
 	struct proxy_shared *shared;
@@ -83,6 +91,7 @@ struct proxy_worker {
 	struct loop loop;
 	struct dns dns;
 	struct listeners listeners;      /* its own, on the configured addresses */
+	struct qlisten *quic;            /* its QUIC listener (--quic-listen), or NULL */
 	struct session *sessions;        /* open sessions, for draining and shutdown */
 	size_t nsessions;
 	size_t closing;                  /* sessions closed whose streams legs are not yet
@@ -101,6 +110,9 @@ const struct net_addr *server_resolve(const struct proxy_config *cfg, const char
  * in closing until it is freed (server_session_finished()). */
 void server_add_session(struct proxy_worker *w, struct session *s);
 void server_remove_session(struct proxy_worker *w, struct session *s);
+/* While draining (SIGTERM): stops w's loop once no TCP session and no QUIC connection
+ * is left. */
+void server_check_drained(struct proxy_worker *w);
 void server_session_finished(struct proxy_worker *w);
 
 #endif

@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 #ifndef _WIN32
-#include <arpa/inet.h> /* inet_ntop, ntohs; lib/net.h's Winsock headers have them */
+#include <arpa/inet.h> /* ntohs; lib/net.h's Winsock headers have it */
 #endif
 
 #include "lib/http1.h"
@@ -247,8 +247,8 @@ static void consume(struct session *s, size_t n)
 	f->len -= n;
 }
 
-/* "host:port", "[v6]:port" → s->host, s->port. */
-static bool parse_authority(struct session *s, const char *a, size_t len)
+bool session_parse_authority(const char *a, size_t len, char host_out[URL_MAX_HOST],
+			     uint16_t *port_out)
 {
 	const char *colon;
 	const char *host = a;
@@ -271,7 +271,7 @@ static bool parse_authority(struct session *s, const char *a, size_t len)
 			return false;
 		hlen = (size_t)(colon - a);
 	}
-	if (hlen == 0 || hlen >= sizeof s->host)
+	if (hlen == 0 || hlen >= URL_MAX_HOST)
 		return false;
 	size_t plen = (size_t)(a + len - colon - 1);
 	unsigned long port = 0;
@@ -285,9 +285,9 @@ static bool parse_authority(struct session *s, const char *a, size_t len)
 	}
 	if (port == 0 || port > 65535)
 		return false;
-	memcpy(s->host, host, hlen);
-	s->host[hlen] = '\0';
-	s->port = (uint16_t)port;
+	memcpy(host_out, host, hlen);
+	host_out[hlen] = '\0';
+	*port_out = (uint16_t)port;
 	return true;
 }
 
@@ -343,7 +343,7 @@ static void http_handshake(struct session *s)
 	}
 	if (connect && !reverse) {
 		s->kind = SK_CONNECT;
-		bool good = parse_authority(s, req.target, req.target_len);
+		bool good = session_parse_authority(req.target, req.target_len, s->host, &s->port);
 		consume(s, (size_t)r);
 		if (!good) {
 			reply_and_close(s, 400, "Bad Request");
@@ -457,11 +457,7 @@ static int socks_step(struct session *s)
 		reply_and_close(s, SOCKS5_REP_COMMAND_NOT_SUPPORTED, NULL);
 		return -1;
 	}
-	if (dst.atyp == SOCKS5_ATYP_DOMAIN)
-		snprintf(s->host, sizeof s->host, "%s", dst.domain);
-	else
-		inet_ntop(dst.atyp == SOCKS5_ATYP_IPV4 ? AF_INET : AF_INET6, dst.ip, s->host,
-			  sizeof s->host);
+	socks5_addr_host(&dst, s->host, sizeof s->host); /* a parsed address fits */
 	s->port = dst.port;
 	if (s->port == 0) {
 		reply_and_close(s, SOCKS5_REP_GENERAL_FAILURE, NULL);

@@ -22,6 +22,7 @@
 #include "lib/loop.h"
 #include "lib/net.h"
 #include "lib/url.h"
+#include "proxy-under-test/chain.h"
 #include "proxy-under-test/fault.h"
 #include "proxy-under-test/leg.h"
 #include "lib/zcopy.h"
@@ -78,7 +79,7 @@ struct session {
 	enum session_state state;
 	enum session_kind kind;
 	enum socks_step socks_step;
-	int upstream_step;          /* chained: 0 sending, 1 reading the reply, 2.. SOCKS steps */
+	struct chain chain;         /* chained: the handshake with the upstream proxy */
 	struct leg client, up;
 	struct flow down;           /* up → client */
 	struct flow upf;            /* client → up */
@@ -119,6 +120,9 @@ void session_established(struct session *s);
 /* Forward sessions: replaces the origin leg (closed if open) by one to s->host:s->port;
  * the relay resumes when it is up. The session may be freed before this returns. */
 void session_reconnect(struct session *s);
+/* A CONNECT authority a[0..len) — "host:port", "[v6]:port", port 1-65535 — into host
+ * (without brackets) and *port. False when it is not one (nothing written then). */
+bool session_parse_authority(const char *a, size_t len, char host[URL_MAX_HOST], uint16_t *port);
 /* Copies the X-Probe-Id of req into out (cut to SESSION_ID_MAX - 1 bytes), "" when it
  * has none. */
 void session_copy_probe_id(char out[SESSION_ID_MAX], const struct http1_request *req);

@@ -1,7 +1,8 @@
 /* upstream — a reference proxy session's exchange with the upstream proxy it is chained
  * to (`--upstream`): an HTTP CONNECT (with Proxy-Authorization when the URL has
  * credentials, and the client's X-Probe-Id passed on) or a SOCKS5 greeting, user/password
- * and CONNECT request, each reply parsed (lib/http1, lib/socks5) before the next step.
+ * and CONNECT request, each reply parsed before the next step (chain.c, sans I/O: the
+ * messages and parsers the QUIC tunnels use too).
  * A yes makes the session established (session_established()); a no, an abort or a
  * malformed reply fails it as the client's own request would fail (502, 403, a SOCKS
  * reply code: session_fail_upstream()). Messages go out through the leg (leg.h), so

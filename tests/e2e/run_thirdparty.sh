@@ -9,6 +9,7 @@
 # Where a third-party proxy is not healthy in what a scenario checks, the test says
 # what it does instead and asserts exactly that, so a change shows:
 #   - microsocks ends both legs on the client's FIN (the half-close incident itself);
+#   - microsocks relays the origin's RST as a FIN (the reset-becomes-fin incident itself);
 #   - tinyproxy closes every client connection after its response (no reuse).
 #
 # Also, whatever the probe can do: a scenario that keeps its names for the user's
@@ -43,6 +44,13 @@ thirdparty() {
 		# microsocks' relay loop ends both legs when either side reads EOF.
 		expect_eq "$name through microsocks: the incident itself (both legs ended on the client's FIN)" \
 			"$rc $(json "$out/run.json" "d['classes'].get('tunnel_closed_early', 0) == d['requests'] == 3")" "1 True"
+		;;
+	reset-becomes-fin*/microsocks)
+		# microsocks reads the origin's reset as the end of its bytes and closes the
+		# client leg with a FIN.
+		expect_eq "$name through microsocks: the incident itself (every reset arrived as FIN)" \
+			"$rc $(json "$out/run.json" "d['classes'].get('incomplete_read', 0) == d['requests'] == d.get('verdict_counts', {}).get('reset_became_fin', 0) == 6")" \
+			"1 True"
 		;;
 	gateway-hardening*/tinyproxy)
 		expect_eq "$name through tinyproxy: only connection reuse fails (it closes every client connection)" \

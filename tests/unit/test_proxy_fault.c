@@ -31,6 +31,12 @@ static void test_good_specs(void **state)
 		{"slow:bps=1000", FAULT_SLOW, 1000, 1.0, 0, FAULT_DOWN},
 		{"corrupt:at=0", FAULT_CORRUPT, 0, 1.0, 0, FAULT_DOWN},
 		{"no-fin seed=3", FAULT_NO_FIN, 0, 1.0, 3, FAULT_DOWN},
+		{"reset-as-fin", FAULT_RESET_AS_FIN, 0, 1.0, 0, FAULT_DOWN},
+		{"reset-as-fin dir=up", FAULT_RESET_AS_FIN, 0, 1.0, 0, FAULT_UP},
+		{"fin-delay:ms=250", FAULT_FIN_DELAY, 250, 1.0, 0, FAULT_DOWN},
+		{"reset:after=5000 p=0.5 seed=2", FAULT_RESET, 5000, 0.5, 2, FAULT_DOWN},
+		{"close-conn:after=0,dir=up", FAULT_CLOSE_CONN, 0, 1.0, 0, FAULT_UP},
+		{"flow-starve", FAULT_FLOW_STARVE, 0, 1.0, 0, FAULT_DOWN},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct fault f;
@@ -53,7 +59,10 @@ static void test_bad_specs(void **state)
 			     "rst:after=1 p=2", "slow:bps=0", "stall:after=1 dir=sideways",
 			     "refuse color=red", "truncate:after=1 p=", "corrupt:after=3",
 			     /* dir= for a fault without a direction would silently mean nothing */
-			     "refuse dir=up", "close-before-reply dir=down", "full-close dir=up"};
+			     "refuse dir=up", "close-before-reply dir=down", "full-close dir=up",
+			     /* flow-starve withholds the upload's credit: no other direction */
+			     "flow-starve dir=up", "fin-delay", "fin-delay:ms=", "reset",
+			     "close-conn:after=x", "reset-as-fin:after=3"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct fault f;
 		const char *why = NULL;
@@ -104,11 +113,12 @@ static void test_table_complete(void **state)
 		assert_int_equal(f.kind, k);
 		/* Every fault acts somewhere whatever dir= it is given, and only in real modes. */
 		for (int d = FAULT_DOWN; d <= FAULT_UP; d++) {
-			if (fi->modes[d] == 0 || (fi->modes[d] & ~(unsigned)FAULT_MODES_ALL))
+			if (fi->modes[d] == 0 ||
+			    (fi->modes[d] & ~(unsigned)(FAULT_MODES_ALL | FAULT_MODES_QUIC)))
 				fail_msg("%s: modes[%d] = %#x", fi->name, d, fi->modes[d]);
 		}
-		assert_in_range(fi->hook, FAULT_AT_REQUEST, FAULT_AT_EOF);
-		assert_in_range(fi->scope, FAULT_SCOPE_HANDSHAKE, FAULT_SCOPE_EITHER);
+		assert_in_range(fi->hook, FAULT_AT_REQUEST, FAULT_AT_CREDIT);
+		assert_in_range(fi->scope, FAULT_SCOPE_HANDSHAKE, FAULT_SCOPE_UP);
 		/* Only the fault that acts on write completions needs streams legs. */
 		assert_int_equal(fi->needs_streams, fi->hook == FAULT_AT_SENT);
 	}
@@ -136,7 +146,7 @@ static void test_table_complete(void **state)
 static void test_table_rows(void **state)
 {
 	(void)state;
-	const unsigned all = FAULT_MODES_ALL;
+	const unsigned all = FAULT_MODES_ALL, quic = FAULT_MODES_QUIC, both = all | quic;
 	const struct {
 		enum fault_kind kind;
 		enum fault_hook hook;
@@ -144,19 +154,24 @@ static void test_table_rows(void **state)
 		unsigned down, up;
 		bool sees_bytes;
 	} rows[] = {
-		{FAULT_TRUNCATE, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_TRUNCATE, FAULT_AT_WRITE, FAULT_SCOPE_DIR, both, both, true},
 		{FAULT_RST, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_CLOSE_BEFORE_REPLY, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, all, all, false},
 		{FAULT_CLOSE_MID_REPLY, FAULT_AT_REPLY, FAULT_SCOPE_HANDSHAKE, all, all, false},
 		{FAULT_CLOSE_AFTER_ACCEPT, FAULT_AT_REPLY, FAULT_SCOPE_HANDSHAKE, all, all, false},
 		{FAULT_REFUSE, FAULT_AT_REQUEST, FAULT_SCOPE_HANDSHAKE, all, all, false},
-		{FAULT_NO_FIN, FAULT_AT_EOF, FAULT_SCOPE_DIR, all, all, false},
+		{FAULT_NO_FIN, FAULT_AT_EOF, FAULT_SCOPE_DIR, both, both, false},
 		{FAULT_FULL_CLOSE, FAULT_AT_EOF, FAULT_SCOPE_EITHER, all, all, false},
-		{FAULT_STALL, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_STALL, FAULT_AT_WRITE, FAULT_SCOPE_DIR, both, both, true},
 		{FAULT_CORRUPT, FAULT_AT_READ, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_SLOW, FAULT_AT_WRITE, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_DROP_CHUNK_END, FAULT_AT_LAST_CHUNK, FAULT_SCOPE_DIR, all, all, true},
 		{FAULT_SHORT_SEND_DROP, FAULT_AT_SENT, FAULT_SCOPE_DIR, all, all, true},
+		{FAULT_RESET_AS_FIN, FAULT_AT_RESET, FAULT_SCOPE_DIR, both, both, false},
+		{FAULT_FIN_DELAY, FAULT_AT_EOF, FAULT_SCOPE_DIR, quic, quic, false},
+		{FAULT_RESET, FAULT_AT_WRITE, FAULT_SCOPE_DIR, quic, quic, true},
+		{FAULT_CLOSE_CONN, FAULT_AT_WRITE, FAULT_SCOPE_DIR, quic, quic, true},
+		{FAULT_FLOW_STARVE, FAULT_AT_CREDIT, FAULT_SCOPE_UP, quic, quic, false},
 	};
 	assert_int_equal(sizeof rows / sizeof rows[0], FAULT_KIND_END - 1);
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -180,8 +195,10 @@ static void test_table_rows(void **state)
 	}
 }
 
-/* The start-up check: a fault idle in a mode the proxy serves is named, with the mode;
- * with today's table none is (every listener serves all three modes). */
+/* The start-up check: a fault idle in a mode the proxy serves is named, with the mode.
+ * The TCP listeners serve forward, CONNECT and SOCKS5 and every TCP fault acts in all
+ * three; a QUIC listener serves CONNECT over HTTP/3 and SOCKS5 on QUIC streams, where
+ * only the QUIC rows act: each other fault is refused, naming the mode. */
 static void test_idle_mode(void **state)
 {
 	(void)state;
@@ -197,7 +214,25 @@ static void test_idle_mode(void **state)
 		assert_int_equal(fault_parse(spec, &faults[n++], &why), 0);
 	}
 	enum fault_mode mode = 0;
-	assert_null(fault_idle_mode(faults, n, FAULT_MODES_ALL, &mode));
+	size_t ntcp = 0, nquic = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct fault_info *fi = fault_info(faults[i].kind);
+		bool tcp = fi->modes[0] & FAULT_MODE_FORWARD, quic = fi->modes[0] & FAULT_MODE_H3;
+		const struct fault *idle_tcp = fault_idle_mode(&faults[i], 1, FAULT_MODES_ALL, &mode);
+		assert_true(tcp ? idle_tcp == NULL : idle_tcp == &faults[i]);
+		if (!tcp)
+			assert_int_equal(mode, FAULT_MODE_FORWARD);
+		const struct fault *idle_q = fault_idle_mode(&faults[i], 1, FAULT_MODES_QUIC, &mode);
+		assert_true(quic ? idle_q == NULL : idle_q == &faults[i]);
+		if (!quic)
+			assert_int_equal(mode, FAULT_MODE_H3);
+		ntcp += tcp;
+		nquic += quic;
+	}
+	assert_int_equal(ntcp, 14);  /* the twelve of SPEC §5, short-send-drop and reset-as-fin */
+	assert_int_equal(nquic, 8);  /* the eight of issue 17 */
+	assert_string_equal(fault_mode_name(FAULT_MODE_H3), "h3-connect");
+	assert_string_equal(fault_mode_name(FAULT_MODE_QSOCKS5), "socks5-quic");
 	/* A fault whose row left out a mode (as close-mid-reply's once left out forward)
 	 * is caught: simulate it with a kind whose table row is not consulted. */
 	struct fault odd = faults[0];
@@ -254,8 +289,28 @@ static void test_set_find_by_scope(void **state)
 	assert_null(fault_set_find(&set, FAULT_SLOW, FAULT_DOWN));
 	assert_null(fault_set_find(&set, FAULT_STALL, FAULT_DOWN));
 	assert_true(fault_set_sees_bytes(&set));
+	/* The ledger's "fault": the specs hit, in set order; cut, never overrun. */
+	char specs_out[FAULT_SPECS_MAX];
+	fault_set_specs(&set, specs_out, sizeof specs_out);
+	assert_string_equal(specs_out, "truncate:after=1 dir=up; drop-chunk-end dir=up; full-close; refuse");
+	fault_set_specs(&set, specs_out, 12);
+	assert_string_equal(specs_out, "truncate:af");
 	fault_set_pick(&set, faults + 2, 2, 42); /* full-close, refuse */
 	assert_false(fault_set_sees_bytes(&set));
+	fault_set_pick(&set, faults + 4, 1, 42); /* p=0: none */
+	fault_set_specs(&set, specs_out, sizeof specs_out);
+	assert_string_equal(specs_out, "");
+	fault_set_pick(&set, faults + 2, 2, 42);
+	/* flow-starve acts on the upload only, and counts its acts in set order. */
+	struct fault starve;
+	assert_int_equal(fault_parse("flow-starve", &starve, &why), 0);
+	fault_set_pick(&set, &starve, 1, 42);
+	assert_null(fault_set_find(&set, FAULT_FLOW_STARVE, FAULT_DOWN));
+	assert_ptr_equal(fault_set_find(&set, FAULT_FLOW_STARVE, FAULT_UP), &starve);
+	uint32_t acts[FAULT_MAX] = {0};
+	fault_set_acted(&set, acts, &starve);
+	fault_set_acted(&set, acts, &faults[0]); /* not of the set: not counted */
+	assert_int_equal(acts[0], 1);
 	/* At most FAULT_MAX hit one tunnel. */
 	struct fault many[FAULT_MAX + 2];
 	for (size_t i = 0; i < FAULT_MAX + 2; i++)

@@ -370,16 +370,17 @@ static void test_answers(void **state)
 	reverse_state_free(&r->shared.reverse);
 }
 
-/* Reverse mode is a mode of fault.h's table: every fault of the table acts there (a
- * reverse session is relayed as a forward one), so none is refused at start; a row
- * that left it out would be, with the mode's name. */
+/* Reverse mode is a mode of fault.h's table: every fault that acts in forward mode acts
+ * there (a reverse session is relayed as a forward one), so none is refused at start; a
+ * row that left it out would be, with the mode's name. (The QUIC-only faults act in
+ * neither.) */
 static void test_faults(void **state)
 {
 	(void)state;
 	for (int k = FAULT_TRUNCATE; k < FAULT_KIND_END; k++) {
 		const struct fault_info *fi = fault_info((enum fault_kind)k);
 		for (int d = FAULT_DOWN; d <= FAULT_UP; d++)
-			if (!(fi->modes[d] & FAULT_MODE_REVERSE))
+			if ((fi->modes[d] & FAULT_MODE_FORWARD) && !(fi->modes[d] & FAULT_MODE_REVERSE))
 				fail_msg("%s (dir %d) does not act in reverse mode", fi->name, d);
 	}
 	struct fault f;

@@ -176,10 +176,21 @@ static void test_addr_from_host_and_format(void **state)
 		/* the exact fit works, one byte less is -ENOSPC */
 		assert_int_equal(socks5_addr_format(&a, text, (size_t)n + 1), n);
 		assert_int_equal(socks5_addr_format(&a, text, (size_t)n), -ENOSPC);
+		/* the host alone: the text without ":port" and the brackets */
+		char host[300], want[300];
+		int hn = socks5_addr_host(&a, host, sizeof host);
+		snprintf(want, sizeof want, "%.*s", n - (int)snprintf(NULL, 0, ":%u", c->port), text);
+		if (c->atyp == SOCKS5_ATYP_IPV6)
+			snprintf(want, sizeof want, "%.*s", n - (int)snprintf(NULL, 0, ":%u", c->port) - 2, text + 1);
+		assert_string_equal(host, want);
+		assert_int_equal(hn, (int)strlen(want));
+		assert_int_equal(socks5_addr_host(&a, host, (size_t)hn), -ENOSPC);
 	}
 	struct socks5_addr bad = {.atyp = 2};
 	char text[64];
 	assert_int_equal(socks5_addr_format(&bad, text, sizeof text), -EINVAL);
+	assert_int_equal(socks5_addr_host(&bad, text, sizeof text), -EINVAL);
+	assert_string_equal(text, "");
 }
 
 /* ---- golden bytes ---- */

@@ -101,6 +101,108 @@ void tls_client_ctx_free(struct tls_client_ctx *ctx)
 	ctx->keylog_lock_ready = false;
 }
 
+/* SNI and the name or address the certificate must match. */
+static void set_names(SSL *ssl, const char *sni, const char *verify_host)
+{
+	if (sni)
+		SSL_set_tlsext_host_name(ssl, sni);
+	if (verify_host) {
+		X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+		if (sni)
+			X509_VERIFY_PARAM_set1_host(param, verify_host, 0);
+		else
+			X509_VERIFY_PARAM_set1_ip_asc(param, verify_host);
+	}
+}
+
+/* ---- a BIO over struct tls_io ---- */
+
+static BIO_METHOD *io_method;
+static pthread_once_t io_method_once = PTHREAD_ONCE_INIT;
+
+/* A result of io as a BIO's: bytes; or retry for -EAGAIN; or -1 with errno set, which
+ * classify() reads as a socket's (ECONNRESET, EPIPE) — the code itself kept in io_err. */
+static int io_result(BIO *b, struct tls_conn *tc, long n, size_t *done, bool reading)
+{
+	BIO_clear_retry_flags(b);
+	if (n > 0) {
+		*done = (size_t)n;
+		return 1;
+	}
+	*done = 0;
+	if (n == 0)
+		return 0; /* EOF */
+	if (n == -EAGAIN) {
+		if (reading)
+			BIO_set_retry_read(b);
+		else
+			BIO_set_retry_write(b);
+		return -1;
+	}
+	tc->io_err = (int)n;
+	errno = n == -EPIPE ? EPIPE : ECONNRESET;
+	return -1;
+}
+
+static int io_bread(BIO *b, char *buf, size_t len, size_t *done)
+{
+	struct tls_conn *tc = BIO_get_data(b);
+	return io_result(b, tc, tc->io->read(tc->io_arg, buf, len), done, true);
+}
+
+static int io_bwrite(BIO *b, const char *buf, size_t len, size_t *done)
+{
+	struct tls_conn *tc = BIO_get_data(b);
+	return io_result(b, tc, tc->io->write(tc->io_arg, buf, len), done, false);
+}
+
+static long io_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b, (void)num, (void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0; /* writes go straight to io */
+}
+
+static int io_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static void io_method_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tunnelprobe io");
+	if (m && (!BIO_meth_set_read_ex(m, io_bread) || !BIO_meth_set_write_ex(m, io_bwrite) ||
+		  !BIO_meth_set_ctrl(m, io_ctrl) || !BIO_meth_set_create(m, io_create))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	io_method = m; /* kept for the process's life, as OpenSSL keeps its own */
+}
+
+int tls_conn_init_io(struct tls_conn *tc, struct tls_client_ctx *ctx, const struct tls_io *io,
+		     void *arg, const char *sni, const char *verify_host)
+{
+	memset(tc, 0, sizeof *tc);
+	pthread_once(&io_method_once, io_method_init);
+	if (!io_method)
+		return -ENOMEM;
+	SSL *ssl = SSL_new(ctx->ssl_ctx);
+	BIO *b = ssl ? BIO_new(io_method) : NULL;
+	if (!b) {
+		SSL_free(ssl);
+		return -ENOMEM;
+	}
+	tc->io = io;
+	tc->io_arg = arg;
+	BIO_set_data(b, tc);
+	SSL_set_bio(ssl, b, b); /* the SSL owns the BIO (one reference for both directions) */
+	SSL_set_connect_state(ssl);
+	SSL_set_app_data(ssl, tc);
+	set_names(ssl, sni, verify_host);
+	tc->ssl = ssl;
+	return 0;
+}
+
 int tls_conn_init(struct tls_conn *tc, struct tls_client_ctx *ctx, int fd, const char *sni,
 		  const char *verify_host)
 {
@@ -111,15 +213,7 @@ int tls_conn_init(struct tls_conn *tc, struct tls_client_ctx *ctx, int fd, const
 	SSL_set_fd(ssl, fd);
 	SSL_set_connect_state(ssl);
 	SSL_set_app_data(ssl, tc);
-	if (sni)
-		SSL_set_tlsext_host_name(ssl, sni);
-	if (verify_host) {
-		X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
-		if (sni)
-			X509_VERIFY_PARAM_set1_host(param, verify_host, 0);
-		else
-			X509_VERIFY_PARAM_set1_ip_asc(param, verify_host);
-	}
+	set_names(ssl, sni, verify_host);
 	tc->ssl = ssl;
 	return 0;
 }

@@ -32,6 +32,8 @@ int tls_client_ctx_init(struct tls_client_ctx *ctx, const char *cafile, bool ins
 			const char *keylog_path, const char **why);
 void tls_client_ctx_free(struct tls_client_ctx *ctx);
 
+struct tls_io;
+
 struct tls_conn {
 	void *ssl;              /* SSL * */
 	unsigned want;          /* LOOP_READ/LOOP_WRITE needed after -EAGAIN */
@@ -39,12 +41,29 @@ struct tls_conn {
 	bool close_notify;      /* EOF arrived as a close_notify alert (else a bare FIN) */
 	char alert[48];         /* name of the last alert received ("handshake failure") */
 	char detail[160];       /* why the last TLS_ERR_* happened */
+	int io_err;             /* tls_conn_init_io: the last failure of io (not -EAGAIN),
+				 * 0 when none: a caller's own code passes through here */
+	const struct tls_io *io;
+	void *io_arg;
+};
+
+/* A byte stream that is not a socket (a tunnel on a QUIC stream): read and write follow
+ * net.h's convention (bytes, 0 at EOF on read, -EAGAIN to wait, -ECONNRESET, -EPIPE, or
+ * any other negative code of the caller's, kept in tls_conn.io_err). */
+struct tls_io {
+	long (*read)(void *arg, void *buf, size_t len);
+	long (*write)(void *arg, const void *buf, size_t len);
 };
 
 /* Prepares a client connection on fd. sni: host name to send and verify (NULL for an
  * address literal: then the IP is verified). Returns 0 or -ENOMEM. */
 int tls_conn_init(struct tls_conn *tc, struct tls_client_ctx *ctx, int fd, const char *sni,
 		  const char *verify_host);
+/* The same over io (an OpenSSL BIO calling it; arg is passed back). The fd path above
+ * is unchanged by it. After -EAGAIN, tc->want says which direction io must be ready
+ * for. Returns 0 or -ENOMEM. */
+int tls_conn_init_io(struct tls_conn *tc, struct tls_client_ctx *ctx, const struct tls_io *io,
+		     void *arg, const char *sni, const char *verify_host);
 /* Releases the SSL object (does not close fd). NULL-safe, idempotent. */
 void tls_conn_free(struct tls_conn *tc);
 

@@ -29,6 +29,13 @@ int tls_conn_init(struct tls_conn *tc, struct tls_client_ctx *ctx, int fd, const
 	return -ENOTSUP;
 }
 
+int tls_conn_init_io(struct tls_conn *tc, struct tls_client_ctx *ctx, const struct tls_io *io,
+		     void *arg, const char *sni, const char *verify_host)
+{
+	*tc = (struct tls_conn){0};
+	return -ENOTSUP;
+}
+
 void tls_conn_free(struct tls_conn *tc) { (void)tc; }
 int tls_handshake(struct tls_conn *tc) { return -ENOTSUP; }
 long tls_read(struct tls_conn *tc, void *buf, size_t len) { return -ENOTSUP; }

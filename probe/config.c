@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef _WIN32
@@ -29,7 +30,9 @@ void probe_usage(FILE *out)
 	      "Target and proxy:\n"
 	      "  -x, --proxy URL         http://H:P (CONNECT for https URLs), socks5://H:P,\n"
 	      "                          socks5h://H:P; default from http_proxy, https_proxy,\n"
-	      "                          all_proxy (as curl)\n"
+	      "                          all_proxy (as curl); over QUIC: quic://H:P (CONNECT\n"
+	      "                          over HTTP/3), socks5+quic://H:P, socks5h+quic://H:P\n"
+	      "                          (SOCKS5 on QUIC streams, ALPN socks5)\n"
 	      "      --noproxy LIST      hosts reached directly ('*': ignore proxy variables)\n"
 	      "  -p, --proxytunnel       CONNECT through an http:// proxy for http URLs too\n"
 	      "      --urls-file FILE    more targets, one per line, # comments; a line may add\n"
@@ -46,7 +49,8 @@ void probe_usage(FILE *out)
 	      "  -n N                    requests per URL (default 1)\n"
 	      "  -d SECS                 run for a duration instead (5, 30s, 2m, 1h)\n"
 	      "  -c CONC                 connections (default 1)\n"
-	      "      --streams N         HTTP/3 requests at once on each connection (default 1)\n"
+	      "      --streams N         HTTP/3 requests, or tunnels through a QUIC proxy, at\n"
+	      "                          once on each QUIC connection (default 1)\n"
 	      "  -R RATE                 open loop: RATE requests/s in all; latency counts from\n"
 	      "                          each request's intended start (no coordinated omission)\n"
 	      "  -t, --threads N         threads, one event loop each (default 1)\n"
@@ -433,6 +437,46 @@ static int build_head(const struct probe_config *cfg, struct probe_target *t)
 	return 0;
 }
 
+/* The proxy URLs over QUIC, and what each is parsed as: quic:// an HTTP/3 CONNECT proxy
+ * (Chromium's name for QUIC proxies; port 443 by default), socks5+quic:// and
+ * socks5h+quic:// SOCKS5 on QUIC streams (ALPN "socks5"; port 1080 by default). */
+static const struct {
+	const char *prefix, *as;
+	uint16_t port;
+} quic_proxies[] = {
+	{"quic://", "http://", 443},
+	{"socks5+quic://", "socks5://", 1080},
+	{"socks5h+quic://", "socks5h://", 1080},
+};
+
+/* url_parse_proxy, and the QUIC proxy schemes above (t->proxy_quic). */
+static int parse_proxy(const char *spec, struct probe_target *t, const char **why)
+{
+	for (size_t i = 0; i < sizeof quic_proxies / sizeof quic_proxies[0]; i++) {
+		size_t n = strlen(quic_proxies[i].prefix);
+		if (strncasecmp(spec, quic_proxies[i].prefix, n) != 0)
+			continue;
+#ifdef _WIN32
+		*why = "QUIC proxies are not in the Windows build (Debian has no GnuTLS, ngtcp2 or "
+		       "nghttp3 for mingw-w64)";
+		return -EINVAL;
+#endif
+		char as[URL_MAX_HOST + URL_MAX_USERINFO * 2 + 64];
+		int len = snprintf(as, sizeof as, "%s%s", quic_proxies[i].as, spec + n);
+		if (len < 0 || (size_t)len >= sizeof as) {
+			*why = "proxy URL too long";
+			return -EINVAL;
+		}
+		if (url_parse_proxy(as, &t->proxy, why) < 0)
+			return -EINVAL;
+		if (!t->proxy.port_explicit)
+			t->proxy.port = quic_proxies[i].port;
+		t->proxy_quic = true;
+		return 0;
+	}
+	return url_parse_proxy(spec, &t->proxy, why);
+}
+
 /* Fills the derived fields of each target: proxy, tunnel, request line, auth. */
 static int finish_target(struct probe_config *cfg, struct probe_target *t, const char *proxy_opt,
 			 const char *noproxy, bool proxytunnel, const char *(*env)(const char *))
@@ -442,14 +486,15 @@ static int finish_target(struct probe_config *cfg, struct probe_target *t, const
 		proxy = url_proxy_from_env(&t->url, env);
 	if (proxy && *proxy) {
 		const char *why = NULL;
-		if (url_parse_proxy(proxy, &t->proxy, &why) < 0) {
+		if (parse_proxy(proxy, t, &why) < 0) {
 			fprintf(stderr, "tunnelprobe probe: bad proxy URL '%s': %s\n", proxy, why);
 			return -EINVAL;
 		}
 		t->has_proxy = true;
 		t->proxy_spec = proxy;
+		/* A QUIC proxy is always a tunnel: CONNECT over HTTP/3, or SOCKS5 on a stream. */
 		t->tunnel = t->proxy.scheme == URL_HTTP &&
-			    (t->url.scheme == URL_HTTPS || proxytunnel);
+			    (t->url.scheme == URL_HTTPS || proxytunnel || t->proxy_quic);
 	}
 	if (url_authority(&t->url, true, t->host_header, sizeof t->host_header) < 0)
 		return fail("host too long in '%s'", t->spec);
@@ -576,7 +621,7 @@ static int prepare_tls(struct probe_config *cfg)
 	cfg->tls_ready = need_tls;
 	bool need_quic = false;
 	for (size_t i = 0; i < cfg->ntargets; i++) /* the direct run of --compare-direct too */
-		need_quic |= cfg->targets[i].quic ||
+		need_quic |= cfg->targets[i].quic || cfg->targets[i].proxy_quic ||
 			     (cfg->http3 && cfg->compare_direct && cfg->targets[i].url.scheme == URL_HTTPS);
 	if (need_quic && quic_client_ctx_init(&cfg->quic, cfg->cacert, cfg->insecure, cfg->keylog, &why) < 0)
 		return fail("%s", why ? why : "cannot set up QUIC TLS");
@@ -588,9 +633,13 @@ static int prepare_tls(struct probe_config *cfg)
  * -EINVAL after a message. */
 static int plan_http3(struct probe_config *cfg)
 {
-	if (cfg->streams > 1 && !cfg->http3)
-		return fail("--streams needs --http3 or --http3-only (HTTP/1.1 carries one request "
-			    "at a time)%s", "");
+	bool quic_proxy = false;
+	for (size_t i = 0; i < cfg->ntargets; i++)
+		quic_proxy |= cfg->targets[i].proxy_quic;
+	cfg->quic_proxy = quic_proxy;
+	if (cfg->streams > 1 && !cfg->http3 && !quic_proxy)
+		return fail("--streams needs --http3, --http3-only or a QUIC proxy (HTTP/1.1 carries "
+			    "one request at a time)%s", "");
 	for (size_t i = 0; cfg->http3 && i < cfg->ntargets; i++) {
 		struct probe_target *t = &cfg->targets[i];
 		bool https = t->url.scheme == URL_HTTPS;
@@ -601,7 +650,9 @@ static int plan_http3(struct probe_config *cfg)
 				    "through http:// or socks5:// proxies", t->spec);
 		t->quic = https && !t->has_proxy;
 		if (https && t->has_proxy)
-			t->h3_not_tried = "HTTP/3 not tried: it does not go through an http:// or socks5:// proxy";
+			t->h3_not_tried = t->proxy_quic ? "HTTP/3 not tried: through a QUIC proxy the tunnel carries "
+							  "HTTP/1.1 (over TLS to the origin)"
+							: "HTTP/3 not tried: it does not go through an http:// or socks5:// proxy";
 	}
 	return 0;
 }
@@ -797,7 +848,7 @@ int probe_config_direct(const struct probe_config *cfg, struct probe_config *dir
 	for (size_t i = 0; i < cfg->ntargets; i++) {
 		struct probe_target *t = &direct->targets[i];
 		*t = cfg->targets[i];
-		t->has_proxy = t->tunnel = false;
+		t->has_proxy = t->tunnel = t->proxy_quic = false;
 		t->proxy_spec = NULL;
 		t->quic = cfg->http3 && t->url.scheme == URL_HTTPS;
 		t->h3_not_tried = NULL;

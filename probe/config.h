@@ -18,7 +18,8 @@
 #define PROBE_MAX_RESOLVE 32
 #define PROBE_MAX_CONNECT_TO 32
 #define PROBE_RUN_ID_MAX 64
-#define PROBE_MAX_STREAMS 1000   /* --streams: HTTP/3 requests at once per connection */
+#define PROBE_MAX_STREAMS 1000   /* --streams: HTTP/3 requests, or tunnels through a QUIC
+				  * proxy, at once per QUIC connection */
 
 /* What a body is known to be without X-Tp-Seed: from a --urls-file line
  * (sha256=HEX length=N), or learnt from --compare-direct's direct fetches. */
@@ -36,7 +37,10 @@ struct probe_target {
 	bool has_proxy;
 	struct url proxy;
 	const char *proxy_spec;
-	bool tunnel;               /* CONNECT through an http:// proxy */
+	bool tunnel;               /* CONNECT through an http:// or quic:// proxy */
+	bool proxy_quic;           /* the proxy is reached over QUIC: quic:// (proxy.scheme
+				    * URL_HTTP: CONNECT over HTTP/3), socks5+quic:// and
+				    * socks5h+quic:// (SOCKS5 on a QUIC stream) */
 	/* Where the connection goes, or what the proxy is asked for: the URL's host and
 	 * port, or those of the first --connect-to rule that matched. The Host header,
 	 * TLS SNI and certificate verification always keep url.host. */
@@ -84,6 +88,7 @@ struct probe_config {
 	bool http3;                 /* --http3 or --http3-only: https targets over QUIC */
 	bool http3_only;            /* --http3-only: no fallback to TCP */
 	unsigned streams;           /* --streams: requests at once per QUIC connection */
+	bool quic_proxy;            /* a target goes through a QUIC proxy (proxy_quic) */
 	bool quiet;                 /* -q */
 	bool exit_zero;             /* --exit-zero: exit 0 also when requests failed */
 	const char *method;         /* -X, default GET (POST with --upload) */

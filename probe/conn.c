@@ -115,6 +115,7 @@ void conn_finish(struct conn *c, enum tp_class cls, enum tp_phase phase, const c
 	if (l) {
 		memcpy(r->local, l->local_s, sizeof r->local);
 		memcpy(r->remote, l->remote_s, sizeof r->remote);
+		r->quic = l->quic_facts;
 		/* The timer stays: it fires once while idle (on_timer ignores that), or the
 		 * next request's deadline takes it over without a heap operation. */
 		link_detach(l, c, cls == TP_OK && c->resp_keepalive && c->w->cfg->keepalive);
@@ -247,6 +248,7 @@ void conn_init(struct conn *c, struct probe_worker *w, unsigned slot, struct lin
 	c->slot = slot;
 	c->group = group;
 	link_init(&c->own, w);
+	c->own.carrier_slot = w->carriers ? &w->carriers[slot / w->cfg->streams] : NULL;
 	loop_timer_init(&c->timer, on_timer, c);
 }
 

@@ -5,7 +5,12 @@
  *     tcp → [socks5 | http-connect] → [tls]        the HTTP/1.1 exchange on top
  *     quic                                          the HTTP/3 exchange on top
  *
- * (issue 17 adds quic → [quic-stream | h3-connect] → [socks5] → [tls].) Filters never
+ * and, through a QUIC proxy (issue 17), one tunnel per stream of a shared QUIC connection:
+ *
+ *     quic-stream → socks5                          socks5+quic://, socks5h+quic://
+ *     h3-connect                                    quic:// (CONNECT over HTTP/3)
+ *
+ * with the HTTP/1.1 exchange on top. Filters never
  * know what sits above them: a tunnel filter reads and writes through f->next, so it
  * works over any byte stream; the exchange above reads and writes through the top.
  *
@@ -164,5 +169,58 @@ bool pf_quic_usable(const struct pf_quic *q);
  * the time named in a timeout's detail. err->fallback is set before the handshake. */
 void pf_quic_describe_close(const struct quic_close *cl, bool handshake_done, bool answered,
 			    double waited_s, struct pf_error *err);
+
+/* ---- tunnels through a QUIC proxy (filter_qstream.c, carriers in filter_quic.c) ----
+ *
+ * A carrier is a struct pf_quic that is nobody's stack: a QUIC connection to the proxy
+ * (ALPN "h3" for quic://, "socks5" for socks5+quic://) shared by the tunnels of one
+ * group of --streams slots; each tunnel is a link of its own (one request at a time,
+ * HTTP/1.1) whose bottom filter is a pf_qstream holding one stream of the carrier.
+ * The carrier delivers stream events into the filter's receive ring (credit is given
+ * back only as the exchange reads, so the ring never overflows) and wakes the tunnel's
+ * link once per drive, outside ngtcp2's callbacks. */
+struct quic_stream;
+struct quic_event;
+struct quic_conn;
+struct h3_stream;
+struct h3_event;
+#define PF_QSTREAM_RING (512u * 1024u) /* = the carrier's stream window */
+
+struct pf_qstream {
+	struct pf base;
+	struct pf_quic *carrier;      /* attached to, or NULL */
+	struct pf_qstream *next_c, *prev_c; /* the carrier's list */
+	bool h3;                      /* h3-connect (quic://), else a raw stream */
+	bool opened;                  /* the stream exists (qs or hs set until it closes) */
+	bool wake;                    /* an event arrived: notify the link after the drive */
+	bool fin, reset, stream_gone, conn_gone;
+	int status;                   /* h3-connect: the CONNECT reply's status, 0 before */
+	struct quic_stream *qs;       /* raw */
+	struct h3_stream *hs;         /* h3-connect */
+	size_t ring_head, ring_len;
+	uint8_t ring[PF_QSTREAM_RING];
+};
+extern const struct pf_ops pf_quic_stream_ops;
+extern const struct pf_ops pf_h3_connect_ops;
+
+/* Attaches s to the carrier of l's group (l->carrier_slot), opening one towards
+ * l->remote when there is none that is usable for l's proxy. 0, or PF_ERR with l->err
+ * filled (no socket, out of memory). */
+int pf_quic_carrier_attach(struct link *l, struct pf_qstream *s);
+/* s leaves its carrier; a carrier left with no tunnel is closed unless keep-alive
+ * allows it to wait for the next. */
+void pf_quic_carrier_detach(struct pf_qstream *s);
+/* Closes the carrier in *slot when no tunnel rides on it (the end of a worker). */
+void pf_quic_carrier_release(struct pf_quic **slot);
+/* The carrier's state for its tunnels: up (handshake done, and HTTP/3 ready for h3);
+ * answered (a datagram came back); closed (*err says how, as pf_quic_describe_close). */
+bool pf_quic_carrier_up(const struct pf_quic *q);
+bool pf_quic_carrier_answered(const struct pf_quic *q);
+bool pf_quic_carrier_closed(struct pf_quic *q, struct pf_error *err);
+struct quic_conn *pf_quic_conn(struct pf_quic *q);
+/* For filter_quic.c: a stream event for s (h3 or raw), and the wake after a drive. */
+void pf_qstream_on_h3(struct pf_qstream *s, const struct h3_event *ev);
+void pf_qstream_on_quic(struct pf_qstream *s, const struct quic_event *ev);
+void pf_qstream_notify(struct pf_qstream *s);
 
 #endif

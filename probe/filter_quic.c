@@ -44,9 +44,21 @@ struct pf_quic {
 	bool want_send;           /* kicked while busy: send again before returning */
 	bool closed;              /* link_close'd: free when not busy */
 	int sock_err;             /* ICMP error seen on the socket before the handshake */
+
+	/* A carrier (a QUIC proxy's connection, shared by tunnels): base.link is NULL. */
+	bool carrier;
+	bool raw;                 /* ALPN "socks5": raw streams, no HTTP/3 */
+	struct pf_qstream *tunnels; /* attached (pf_qstream.next_c) */
+	unsigned ntunnels;
+	struct pf_quic **slot;    /* the group's pointer to it, cleared when it goes */
+	const char *proxy_spec;   /* what it connects to (tunnels of other proxies do not fit) */
+	struct net_addr remote;
+	char local_s[NET_ADDRSTRLEN], remote_s[NET_ADDRSTRLEN];
 };
 
 static void quic_drive(struct pf_quic *qf, bool readable);
+
+struct quic_conn *pf_quic_conn(struct pf_quic *qf) { return &qf->q; }
 
 bool pf_quic_usable(const struct pf_quic *qf)
 {
@@ -124,7 +136,7 @@ void pf_quic_describe_close(const struct quic_close *cl, bool handshake_done, bo
 static void describe(struct pf_quic *qf, struct pf_error *err)
 {
 	const struct probe_config *cfg = qf->w->cfg;
-	bool up = qf->q.state >= QUIC_ST_OPEN && qf->h3.ready;
+	bool up = qf->q.state >= QUIC_ST_OPEN && (qf->raw || qf->h3.ready);
 	double waited = up ? cfg->timeout_s : qf->answered ? cfg->timeout_s : cfg->connect_timeout_s;
 	pf_quic_describe_close(&qf->q.close, up, qf->answered, waited, err);
 }
@@ -205,6 +217,8 @@ static void on_timer(struct loop *loop, struct loop_timer *timer)
 
 static void destroy(struct pf_quic *qf)
 {
+	if (qf->slot && *qf->slot == qf)
+		*qf->slot = NULL;
 	if (qf->started) {
 		if (qf->q.state < QUIC_ST_CLOSING && qf->udp.fd >= 0) {
 			/* A polite end: CONNECTION_CLOSE with H3_NO_ERROR, sent once and at once
@@ -228,9 +242,15 @@ static void destroy(struct pf_quic *qf)
 
 /* Tells the link what happened to the connection: its phases while connecting, its end
  * while up. */
+static void notify_tunnels(struct pf_quic *qf);
+
 static void notify_link(struct pf_quic *qf)
 {
 	struct link *l = qf->base.link;
+	if (qf->carrier) {
+		notify_tunnels(qf);
+		return;
+	}
 	if (l->quic_f != qf)
 		return;
 	if (l->state == LINK_CONNECTING) {
@@ -284,12 +304,30 @@ static void quic_drive(struct pf_quic *qf, bool readable)
 
 /* ---- HTTP/3 events: stream events to the exchange ---- */
 
+/* A carrier's connection-level event: the handshake done (HTTP/3 ready, for h3) or room
+ * for more streams wakes every tunnel waiting to open its stream. */
+static void carrier_quic_event(struct pf_quic *qf, const struct quic_event *ev)
+{
+	if (ev->type == QUIC_EV_HANDSHAKE_DONE || ev->type == QUIC_EV_STREAMS_AVAILABLE)
+		for (struct pf_qstream *s = qf->tunnels; s; s = s->next_c)
+			s->wake = true;
+}
+
 static void on_h3(struct h3_conn *h, const struct h3_event *ev, void *arg)
 {
 	(void)h;
 	struct pf_quic *qf = arg;
 	struct link *l = qf->base.link;
-	if (qf->closed || l->quic_f != qf)
+	if (qf->closed)
+		return;
+	if (qf->carrier) {
+		if (ev->type == H3_EV_QUIC)
+			carrier_quic_event(qf, ev->quic);
+		else if (ev->stream && ev->stream->user)
+			pf_qstream_on_h3(ev->stream->user, ev);
+		return;
+	}
+	if (l->quic_f != qf)
 		return;
 	if (ev->type == H3_EV_QUIC) {
 		if (ev->quic->type == QUIC_EV_STREAMS_AVAILABLE && l->state == LINK_UP)
@@ -316,60 +354,90 @@ struct pf *pf_quic_new(struct link *l)
 	return &qf->base;
 }
 
-/* The socket, connected to the server so ICMP errors come back, and the connection. */
-static int quic_start(struct pf_quic *qf)
+/* Raw streams (a socks5+quic:// carrier): stream events to the tunnel that holds the
+ * stream; the connection's end is seen after the drive (notify_tunnels). */
+static void on_quic_raw(struct quic_conn *c, const struct quic_event *ev, void *arg)
 {
-	struct link *l = qf->base.link;
+	(void)c;
+	struct pf_quic *qf = arg;
+	if (qf->closed)
+		return;
+	if (!ev->stream)
+		carrier_quic_event(qf, ev);
+	else if (ev->stream->user)
+		pf_qstream_on_quic(ev->stream->user, ev);
+}
+
+/* The socket, connected to remote so ICMP errors come back, and the connection: to the
+ * origin (ALPN h3), or a carrier to a QUIC proxy (h3, or socks5 with raw streams).
+ * 0, or -1 with err filled; local_s and remote_s get the addresses. */
+static int quic_open(struct pf_quic *qf, const struct net_addr *remote, const struct probe_target *t,
+		     struct pf_error *err, char *local_s, char *remote_s)
+{
 	struct probe_worker *w = qf->w;
 	const struct probe_config *cfg = w->cfg;
-	const struct probe_target *t = l->target;
-	struct net_addr any = {.len = l->remote.len};
-	any.ss.ss_family = l->remote.ss.ss_family;
+	struct net_addr any = {.len = remote->len};
+	any.ss.ss_family = remote->ss.ss_family;
 	int rc = net_udp_bind(&qf->udp, &any, NET_UDP_GRO);
 	if (rc == 0) {
 		int size = 4 << 20; /* room for a burst; best effort */
 		setsockopt(qf->udp.fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 		setsockopt(qf->udp.fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-		if (connect(qf->udp.fd, (const struct sockaddr *)&l->remote.ss, l->remote.len) != 0)
+		if (connect(qf->udp.fd, (const struct sockaddr *)&remote->ss, remote->len) != 0)
 			rc = -errno;
 	}
 	struct net_addr local = {0};
 	if (rc == 0)
 		rc = net_local_addr(qf->udp.fd, &local);
 	if (rc < 0) {
-		pf_fail(&l->err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "UDP socket: %s", strerror(-rc));
-		l->err.fallback = true;
-		l->deferred_fail = true;
-		return -EAGAIN;
+		pf_fail(err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "UDP socket: %s", strerror(-rc));
+		err->fallback = true;
+		return -1;
 	}
-	net_addr_format(&local, l->local_s);
-	net_addr_format(&l->remote, l->remote_s);
-	static const char *const alpn[] = {"h3"};
+	net_addr_format(&local, local_s);
+	net_addr_format(remote, remote_s);
+	static const char *const alpn_h3[] = {"h3"}, *const alpn_socks5[] = {"socks5"};
+	/* A carrier's peer is the proxy: its name is what the certificate must match. */
+	const struct url *peer = qf->carrier ? &t->proxy : &t->url;
 	struct quic_conn_opts o = {
 		.local = (struct sockaddr *)&local.ss, .local_len = local.len,
-		.remote = (struct sockaddr *)&l->remote.ss, .remote_len = l->remote.len,
-		.sni = t->url.host_is_literal ? NULL : t->url.host, .verify_host = t->url.host,
-		.alpn = alpn, .nalpn = 1,
+		.remote = (struct sockaddr *)&remote->ss, .remote_len = remote->len,
+		.sni = peer->host_is_literal ? NULL : peer->host, .verify_host = peer->host,
+		.alpn = qf->raw ? alpn_socks5 : alpn_h3, .nalpn = 1,
 		/* The link's deadlines classify a slow handshake; ngtcp2's come later. */
 		.params = {.idle_timeout_us = (uint64_t)(cfg->timeout_s * 1e6),
 			   .handshake_timeout_us = (uint64_t)((cfg->connect_timeout_s + cfg->timeout_s + 1) * 1e6)},
+		.cb = on_quic_raw, .arg = qf,
 	};
+	if (qf->carrier) /* a tunnel's receive ring holds the whole stream window */
+		o.params.max_stream_data = o.params.max_stream_window = PF_QSTREAM_RING;
 	uint64_t now = loop_clock_us();
 	struct h3_opts ho = {.cb = on_h3, .arg = qf, .max_streams = cfg->streams + 16};
 	if (quic_conn_init_client(&qf->q, (struct quic_client_ctx *)&cfg->quic, &o, now) != 0 ||
-	    h3_conn_init(&qf->h3, &qf->q, &ho) != 0) {
-		pf_fail(&l->err, TP_TLS_ERROR, TP_PHASE_CONNECT, "QUIC setup: %s",
+	    (!qf->raw && h3_conn_init(&qf->h3, &qf->q, &ho) != 0)) {
+		pf_fail(err, TP_TLS_ERROR, TP_PHASE_CONNECT, "QUIC setup: %s",
 			qf->q.close.detail[0] ? qf->q.close.detail : "out of memory");
 		h3_conn_free(&qf->h3);
 		quic_conn_free(&qf->q);
-		l->deferred_fail = true;
-		return -EAGAIN;
+		return -1;
 	}
 	qf->started = true;
 	w->stats.tot.conns_opened++;
 	loop_io_start(&w->loop, &qf->io, qf->udp.fd, LOOP_READ, on_io, qf);
+	return 0;
+}
+
+static int quic_start(struct pf_quic *qf)
+{
+	struct link *l = qf->base.link;
+	const struct probe_config *cfg = qf->w->cfg;
+	if (quic_open(qf, &l->remote, l->target, &l->err, l->local_s, l->remote_s) < 0) {
+		l->deferred_fail = true;
+		return -EAGAIN;
+	}
 	/* --http3: a server that does not answer QUIC is not waited for the whole connect
 	 * timeout; the request goes on over TCP (as curl's does). */
+	uint64_t now = loop_clock_us();
 	if (!cfg->http3_only && now + FALLBACK_DELAY_US < l->deadline_us)
 		link_set_deadline(l, now + FALLBACK_DELAY_US);
 	pf_quic_kick(qf);
@@ -462,3 +530,126 @@ const struct pf_ops pf_quic_ops = {
 	.pending = quic_pending,
 	.timed_out = quic_timed_out,
 };
+
+/* ---- carriers: a QUIC proxy's connection, shared by tunnels (filter_qstream.c) ---- */
+
+/* After a drive: each tunnel an event woke hears of it — all of them while the
+ * connection is not up yet or once it is over. A tunnel may end (and leave the list,
+ * and a link reuse its filter for another carrier) while others are notified: the list
+ * is copied first and each entry checked before it is told. */
+static void notify_tunnels(struct pf_quic *qf)
+{
+	bool all = !pf_quic_carrier_up(qf) || qf->q.state >= QUIC_ST_CLOSING;
+	struct pf_qstream *woken[PROBE_MAX_STREAMS];
+	size_t n = 0;
+	for (struct pf_qstream *s = qf->tunnels; s && n < PROBE_MAX_STREAMS; s = s->next_c)
+		if (s->wake || all)
+			woken[n++] = s;
+	for (size_t i = 0; i < n && !qf->closed; i++) {
+		if (woken[i]->carrier != qf)
+			continue;
+		woken[i]->wake = false;
+		pf_qstream_notify(woken[i]);
+	}
+}
+
+bool pf_quic_carrier_up(const struct pf_quic *qf)
+{
+	return qf->q.state == QUIC_ST_OPEN && (qf->raw || qf->h3.ready);
+}
+
+bool pf_quic_carrier_answered(const struct pf_quic *qf) { return qf->answered; }
+
+bool pf_quic_carrier_closed(struct pf_quic *qf, struct pf_error *err)
+{
+	if (qf->sock_err && !pf_quic_carrier_up(qf)) {
+		char where[NET_ADDRSTRLEN];
+		pf_fail(err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "QUIC proxy %s: %s (ICMP, UDP)",
+			net_addr_format(&qf->remote, where), strerror(qf->sock_err));
+		return true;
+	}
+	if (qf->q.state < QUIC_ST_CLOSING)
+		return false;
+	describe(qf, err);
+	return true;
+}
+
+/* A carrier that fits l: same proxy, same framing, still usable. */
+static bool carrier_fits(const struct pf_quic *qf, const struct link *l, bool raw)
+{
+	return qf->raw == raw && pf_quic_usable(qf) && strcmp(qf->proxy_spec, l->target->proxy_spec) == 0 &&
+	       qf->remote.len == l->remote.len && memcmp(&qf->remote.ss, &l->remote.ss, l->remote.len) == 0;
+}
+
+int pf_quic_carrier_attach(struct link *l, struct pf_qstream *s)
+{
+	struct pf_quic **slot = l->carrier_slot;
+	bool raw = !s->h3;
+	struct pf_quic *qf = *slot;
+	if (qf && !carrier_fits(qf, l, raw)) {
+		/* Its tunnels go on until they end; new ones get a new connection. */
+		*slot = NULL;
+		qf->slot = NULL;
+		if (!qf->ntunnels)
+			quic_close(&qf->base);
+		qf = NULL;
+	}
+	if (!qf) {
+		if (!(qf = calloc(1, sizeof *qf)))
+			return pf_fail(&l->err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "out of memory for QUIC");
+		qf->w = l->w;
+		qf->udp.fd = -1;
+		qf->carrier = true;
+		qf->raw = raw;
+		qf->remote = l->remote;
+		qf->proxy_spec = l->target->proxy_spec;
+		loop_timer_init(&qf->timer, on_timer, qf);
+		if (quic_open(qf, &l->remote, l->target, &l->err, qf->local_s, qf->remote_s) < 0) {
+			destroy(qf);
+			return PF_ERR;
+		}
+		qf->slot = slot;
+		*slot = qf;
+		pf_quic_kick(qf);
+	}
+	memcpy(l->local_s, qf->local_s, sizeof l->local_s);
+	memcpy(l->remote_s, qf->remote_s, sizeof l->remote_s);
+	s->carrier = qf;
+	s->prev_c = NULL;
+	s->next_c = qf->tunnels;
+	if (qf->tunnels)
+		qf->tunnels->prev_c = s;
+	qf->tunnels = s;
+	qf->ntunnels++;
+	return 0;
+}
+
+void pf_quic_carrier_detach(struct pf_qstream *s)
+{
+	struct pf_quic *qf = s->carrier;
+	if (!qf)
+		return;
+	if (s->prev_c)
+		s->prev_c->next_c = s->next_c;
+	else
+		qf->tunnels = s->next_c;
+	if (s->next_c)
+		s->next_c->prev_c = s->prev_c;
+	s->next_c = s->prev_c = NULL;
+	s->carrier = NULL;
+	qf->ntunnels--;
+	if (qf->ntunnels == 0 && (!qf->slot || !qf->w->cfg->keepalive || !pf_quic_usable(qf)))
+		quic_close(&qf->base);
+	else
+		pf_quic_kick(qf); /* what the tunnel's end queued (a RESET_STREAM) goes now */
+}
+
+void pf_quic_carrier_release(struct pf_quic **slot)
+{
+	struct pf_quic *qf = *slot;
+	if (!qf || qf->ntunnels)
+		return;
+	*slot = NULL;
+	qf->slot = NULL;
+	quic_close(&qf->base);
+}

@@ -1,6 +1,8 @@
-/* filter_tls — TLS (lib/tls, OpenSSL) to the origin, on the connection's socket: the
- * filters below hold no bytes once connected, so OpenSSL reads and writes the socket
- * itself. Alerts and verification failures become PF_ERR with the class tls_alert or
+/* filter_tls — TLS (lib/tls, OpenSSL) to the origin. On a socket (TCP, directly or
+ * through a TCP proxy) the filters below hold no bytes once connected, so OpenSSL reads
+ * and writes the socket itself; on a stack without one (a tunnel on a QUIC stream) it
+ * reads and writes the filter below through a BIO (lib/tls's tls_io), and a failure
+ * that filter classified (a CONNECTION_CLOSE) passes through as PF_ERR. Alerts and verification failures become PF_ERR with the class tls_alert or
  * tls_error and the alert name or the reason as detail; a close during the handshake
  * through a tunnel is tunnel_closed_early, as SPEC §4 says. */
 #include <errno.h>
@@ -17,8 +19,14 @@ static int tls_failed(struct pf_tls *t, int rc, enum tp_phase phase)
 		return pf_fail(e, TP_TLS_ALERT, phase, "%s", t->tls.alert);
 	if (rc == TLS_ERR_VERIFY || rc == TLS_ERR_PROTOCOL)
 		return pf_fail(e, TP_TLS_ERROR, phase, "%s", t->tls.detail);
+	if (t->tls.io_err == PF_ERR)
+		return PF_ERR; /* the filter below said what happened */
 	return rc;
 }
+
+static long below_read(void *arg, void *buf, size_t len) { return pf_read(arg, buf, len); }
+static long below_write(void *arg, const void *buf, size_t len) { return pf_write(arg, buf, len); }
+static const struct tls_io below_io = {.read = below_read, .write = below_write};
 
 static int tls_connect_step(struct pf *f)
 {
@@ -27,8 +35,10 @@ static int tls_connect_step(struct pf *f)
 	if (!t->on) {
 		const struct probe_target *tg = l->target;
 		const char *sni = tg->url.host_is_literal ? NULL : tg->url.host;
-		if (tls_conn_init(&t->tls, (struct tls_client_ctx *)&l->w->cfg->tls, l->fd, sni,
-				  tg->url.host) < 0)
+		struct tls_client_ctx *ctx = (struct tls_client_ctx *)&l->w->cfg->tls;
+		int rc = l->fd >= 0 ? tls_conn_init(&t->tls, ctx, l->fd, sni, tg->url.host)
+				    : tls_conn_init_io(&t->tls, ctx, &below_io, f->next, sni, tg->url.host);
+		if (rc < 0)
 			return pf_fail(&l->err, TP_TLS_ERROR, TP_PHASE_TLS, "out of memory");
 		t->on = true;
 	}
@@ -39,6 +49,8 @@ static int tls_connect_step(struct pf *f)
 	}
 	if (rc == 0)
 		return 0;
+	if (t->tls.io_err == PF_ERR)
+		return PF_ERR; /* the filter below said what happened */
 	if (rc == -EPIPE || rc == -ECONNRESET) {
 		const char *how = rc == -EPIPE ? "closed" : "reset";
 		if (link_tunneled(l))

@@ -36,6 +36,8 @@ void link_free(struct link *l)
 	link_close(l);
 	free(l->proxy);
 	l->proxy = NULL;
+	free(l->qstream);
+	l->qstream = NULL;
 }
 
 bool link_same_target(const struct probe_target *a, const struct probe_target *b)
@@ -110,6 +112,7 @@ static size_t users_take(struct link *l, struct conn **out, size_t cap)
 		struct conn *c = l->users;
 		memcpy(c->rec.local, l->local_s, sizeof c->rec.local);
 		memcpy(c->rec.remote, l->remote_s, sizeof c->rec.remote);
+		c->rec.quic = l->quic_facts;
 		l->proto->detach(c);
 		users_remove(l, c);
 		out[n++] = c;
@@ -338,11 +341,33 @@ static void push(struct link *l, struct pf *f, const struct pf_ops *ops)
 	l->stack[l->nstack++] = f;
 }
 
-/* tcp → [socks5 | http-connect] → [tls], or quic. */
+/* A tunnel through a QUIC proxy: quic-stream → socks5, or h3-connect (the QUIC
+ * connection below is the group's carrier, shared). */
+static int build_quic_tunnel(struct link *l)
+{
+	const struct probe_target *t = l->target;
+	if (!l->qstream && !(l->qstream = calloc(1, sizeof *l->qstream)))
+		return pf_fail(&l->err, TP_CONNECT_ERROR, TP_PHASE_CONNECT, "out of memory for a QUIC tunnel");
+	bool h3 = t->proxy.scheme == URL_HTTP;
+	l->qstream->h3 = h3;
+	push(l, &l->qstream->base, h3 ? &pf_h3_connect_ops : &pf_quic_stream_ops);
+	if (!h3) {
+		if (!l->proxy && !(l->proxy = calloc(1, sizeof *l->proxy)))
+			return pf_fail(&l->err, TP_PROXY_CONNECT_ABORTED, TP_PHASE_PROXY, "out of memory");
+		push(l, &l->proxy->base, &pf_socks5_ops);
+	}
+	if (t->url.scheme == URL_HTTPS)
+		push(l, &l->tls.base, &pf_tls_ops);
+	return 0;
+}
+
+/* tcp → [socks5 | http-connect] → [tls], quic, or a tunnel through a QUIC proxy. */
 static int build_stack(struct link *l)
 {
 	const struct probe_target *t = l->target;
 	l->nstack = l->nconnected = 0;
+	if (t->proxy_quic && !l->quic)
+		return build_quic_tunnel(l);
 	if (l->quic) {
 		struct pf *q = pf_quic_new(l);
 		if (!q)
@@ -388,6 +413,7 @@ static void link_open(struct link *l, const struct probe_target *t, bool quic)
 	l->requests_done = 0;
 	l->local_s[0] = l->remote_s[0] = '\0';
 	memset(&l->err, 0, sizeof l->err);
+	memset(&l->quic_facts, 0, sizeof l->quic_facts);
 	l->state = LINK_RESOLVING;
 	l->phase = TP_PHASE_DNS;
 	l->opened_us = loop_now(&l->w->loop);
@@ -465,16 +491,24 @@ static void idle_read(struct link *l)
 	worker_conn_closed_idle(l->w);
 }
 
-static void link_on_io(struct loop *loop, struct loop_io *io, unsigned events)
+void link_wake(struct link *l)
 {
-	struct link *l = io->data;
-	(void)events;
 	if (l->state == LINK_CONNECTING)
 		link_step(l);
 	else if (l->state != LINK_UP)
-		loop_io_stop(loop, io);
+		return;
 	else if (l->users)
 		l->proto->ready(l->users);
 	else
 		idle_read(l);
+}
+
+static void link_on_io(struct loop *loop, struct loop_io *io, unsigned events)
+{
+	struct link *l = io->data;
+	(void)events;
+	if (l->state == LINK_CONNECTING || l->state == LINK_UP)
+		link_wake(l);
+	else
+		loop_io_stop(loop, io);
 }

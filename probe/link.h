@@ -3,7 +3,9 @@
  *
  * A TCP link carries one request at a time (HTTP/1.1 on tcp → [socks5 | http-connect]
  * → [tls]); a QUIC link carries up to --streams requests at once, one HTTP/3 stream
- * each. Which protocol sits on the stack is the link's struct link_proto, chosen when
+ * each; a tunnel through a QUIC proxy is a link like a TCP one (one request at a time,
+ * HTTP/1.1) whose bottom filter is a stream of the QUIC connection its group shares
+ * (quic-stream → socks5, or h3-connect; then [tls]: filter.h). Which protocol sits on the stack is the link's struct link_proto, chosen when
  * the stack is built: requests, verification and statistics never ask which it is.
  *
  * Ownership: a struct link is caller memory (in a struct conn, or the worker's QUIC
@@ -23,6 +25,7 @@
 #include "lib/net.h"
 #include "probe/config.h"
 #include "probe/filter.h"
+#include "probe/stats.h"
 
 struct conn;
 struct probe_worker;
@@ -77,6 +80,7 @@ struct link {
 	char opener_id[72];           /* X-Probe-Id of the request it was opened for: the
 				       * CONNECT carries it, so a proxy can name the tunnel */
 	char local_s[NET_ADDRSTRLEN], remote_s[NET_ADDRSTRLEN];
+	struct tp_quic_facts quic_facts; /* a tunnel on a QUIC stream: what the stream saw */
 
 	/* Resolving and the TCP socket. */
 	int fd;                       /* TCP stacks: the socket, watched by io; else -1 */
@@ -91,6 +95,10 @@ struct link {
 	struct pf_tls tls;
 	struct pf_quic *quic_f;       /* a QUIC connection's (filter_quic.c); it frees itself
 				       * once closed, when ngtcp2 is no longer on the stack */
+	struct pf_qstream *qstream;   /* a tunnel through a QUIC proxy: allocated by the first,
+				       * kept (its receive ring is the stream's window) */
+	struct pf_quic **carrier_slot; /* the QUIC connection to the proxy this link's tunnels
+					* share (its group's), or NULL: no QUIC proxy */
 	struct pf_proxy *proxy;       /* allocated by the first proxied connection, kept: its
 				       * 18 KiB of buffers stay out of every slot's pages */
 };
@@ -134,6 +142,9 @@ void link_deadline(struct link *l);
 void link_lost(struct link *l);
 /* The socket events of a TCP link (after -EAGAIN from its top filter). */
 void link_watch(struct link *l, unsigned events);
+/* Something happened below the top filter that no socket signals (a QUIC stream's
+ * event): connecting goes on, or the request riding on it reads and writes. */
+void link_wake(struct link *l);
 /* True when a proxy tunnel filter is in the stack. */
 bool link_tunneled(const struct link *l);
 

@@ -211,6 +211,15 @@ size_t record_format(const struct probe_record *rec, const struct probe_config *
 		PUT(",\"fallback\":");
 		PUTSTR(rec->fallback);
 	}
+	if (rec->quic.on_stream) {
+		/* A tunnel on a QUIC stream: the stream's facts as the probe saw them. */
+		PUT(",\"quic\":{\"stream\":%" PRId64, rec->quic.stream);
+		if (rec->quic.has_reset)
+			PUT(",\"reset_code\":%" PRIu64, rec->quic.reset_code);
+		if (rec->quic.has_close)
+			PUT(",\"close_code\":%" PRIu64, rec->quic.close_code);
+		PUT("}");
+	}
 	PUT(",\"reused\":%s,\"verified\":%s,\"latency_ms\":%.3f,\"t\":%.6f,\"timings_ms\":{",
 	    rec->reused ? "true" : "false", rec->verified ? "true" : "false", rec->latency_ms, rec->t);
 	const char *names[] = {"dns", "connect", "proxy", "tls", "first_byte", "total"};

@@ -21,6 +21,16 @@
 #define STATS_MAX_SECONDS 86400     /* time-series length cap (a day of seconds) */
 
 /* One request's outcome: a line of --records and a failure sample. */
+/* A tunnel on a QUIC stream (quic://, socks5+quic://): the stream's facts. */
+struct tp_quic_facts {
+	bool on_stream;            /* the request rode on a QUIC stream: stream is its id */
+	int64_t stream;
+	bool has_reset;            /* the proxy's RESET_STREAM: reset_code */
+	uint64_t reset_code;
+	bool has_close;            /* the connection's CONNECTION_CLOSE: close_code */
+	uint64_t close_code;
+};
+
 struct probe_record {
 	char id[72];               /* X-Probe-Id: PREFIX-TARGET-SEQ */
 	unsigned target;           /* index into cfg->targets */
@@ -37,6 +47,7 @@ struct probe_record {
 	const char *proto;         /* "http/1.1" or "h3": what carried the request (attempted) */
 	char fallback[120];        /* --http3 but not over HTTP/3: why ("" when it was, or
 				    * when HTTP/3 was not asked for) */
+	struct tp_quic_facts quic; /* records' "quic" object, when on_stream */
 	bool reused;
 	bool verified;             /* the body was checked byte for byte (seed or SHA-256) */
 	bool has_body_sha256;      /* body_sha256 holds the body's SHA-256 (no seed) */

@@ -157,6 +157,8 @@ static void close_all(struct probe_worker *w)
 		conn_close(&w->conns[i]);
 	for (unsigned i = 0; i < w->ngroups; i++)
 		link_close(&w->groups[i]);
+	for (unsigned i = 0; i < w->ncarriers; i++)
+		pf_quic_carrier_release(&w->carriers[i]);
 }
 
 static void check_done(struct probe_worker *w)
@@ -269,13 +271,22 @@ int worker_init(struct probe_worker *w, const struct probe_config *cfg, unsigned
 	w->plans = calloc(w->nconns, sizeof *w->plans);
 	if (!w->conns || !w->plans)
 		return -ENOMEM;
+	if (cfg->http3 || cfg->quic_proxy) {
+		w->udp_rx = malloc(PROBE_UDP_RX_BUFS * PROBE_UDP_RX_SIZE + PROBE_UDP_TX_SIZE);
+		if (!w->udp_rx)
+			return -ENOMEM;
+		w->udp_tx = w->udp_rx + PROBE_UDP_RX_BUFS * PROBE_UDP_RX_SIZE;
+	}
+	if (cfg->quic_proxy) {
+		w->ncarriers = nlinks;
+		if (!(w->carriers = calloc(nlinks, sizeof *w->carriers)))
+			return -ENOMEM;
+	}
 	if (cfg->http3) {
 		w->ngroups = nlinks;
 		w->groups = calloc(nlinks, sizeof *w->groups);
-		w->udp_rx = malloc(PROBE_UDP_RX_BUFS * PROBE_UDP_RX_SIZE + PROBE_UDP_TX_SIZE);
-		if (!w->groups || !w->udp_rx)
+		if (!w->groups)
 			return -ENOMEM;
-		w->udp_tx = w->udp_rx + PROBE_UDP_RX_BUFS * PROBE_UDP_RX_SIZE;
 		for (unsigned g = 0; g < nlinks; g++)
 			link_init(&w->groups[g], w);
 	}
@@ -304,6 +315,10 @@ void worker_free(struct probe_worker *w)
 			conn_free(&w->conns[i]);
 	for (unsigned i = 0; w->groups && i < w->ngroups; i++)
 		link_free(&w->groups[i]);
+	for (unsigned i = 0; w->carriers && i < w->ncarriers; i++)
+		pf_quic_carrier_release(&w->carriers[i]);
+	free(w->carriers);
+	w->carriers = NULL;
 	if (w->dns_ready)
 		dns_free(&w->dns);
 	loop_free(&w->loop);

@@ -51,7 +51,10 @@ struct probe_worker {
 	struct link *groups;            /* --http3: one QUIC link per connection, shared by
 					 * its --streams slots (slot i: group i / streams) */
 	unsigned ngroups;
-	uint8_t *udp_rx, *udp_tx;       /* --http3 */
+	struct pf_quic **carriers;      /* a QUIC proxy: per group of --streams slots, the QUIC
+					 * connection their tunnels share (NULL until opened) */
+	unsigned ncarriers;
+	uint8_t *udp_rx, *udp_tx;       /* --http3, a QUIC proxy */
 	double wall_start;              /* Unix seconds at start_us: records' t without a
 					 * clock call per request */
 	unsigned inflight;              /* connections with a request in flight */

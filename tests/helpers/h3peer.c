@@ -19,6 +19,9 @@
  *         ?silent=N          stop answering: every later datagram of the connection is
  *                            ignored and nothing more is sent
  *         ?nofin             every announced byte, but never the FIN
+ *   h3peer proxy --cert F --key F [--port-file F] [--misbehave M] [--after N] ADDR PORT
+ *       A QUIC proxy (ALPN h3: CONNECT; ALPN socks5: SOCKS5 on raw streams) relaying
+ *       to TCP targets, with misbehaviours: see h3peer_proxy.h.
  *   h3peer bench [--mib N] [--h3] [--payload N]
  *       N MiB client to server over one stream of an in-memory connection on the real
  *       clock (--h3: server to client as an HTTP/3 GET); prints MB/s. Context only.
@@ -26,6 +29,7 @@
  * Plain sockets and poll(); every wait is bounded by --timeout (default 20 s).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
@@ -115,6 +119,8 @@ static int resolve(const char *host, const char *port, struct sockaddr_storage *
 	freeaddrinfo(res);
 	return 0;
 }
+
+#include "tests/helpers/quic_listener.h"
 
 /* ---------------------------------------------------------------- get */
 
@@ -282,12 +288,7 @@ struct sconn {
 };
 
 struct server {
-	int fd;
-	struct sockaddr_storage local;
-	socklen_t local_len;
-	struct quic_cred cred;
-	struct quic_server_ctx ctx;
-	struct quic_cidmap map;
+	struct listener ls;
 	struct sconn conns[MAX_CONNS];
 	const char *dir;
 	unsigned served;
@@ -349,13 +350,7 @@ static bool parse_gen(const char *path, struct sfile *f)
 	return true;
 }
 
-static void on_cid(struct sconn *sc, const struct quic_event *ev)
-{
-	if (ev->type == QUIC_EV_CID_NEW)
-		quic_cidmap_put(&sc->srv->map, ev->cid, ev->cidlen, sc);
-	else if (ev->type == QUIC_EV_CID_RETIRED)
-		quic_cidmap_del(&sc->srv->map, ev->cid, ev->cidlen);
-}
+static void on_cid(struct sconn *sc, const struct quic_event *ev) { listener_on_cid(&sc->srv->ls, ev, sc); }
 
 /* What a misbehaving response does once it sent f->after body bytes. */
 static void misbehave(struct sconn *sc, struct h3_stream *s, struct sfile *f)
@@ -491,54 +486,28 @@ static void serve_quic_event(struct quic_conn *c, const struct quic_event *ev, v
 static void server_datagram(struct server *sv, const uint8_t *pkt, size_t len,
 			    struct sockaddr_storage *from, socklen_t flen)
 {
-	struct quic_pkt_ids ids;
-	int rv = quic_pkt_ids(pkt, len, &ids);
-	if (rv == 1) {
-		uint8_t vn[256];
-		long n = quic_write_version_negotiation(vn, sizeof vn, &ids);
-		if (n > 0)
-			sendto(sv->fd, vn, (size_t)n, 0, (struct sockaddr *)from, flen);
-		return;
-	}
-	if (rv < 0)
-		return;
-	struct sconn *sc = quic_cidmap_get(&sv->map, ids.dcid, ids.dcidlen);
-	if (sc && sc->silent)
+	void *found = NULL;
+	int rv = listener_route(&sv->ls, pkt, len, from, flen, &found);
+	struct sconn *sc = found;
+	if (rv < 0 || (sc && sc->silent))
 		return; /* ?silent: the server stopped answering this connection */
 	if (!sc) {
-		if (!ids.long_header)
-			return;
 		for (int i = 0; i < MAX_CONNS && !sc; i++)
 			if (!sv->conns[i].used)
 				sc = &sv->conns[i];
 		if (!sc)
 			return;
-		struct quic_conn_opts o = {.local = (struct sockaddr *)&sv->local,
-					   .local_len = sv->local_len,
-					   .remote = (struct sockaddr *)from, .remote_len = flen,
-					   .cb = serve_quic_event, .arg = sc};
 		sc->srv = sv;
-		if (quic_conn_init_server(&sc->q, &sv->ctx, &o, pkt, len, now_us()) != 0) {
-			quic_conn_free(&sc->q);
+		if (listener_accept(&sv->ls, &sc->q, serve_quic_event, sc, NULL, pkt, len, from, flen) != 0)
 			return;
-		}
 		sc->used = true;
-		uint8_t cids[8][QUIC_MAX_CIDLEN];
-		size_t lens[8];
-		size_t n = quic_conn_cids(&sc->q, cids, lens, 8);
-		for (size_t i = 0; i < n; i++)
-			quic_cidmap_put(&sv->map, cids[i], lens[i], sc);
 	}
 	quic_conn_read(&sc->q, (struct sockaddr *)from, flen, pkt, len, now_us());
 }
 
 static void reap(struct server *sv, struct sconn *sc)
 {
-	uint8_t cids[8][QUIC_MAX_CIDLEN];
-	size_t lens[8];
-	size_t n = quic_conn_cids(&sc->q, cids, lens, 8);
-	for (size_t i = 0; i < n; i++)
-		quic_cidmap_del(&sv->map, cids[i], lens[i]);
+	listener_forget(&sv->ls, &sc->q);
 	if (sc->h3_up)
 		h3_conn_free(&sc->h);
 	quic_conn_free(&sc->q);
@@ -570,28 +539,9 @@ static int cmd_serve(int argc, char **argv)
 	if (argc - i != 2 || !cert || !key)
 		die("usage: h3peer serve --cert F --key F [--dir D] [--port-file F] ADDR PORT");
 	static struct server sv;
-	sv.dir = dir;
-	if (resolve(argv[i], argv[i + 1], &sv.local, &sv.local_len) != 0)
-		die("serve: cannot resolve");
-	sv.fd = udp_socket(sv.local.ss_family);
-	if (bind(sv.fd, (struct sockaddr *)&sv.local, sv.local_len) != 0)
-		die("serve: bind");
-	sv.local_len = sizeof sv.local;
-	getsockname(sv.fd, (struct sockaddr *)&sv.local, &sv.local_len);
-	unsigned port = ntohs(((struct sockaddr_in *)&sv.local)->sin_port);
-	if (portfile) {
-		FILE *f = fopen(portfile, "w");
-		if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0)
-			die("serve: --port-file");
-	}
-	const char *why = "?";
-	uint8_t secret[QUIC_SECRET_LEN];
 	static const char *const alpn[] = {"h3"};
-	if (gnutls_rnd(GNUTLS_RND_RANDOM, secret, sizeof secret) != 0 ||
-	    quic_cred_init_files(&sv.cred, cert, key, &why) != 0 ||
-	    quic_server_ctx_init(&sv.ctx, &sv.cred, alpn, 1, secret, NULL, &why) != 0 ||
-	    quic_cidmap_init(&sv.map, 8 * MAX_CONNS) != 0)
-		die(why);
+	sv.dir = dir;
+	listener_open(&sv.ls, argv[i], argv[i + 1], portfile, cert, key, alpn, 1);
 
 	uint64_t deadline = now_us() + (uint64_t)(timeout * 1e6);
 	static uint8_t pkt[65536];
@@ -601,11 +551,11 @@ static int cmd_serve(int argc, char **argv)
 		for (int k = 0; k < MAX_CONNS; k++)
 			if (sv.conns[k].used && !sv.conns[k].silent && quic_conn_expiry(&sv.conns[k].q) < expiry)
 				expiry = quic_conn_expiry(&sv.conns[k].q);
-		if (wait_readable(sv.fd, expiry, deadline)) {
+		if (wait_readable(sv.ls.fd, expiry, deadline)) {
 			for (int n = 0; n < RECV_BATCH; n++) {
 				struct sockaddr_storage from;
 				socklen_t flen = sizeof from;
-				ssize_t r = recvfrom(sv.fd, pkt, sizeof pkt, 0, (struct sockaddr *)&from,
+				ssize_t r = recvfrom(sv.ls.fd, pkt, sizeof pkt, 0, (struct sockaddr *)&from,
 						     &flen);
 				if (r < 0)
 					break;
@@ -623,7 +573,7 @@ static int cmd_serve(int argc, char **argv)
 			}
 			if (now_us() >= quic_conn_expiry(&sc->q))
 				quic_conn_handle_expiry(&sc->q, now_us());
-			send_all(sv.fd, &sc->q);
+			send_all(sv.ls.fd, &sc->q);
 			if (sc->q.state == QUIC_ST_CLOSED)
 				reap(&sv, sc);
 		}
@@ -633,12 +583,13 @@ static int cmd_serve(int argc, char **argv)
 	for (int k = 0; k < MAX_CONNS; k++)
 		if (sv.conns[k].used)
 			reap(&sv, &sv.conns[k]);
-	quic_cidmap_free(&sv.map);
-	quic_server_ctx_free(&sv.ctx);
-	quic_cred_free(&sv.cred);
-	close(sv.fd);
+	listener_close(&sv.ls);
 	return done || !want ? 0 : 1;
 }
+
+/* ---------------------------------------------------------------- proxy */
+
+#include "tests/helpers/h3peer_proxy.h"
 
 /* ---------------------------------------------------------------- bench */
 
@@ -793,6 +744,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return cmd_bench(argc, argv);
-	fprintf(stderr, "usage: h3peer get|serve|bench ...\n");
+	if (argc >= 2 && !strcmp(argv[1], "proxy"))
+		return cmd_proxy(argc, argv);
+	fprintf(stderr, "usage: h3peer get|serve|proxy|bench ...\n");
 	return 2;
 }

@@ -132,6 +132,41 @@ static void test_resolve_override(void **state)
 }
 
 /* One line per bad command line: each must be refused with -EINVAL. */
+/* QUIC proxies: every target is tunnelled, default ports 443 and 1080, --streams
+ * allowed without --http3, the proxy spec kept as given for the records. */
+static void test_quic_proxies(void **state)
+{
+	(void)state;
+	static const struct {
+		char *spec;
+		enum url_scheme scheme;
+		uint16_t port;
+	} cases[] = {
+		{"quic://proxy.test", URL_HTTP, 443},
+		{"QUIC://proxy.test:4433", URL_HTTP, 4433},
+		{"socks5+quic://proxy.test", URL_SOCKS5, 1080},
+		{"socks5h+quic://u:p@proxy.test:9", URL_SOCKS5H, 9},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct probe_config cfg;
+		assert_int_equal(PARSE(&cfg, env_none, "-x", cases[i].spec, "--streams", "8", "http://a.test/x",
+				       "https://a.test/y"),
+				 0);
+		for (size_t k = 0; k < cfg.ntargets; k++) {
+			const struct probe_target *t = &cfg.targets[k];
+			assert_true(t->has_proxy && t->proxy_quic);
+			assert_int_equal(t->proxy.scheme, cases[i].scheme);
+			assert_int_equal(t->proxy.port, cases[i].port);
+			assert_string_equal(t->proxy_spec, cases[i].spec);
+			assert_true(t->tunnel || cases[i].scheme != URL_HTTP);
+			assert_false(t->quic); /* HTTP/1.1 inside the tunnel */
+		}
+		assert_true(cfg.quic_proxy);
+		assert_int_equal(cfg.streams, 8);
+		probe_config_free(&cfg);
+	}
+}
+
 static void test_bad_input_is_refused(void **state)
 {
 	(void)state;
@@ -151,6 +186,10 @@ static void test_bad_input_is_refused(void **state)
 		{ARGC("ftp://x/"), ARGV("ftp://x/"), "unsupported scheme"},
 		{ARGC("http://x:99999/"), ARGV("http://x:99999/"), "bad port"},
 		{ARGC("-x", "gopher://p:1", "http://x/"), ARGV("-x", "gopher://p:1", "http://x/"), "bad proxy"},
+		{ARGC("-x", "quic://", "http://x/"), ARGV("-x", "quic://", "http://x/"), "QUIC proxy without a host"},
+		{ARGC("-x", "socks5+quic://p:0", "http://x/"), ARGV("-x", "socks5+quic://p:0", "http://x/"), "port 0"},
+		{ARGC("--streams", "2", "-x", "socks5://p:1", "http://x/"),
+		 ARGV("--streams", "2", "-x", "socks5://p:1", "http://x/"), "--streams over TCP"},
 		{ARGC("--cacert", "/nonexistent/ca.pem", "https://x/"),
 		 ARGV("--cacert", "/nonexistent/ca.pem", "https://x/"), "unreadable CA"},
 		{ARGC("--resolve", "x:80", "http://x/"), ARGV("--resolve", "x:80", "http://x/"), "short resolve"},
@@ -184,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_load_options),
 		cmocka_unit_test(test_more_threads_than_connections_is_capped),
 		cmocka_unit_test(test_resolve_override),
+		cmocka_unit_test(test_quic_proxies),
 		cmocka_unit_test(test_bad_input_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

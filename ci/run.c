@@ -47,6 +47,8 @@ static void usage(FILE *out)
 	      "                    from TP_SHARD); the load's expectations are checked on the\n"
 	      "                    merge: tunnelprobe report merge ... --scenario SCENARIO;\n"
 	      "                    exit 0 once the shard ran (the merge judges its checks)\n"
+	      "  --proxy-cacert F  with --proxy quic://, socks5+quic://: trust this CA (PEM) for\n"
+	      "                    your QUIC proxy's certificate, beside the origin's\n"
 	      "  --proxy-build B   the reference proxy's build: linux (this binary) or win64\n"
 	      "                    (build/win64/tunnelprobe.exe under Wine; docs/windows.md)\n"
 	      "Exit status: 0 expectations met, 1 not met, 2 bad input or the run failed.\n",
@@ -81,6 +83,8 @@ static int parse(struct run_cli *c, int argc, char **argv)
 			c->o.quiet = true;
 		} else if (strcmp(a, "--proxy") == 0 && has_value) {
 			c->o.proxy = argv[++i];
+		} else if (strcmp(a, "--proxy-cacert") == 0 && has_value) {
+			c->o.proxy_cacert = argv[++i];
 		} else if (strcmp(a, "--out") == 0 && has_value) {
 			c->out = argv[++i];
 		} else if (strcmp(a, "--baseline") == 0 && has_value) {
@@ -132,6 +136,12 @@ static int run_file(const struct run_cli *c)
 		*slash = '\0';
 	else
 		strcpy(scn_dir, ".");
+	/* Before anything starts: the Windows build refuses --quic-listen at its start. */
+	if (c->o.proxy_win64 && scn->proxy_quic && !c->o.proxy) {
+		fprintf(stderr, "tunnelprobe run: --proxy-build win64: the Windows build has no QUIC listener "
+				"('proxy reference %s' runs the Linux build only)\n", scn->proxy_scheme);
+		goto out;
+	}
 	if (c->out)
 		snprintf(dirs[0], sizeof dirs[0], "%s", c->out);
 	else

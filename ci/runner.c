@@ -189,6 +189,7 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 	runner_run_id(scn->name, rs->run_id, sizeof rs->run_id);
 	stack_init(&rs->st, &rs->ps, dir, rs->run_id);
 	rs->st.proxy_win64 = o->proxy_win64;
+	rs->st.proxy_cacert = o->proxy ? o->proxy_cacert : NULL;
 	if ((scn->origin && stack_origin(&rs->st, scn, scn_dir) < 0) ||
 	    targets_make(&rs->tg, scn, scn->origin, rs->st.http_port, rs->st.tls_port) < 0 ||
 	    stack_proxies(&rs->st, scn, o->proxy, &rs->tg) < 0)
@@ -211,6 +212,7 @@ int runner_run(const struct scenario *scn, const char *scn_dir, const struct run
 		.run_id = rs->run_id,
 		.shard = &o->shard,
 		.cp = &cp,
+		.cacert = rs->st.cacert,
 		.duration_s = o->duration_s > 0 ? o->duration_s : scn->duration_s,
 		.quiet = o->quiet,
 		.ps = &rs->ps,

@@ -25,6 +25,8 @@
 
 struct runner_opts {
 	const char *proxy;     /* --proxy: overrides the scenario's proxy; NULL */
+	const char *proxy_cacert; /* --proxy-cacert: the CA of that proxy's QUIC certificate
+				   * (PEM), trusted beside the origin's; NULL */
 	double duration_s;     /* --duration: overrides the scenario's load with a soak; 0 */
 	json_t *baseline;      /* --baseline PREV/run.json, read and checked (borrowed); NULL */
 	bool proxy_win64;      /* --proxy-build win64: the reference proxy's Windows build */

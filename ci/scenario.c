@@ -69,6 +69,19 @@ bool scn_has_group(const struct scenario *scn, enum scn_group g)
 	return false;
 }
 
+int scn_scheme_quic(const char *scheme)
+{
+	static const char *const tcp[] = {"http", "socks5", "socks5h"};
+	static const char *const quic[] = {"quic", "socks5+quic", "socks5h+quic"};
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(scheme, tcp[i]) == 0)
+			return 0;
+		if (strcmp(scheme, quic[i]) == 0)
+			return 1;
+	}
+	return -1;
+}
+
 static bool parse_number(const char *s, double *out)
 {
 	char *end;
@@ -433,26 +446,32 @@ static int header_line(struct parser *p, char **w, int nw, const char *rest)
 			scn->proxy_windows = nw >= 3 && strcmp(w[nw - 1], "windows") == 0;
 			size_t nscheme = (size_t)nw - 2 - scn->proxy_windows;
 			if (nscheme > 1)
-				return perr(p, "proxy reference [http|socks5|socks5h] [windows]");
+				return perr(p, "proxy reference [SCHEME] [windows], SCHEME one of "
+					    SCN_REFERENCE_SCHEMES);
 			const char *scheme = nscheme ? w[2] : "http";
-			if (strcmp(scheme, "http") && strcmp(scheme, "socks5") && strcmp(scheme, "socks5h"))
-				return perr(p, "the reference proxy speaks http, socks5 or socks5h, not '%s'",
+			int quic = scn_scheme_quic(scheme);
+			if (quic < 0)
+				return perr(p, "the reference proxy speaks " SCN_REFERENCE_SCHEMES ", not '%s'",
 					    scheme);
+			/* The QUIC listener is Linux only: the Windows build refuses --quic-listen. */
+			if (quic && scn->proxy_windows)
+				return perr(p, "'proxy reference %s windows': the Windows build has no QUIC listener",
+					    scheme);
+			scn->proxy_quic = quic;
 			scn->proxy_reference = true;
 			strcpy(scn->proxy_scheme, scheme);
 			return 1;
 		}
 		if (nw == 3 && strcmp(w[1], "external") == 0) {
-			scn->proxy_reference = scn->proxy_windows = false;
+			scn->proxy_reference = scn->proxy_windows = scn->proxy_quic = false;
 			return handled(copy_text(p, scn->proxy_url, w[2], "proxy URL"));
 		}
 		if (nw == 2 && strcmp(w[1], "none") == 0) {
-			scn->proxy_reference = scn->proxy_windows = false;
+			scn->proxy_reference = scn->proxy_windows = scn->proxy_quic = false;
 			scn->proxy_url[0] = '\0';
 			return 1;
 		}
-		return perr(p, "proxy wants 'reference [http|socks5|socks5h] [windows]', 'external URL' or "
-			    "'none'");
+		return perr(p, "proxy wants 'reference [SCHEME] [windows]', 'external URL' or 'none'");
 	}
 	if (strcmp(k, "capture") == 0) {
 		if (nw != 2)

@@ -97,7 +97,8 @@ struct scenario {
 	size_t nupstream_faults;
 	char proxy_args[SCN_MAX_ARGS][SCN_MAX_TEXT];
 	size_t nproxy_args;
-	char proxy_scheme[16];   /* "http" or "socks5" / "socks5h" for the reference proxy */
+	char proxy_scheme[16];   /* the reference proxy's, one of SCN_REFERENCE_SCHEMES */
+	bool proxy_quic;         /* that scheme is a QUIC one: the proxy's --quic-listen */
 	bool proxy_windows;      /* "proxy reference [SCHEME] windows": its Windows build
 				  * (build/win64/tunnelprobe.exe) under Wine */
 	char simulated[SCN_MAX_TEXT]; /* "simulated NOTE": what the reference proxy's
@@ -137,6 +138,15 @@ bool scn_compare(double got, enum scn_cmp cmp, double want);
 /* A duration ("30s", "5m", "1h") of more than 0 and at most max seconds; -1 when s is
  * anything else. */
 double scn_duration(const char *s, double max);
+
+/* The schemes `proxy reference SCHEME` takes, as the probe's -x spells them: the TCP
+ * listener's, and the QUIC listener's (`quic`: CONNECT over HTTP/3, ALPN h3;
+ * `socks5+quic` / `socks5h+quic`: SOCKS5 on QUIC streams, ALPN socks5). */
+#define SCN_REFERENCE_SCHEMES "http, socks5, socks5h, quic, socks5+quic or socks5h+quic"
+
+/* 1 when scheme is one of the QUIC listener's, 0 one of the TCP listener's, -1 none of
+ * SCN_REFERENCE_SCHEMES. */
+int scn_scheme_quic(const char *scheme);
 
 /* Whether scn holds an expectation of this group (e.g. `expect user` lines). */
 bool scn_has_group(const struct scenario *scn, enum scn_group g);

@@ -28,8 +28,8 @@ static void probe_args(struct args *a, const struct soak_plan *p, const char *js
 	args_opt(a, "--records", "%s", records);
 	args_opt(a, "--keylog", "%s/keylog.txt", p->cp->dir);
 	args_opt(a, "--label", "%s", p->cp->label);
-	if (scn->origin)
-		args_opt(a, "--cacert", "%s/ca.pem", p->cp->dir);
+	if (p->cacert && p->cacert[0])
+		args_opt(a, "--cacert", "%s", p->cacert);
 	if (p->cp->proxy_url && p->cp->proxy_url[0])
 		args_opt(a, "-x", "%s", p->cp->proxy_url);
 	else

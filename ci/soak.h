@@ -28,6 +28,8 @@ struct soak_plan {
 	const char *run_id;             /* --run-id for the probe; NULL: not passed */
 	const struct shard *shard;      /* --shard for the probe; NULL or inactive: none */
 	const struct checkpoint *cp;    /* the run folder, names, proxy URL, samples */
+	const char *cacert;             /* --cacert for the probe (stack.h: the origin's CA,
+					 * and a QUIC reference proxy's); NULL or "": none */
 	double duration_s;              /* > 0: a soak this long (--duration or the scenario's) */
 	bool quiet;
 	struct procs *ps;               /* where the probe children go */

@@ -54,6 +54,7 @@ int stack_origin(struct stack *st, const struct scenario *scn, const char *scn_d
 	}
 	st->http_port = procs_port(p, "http");
 	st->tls_port = procs_port(p, "https");
+	snprintf(st->cacert, sizeof st->cacert, "%.4000s/ca.pem", st->dir);
 	return 0;
 }
 
@@ -130,15 +131,23 @@ static struct proc *proxy_proc(struct stack *st, const char *name, bool win64, s
 }
 
 /* Starts a reference proxy named name (its ledger DIR/NAME.jsonl), its Windows build when
- * win64; NULL when it did not start (message on stderr). */
+ * win64; with quic, on a QUIC listener only (its made CA in DIR/proxy-ca.pem) and its port
+ * the `listening quic ADDR` line's. NULL when it did not start (message on stderr). */
 static struct proc *start_proxy(struct stack *st, const char *name, const char (*faults)[SCN_MAX_TEXT],
 				size_t nfaults, const char *upstream, const char (*extra)[SCN_MAX_TEXT],
-				size_t nextra, const struct targets *t, bool win64)
+				size_t nextra, const struct targets *t, bool win64, bool quic)
 {
 	struct args a;
 	args_init(&a);
 	args_add(&a, "proxy");
-	args_opt(&a, "--listen", "127.0.0.1:0");
+	if (quic) {
+		/* No TCP listener: the proxy then takes every QUIC fault (one serving both
+		 * takes only those both kinds of tunnel can act). */
+		args_opt(&a, "--quic-listen", "127.0.0.1:0");
+		args_opt(&a, "--ca-out", "%s/proxy-ca.pem", st->dir);
+	} else {
+		args_opt(&a, "--listen", "127.0.0.1:0");
+	}
 	args_opt(&a, "--ledger", "%s/%s.jsonl", st->dir, name);
 	if (st->run_id)
 		args_opt(&a, "--run-id", "%s", st->run_id);
@@ -151,7 +160,7 @@ static struct proc *start_proxy(struct stack *st, const char *name, const char (
 	for (size_t i = 0; i < nextra; i++)
 		args_add(&a, "%s", extra[i]);
 	struct proc *p = args_ok(&a) ? proxy_proc(st, name, win64, &a) : NULL;
-	if (!p || procs_wait_listening(p, 1, win64 ? 60000 : 10000) < 0 || !procs_port(p, "")) {
+	if (!p || procs_wait_listening(p, 1, win64 ? 60000 : 10000) < 0 || !procs_port(p, quic ? "quic" : "")) {
 		fprintf(stderr, "tunnelprobe run: the %s did not start (see %s/%s.log)\n", name, st->dir, name);
 		return NULL;
 	}
@@ -162,6 +171,43 @@ static struct proc *start_proxy(struct stack *st, const char *name, const char (
 	return p;
 }
 
+/* Appends the PEM file at path to out; -1 with a message when it cannot be read. */
+static int append_file(FILE *out, const char *path)
+{
+	FILE *in = fopen(path, "rb");
+	if (!in) {
+		fprintf(stderr, "tunnelprobe run: cannot read %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	return 0;
+}
+
+/* The probe has one --cacert for a QUIC proxy's certificate and the origin's:
+ * DIR/cacerts.pem holds the origin's CA, then the proxy's (proxy_ca). */
+static int trust_bundle(struct stack *st, const char *proxy_ca)
+{
+	char path[STACK_PATH_MAX];
+	snprintf(path, sizeof path, "%.4000s/cacerts.pem", st->dir);
+	FILE *out = fopen(path, "wb");
+	if (!out) {
+		fprintf(stderr, "tunnelprobe run: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = (st->cacert[0] ? append_file(out, st->cacert) : 0) | append_file(out, proxy_ca);
+	if (fclose(out) != 0 && rc == 0) {
+		fprintf(stderr, "tunnelprobe run: cannot write %s: %s\n", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0)
+		snprintf(st->cacert, sizeof st->cacert, "%s", path);
+	return rc < 0 ? -1 : 0;
+}
+
 int stack_proxies(struct stack *st, const struct scenario *scn, const char *proxy_override,
 		  const struct targets *t)
 {
@@ -169,23 +215,25 @@ int stack_proxies(struct stack *st, const struct scenario *scn, const char *prox
 		snprintf(st->proxy_url, sizeof st->proxy_url, "%s", proxy_override ? proxy_override : scn->proxy_url);
 		if (st->proxy_url[0])
 			proxyinfo_user(&st->info, st->proxy_url);
-		return 0;
+		return st->proxy_cacert ? trust_bundle(st, st->proxy_cacert) : 0;
 	}
 	char upstream[SCN_MAX_TEXT + 32];
 	snprintf(upstream, sizeof upstream, "%s", scn->upstream);
 	if (scn->upstream_reference) {
 		struct proc *up = start_proxy(st, "upstream-proxy", scn->upstream_faults, scn->nupstream_faults,
-					      NULL, NULL, 0, t, false);
+					      NULL, NULL, 0, t, false, false);
 		if (!up)
 			return -1;
 		snprintf(upstream, sizeof upstream, "http://127.0.0.1:%u", procs_port(up, ""));
 	}
 	st->proxy = start_proxy(st, "proxy", scn->faults, scn->nfaults, upstream, scn->proxy_args,
-				scn->nproxy_args, t, st->proxy_win64 || scn->proxy_windows);
-	if (!st->proxy)
+				scn->nproxy_args, t, st->proxy_win64 || scn->proxy_windows, scn->proxy_quic);
+	char proxy_ca[STACK_PATH_MAX];
+	snprintf(proxy_ca, sizeof proxy_ca, "%.4000s/proxy-ca.pem", st->dir);
+	if (!st->proxy || (scn->proxy_quic && trust_bundle(st, proxy_ca) < 0))
 		return -1;
 	snprintf(st->proxy_url, sizeof st->proxy_url, "%s://127.0.0.1:%u", scn->proxy_scheme,
-		 procs_port(st->proxy, ""));
+		 procs_port(st->proxy, scn->proxy_quic ? "quic" : ""));
 	proxyinfo_reference(&st->info, st->proxy_url, st->proxy->build, scn);
 	if (st->proxy_win64 || scn->proxy_windows) /* a Windows build, but not on Windows */
 		snprintf(st->info.runtime, sizeof st->info.runtime, "wine");

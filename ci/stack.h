@@ -19,6 +19,8 @@
 #include "ci/scenario.h"
 #include "ci/targets.h"
 
+#define STACK_PATH_MAX 4096
+
 struct stack {
 	struct procs *ps;              /* borrowed */
 	const char *dir;               /* the run folder: ledgers, logs, ca.pem */
@@ -28,11 +30,15 @@ struct stack {
 	struct proc *capture;          /* the live capture; NULL when none */
 	char proxy_url[SCN_MAX_TEXT + 64]; /* what the probe goes through; "" direct */
 	struct proxyinfo info;         /* what that proxy is (the run file's "proxy") */
+	char cacert[STACK_PATH_MAX];   /* the probe's --cacert: DIR/ca.pem (the origin's CA);
+					* with a QUIC reference proxy DIR/cacerts.pem, that CA
+					* and the proxy's (DIR/proxy-ca.pem); "" none */
+	const char *proxy_cacert;      /* run --proxy-cacert: a user's QUIC proxy's CA, bundled
+					* into DIR/cacerts.pem as a reference one's (set before
+					* stack_proxies; borrowed); NULL none */
 	bool proxy_win64;              /* --proxy-build win64: the Windows build, whatever the
 					* scenario says (set before stack_proxies) */
 };
-
-#define STACK_PATH_MAX 4096
 
 /* Can the Windows build run here? Finds the project's folder from this binary's path
  * (the one holding scripts/wine.sh), then build/win64/tunnelprobe.exe in it, and asks

@@ -136,8 +136,7 @@ void qrelay_write_ledger(const struct qtun *t)
 	quic_object(&w, t);
 	jsonw_field_real(&w, "t", t->t);
 	jsonw_field_real(&w, "duration_ms", (double)(loop_now(&pw->loop) - t->start_us) / 1000.0);
-	if (ledger->run[0])
-		jsonw_field_string(&w, "run", ledger->run);
+	/* "run" is added by ledger_write_line, as on every ledger line. */
 	jsonw_object_end(&w);
 	long len = jsonw_finish(&w);
 	ledger_write_line(ledger, line, len); /* a line it cannot build or write counts in lost */

@@ -492,6 +492,55 @@ static void test_new_fields(void **state)
 
 /* `verdict ... from SOURCE,...`: the verdict must also have used facts of every source
  * named — how a scenario asks that a loss was placed without the proxy's ledger. */
+/* `proxy reference SCHEME` with a QUIC scheme: the proxy's QUIC listener; never with its
+ * Windows build, which has none. */
+static void test_quic_reference(void **state)
+{
+	(void)state;
+	const struct {
+		const char *scheme;
+		int quic;
+	} good[] = {
+		{"http", 0}, {"socks5", 0}, {"socks5h", 0}, {"quic", 1}, {"socks5+quic", 1}, {"socks5h+quic", 1},
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		char text[256];
+		snprintf(text, sizeof text, "scenario t\nproxy reference %s\n  fault no-fin\nprobe\n  url http://a.test/\n",
+			 good[i].scheme);
+		PARSE_OK(text);
+		assert_true(scn.proxy_reference);
+		assert_string_equal(scn.proxy_scheme, good[i].scheme);
+		assert_int_equal(scn.proxy_quic, good[i].quic);
+		assert_int_equal(scn_scheme_quic(good[i].scheme), good[i].quic);
+	}
+	/* A later `proxy external` or `proxy none` leaves no QUIC listener behind. */
+	PARSE_OK("scenario t\nproxy reference quic\nproxy none\nprobe\n  url http://a.test/\n");
+	assert_false(scn.proxy_quic);
+	assert_false(scn.proxy_reference);
+	const struct {
+		const char *text;
+		const char *msg;
+	} bad[] = {
+		{"scenario t\nproxy reference quic windows\nprobe\n  url http://a.test/\n",
+		 "t.tps:2: 'proxy reference quic windows': the Windows build has no QUIC listener"},
+		{"scenario t\nproxy reference socks5h+quic windows\nprobe\n  url http://a.test/\n",
+		 "t.tps:2: 'proxy reference socks5h+quic windows': the Windows build has no QUIC listener"},
+		{"scenario t\nproxy reference h3\nprobe\n  url http://a.test/\n",
+		 "t.tps:2: the reference proxy speaks http, socks5, socks5h, quic, socks5+quic or socks5h+quic, "
+		 "not 'h3'"},
+		{"scenario t\nproxy reference socks4+quic\nprobe\n  url http://a.test/\n", "t.tps:2:"},
+		{"scenario t\nproxy reference quic socks5\nprobe\n  url http://a.test/\n", "t.tps:2:"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(scenario_parse(&scn, bad[i].text, strlen(bad[i].text), "t.tps", err, sizeof err),
+				 -EINVAL);
+		if (strncmp(err, bad[i].msg, strlen(bad[i].msg)) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, err, bad[i].msg);
+	}
+	assert_int_equal(scn_scheme_quic("QUIC"), -1);
+	assert_int_equal(scn_scheme_quic(""), -1);
+}
+
 static void test_verdict_evidence(void **state)
 {
 	(void)state;
@@ -543,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_new_fields),
 		cmocka_unit_test(test_verdict_evidence),
+		cmocka_unit_test(test_quic_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
 # `wineboot --init`, ~6 s; later starts reuse it and its running wineserver).
 #   scripts/wine.sh PROGRAM.exe [ARGS...]   runs it; exits with its status
 #   scripts/wine.sh --check                 exit 0 when Wine is installed, else 1 with why
-#   scripts/wine.sh --stop                  stops this prefix's wineserver (wineserver -k)
+#   scripts/wine.sh --stop                  stops this prefix's wineserver (wineserver -k),
+#                                           ending every Wine program in the prefix
 # Debian's wine64 package puts the binary in /usr/lib/wine (not on PATH) unless the
 # `wine` package is installed too; WINE=path overrides the search.
 set -u
@@ -35,7 +36,15 @@ if [ -z "$wine" ]; then
 	exit 127
 fi
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
+	# Made once, under a lock: two programs started at once (tests run in parallel)
+	# must not both initialise the prefix.
 	mkdir -p "$WINEPREFIX"
-	"$wine" wineboot --init >/dev/null 2>&1 || { echo "wineboot --init failed in $WINEPREFIX" >&2; exit 1; }
+	exec 9>"$WINEPREFIX.lock"
+	flock 9
+	if [ ! -f "$WINEPREFIX/system.reg" ]; then
+		"$wine" wineboot --init >/dev/null 2>&1 || { echo "wineboot --init failed in $WINEPREFIX" >&2; exit 1; }
+	fi
+	flock -u 9
+	exec 9>&-
 fi
 exec "$wine" "$@"

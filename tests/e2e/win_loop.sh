@@ -60,6 +60,7 @@ else
 fi
 ran=$(date +%s.%N)
 
-bash scripts/wine.sh --stop
+# No `wine.sh --stop` here: other tests may be running Wine programs in the same prefix
+# (tests/run.sh runs two scripts at a time); wineserver ends by itself after the last.
 echo "# windows: build $(printf '%.1f' "$(echo "$built - $start" | bc)") s, Wine runs $(printf '%.1f' "$(echo "$ran - $built" | bc)") s"
 finish

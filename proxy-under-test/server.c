@@ -356,6 +356,69 @@ static int bad(const char *what, const char *value)
 	return 2;
 }
 
+/* --auth USER:PASS into cfg. 0, or -1 when it is not that or too long. */
+static int parse_auth(struct proxy_config *cfg, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	if (!colon || colon == v || !colon[1] || (size_t)(colon - v) >= sizeof cfg->auth_user ||
+	    strlen(colon + 1) >= sizeof cfg->auth_pass)
+		return -1;
+	memcpy(cfg->auth_user, v, (size_t)(colon - v));
+	strcpy(cfg->auth_pass, colon + 1);
+	cfg->require_auth = true;
+	return 0;
+}
+
+/* What the options say together, once all are read: listeners, the QUIC certificate,
+ * reverse mode, faults the served modes cannot act. 0, or 2 after one line on stderr. */
+static int check_config(struct proxy_config *cfg)
+{
+	const char *rwhy = NULL;
+	if (cfg->nlisten == 0 && cfg->nquic == 0)
+		return bad("--listen or --quic-listen is required, e.g.", "--listen 127.0.0.1:0");
+	if (!cfg->quic_cert != !cfg->quic_key)
+		return bad("--quic-cert and --quic-key go together; got only",
+			   cfg->quic_cert ? "--quic-cert" : "--quic-key");
+	if ((cfg->quic_cert || cfg->ca_out) && !cfg->nquic)
+		return bad("without --quic-listen there is no QUIC certificate for",
+			   cfg->quic_cert ? "--quic-cert" : "--ca-out");
+	if (cfg->quic_cert && cfg->ca_out)
+		return bad("--ca-out writes the CA of a certificate the proxy makes; with --quic-cert it makes none:",
+			   cfg->ca_out);
+	if (cfg->reverse.on && cfg->nquic)
+		return bad("--reverse serves TCP listeners only; drop", "--quic-listen");
+	if (reverse_finish_config(cfg, &rwhy) < 0) {
+		fprintf(stderr, "tunnelprobe proxy: %s\n", rwhy);
+		return 2;
+	}
+	enum fault_mode mode;
+	/* A forward proxy's TCP listener serves forward, CONNECT and SOCKS5, a reverse
+	 * proxy's only reverse requests, a QUIC listener both QUIC framings. */
+	unsigned served = (cfg->nlisten ? (cfg->reverse.on ? FAULT_MODE_REVERSE : FAULT_MODES_PROXY) : 0) |
+			  (cfg->nquic ? FAULT_MODES_QUIC : 0);
+	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, served, &mode);
+	if (idle) {
+		/* Refused rather than left to do nothing there. */
+		fprintf(stderr, "tunnelprobe proxy: --fault '%s' cannot act in %s mode, which this proxy serves\n",
+			idle->spec, fault_mode_name(mode));
+		return 2;
+	}
+	const struct fault *ssd = fault_needs_streams(cfg->faults, cfg->nfaults);
+#ifdef _WIN32
+	if (ssd && cfg->io != LEG_STREAMS)
+		return bad("short-send-drop acts on WSASend completions: it needs --io streams, not", "ready");
+	if (cfg->threads > 1)
+		return bad("one worker per port on Windows (no SO_REUSEPORT): --threads 1, not", "more");
+#else
+	if (ssd) {
+		fprintf(stderr, "tunnelprobe proxy: --fault '%s' acts on WSASend completions: only the "
+			"Windows build (build/win64/tunnelprobe.exe) has them\n", ssd->spec);
+		return 2;
+	}
+#endif
+	return 0;
+}
+
 static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -428,13 +491,8 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 				return bad("bad --resolve (want HOST:PORT:ADDR[:PORT])", v);
 			cfg->nresolve++;
 		} else if (strcmp(a, "--auth") == 0) {
-			const char *colon = strchr(v, ':');
-			if (!colon || colon == v || !colon[1] || (size_t)(colon - v) >= sizeof cfg->auth_user ||
-			    strlen(colon + 1) >= sizeof cfg->auth_pass)
+			if (parse_auth(cfg, v) < 0)
 				return bad("bad --auth (want USER:PASS)", v);
-			memcpy(cfg->auth_user, v, (size_t)(colon - v));
-			strcpy(cfg->auth_pass, colon + 1);
-			cfg->require_auth = true;
 		} else if (strcmp(a, "--max-clients") == 0) {
 			if (!units_count(v, 1000000, &max_clients) || max_clients == 0)
 				return bad("--max-clients wants 1..1000000, not", v);
@@ -475,48 +533,8 @@ static int parse_args(struct proxy_config *cfg, int argc, char **argv)
 			return bad("unknown option", a);
 		}
 	}
-	if (cfg->nlisten == 0 && cfg->nquic == 0)
-		return bad("--listen or --quic-listen is required, e.g.", "--listen 127.0.0.1:0");
-	if (!cfg->quic_cert != !cfg->quic_key)
-		return bad("--quic-cert and --quic-key go together; got only",
-			   cfg->quic_cert ? "--quic-cert" : "--quic-key");
-	if ((cfg->quic_cert || cfg->ca_out) && !cfg->nquic)
-		return bad("without --quic-listen there is no QUIC certificate for",
-			   cfg->quic_cert ? "--quic-cert" : "--ca-out");
-	if (cfg->quic_cert && cfg->ca_out)
-		return bad("--ca-out writes the CA of a certificate the proxy makes; with --quic-cert it makes none:",
-			   cfg->ca_out);
-	if (cfg->reverse.on && cfg->nquic)
-		return bad("--reverse serves TCP listeners only; drop", "--quic-listen");
-	if (reverse_finish_config(cfg, &rwhy) < 0) {
-		fprintf(stderr, "tunnelprobe proxy: %s\n", rwhy);
-		return 2;
-	}
-	enum fault_mode mode;
-	/* A forward proxy's TCP listener serves forward, CONNECT and SOCKS5, a reverse
-	 * proxy's only reverse requests, a QUIC listener both QUIC framings. */
-	unsigned served = (cfg->nlisten ? (cfg->reverse.on ? FAULT_MODE_REVERSE : FAULT_MODES_PROXY) : 0) |
-			  (cfg->nquic ? FAULT_MODES_QUIC : 0);
-	const struct fault *idle = fault_idle_mode(cfg->faults, cfg->nfaults, served, &mode);
-	if (idle) {
-		/* Refused rather than left to do nothing there. */
-		fprintf(stderr, "tunnelprobe proxy: --fault '%s' cannot act in %s mode, which this proxy serves\n",
-			idle->spec, fault_mode_name(mode));
-		return 2;
-	}
-	const struct fault *ssd = fault_needs_streams(cfg->faults, cfg->nfaults);
-#ifdef _WIN32
-	if (ssd && cfg->io != LEG_STREAMS)
-		return bad("short-send-drop acts on WSASend completions: it needs --io streams, not", "ready");
-	if (cfg->threads > 1)
-		return bad("one worker per port on Windows (no SO_REUSEPORT): --threads 1, not", "more");
-#else
-	if (ssd) {
-		fprintf(stderr, "tunnelprobe proxy: --fault '%s' acts on WSASend completions: only the "
-			"Windows build (build/win64/tunnelprobe.exe) has them\n", ssd->spec);
-		return 2;
-	}
-#endif
+	if ((rc = check_config(cfg)) != 0)
+		return rc;
 	cfg->max_clients = (unsigned)((max_clients + cfg->threads - 1) / cfg->threads);
 	if (cfg->nallow == 0) {
 		/* Never an open proxy by accident: loopback only unless told otherwise. */

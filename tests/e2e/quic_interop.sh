@@ -70,9 +70,9 @@ else
 fi
 
 # ---- their client, our server ----
-serve_and_fetch() { # NAME DIR [gtlsclient options]: two files over one connection
-	local name=$1 dir=$2
-	shift 2
+serve_and_fetch() { # NAME DIR LOSSY [gtlsclient options]: two files over one connection
+	local name=$1 dir=$2 lossy=$3
+	shift 3
 	rm -f "$T/$name.port"
 	"$H3PEER" serve --cert "$T/leaf.pem" --key "$T/leaf.key" --dir "$T/www" \
 		--port-file "$T/$name.port" --requests 2 --timeout 60 127.0.0.1 0 >"$T/$name.out" 2>&1 &
@@ -93,10 +93,20 @@ serve_and_fetch() { # NAME DIR [gtlsclient options]: two files over one connecti
 	else
 		not_ok "$name: gtlsclient downloads" "$(ls -l "$dir")"
 	fi
-	expect_eq "$name: h3peer serve saw both responses through" "$rc $(cat "$T/$name.out")" "0 served=2"
+	if [ "$lossy" = 1 ]; then
+		# The client drops 5% of what it sends: its last ACKs and its CONNECTION_CLOSE
+		# may be among them, so the server cannot always know the last response
+		# arrived (the client's byte-exact copies above say it did). It must have sent
+		# both whole.
+		expect_eq "$name: h3peer serve sent both responses whole" \
+			"$(grep -o 'sent=[0-9]*' "$T/$name.out")" "sent=2"
+	else
+		expect_eq "$name: h3peer serve saw both responses through" "$rc $(cat "$T/$name.out")" \
+			"0 served=2 sent=2"
+	fi
 }
-serve_and_fetch "gtlsclient from h3peer" "$T/gdl"
+serve_and_fetch "gtlsclient from h3peer" "$T/gdl" 0
 mkdir -p "$T/gdl-lossy"
-serve_and_fetch "gtlsclient losing 5% each way from h3peer" "$T/gdl-lossy" -t 0.05 -r 0.05
+serve_and_fetch "gtlsclient losing 5% each way from h3peer" "$T/gdl-lossy" 1 -t 0.05 -r 0.05
 
 finish

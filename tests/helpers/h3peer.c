@@ -292,6 +292,7 @@ struct server {
 	struct sconn conns[MAX_CONNS];
 	const char *dir;
 	unsigned served;
+	unsigned sent_whole; /* responses whose every byte was sent, acknowledged or not */
 };
 
 enum misbehave { MB_NONE, MB_RESET, MB_CLOSE, MB_FIN, MB_STALL, MB_SILENT, MB_NOFIN };
@@ -461,6 +462,8 @@ static void serve_h3_event(struct h3_conn *h, const struct h3_event *ev, void *a
 			if (!ev->has_code && f->sent == f->size &&
 			    (ev->stream->body_acked == f->size || sc->peer_done))
 				sc->srv->served++;
+			if (!ev->has_code && f->sent == f->size)
+				sc->srv->sent_whole++;
 			if (f->fd >= 0)
 				close(f->fd);
 			free(f);
@@ -579,7 +582,7 @@ static int cmd_serve(int argc, char **argv)
 		}
 		done = want && sv.served >= want;
 	}
-	printf("served=%u\n", sv.served);
+	printf("served=%u sent=%u\n", sv.served, sv.sent_whole);
 	for (int k = 0; k < MAX_CONNS; k++)
 		if (sv.conns[k].used)
 			reap(&sv, &sv.conns[k]);
